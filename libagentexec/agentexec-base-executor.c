@@ -1,0 +1,753 @@
+/* agentexec-base-executor.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "agentexec-base-executor-private.h"
+#include "agentexec-execution-result-private.h"
+#include "agentexec-language-private.h"
+
+/**
+ * AgentExecBaseExecutor:
+ *
+ * The base class of the built-in backends. It holds the settings every
+ * executor has (`stateful`, `timeout-ms`, `max-output-bytes`, the ADK
+ * delimiters and retry counts), resolves or detects the language, and wraps
+ * the backend's [vfunc@AgentExec.BaseExecutor.run] in the one retry policy of
+ * the library: an infrastructure failure
+ * (%AGENTEXEC_ERROR_BACKEND_UNAVAILABLE, a refused or dropped connection) is
+ * retried up to `max-retries` times, waiting `retry-delay-ms` doubled at each
+ * attempt (capped at 30 s, with ±25 % jitter, cancellable). Code errors are
+ * never retried here: they are results, and the LLM retries them under
+ * `error-retry-attempts`.
+ *
+ * Executors written in Python or JavaScript may subclass it (implementing
+ * `do_run`) or implement [iface@AgentExec.CodeExecutor] directly.
+ *
+ * Since: 1.0
+ */
+
+#define MAX_RETRY_DELAY_MS 30000
+
+typedef struct
+{
+  GStrv    code_block_delimiters;
+  GStrv    execution_result_delimiters;
+  guint64  max_output_bytes;
+  guint    error_retry_attempts;
+  guint    max_retries;
+  guint    retry_delay_ms;
+  guint    timeout_ms;
+  guint    stateful : 1;
+  guint    long_running : 1;
+  guint    optimize_data_file : 1;
+} AgentExecBaseExecutorPrivate;
+
+static void code_executor_iface_init (AgentExecCodeExecutorInterface *iface);
+
+G_DEFINE_ABSTRACT_TYPE_WITH_CODE (AgentExecBaseExecutor, agentexec_base_executor, G_TYPE_OBJECT,
+                                  G_ADD_PRIVATE (AgentExecBaseExecutor)
+                                  G_IMPLEMENT_INTERFACE (AGENTEXEC_TYPE_CODE_EXECUTOR,
+                                                         code_executor_iface_init))
+
+enum {
+  PROP_0,
+  PROP_STATEFUL,
+  PROP_LONG_RUNNING,
+  PROP_OPTIMIZE_DATA_FILE,
+  PROP_ERROR_RETRY_ATTEMPTS,
+  PROP_MAX_RETRIES,
+  PROP_RETRY_DELAY_MS,
+  PROP_TIMEOUT_MS,
+  PROP_MAX_OUTPUT_BYTES,
+  PROP_CODE_BLOCK_DELIMITERS,
+  PROP_EXECUTION_RESULT_DELIMITERS,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
+static const char * const default_code_block_delimiters[] = {
+  "```tool_code\n", "\n```", "```python\n", "\n```", NULL
+};
+static const char * const default_execution_result_delimiters[] = {
+  "```tool_output\n", "\n```", NULL
+};
+
+#define PRIV(self) \
+  ((AgentExecBaseExecutorPrivate *) agentexec_base_executor_get_instance_private (self))
+
+static void
+agentexec_base_executor_finalize (GObject *object)
+{
+  AgentExecBaseExecutorPrivate *priv = PRIV (AGENTEXEC_BASE_EXECUTOR (object));
+
+  g_clear_pointer (&priv->code_block_delimiters, g_strfreev);
+  g_clear_pointer (&priv->execution_result_delimiters, g_strfreev);
+
+  G_OBJECT_CLASS (agentexec_base_executor_parent_class)->finalize (object);
+}
+
+static void
+agentexec_base_executor_get_property (GObject    *object,
+                                      guint       prop_id,
+                                      GValue     *value,
+                                      GParamSpec *pspec)
+{
+  AgentExecBaseExecutorPrivate *priv = PRIV (AGENTEXEC_BASE_EXECUTOR (object));
+
+  switch (prop_id)
+    {
+    case PROP_STATEFUL:
+      g_value_set_boolean (value, priv->stateful);
+      break;
+    case PROP_LONG_RUNNING:
+      g_value_set_boolean (value, priv->long_running);
+      break;
+    case PROP_OPTIMIZE_DATA_FILE:
+      g_value_set_boolean (value, priv->optimize_data_file);
+      break;
+    case PROP_ERROR_RETRY_ATTEMPTS:
+      g_value_set_uint (value, priv->error_retry_attempts);
+      break;
+    case PROP_MAX_RETRIES:
+      g_value_set_uint (value, priv->max_retries);
+      break;
+    case PROP_RETRY_DELAY_MS:
+      g_value_set_uint (value, priv->retry_delay_ms);
+      break;
+    case PROP_TIMEOUT_MS:
+      g_value_set_uint (value, priv->timeout_ms);
+      break;
+    case PROP_MAX_OUTPUT_BYTES:
+      g_value_set_uint64 (value, priv->max_output_bytes);
+      break;
+    case PROP_CODE_BLOCK_DELIMITERS:
+      g_value_set_boxed (value, priv->code_block_delimiters);
+      break;
+    case PROP_EXECUTION_RESULT_DELIMITERS:
+      g_value_set_boxed (value, priv->execution_result_delimiters);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static gboolean
+delimiters_valid (const char * const *pairs)
+{
+  guint n = pairs != NULL ? g_strv_length ((char **) pairs) : 0;
+
+  if (n == 0 || n % 2 != 0)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (pairs[i][0] == '\0')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+set_delimiters (GObject            *object,
+                GStrv              *field,
+                const char * const *value,
+                const char * const *fallback,
+                guint               prop_id)
+{
+  if (value != NULL && !delimiters_valid (value))
+    {
+      g_critical ("%s: “%s” takes pairs of non-empty strings (start, end, start, end...); "
+                  "keeping the ADK defaults", G_OBJECT_TYPE_NAME (object),
+                  properties [prop_id]->name);
+      value = NULL;
+    }
+  if (value == NULL)
+    value = fallback;
+  if (*field != NULL && g_strv_equal ((const char * const *) *field, value))
+    return;
+  g_strfreev (*field);
+  *field = g_strdupv ((char **) value);
+  g_object_notify_by_pspec (object, properties [prop_id]);
+}
+
+static void
+set_flag (GObject *object,
+          guint   *field_value,
+          gboolean value,
+          guint    prop_id)
+{
+  if (*field_value == (guint) !!value)
+    return;
+  *field_value = !!value;
+  g_object_notify_by_pspec (object, properties [prop_id]);
+}
+
+static void
+set_uint (GObject *object,
+          guint   *field,
+          guint    value,
+          guint    prop_id)
+{
+  if (*field == value)
+    return;
+  *field = value;
+  g_object_notify_by_pspec (object, properties [prop_id]);
+}
+
+static void
+agentexec_base_executor_set_property (GObject      *object,
+                                      guint         prop_id,
+                                      const GValue *value,
+                                      GParamSpec   *pspec)
+{
+  AgentExecBaseExecutorPrivate *priv = PRIV (AGENTEXEC_BASE_EXECUTOR (object));
+  guint flag;
+
+  switch (prop_id)
+    {
+    case PROP_STATEFUL:
+      flag = priv->stateful;
+      set_flag (object, &flag, g_value_get_boolean (value), prop_id);
+      priv->stateful = flag;
+      break;
+    case PROP_LONG_RUNNING:
+      flag = priv->long_running;
+      set_flag (object, &flag, g_value_get_boolean (value), prop_id);
+      priv->long_running = flag;
+      break;
+    case PROP_OPTIMIZE_DATA_FILE:
+      flag = priv->optimize_data_file;
+      set_flag (object, &flag, g_value_get_boolean (value), prop_id);
+      priv->optimize_data_file = flag;
+      break;
+    case PROP_ERROR_RETRY_ATTEMPTS:
+      set_uint (object, &priv->error_retry_attempts, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_MAX_RETRIES:
+      set_uint (object, &priv->max_retries, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_RETRY_DELAY_MS:
+      set_uint (object, &priv->retry_delay_ms, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_TIMEOUT_MS:
+      set_uint (object, &priv->timeout_ms, g_value_get_uint (value), prop_id);
+      break;
+    case PROP_MAX_OUTPUT_BYTES:
+      if (priv->max_output_bytes != g_value_get_uint64 (value))
+        {
+          priv->max_output_bytes = g_value_get_uint64 (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_CODE_BLOCK_DELIMITERS:
+      set_delimiters (object, &priv->code_block_delimiters, g_value_get_boxed (value),
+                      default_code_block_delimiters, prop_id);
+      break;
+    case PROP_EXECUTION_RESULT_DELIMITERS:
+      set_delimiters (object, &priv->execution_result_delimiters, g_value_get_boxed (value),
+                      default_execution_result_delimiters, prop_id);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+real_close (AgentExecBaseExecutor *self)
+{
+}
+
+static GParamSpec *
+flag_property (const char *name,
+               gboolean    default_value)
+{
+  return g_param_spec_boolean (name, NULL, NULL, default_value,
+                               (G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
+                                G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+}
+
+static GParamSpec *
+uint_property (const char *name,
+               guint       maximum,
+               guint       default_value)
+{
+  return g_param_spec_uint (name, NULL, NULL, 0, maximum, default_value,
+                            (G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
+                             G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+}
+
+static void
+agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = (G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
+                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  object_class->finalize = agentexec_base_executor_finalize;
+  object_class->get_property = agentexec_base_executor_get_property;
+  object_class->set_property = agentexec_base_executor_set_property;
+  klass->close = real_close;
+
+  /**
+   * AgentExecBaseExecutor:stateful:
+   *
+   * Whether runs with the same `execution-id` share one persistent
+   * interpreter, so variables, imports and functions persist.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_STATEFUL] = flag_property ("stateful", FALSE);
+
+  /**
+   * AgentExecBaseExecutor:long-running:
+   *
+   * Whether the executor is meant for long-running code (ADK's flag; a hint
+   * for callers and frameworks).
+   *
+   * Since: 1.0
+   */
+  properties [PROP_LONG_RUNNING] = flag_property ("long-running", FALSE);
+
+  /**
+   * AgentExecBaseExecutor:optimize-data-file:
+   *
+   * Whether the agent-loop flow turns inline text/csv parts into input files
+   * plus an exploration snippet (ADK's data-file optimisation).
+   *
+   * Since: 1.0
+   */
+  properties [PROP_OPTIMIZE_DATA_FILE] = flag_property ("optimize-data-file", FALSE);
+
+  /**
+   * AgentExecBaseExecutor:error-retry-attempts:
+   *
+   * How many consecutive code errors in one invocation the LLM may retry
+   * before the flow stops executing its code (ADK's `error_retry_attempts`).
+   *
+   * Since: 1.0
+   */
+  properties [PROP_ERROR_RETRY_ATTEMPTS] = uint_property ("error-retry-attempts", 1000, 2);
+
+  /**
+   * AgentExecBaseExecutor:max-retries:
+   *
+   * How many times an infrastructure failure (backend unreachable, dropped
+   * connection) is retried before the run fails with
+   * %AGENTEXEC_ERROR_RETRIES_EXHAUSTED.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_MAX_RETRIES] = uint_property ("max-retries", 100, 0);
+
+  /**
+   * AgentExecBaseExecutor:retry-delay-ms:
+   *
+   * The delay before the first retry; doubled at each further one (capped at
+   * 30 s, with jitter).
+   *
+   * Since: 1.0
+   */
+  properties [PROP_RETRY_DELAY_MS] = uint_property ("retry-delay-ms", 600000, 250);
+
+  /**
+   * AgentExecBaseExecutor:timeout-ms:
+   *
+   * The default timeout of a run in milliseconds (0: none). The code is
+   * killed when it passes, with outcome DEADLINE_EXCEEDED.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_TIMEOUT_MS] = uint_property ("timeout-ms", G_MAXUINT, 60000);
+
+  /**
+   * AgentExecBaseExecutor:max-output-bytes:
+   *
+   * How much of each output stream is kept; the rest is dropped (without
+   * buffering it) and the result's truncated flag set.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_MAX_OUTPUT_BYTES] =
+    g_param_spec_uint64 ("max-output-bytes", NULL, NULL, 0, G_MAXUINT64, 1024 * 1024, flags);
+
+  /**
+   * AgentExecBaseExecutor:code-block-delimiters:
+   *
+   * Start and end delimiters of code blocks, as a flat list of pairs; ADK's
+   * default is ```` ```tool_code\n ````, `\n```` ` then ```` ```python\n ````,
+   * `\n```` `.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_CODE_BLOCK_DELIMITERS] =
+    g_param_spec_boxed ("code-block-delimiters", NULL, NULL, G_TYPE_STRV, flags);
+
+  /**
+   * AgentExecBaseExecutor:execution-result-delimiters:
+   *
+   * The start and end delimiters of execution results in text; ADK's
+   * default is ```` ```tool_output\n ```` and `\n```` `.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_EXECUTION_RESULT_DELIMITERS] =
+    g_param_spec_boxed ("execution-result-delimiters", NULL, NULL, G_TYPE_STRV, flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+agentexec_base_executor_init (AgentExecBaseExecutor *self)
+{
+}
+
+static AgentExecExecutionResult *
+run_once (AgentExecBaseExecutor     *self,
+          AgentExecExecutorContext  *context,
+          AgentExecExecutionInput   *input,
+          const char                *language,
+          GCancellable              *cancellable,
+          GError                   **error)
+{
+  AgentExecBaseExecutorClass *klass = AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self);
+
+  if (klass->run == NULL)
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
+                   "%s does not implement run: a subclass of AgentExecBaseExecutor must",
+                   G_OBJECT_TYPE_NAME (self));
+      return NULL;
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  return klass->run (self, context, input, language, cancellable, error);
+}
+
+static gboolean
+give_up (AgentExecBaseExecutor  *self,
+         guint                   attempt,
+         GError                 *cause,
+         GError                **error)
+{
+  AgentExecBaseExecutorPrivate *priv = PRIV (self);
+
+  if (!_agentexec_error_is_transient (cause) || attempt > priv->max_retries)
+    {
+      if (attempt > 1 && _agentexec_error_is_transient (cause))
+        g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_RETRIES_EXHAUSTED,
+                     "Gave up after %u attempts (max-retries is %u): %s. Check that the "
+                     "backend is running, or raise max-retries", attempt,
+                     priv->max_retries, cause->message);
+      else
+        g_propagate_error (error, g_error_copy (cause));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static AgentExecExecutionResult *
+base_execute_code (AgentExecCodeExecutor     *executor,
+                   AgentExecExecutorContext  *context,
+                   AgentExecExecutionInput   *input,
+                   GCancellable              *cancellable,
+                   GError                   **error)
+{
+  AgentExecBaseExecutor *self = AGENTEXEC_BASE_EXECUTOR (executor);
+  gint64 start = g_get_monotonic_time ();
+  const char *language;
+
+  language = _agentexec_language_for_input (input, error);
+  if (language == NULL)
+    return NULL;
+
+  for (guint attempt = 1; ; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      AgentExecExecutionResult *result;
+
+      result = run_once (self, context, input, language, cancellable, &local_error);
+      if (result != NULL)
+        {
+          _agentexec_execution_result_set_attempts (result, attempt);
+          if (agentexec_execution_result_get_language (result) == NULL)
+            _agentexec_execution_result_set_language (result, language);
+          if (agentexec_execution_result_get_duration_us (result) == 0)
+            _agentexec_execution_result_set_duration_us (result, g_get_monotonic_time () - start);
+          _agentexec_execution_result_settle_outcome (result);
+          return result;
+        }
+      if (give_up (self, attempt, local_error, error))
+        return NULL;
+      g_debug ("Attempt %u failed (%s); retrying", attempt, local_error->message);
+      if (!_agentexec_sleep_ms (_agentexec_retry_delay_ms (PRIV (self)->retry_delay_ms, attempt),
+                                cancellable, error))
+        return NULL;
+    }
+}
+
+static void
+base_close (AgentExecCodeExecutor *executor)
+{
+  AgentExecBaseExecutor *self = AGENTEXEC_BASE_EXECUTOR (executor);
+
+  AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self)->close (self);
+}
+
+static void
+code_executor_iface_init (AgentExecCodeExecutorInterface *iface)
+{
+  iface->execute_code = base_execute_code;
+  iface->close = base_close;
+}
+
+/**
+ * agentexec_base_executor_get_stateful:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:stateful]
+ *
+ * Since: 1.0
+ */
+gboolean
+agentexec_base_executor_get_stateful (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), FALSE);
+
+  return PRIV (self)->stateful;
+}
+
+/**
+ * agentexec_base_executor_set_stateful:
+ * @self: a [class@AgentExec.BaseExecutor]
+ * @stateful: whether sessions persist
+ *
+ * Sets [property@AgentExec.BaseExecutor:stateful].
+ *
+ * Since: 1.0
+ */
+void
+agentexec_base_executor_set_stateful (AgentExecBaseExecutor *self,
+                                      gboolean               stateful)
+{
+  g_return_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self));
+
+  g_object_set (self, "stateful", stateful, NULL);
+}
+
+/**
+ * agentexec_base_executor_get_error_retry_attempts:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:error-retry-attempts]
+ *
+ * Since: 1.0
+ */
+guint
+agentexec_base_executor_get_error_retry_attempts (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), 0);
+
+  return PRIV (self)->error_retry_attempts;
+}
+
+/**
+ * agentexec_base_executor_get_max_retries:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:max-retries]
+ *
+ * Since: 1.0
+ */
+guint
+agentexec_base_executor_get_max_retries (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), 0);
+
+  return PRIV (self)->max_retries;
+}
+
+/**
+ * agentexec_base_executor_get_retry_delay_ms:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:retry-delay-ms]
+ *
+ * Since: 1.0
+ */
+guint
+agentexec_base_executor_get_retry_delay_ms (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), 0);
+
+  return PRIV (self)->retry_delay_ms;
+}
+
+/**
+ * agentexec_base_executor_get_timeout_ms:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:timeout-ms]
+ *
+ * Since: 1.0
+ */
+guint
+agentexec_base_executor_get_timeout_ms (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), 0);
+
+  return PRIV (self)->timeout_ms;
+}
+
+/**
+ * agentexec_base_executor_set_timeout_ms:
+ * @self: a [class@AgentExec.BaseExecutor]
+ * @timeout_ms: the default timeout in milliseconds, 0 for none
+ *
+ * Sets [property@AgentExec.BaseExecutor:timeout-ms].
+ *
+ * Since: 1.0
+ */
+void
+agentexec_base_executor_set_timeout_ms (AgentExecBaseExecutor *self,
+                                        guint                  timeout_ms)
+{
+  g_return_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self));
+
+  g_object_set (self, "timeout-ms", timeout_ms, NULL);
+}
+
+/**
+ * agentexec_base_executor_get_max_output_bytes:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:max-output-bytes]
+ *
+ * Since: 1.0
+ */
+guint64
+agentexec_base_executor_get_max_output_bytes (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), 0);
+
+  return PRIV (self)->max_output_bytes;
+}
+
+/**
+ * agentexec_base_executor_get_code_block_delimiters:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the code block
+ *   delimiters as a flat list of (start, end) pairs
+ *
+ * Since: 1.0
+ */
+const char * const *
+agentexec_base_executor_get_code_block_delimiters (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
+
+  return (const char * const *) PRIV (self)->code_block_delimiters;
+}
+
+/**
+ * agentexec_base_executor_get_execution_result_delimiters:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the start and end
+ *   delimiters of execution results
+ *
+ * Since: 1.0
+ */
+const char * const *
+agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
+
+  return (const char * const *) PRIV (self)->execution_result_delimiters;
+}
+
+/* Private API */
+
+guint
+_agentexec_base_executor_effective_timeout_ms (AgentExecBaseExecutor   *self,
+                                               AgentExecExecutionInput *input)
+{
+  guint per_input = agentexec_execution_input_get_timeout_ms (input);
+
+  return per_input != 0 ? per_input : PRIV (self)->timeout_ms;
+}
+
+/*
+ * _agentexec_error_is_transient:
+ *
+ * Infrastructure failures worth another attempt. Backends report an engine
+ * or service they cannot reach (refused, reset, 5xx) as BACKEND_UNAVAILABLE.
+ */
+gboolean
+_agentexec_error_is_transient (const GError *error)
+{
+  if (error == NULL)
+    return FALSE;
+  if (error->domain == AGENTEXEC_ERROR)
+    return error->code == AGENTEXEC_ERROR_BACKEND_UNAVAILABLE;
+  if (error->domain == G_IO_ERROR)
+    return error->code == G_IO_ERROR_CONNECTION_REFUSED ||
+           error->code == G_IO_ERROR_CONNECTION_CLOSED ||
+           error->code == G_IO_ERROR_BROKEN_PIPE ||
+           error->code == G_IO_ERROR_HOST_UNREACHABLE ||
+           error->code == G_IO_ERROR_NETWORK_UNREACHABLE ||
+           error->code == G_IO_ERROR_BUSY;
+  return FALSE;
+}
+
+/*
+ * _agentexec_retry_delay_ms:
+ *
+ * Exponential backoff: base × 2^(attempt-1), capped, with ±25 % jitter so
+ * that many callers retrying together spread out.
+ */
+guint
+_agentexec_retry_delay_ms (guint base_delay_ms,
+                           guint attempt)
+{
+  guint64 delay = base_delay_ms;
+  double jitter;
+
+  for (guint i = 1; i < attempt && delay < MAX_RETRY_DELAY_MS; i++)
+    delay *= 2;
+  delay = MIN (delay, MAX_RETRY_DELAY_MS);
+  jitter = g_random_double_range (0.75, 1.25);
+  return (guint) (delay * jitter);
+}
+
+/*
+ * _agentexec_sleep_ms:
+ *
+ * Sleeps, waking at once when @cancellable is cancelled (then FALSE with
+ * G_IO_ERROR_CANCELLED).
+ */
+gboolean
+_agentexec_sleep_ms (guint          delay_ms,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  GPollFD pollfd;
+  gint64 deadline = g_get_monotonic_time () + (gint64) delay_ms * 1000;
+
+  if (cancellable == NULL || !g_cancellable_make_pollfd (cancellable, &pollfd))
+    {
+      g_usleep ((gulong) delay_ms * 1000);
+      return TRUE;
+    }
+  while (!g_cancellable_is_cancelled (cancellable))
+    {
+      gint64 left = deadline - g_get_monotonic_time ();
+
+      if (left <= 0)
+        break;
+      g_poll (&pollfd, 1, (int) ((left + 999) / 1000));
+    }
+  g_cancellable_release_fd (cancellable);
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the libagentexec runtime image from Debian packages, with no registry:
+# mmdebstrap makes a bookworm root filesystem, `docker import` turns it into an image.
+#
+#   scripts/build-runtime-image.sh [--with-data-libs] [--tag NAME] [--force]
+#
+# The image holds python3 (full standard library), nodejs, bash and coreutils, and a
+# non-root user `runner` (uid 1000) owning /workspace. --with-data-libs adds
+# python3-numpy, python3-pandas and python3-matplotlib. Users with a registry can
+# build images/runtime/Dockerfile instead.
+set -euo pipefail
+
+tag=agentexec-runtime:latest
+extra=""
+force=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --with-data-libs) extra=",python3-numpy,python3-pandas,python3-matplotlib" ;;
+    --tag) tag="$2"; shift ;;
+    --force) force=1 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "build-runtime-image: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+docker=${DOCKER:-docker}
+if [ "$force" = 0 ] && $docker image inspect "$tag" >/dev/null 2>&1; then
+  echo "build-runtime-image: $tag already present (use --force to rebuild)"
+  exit 0
+fi
+command -v mmdebstrap >/dev/null || { echo "build-runtime-image: mmdebstrap is missing: apt-get install mmdebstrap" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mmdebstrap --quiet --variant=apt --format=tar \
+  --include="python3,nodejs,bash,coreutils,ca-certificates${extra}" \
+  --customize-hook='chroot "$1" useradd --uid 1000 --user-group --create-home --shell /bin/bash runner' \
+  --customize-hook='mkdir -p "$1/workspace" && chroot "$1" chown runner:runner /workspace' \
+  --customize-hook='rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*' \
+  bookworm "$tmp/rootfs.tar"
+$docker import \
+  --change 'WORKDIR /workspace' \
+  --change 'USER 1000:1000' \
+  --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=/home/runner' \
+  --change 'CMD ["/bin/bash"]' \
+  "$tmp/rootfs.tar" "$tag" >/dev/null
+echo "build-runtime-image: built $tag"
