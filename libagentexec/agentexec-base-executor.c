@@ -258,6 +258,14 @@ real_close (AgentExecBaseExecutor *self)
 {
 }
 
+static gboolean
+real_process_llm_request (AgentExecBaseExecutor  *self,
+                          JsonObject             *request,
+                          GError                **error)
+{
+  return TRUE;
+}
+
 static GParamSpec *
 flag_property (const char *name,
                gboolean    default_value)
@@ -288,6 +296,7 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
   object_class->get_property = agentexec_base_executor_get_property;
   object_class->set_property = agentexec_base_executor_set_property;
   klass->close = real_close;
+  klass->process_llm_request = real_process_llm_request;
 
   /**
    * AgentExecBaseExecutor:stateful:
@@ -494,11 +503,22 @@ base_close (AgentExecCodeExecutor *executor)
   AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self)->close (self);
 }
 
+static gboolean
+base_process_llm_request (AgentExecCodeExecutor  *executor,
+                          JsonObject             *request,
+                          GError                **error)
+{
+  AgentExecBaseExecutor *self = AGENTEXEC_BASE_EXECUTOR (executor);
+
+  return AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self)->process_llm_request (self, request, error);
+}
+
 static void
 code_executor_iface_init (AgentExecCodeExecutorInterface *iface)
 {
   iface->execute_code = base_execute_code;
   iface->close = base_close;
+  iface->process_llm_request = base_process_llm_request;
 }
 
 /**

@@ -28,6 +28,8 @@ G_DECLARE_DERIVABLE_TYPE (AgentExecBaseExecutor, agentexec_base_executor, AGENTE
  *   base class adds retries, timing, the attempt count and the language to
  *   the result
  * @close: releases sessions and backend resources
+ * @process_llm_request: adjusts a model request (see
+ *   [method@AgentExec.CodeExecutor.process_llm_request]); the default leaves it
  *
  * The class of [class@AgentExec.BaseExecutor].
  *
@@ -44,6 +46,9 @@ struct _AgentExecBaseExecutorClass
                                       GCancellable              *cancellable,
                                       GError                   **error);
   void                      (*close) (AgentExecBaseExecutor     *self);
+  gboolean                  (*process_llm_request) (AgentExecBaseExecutor  *self,
+                                                    JsonObject             *request,
+                                                    GError                **error);
 
   /*< private >*/
   gpointer _reserved[8];

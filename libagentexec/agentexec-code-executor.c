@@ -112,12 +112,21 @@ real_close (AgentExecCodeExecutor *self)
 {
 }
 
+static gboolean
+real_process_llm_request (AgentExecCodeExecutor  *self,
+                          JsonObject             *request,
+                          GError                **error)
+{
+  return TRUE;
+}
+
 static void
 agentexec_code_executor_default_init (AgentExecCodeExecutorInterface *iface)
 {
   iface->execute_code_async = real_execute_code_async;
   iface->execute_code_finish = real_execute_code_finish;
   iface->close = real_close;
+  iface->process_llm_request = real_process_llm_request;
 
   /**
    * AgentExecCodeExecutor::output:
@@ -261,6 +270,33 @@ agentexec_code_executor_close (AgentExecCodeExecutor *self)
   g_return_if_fail (AGENTEXEC_IS_CODE_EXECUTOR (self));
 
   AGENTEXEC_CODE_EXECUTOR_GET_IFACE (self)->close (self);
+}
+
+/**
+ * agentexec_code_executor_process_llm_request: (virtual process_llm_request)
+ * @self: a [iface@AgentExec.CodeExecutor]
+ * @request: a generateContent request document (changed in place)
+ * @error: return location for a #GError
+ *
+ * Lets the executor adjust a model request before the agent loop sends it:
+ * [class@AgentExec.BuiltInExecutor] adds Gemini's code-execution tool, the
+ * other executors leave the request as it is.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set (for instance a model
+ *   that cannot execute code)
+ *
+ * Since: 1.0
+ */
+gboolean
+agentexec_code_executor_process_llm_request (AgentExecCodeExecutor  *self,
+                                             JsonObject             *request,
+                                             GError                **error)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTOR (self), FALSE);
+  g_return_val_if_fail (request != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return AGENTEXEC_CODE_EXECUTOR_GET_IFACE (self)->process_llm_request (self, request, error);
 }
 
 /**

@@ -10,6 +10,7 @@
 #endif
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "agentexec-enums.h"
 #include "agentexec-execution-input.h"
@@ -33,6 +34,8 @@ G_DECLARE_INTERFACE (AgentExecCodeExecutor, agentexec_code_executor, AGENTEXEC, 
  * @execute_code_finish: completes @execute_code_async
  * @close: releases what the executor holds (sessions, containers); the
  *   default does nothing
+ * @process_llm_request: adjusts a model request before it is sent (the
+ *   BuiltIn backend adds Gemini's code-execution tool); the default leaves it
  *
  * The virtual functions of [iface@AgentExec.CodeExecutor].
  *
@@ -57,6 +60,9 @@ struct _AgentExecCodeExecutorInterface
                                                     GAsyncResult              *result,
                                                     GError                   **error);
   void                      (*close)               (AgentExecCodeExecutor     *self);
+  gboolean                  (*process_llm_request) (AgentExecCodeExecutor     *self,
+                                                    JsonObject                *request,
+                                                    GError                   **error);
 
   /*< private >*/
   gpointer _reserved[8];
@@ -81,6 +87,10 @@ AgentExecExecutionResult *agentexec_code_executor_execute_code_finish (AgentExec
                                                                        GError                   **error);
 AGENTEXEC_AVAILABLE_IN_ALL
 void                      agentexec_code_executor_close               (AgentExecCodeExecutor     *self);
+AGENTEXEC_AVAILABLE_IN_ALL
+gboolean                  agentexec_code_executor_process_llm_request (AgentExecCodeExecutor     *self,
+                                                                       JsonObject                *request,
+                                                                       GError                   **error);
 AGENTEXEC_AVAILABLE_IN_ALL
 void                      agentexec_code_executor_emit_output         (AgentExecCodeExecutor     *self,
                                                                        AgentExecExecutionInput   *input,
