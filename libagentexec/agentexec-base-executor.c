@@ -522,6 +522,39 @@ code_executor_iface_init (AgentExecCodeExecutorInterface *iface)
 }
 
 /**
+ * agentexec_base_executor_run: (virtual run)
+ * @self: a [class@AgentExec.BaseExecutor]
+ * @context: (nullable): the invocation's context
+ * @input: what to run
+ * @language: the canonical language to run it as
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Runs @input once, without the retry policy, language resolution or
+ * timing that [method@AgentExec.CodeExecutor.execute_code] adds. Subclasses
+ * implement it; callers normally use
+ * [method@AgentExec.CodeExecutor.execute_code].
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+AgentExecExecutionResult *
+agentexec_base_executor_run (AgentExecBaseExecutor     *self,
+                             AgentExecExecutorContext  *context,
+                             AgentExecExecutionInput   *input,
+                             const char                *language,
+                             GCancellable              *cancellable,
+                             GError                   **error)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
+  g_return_val_if_fail (AGENTEXEC_IS_EXECUTION_INPUT (input), NULL);
+  g_return_val_if_fail (language != NULL, NULL);
+
+  return run_once (self, context, input, language, cancellable, error);
+}
+
+/**
  * agentexec_base_executor_get_stateful:
  * @self: a [class@AgentExec.BaseExecutor]
  *

@@ -55,6 +55,13 @@ struct _AgentExecBaseExecutorClass
 };
 
 AGENTEXEC_AVAILABLE_IN_ALL
+AgentExecExecutionResult *agentexec_base_executor_run                      (AgentExecBaseExecutor     *self,
+                                                                            AgentExecExecutorContext  *context,
+                                                                            AgentExecExecutionInput   *input,
+                                                                            const char                *language,
+                                                                            GCancellable              *cancellable,
+                                                                            GError                   **error);
+AGENTEXEC_AVAILABLE_IN_ALL
 gboolean            agentexec_base_executor_get_stateful                   (AgentExecBaseExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
 void                agentexec_base_executor_set_stateful                   (AgentExecBaseExecutor *self,
