@@ -757,8 +757,8 @@ _agentexec_error_is_transient (const GError *error)
 /*
  * _agentexec_retry_delay_ms:
  *
- * Exponential backoff: base × 2^(attempt-1), capped, with ±25 % jitter so
- * that many callers retrying together spread out.
+ * Exponential backoff: base × 2^(attempt-1) with ±25 % jitter, so that many
+ * callers retrying together spread out, capped at 30 s.
  */
 guint
 _agentexec_retry_delay_ms (guint base_delay_ms,
@@ -771,7 +771,8 @@ _agentexec_retry_delay_ms (guint base_delay_ms,
     delay *= 2;
   delay = MIN (delay, MAX_RETRY_DELAY_MS);
   jitter = g_random_double_range (0.75, 1.25);
-  return (guint) (delay * jitter);
+  /* The cap holds after the jitter too: never wait longer than 30 s. */
+  return (guint) MIN (delay * jitter, (double) MAX_RETRY_DELAY_MS);
 }
 
 /*
