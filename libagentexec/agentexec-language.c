@@ -11,10 +11,12 @@
 #include "agentexec-autocleanups-private.h"
 #include "agentexec-enums.h"
 #include "agentexec-language-private.h"
+#include "agentexec-pcre2-private.h"
 
 /* How much of the code detection looks at: enough for any real snippet, and
  * it keeps detection cheap on megabytes of pasted data. */
 #define DETECT_WINDOW (64 * 1024)
+#define DETECT_OPTIONS (PCRE2_MULTILINE | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
 
 typedef struct {
   const char *name;
@@ -134,36 +136,15 @@ agentexec_language_get_extension (const char *language)
   return found != NULL ? found->extension : NULL;
 }
 
-static pcre2_code *
-compile (const char *pattern)
-{
-  int errcode;
-  PCRE2_SIZE offset;
-  pcre2_code *code;
-
-  code = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
-                        PCRE2_MULTILINE | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-                        &errcode, &offset, NULL);
-  if (code == NULL)
-    {
-      PCRE2_UCHAR message[256];
-
-      pcre2_get_error_message (errcode, message, sizeof message);
-      g_error ("language pattern does not compile at offset %zu: %s", (gsize) offset, message);
-    }
-  pcre2_jit_compile (code, PCRE2_JIT_COMPLETE);
-  return code;
-}
-
 static gpointer
 compile_all (gpointer data)
 {
   pcre2_code **codes = g_new0 (pcre2_code *, G_N_ELEMENTS (languages) + 1);
 
   for (guint i = 0; i < G_N_ELEMENTS (languages); i++)
-    codes[i] = compile (languages[i].pattern);
-  codes[G_N_ELEMENTS (languages)] =
-    compile ("\\A#![ \\t]*(?:\\S*/)?(?:env[ \\t]+(?:-\\S+[ \\t]+)*)?([A-Za-z][\\w.+-]*)");
+    codes[i] = _agentexec_pcre2_compile (languages[i].pattern, DETECT_OPTIONS);
+  codes[G_N_ELEMENTS (languages)] = _agentexec_pcre2_compile ("\\A#![ \\t]*(?:\\S*/)?(?:env[ \\t]+(?:-\\S+[ \\t]+)*)?([A-Za-z][\\w.+-]*)",
+                                                              DETECT_OPTIONS);
   return codes;
 }
 
