@@ -1,0 +1,84 @@
+/* agentexec-driver-private.h: the persistent interpreter drivers
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * DESIGN.md, "Interpreter driver protocol". A driver is a small program passed
+ * to the interpreter on its command line (python3 -c, node -e, bash -c) that
+ * runs each request's code in one persistent namespace and answers with one
+ * framed reply. Frames are "<decimal length>\n<payload>"; the payload of a
+ * request is {"code": "..."} (bash: the code itself), of a reply
+ * {"exit_code": N, ...}; the first reply, sent at start-up, is
+ * {"ready": true, "language": ..., "pid": ..., "version": ...}.
+ *
+ * Two channel layouts, chosen by the descriptors given to the driver:
+ * - separate (OUT_FD != 1): requests on IN_FD, replies on OUT_FD; the code's
+ *   stdout and stderr are the interpreter's own fd 1 and 2, untouched.
+ * - one channel (IN_FD 0, OUT_FD 1, a token): for a container's attach
+ *   stream. The code's output and the replies share stdout; each reply is
+ *   preceded by the token, and the token + "\n" is written to stderr, so the
+ *   reader knows where each stream's output of the run ends.
+ *
+ * Nothing here knows about processes: it builds argv and turns bytes into
+ * requests and replies, so the local and container backends share it.
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Generated from agentexec-driver.{py,js,sh} by embed-drivers.py. */
+extern const char _agentexec_driver_python_source[];
+extern const char _agentexec_driver_node_source[];
+extern const char _agentexec_driver_bash_source[];
+
+typedef struct
+{
+  gboolean  ready;       /* the start-up reply */
+  int       exit_code;   /* -1 when absent */
+  int       pid;         /* ready reply: the interpreter's pid, 0 when absent */
+  char     *language;    /* ready reply */
+  char     *version;     /* ready reply */
+  GStrv     figures;     /* Python: figure files saved by the run */
+} AgentExecDriverReply;
+
+typedef struct _AgentExecDriverReader AgentExecDriverReader;
+
+gboolean               _agentexec_driver_supports         (const char             *language);
+const char            *_agentexec_driver_get_source       (const char             *language);
+GStrv                  _agentexec_driver_build_argv       (const char             *language,
+                                                           const char             *interpreter,
+                                                           int                     in_fd,
+                                                           int                     out_fd,
+                                                           const char             *token,
+                                                           GError                **error);
+GStrv                  _agentexec_driver_build_run_argv   (const char             *interpreter,
+                                                           const char             *script_path,
+                                                           const char * const     *args);
+char                  *_agentexec_driver_new_token        (void);
+GBytes                *_agentexec_driver_encode_request   (const char             *language,
+                                                           const char             *code,
+                                                           gssize                  code_len);
+AgentExecDriverReply  *_agentexec_driver_reply_parse      (const char             *payload,
+                                                           gsize                   len,
+                                                           GError                **error);
+void                   _agentexec_driver_reply_free       (AgentExecDriverReply   *reply);
+
+AgentExecDriverReader *_agentexec_driver_reader_new       (const char             *token,
+                                                           gboolean                sentinel_only);
+void                   _agentexec_driver_reader_free      (AgentExecDriverReader  *reader);
+void                   _agentexec_driver_reader_feed      (AgentExecDriverReader  *reader,
+                                                           const char             *data,
+                                                           gsize                   len);
+gboolean               _agentexec_driver_reader_next      (AgentExecDriverReader  *reader,
+                                                           GByteArray             *passthrough,
+                                                           AgentExecDriverReply  **reply,
+                                                           GError                **error);
+gsize                  _agentexec_driver_reader_flush     (AgentExecDriverReader  *reader,
+                                                           GByteArray             *passthrough);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecDriverReply, _agentexec_driver_reply_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecDriverReader, _agentexec_driver_reader_free)
+
+G_END_DECLS

@@ -1,0 +1,165 @@
+# agentexec Python driver (DESIGN.md, "Interpreter driver protocol").
+#
+# Passed to the interpreter on its command line: python3 -c SOURCE MODE ...
+#   run FILE [ARG...]        run FILE once as __main__, exit with its status
+#   serve IN_FD OUT_FD [TOKEN]
+#       persistent namespace; requests and replies are frames "<length>\n<json>".
+#       Request {"code": str}; reply {"exit_code": int, "figures": [str]}.
+#       With OUT_FD 1 (one channel, e.g. a container's attach stream) the reply
+#       is preceded by TOKEN on stdout, and TOKEN + "\n" is written to stderr,
+#       so that the reader knows where the code's output ends.
+# Needs only the standard library (json in serve mode). Matplotlib figures
+# left open or shown are saved as figure_<n>.png in the working directory.
+import os
+import sys
+
+_ae_mpl_src = '''
+from matplotlib.backends.backend_agg import FigureCanvasAgg as FigureCanvas
+from matplotlib.backend_bases import FigureManagerBase as FigureManager
+def show(*args, **kwargs):
+    _ae_save_figures()
+'''
+
+
+def _ae_save_figures():
+    plt = sys.modules.get('matplotlib.pyplot')
+    if plt is None:
+        return []
+    names = []
+    for num in plt.get_fignums():
+        name = 'figure_%d.png' % num
+        try:
+            plt.figure(num).savefig(name)
+            names.append(name)
+        except Exception as e:
+            sys.stderr.write('agentexec: could not save figure %d: %s\n' % (num, e))
+    plt.close('all')
+    return names
+
+
+class _AeMplFinder:
+    def find_spec(self, name, path=None, target=None):
+        if name != '_agentexec_mpl':
+            return None
+        import importlib.util
+        return importlib.util.spec_from_loader(name, self)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.__dict__['_ae_save_figures'] = _ae_save_figures
+        exec(_ae_mpl_src, module.__dict__)
+
+
+def _ae_print_exception():
+    import traceback
+    etype, value, tb = sys.exc_info()
+    # Drop the driver's own frame: the traceback starts in the user's code.
+    traceback.print_exception(etype, value, tb.tb_next if tb is not None else None)
+
+
+def _ae_exit_status(code):
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xff if code >= 0 else 1
+    sys.stderr.write('%s\n' % (code,))
+    return 1
+
+
+def _ae_flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def _ae_exec(source, filename, namespace):
+    try:
+        exec(compile(source, filename, 'exec'), namespace)
+        status = 0
+    except SystemExit as e:
+        status = _ae_exit_status(e.code)
+    except BaseException:
+        _ae_print_exception()
+        status = 1
+    try:
+        figures = _ae_save_figures()
+    except BaseException:
+        _ae_print_exception()
+        figures = []
+    _ae_flush()
+    return status, figures
+
+
+def _ae_run(path, args):
+    with open(path, 'rb') as f:
+        source = f.read()
+    sys.argv = [path] + args
+    namespace = {'__name__': '__main__', '__file__': path, '__builtins__': __builtins__}
+    status, _ = _ae_exec(source, path, namespace)
+    sys.exit(status)
+
+
+def _ae_read_exact(f, n):
+    data = f.read(n)
+    if data is None or len(data) != n:
+        raise EOFError
+    return data
+
+
+def _ae_serve(in_fd, out_fd, token):
+    import json
+    if in_fd == 0:
+        in_fd = os.dup(0)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+    if out_fd == 1:
+        out_fd = os.dup(1)
+    else:
+        token = b''
+    requests = os.fdopen(in_fd, 'rb')
+    namespace = {'__name__': '__main__', '__builtins__': __builtins__}
+
+    def reply(obj):
+        body = json.dumps(obj).encode()
+        frame = token + b'%d\n' % len(body) + body
+        if token:
+            os.write(2, token + b'\n')
+        while frame:
+            frame = frame[os.write(out_fd, frame):]
+
+    reply({'ready': True, 'language': 'python', 'pid': os.getpid(),
+           'version': sys.version.split()[0]})
+    while True:
+        line = requests.readline()
+        if not line:
+            return
+        request = json.loads(_ae_read_exact(requests, int(line)))
+        status, figures = _ae_exec(request.get('code', ''), '<code>', namespace)
+        reply({'exit_code': status, 'figures': figures})
+
+
+def _ae_main():
+    sys.meta_path.append(_AeMplFinder())
+    os.environ.setdefault('MPLBACKEND', 'module://_agentexec_mpl')
+    mode = sys.argv[1] if len(sys.argv) > 1 else ''
+    if mode == 'run' and len(sys.argv) > 2:
+        _ae_run(sys.argv[2], sys.argv[3:])
+    elif mode == 'serve' and len(sys.argv) > 3:
+        in_fd, out_fd = int(sys.argv[2]), int(sys.argv[3])
+        token = sys.argv[4].encode() if len(sys.argv) > 4 else b''
+        del sys.argv[1:]
+        try:
+            _ae_serve(in_fd, out_fd, token)
+        except (EOFError, KeyboardInterrupt, BrokenPipeError):
+            pass
+    else:
+        sys.stderr.write('usage: python3 -c DRIVER run FILE [ARG...] | serve IN_FD OUT_FD [TOKEN]\n')
+        sys.exit(2)
+
+
+_ae_main()
