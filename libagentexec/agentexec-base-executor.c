@@ -30,6 +30,10 @@
  */
 
 #define MAX_RETRY_DELAY_MS 30000
+#define MAX_RETRY_AFTER_MS (5 * 60 * 1000)
+
+/* A wait the peer asked for (HTTP Retry-After), set by run in this thread. */
+static GPrivate retry_after_hint = G_PRIVATE_INIT (NULL);
 
 typedef struct
 {
@@ -455,6 +459,15 @@ give_up (AgentExecBaseExecutor  *self,
   return FALSE;
 }
 
+static guint
+take_retry_after_hint (void)
+{
+  guint delay_ms = GPOINTER_TO_UINT (g_private_get (&retry_after_hint));
+
+  g_private_set (&retry_after_hint, NULL);
+  return delay_ms;
+}
+
 static AgentExecExecutionResult *
 base_execute_code (AgentExecCodeExecutor     *executor,
                    AgentExecExecutorContext  *context,
@@ -474,7 +487,9 @@ base_execute_code (AgentExecCodeExecutor     *executor,
     {
       g_autoptr(GError) local_error = NULL;
       AgentExecExecutionResult *result;
+      guint retry_after_ms;
 
+      take_retry_after_hint ();
       result = run_once (self, context, input, language, cancellable, &local_error);
       if (result != NULL)
         {
@@ -486,10 +501,19 @@ base_execute_code (AgentExecCodeExecutor     *executor,
           _agentexec_execution_result_settle_outcome (result);
           return result;
         }
+      retry_after_ms = take_retry_after_hint ();
       if (give_up (self, attempt, local_error, error))
         return NULL;
+      if (retry_after_ms > MAX_RETRY_AFTER_MS)
+        {
+          /* The peer asks for a longer wait than a run should block: report it. */
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
       g_debug ("Attempt %u failed (%s); retrying", attempt, local_error->message);
-      if (!_agentexec_sleep_ms (_agentexec_retry_delay_ms (PRIV (self)->retry_delay_ms, attempt),
+      if (!_agentexec_sleep_ms (MAX (_agentexec_retry_delay_ms (PRIV (self)->retry_delay_ms,
+                                                                attempt),
+                                     retry_after_ms),
                                 cancellable, error))
         return NULL;
     }
@@ -773,6 +797,22 @@ _agentexec_retry_delay_ms (guint base_delay_ms,
   jitter = g_random_double_range (0.75, 1.25);
   /* The cap holds after the jitter too: never wait longer than 30 s. */
   return (guint) MIN (delay * jitter, (double) MAX_RETRY_DELAY_MS);
+}
+
+/*
+ * _agentexec_retry_after_hint:
+ * @delay_ms: the shortest wait the peer asked for before another attempt
+ *
+ * For a backend's run, in the thread that runs it, when it fails with a
+ * transient error whose peer said when to come back (an HTTP Retry-After):
+ * the base class then waits at least @delay_ms (its own backoff otherwise)
+ * before the next attempt, and does not retry when the peer asks for more
+ * than 5 minutes. The hint is cleared at every attempt.
+ */
+void
+_agentexec_retry_after_hint (guint delay_ms)
+{
+  g_private_set (&retry_after_hint, GUINT_TO_POINTER (delay_ms));
 }
 
 /*
