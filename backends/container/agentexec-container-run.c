@@ -1,0 +1,664 @@
+/* agentexec-container-run.c: one stateless run in a fresh container
+ *
+ * The sequence: create (with an anonymous volume on /workspace, so that
+ * input files can be copied in before start even with a read-only root),
+ * copy the input files in, attach to stdout/stderr, start, stream until the
+ * container exits or the deadline passes (then kill), inspect the exit,
+ * copy /workspace out, remove the container and its volume.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "agentexec-base-executor-private.h"
+#include "agentexec-code-executor-private.h"
+#include "agentexec-container-labels-private.h"
+#include "agentexec-container-run-private.h"
+#include "agentexec-docker-archive-private.h"
+#include "agentexec-execution-result-private.h"
+#include "agentexec-file-private.h"
+
+#define WORKSPACE        "/workspace"
+#define CODE_DIR         ".agentexec"
+#define MAX_INLINE_CODE  (64 * 1024)
+#define MAX_WORKSPACE    (64 * 1024 * 1024)
+#define DRAIN_MS         5000
+#define NOFILE_LIMIT     4096
+#define NPROC_LIMIT      4096
+
+typedef struct {
+  const char *language;
+  const char *program;
+  const char *inline_flag;
+  const char *file_name;
+} Program;
+
+static const Program programs[] = {
+  { "python", "python3", "-c", "main.py" },
+  { "javascript", "node", "-e", "main.js" },
+  { "bash", "bash", "-c", "main.sh" },
+  { "r", "Rscript", "-e", "main.R" },
+  { "java", "java", NULL, "Main.java" },
+};
+
+typedef struct {
+  AgentExecContainerExecutor *self;
+  AgentExecExecutionInput    *input;
+  GMainContext               *output_context;
+  GByteArray                 *kept[2];
+  guint64                     seen[2];
+  guint64                     max;
+} Collect;
+
+typedef struct {
+  AgentExecDockerClient *client;
+  char                  *id;
+  char                  *base_path;
+  gboolean               timed_out;
+  gboolean               oom_killed;
+  int                    exit_code;
+} Run;
+
+static const Program *
+find_program (const char *language)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (programs); i++)
+    if (g_str_equal (programs[i].language, language))
+      return &programs[i];
+  return NULL;
+}
+
+/* Command line; code that is too long for one argument goes in a file. */
+static GStrv
+build_argv (const Program            *program,
+            AgentExecExecutionInput  *input,
+            GPtrArray                *files)
+{
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  const char *code = agentexec_execution_input_get_code (input);
+  const char * const *args = agentexec_execution_input_get_argv (input);
+
+  g_strv_builder_add (argv, program->program);
+  if (program->inline_flag != NULL && strlen (code) <= MAX_INLINE_CODE)
+    {
+      g_strv_builder_add_many (argv, program->inline_flag, code, NULL);
+      if (g_str_equal (program->language, "bash"))
+        g_strv_builder_add (argv, "bash");
+    }
+  else
+    {
+      g_autofree char *name = g_strconcat (CODE_DIR "/", program->file_name, NULL);
+      g_autoptr(GBytes) content = g_bytes_new (code, strlen (code));
+
+      g_autofree char *path = g_strconcat (WORKSPACE "/", name, NULL);
+
+      g_ptr_array_add (files, agentexec_file_new (name, "text/plain", content));
+      g_strv_builder_add (argv, path);
+    }
+  if (args != NULL)
+    g_strv_builder_addv (argv, (const char **) args);
+  return g_strv_builder_end (argv);
+}
+
+static void
+add_strv (JsonBuilder        *builder,
+          const char         *member,
+          const char * const *values)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_array (builder);
+  for (guint i = 0; values != NULL && values[i] != NULL; i++)
+    json_builder_add_string_value (builder, values[i]);
+  json_builder_end_array (builder);
+}
+
+static void
+add_ulimit (JsonBuilder *builder,
+            const char  *name,
+            gint64       value)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "Name");
+  json_builder_add_string_value (builder, name);
+  json_builder_set_member_name (builder, "Soft");
+  json_builder_add_int_value (builder, value);
+  json_builder_set_member_name (builder, "Hard");
+  json_builder_add_int_value (builder, value);
+  json_builder_end_object (builder);
+}
+
+static void
+add_host_config (JsonBuilder                  *builder,
+                 const AgentExecContainerSpec *spec)
+{
+  static const char * const drop_all[] = { "ALL", NULL };
+  static const char * const no_new_privs[] = { "no-new-privileges", NULL };
+
+  json_builder_set_member_name (builder, "HostConfig");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "NetworkMode");
+  json_builder_add_string_value (builder, spec->network_mode);
+  if (spec->drop_capabilities)
+    add_strv (builder, "CapDrop", drop_all);
+  if (spec->no_new_privileges)
+    add_strv (builder, "SecurityOpt", no_new_privs);
+  json_builder_set_member_name (builder, "ReadonlyRootfs");
+  json_builder_add_boolean_value (builder, spec->read_only_root);
+  json_builder_set_member_name (builder, "Tmpfs");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "/tmp");
+  json_builder_add_string_value (builder, "rw,nosuid,nodev,size=256m");
+  json_builder_end_object (builder);
+  if (spec->memory_bytes > 0)
+    {
+      json_builder_set_member_name (builder, "Memory");
+      json_builder_add_int_value (builder, (gint64) MIN (spec->memory_bytes, G_MAXINT64));
+      json_builder_set_member_name (builder, "MemorySwap");
+      json_builder_add_int_value (builder, (gint64) MIN (spec->memory_bytes, G_MAXINT64));
+    }
+  if (spec->cpus > 0)
+    {
+      json_builder_set_member_name (builder, "NanoCpus");
+      json_builder_add_int_value (builder, (gint64) (spec->cpus * 1e9));
+    }
+  if (spec->pids_limit > 0)
+    {
+      json_builder_set_member_name (builder, "PidsLimit");
+      json_builder_add_int_value (builder, spec->pids_limit);
+    }
+  /* Podman's runc fails with "error setting rlimit" unless both are set. */
+  json_builder_set_member_name (builder, "Ulimits");
+  json_builder_begin_array (builder);
+  add_ulimit (builder, "nofile", NOFILE_LIMIT);
+  add_ulimit (builder, "nproc", NPROC_LIMIT);
+  json_builder_end_array (builder);
+  /* Output reaches us through attach; the engine need not log it to disk. */
+  json_builder_set_member_name (builder, "LogConfig");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "Type");
+  json_builder_add_string_value (builder, "none");
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+}
+
+static void
+add_labels (JsonBuilder                  *builder,
+            const AgentExecContainerSpec *spec)
+{
+  json_builder_set_member_name (builder, "Labels");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, AGENTEXEC_LABEL_MANAGED);
+  json_builder_add_string_value (builder, "1");
+  json_builder_set_member_name (builder, AGENTEXEC_LABEL_OWNER);
+  json_builder_add_string_value (builder, _agentexec_container_owner_label ());
+  json_builder_set_member_name (builder, AGENTEXEC_LABEL_EXECUTOR);
+  json_builder_add_string_value (builder, spec->executor_id);
+  json_builder_end_object (builder);
+}
+
+/*
+ * _agentexec_container_create_body:
+ *
+ * The JSON of POST /containers/create for @spec running @argv.
+ */
+JsonNode *
+_agentexec_container_create_body (const AgentExecContainerSpec *spec,
+                                  const char * const           *argv,
+                                  const char * const           *env)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "Image");
+  json_builder_add_string_value (builder, spec->image);
+  add_strv (builder, "Cmd", argv);
+  if (env != NULL)
+    add_strv (builder, "Env", env);
+  json_builder_set_member_name (builder, "User");
+  json_builder_add_string_value (builder, spec->user);
+  json_builder_set_member_name (builder, "WorkingDir");
+  json_builder_add_string_value (builder, WORKSPACE);
+  json_builder_set_member_name (builder, "AttachStdout");
+  json_builder_add_boolean_value (builder, TRUE);
+  json_builder_set_member_name (builder, "AttachStderr");
+  json_builder_add_boolean_value (builder, TRUE);
+  json_builder_set_member_name (builder, "Tty");
+  json_builder_add_boolean_value (builder, FALSE);
+  json_builder_set_member_name (builder, "NetworkDisabled");
+  json_builder_add_boolean_value (builder, g_str_equal (spec->network_mode, "none"));
+  json_builder_set_member_name (builder, "Volumes");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, WORKSPACE);
+  json_builder_begin_object (builder);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  add_labels (builder, spec);
+  add_host_config (builder, spec);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/* Output */
+
+static void
+collect_frame (AgentExecStream  stream,
+               const char      *data,
+               gsize            len,
+               gpointer         user_data)
+{
+  Collect *collect = user_data;
+  GByteArray *kept = collect->kept[stream];
+  gsize room = kept->len < collect->max ? (gsize) MIN (collect->max - kept->len, G_MAXSIZE) : 0;
+  gsize take = MIN (room, len);
+
+  collect->seen[stream] += len;
+  if (take == 0)
+    return;
+  g_byte_array_append (kept, (const guint8 *) data, (guint) take);
+  _agentexec_code_executor_emit_output_in (AGENTEXEC_CODE_EXECUTOR (collect->self),
+                                           collect->output_context, collect->input,
+                                           stream, data, take);
+}
+
+static void
+append_notice (GByteArray *kept,
+               const char *notice)
+{
+  if (kept->len > 0 && kept->data[kept->len - 1] != '\n')
+    g_byte_array_append (kept, (const guint8 *) "\n", 1);
+  g_byte_array_append (kept, (const guint8 *) notice, (guint) strlen (notice));
+}
+
+static void
+note_truncation (Collect    *collect,
+                 guint       stream,
+                 const char *name)
+{
+  g_autofree char *notice = NULL;
+
+  if (collect->seen[stream] <= collect->max)
+    return;
+  notice = g_strdup_printf ("[agentexec: %s truncated: %" G_GUINT64_FORMAT " of %"
+                            G_GUINT64_FORMAT " bytes dropped (max-output-bytes is %"
+                            G_GUINT64_FORMAT ")]\n", name,
+                            collect->seen[stream] - collect->max, collect->seen[stream],
+                            collect->max);
+  append_notice (collect->kept[stream], notice);
+}
+
+/* Engine calls */
+
+static gboolean
+post_empty (Run           *run,
+            const char    *action,
+            guint         *status,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  g_autofree char *path = g_strconcat (run->base_path, action, NULL);
+  g_autoptr(GBytes) answer = NULL;
+
+  answer = _agentexec_docker_client_request (run->client, "POST", path, NULL, NULL, 0, status,
+                                             cancellable, error);
+  return answer != NULL;
+}
+
+static void
+kill_container (Run *run)
+{
+  g_autoptr(GError) error = NULL;
+  guint status = 0;
+
+  if (!post_empty (run, "/kill", &status, NULL, &error) && status != 409 && status != 404)
+    g_debug ("Could not kill container %.12s: %s", run->id, error->message);
+}
+
+static gboolean
+create_container (AgentExecContainerExecutor  *self,
+                  Run                         *run,
+                  const char * const          *argv,
+                  AgentExecExecutionInput     *input,
+                  GCancellable                *cancellable,
+                  GError                     **error)
+{
+  AgentExecContainerSpec spec;
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  JsonObject *object;
+
+  _agentexec_container_executor_get_spec (self, &spec);
+  body = _agentexec_container_create_body (&spec, argv,
+                                           agentexec_execution_input_get_env (input));
+  answer = _agentexec_docker_client_request_json (run->client, "POST", "/containers/create",
+                                                  body, NULL, cancellable, error);
+  if (answer == NULL)
+    return FALSE;
+  object = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+  if (object == NULL || !json_object_has_member (object, "Id"))
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
+                   "Docker engine at %s created a container but sent no Id",
+                   _agentexec_docker_client_get_host (run->client));
+      return FALSE;
+    }
+  run->id = g_strdup (json_object_get_string_member (object, "Id"));
+  run->base_path = g_strdup_printf ("/containers/%s", run->id);
+  _agentexec_container_executor_track (self, run->id, TRUE);
+  return TRUE;
+}
+
+static guint
+user_id (const char *user,
+         guint       part)
+{
+  g_auto(GStrv) ids = g_strsplit (user, ":", 2);
+  guint64 value;
+
+  if (g_strv_length (ids) <= part || !g_ascii_string_to_unsigned (ids[part], 10, 0, G_MAXUINT32,
+                                                                   &value, NULL))
+    return 1000;
+  return (guint) value;
+}
+
+static gboolean
+upload_files (AgentExecContainerExecutor  *self,
+              Run                         *run,
+              GPtrArray                   *files,
+              GCancellable                *cancellable,
+              GError                     **error)
+{
+  AgentExecContainerSpec spec;
+  g_autoptr(GBytes) tar = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autofree char *path = NULL;
+
+  if (files->len == 0)
+    return TRUE;
+  _agentexec_container_executor_get_spec (self, &spec);
+  tar = _agentexec_docker_archive_pack (files, user_id (spec.user, 0), user_id (spec.user, 1),
+                                        error);
+  if (tar == NULL)
+    return FALSE;
+  path = g_strconcat (run->base_path, "/archive?path=" WORKSPACE, NULL);
+  answer = _agentexec_docker_client_request (run->client, "PUT", path, "application/x-tar",
+                                             tar, 0, NULL, cancellable, error);
+  return answer != NULL;
+}
+
+static gboolean
+start_container (AgentExecContainerExecutor  *self,
+                 Run                         *run,
+                 const Program               *program,
+                 GCancellable                *cancellable,
+                 GError                     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  AgentExecContainerSpec spec;
+
+  if (post_empty (run, "/start", NULL, cancellable, &local_error))
+    return TRUE;
+  if (strstr (local_error->message, "executable file not found") == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  _agentexec_container_executor_get_spec (self, &spec);
+  _agentexec_container_executor_set_program_missing (self, program->program);
+  g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
+               "Image “%s” has no “%s”, so it cannot run %s: use an image that has it "
+               "(the image property)", spec.image, program->program, program->language);
+  return FALSE;
+}
+
+static gboolean
+inspect_exit (Run           *run,
+              GError       **error)
+{
+  g_autofree char *path = g_strconcat (run->base_path, "/json", NULL);
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *state = NULL;
+
+  root = _agentexec_docker_client_request_json (run->client, "GET", path, NULL, NULL, NULL, error);
+  if (root == NULL)
+    return FALSE;
+  if (JSON_NODE_HOLDS_OBJECT (root) && json_object_has_member (json_node_get_object (root), "State"))
+    state = json_object_get_object_member (json_node_get_object (root), "State");
+  if (state == NULL || !json_object_has_member (state, "ExitCode"))
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
+                   "Docker engine at %s described container %.12s without State.ExitCode",
+                   _agentexec_docker_client_get_host (run->client), run->id);
+      return FALSE;
+    }
+  run->exit_code = (int) json_object_get_int_member (state, "ExitCode");
+  run->oom_killed = json_object_has_member (state, "OOMKilled") &&
+                    json_object_get_boolean_member (state, "OOMKilled");
+  return TRUE;
+}
+
+static gboolean
+same_as_input (GPtrArray     *inputs,
+               AgentExecFile *file)
+{
+  for (guint i = 0; i < inputs->len; i++)
+    {
+      AgentExecFile *input = g_ptr_array_index (inputs, i);
+
+      if (g_str_equal (agentexec_file_get_name (input), agentexec_file_get_name (file)))
+        return g_bytes_equal (agentexec_file_get_content (input), agentexec_file_get_content (file));
+    }
+  return FALSE;
+}
+
+/* New and changed files of /workspace; the code file is not one. */
+static void
+collect_files (Run                      *run,
+               GPtrArray                *inputs,
+               AgentExecExecutionResult *result,
+               GByteArray               *stderr_kept)
+{
+  g_autofree char *path = g_strconcat (run->base_path, "/archive?path=" WORKSPACE, NULL);
+  g_autoptr(GBytes) tar = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  g_autoptr(GError) error = NULL;
+
+  tar = _agentexec_docker_client_request (run->client, "GET", path, NULL, NULL, MAX_WORKSPACE,
+                                          NULL, NULL, &error);
+  if (tar != NULL)
+    files = _agentexec_docker_archive_unpack (tar, TRUE, &error);
+  if (files == NULL)
+    {
+      g_autofree char *notice = g_strdup_printf ("[agentexec: output files not returned: %s]\n",
+                                                 error->message);
+      append_notice (stderr_kept, notice);
+      return;
+    }
+  for (guint i = 0; i < files->len; i++)
+    {
+      AgentExecFile *file = g_ptr_array_index (files, i);
+
+      if (g_str_has_prefix (agentexec_file_get_name (file), CODE_DIR "/") ||
+          same_as_input (inputs, file))
+        continue;
+      _agentexec_execution_result_add_output_file (result, file);
+    }
+}
+
+static void
+settle_outcome (AgentExecContainerExecutor *self,
+                Run                        *run,
+                AgentExecExecutionResult   *result,
+                guint                       timeout_ms,
+                GByteArray                 *stderr_kept)
+{
+  AgentExecContainerSpec spec;
+  g_autofree char *notice = NULL;
+
+  _agentexec_container_executor_get_spec (self, &spec);
+  _agentexec_execution_result_set_exit_code (result, run->exit_code);
+  if (run->timed_out)
+    {
+      _agentexec_execution_result_set_outcome (result, AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
+      notice = g_strdup_printf ("[agentexec: killed after the timeout of %u ms]\n", timeout_ms);
+    }
+  else if (run->oom_killed || (run->exit_code == 137 && spec.memory_bytes > 0))
+    {
+      _agentexec_execution_result_set_outcome (result, AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED);
+      notice = g_strdup_printf ("[agentexec: killed: the code went over the container's "
+                                "memory limit of %" G_GUINT64_FORMAT " bytes (memory-bytes)]\n",
+                                spec.memory_bytes);
+    }
+  if (notice != NULL)
+    {
+      append_notice (stderr_kept, notice);
+      if (run->exit_code == 137)
+        _agentexec_execution_result_set_signal (result, 9);
+    }
+}
+
+static gboolean
+stream_output (Run                    *run,
+               AgentExecDockerStream  *stream,
+               guint                   timeout_ms,
+               GError                **error)
+{
+  gint64 deadline = timeout_ms > 0 ? g_get_monotonic_time () + (gint64) timeout_ms * 1000
+                                   : G_MAXINT64;
+
+  switch (_agentexec_docker_stream_wait (stream, deadline, error))
+    {
+    case AGENTEXEC_DOCKER_WAIT_DONE:
+      return TRUE;
+    case AGENTEXEC_DOCKER_WAIT_ERROR:
+      return FALSE;
+    case AGENTEXEC_DOCKER_WAIT_DEADLINE:
+    default:
+      break;
+    }
+  run->timed_out = TRUE;
+  kill_container (run);
+  /* Drain what the code wrote before it was killed. */
+  deadline = g_get_monotonic_time () + DRAIN_MS * 1000;
+  return _agentexec_docker_stream_wait (stream, deadline, error) != AGENTEXEC_DOCKER_WAIT_ERROR;
+}
+
+static AgentExecExecutionResult *
+execute (AgentExecContainerExecutor  *self,
+         Run                         *run,
+         AgentExecExecutionInput     *input,
+         const Program               *program,
+         Collect                     *collect,
+         GCancellable                *cancellable,
+         GError                     **error)
+{
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *inputs = agentexec_execution_input_get_files (input);
+  g_autoptr(AgentExecDockerStream) stream = NULL;
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autofree char *attach = NULL;
+  g_auto(GStrv) argv = NULL;
+  guint timeout_ms;
+
+  for (guint i = 0; inputs != NULL && i < inputs->len; i++)
+    g_ptr_array_add (files, g_object_ref (g_ptr_array_index (inputs, i)));
+  argv = build_argv (program, input, files);
+  if (!create_container (self, run, (const char * const *) argv, input, cancellable, error) ||
+      !upload_files (self, run, files, cancellable, error))
+    return NULL;
+  attach = g_strconcat (run->base_path, "/attach?stream=1&stdout=1&stderr=1", NULL);
+  stream = _agentexec_docker_client_attach (run->client, attach, collect_frame, collect,
+                                            cancellable, error);
+  if (stream == NULL || !start_container (self, run, program, cancellable, error))
+    return NULL;
+  timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
+  if (!stream_output (run, stream, timeout_ms, error) || !inspect_exit (run, error))
+    return NULL;
+
+  result = _agentexec_execution_result_new_empty ();
+  _agentexec_execution_result_set_language (result, program->language);
+  settle_outcome (self, run, result, timeout_ms, collect->kept[AGENTEXEC_STREAM_STDERR]);
+  collect_files (run, files, result, collect->kept[AGENTEXEC_STREAM_STDERR]);
+  _agentexec_execution_result_set_truncated (result, collect->seen[0] > collect->max,
+                                             collect->seen[1] > collect->max);
+  note_truncation (collect, AGENTEXEC_STREAM_STDOUT, "stdout");
+  note_truncation (collect, AGENTEXEC_STREAM_STDERR, "stderr");
+  _agentexec_execution_result_set_stdout (result, (const char *) collect->kept[0]->data,
+                                          collect->kept[0]->len);
+  _agentexec_execution_result_set_stderr (result, (const char *) collect->kept[1]->data,
+                                          collect->kept[1]->len);
+  return g_steal_pointer (&result);
+}
+
+static gboolean
+check_input (AgentExecContainerExecutor  *self,
+             AgentExecExecutionInput     *input,
+             const Program               *program,
+             const char                  *language,
+             GError                     **error)
+{
+  GPtrArray *files = agentexec_execution_input_get_files (input);
+
+  if (program == NULL || _agentexec_container_executor_program_missing (self, program->program))
+    {
+      AgentExecContainerSpec spec;
+
+      _agentexec_container_executor_get_spec (self, &spec);
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
+                   "The container backend cannot run %s in image “%s”: it runs python, "
+                   "javascript and bash, and r or java when the image has Rscript or java",
+                   language, spec.image);
+      return FALSE;
+    }
+  for (guint i = 0; files != NULL && i < files->len; i++)
+    if (!_agentexec_file_validate_name (agentexec_file_get_name (g_ptr_array_index (files, i)),
+                                        error))
+      return FALSE;
+  return TRUE;
+}
+
+/*
+ * _agentexec_container_run_stateless:
+ *
+ * Runs @input in a container no other execution has used, and removes it.
+ * Engine failures are GErrors (BACKEND_UNAVAILABLE when the engine is gone,
+ * which the base class retries); code failures are results.
+ */
+AgentExecExecutionResult *
+_agentexec_container_run_stateless (AgentExecContainerExecutor  *self,
+                                    AgentExecExecutionInput     *input,
+                                    const char                  *language,
+                                    GMainContext                *output_context,
+                                    GCancellable                *cancellable,
+                                    GError                     **error)
+{
+  const Program *program = find_program (language);
+  AgentExecExecutionResult *result;
+  Collect collect = { self, input, output_context, { NULL, NULL }, { 0, 0 }, 0 };
+  Run run = { _agentexec_container_executor_get_client (self), NULL, NULL, FALSE, FALSE, 0 };
+
+  if (!check_input (self, input, program, language, error))
+    return NULL;
+  collect.max = agentexec_base_executor_get_max_output_bytes (AGENTEXEC_BASE_EXECUTOR (self));
+  collect.kept[0] = g_byte_array_new ();
+  collect.kept[1] = g_byte_array_new ();
+
+  result = execute (self, &run, input, program, &collect, cancellable, error);
+
+  if (run.id != NULL)
+    {
+      g_autoptr(GError) remove_error = NULL;
+
+      if (!_agentexec_container_remove (run.client, run.id, &remove_error))
+        g_warning ("Could not remove container %.12s: %s", run.id, remove_error->message);
+      else
+        _agentexec_container_executor_track (self, run.id, FALSE);
+    }
+  g_byte_array_unref (collect.kept[0]);
+  g_byte_array_unref (collect.kept[1]);
+  g_free (run.id);
+  g_free (run.base_path);
+  return result;
+}
