@@ -398,7 +398,7 @@ struct _TestFlakyExecutor
   int                   code;
   gboolean              code_error; /* succeed with a failing program instead */
   guint                 runs;
-  GCancellable         *cancel_on_first_failure;
+  guint                 retry_after_ms; /* the peer's Retry-After, 0: none */
 };
 
 G_DEFINE_FINAL_TYPE (TestFlakyExecutor, test_flaky_executor, AGENTEXEC_TYPE_BASE_EXECUTOR)
@@ -416,6 +416,8 @@ flaky_run (AgentExecBaseExecutor     *base,
 
   if (run <= self->failures)
     {
+      if (self->retry_after_ms > 0)
+        _agentexec_retry_after_hint (self->retry_after_ms);
       g_set_error (error, self->domain, self->code, "engine said no (run %u)", run);
       return NULL;
     }
@@ -678,6 +680,38 @@ test_retries_async (void)
   g_assert_cmpuint (slow->runs, ==, 1);
 }
 
+/* A Retry-After from the peer makes the wait at least that long. */
+static void
+test_retries_retry_after (void)
+{
+  g_autoptr(TestFlakyExecutor) flaky = flaky_new (1, 2, 1);
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  flaky->retry_after_ms = 200;
+  result = run_flaky (flaky, NULL, NULL);
+  g_assert_nonnull (result);
+  g_assert_cmpuint (agentexec_execution_result_get_attempts (result), ==, 2);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 200 * 1000);
+}
+
+/* A Retry-After longer than a run should block is reported at once. */
+static void
+test_retries_retry_after_too_long (void)
+{
+  g_autoptr(TestFlakyExecutor) flaky = flaky_new (1, 2, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  flaky->retry_after_ms = 10 * 60 * 1000;
+  result = run_flaky (flaky, NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_cmpuint (flaky->runs, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+}
+
 /* Backoff doubles per attempt, with ±25 % jitter, never past 30 s. */
 static void
 test_retries_backoff (void)
@@ -745,6 +779,9 @@ main (int   argc,
   g_test_add_func ("/agentexec/context/retries/cancel-backoff", test_retries_cancel_backoff);
   g_test_add_func ("/agentexec/context/retries/cancel-before", test_retries_cancel_before);
   g_test_add_func ("/agentexec/context/retries/async", test_retries_async);
+  g_test_add_func ("/agentexec/context/retries/retry-after", test_retries_retry_after);
+  g_test_add_func ("/agentexec/context/retries/retry-after-too-long",
+                   test_retries_retry_after_too_long);
   g_test_add_func ("/agentexec/context/retries/backoff", test_retries_backoff);
   g_test_add_func ("/agentexec/context/retries/sleep", test_retries_sleep);
 
