@@ -97,11 +97,11 @@ _agentexec_docker_archive_pack (GPtrArray  *files,
                                 guint       gid,
                                 GError    **error)
 {
+  /* Declared first so that it is freed after the archive that writes to it. */
+  g_autofree guint8 *buffer = NULL;
   g_autoptr(ArchiveWrite) archive = archive_write_new ();
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GByteArray) out = g_byte_array_new ();
   gsize total = 0;
-  void *buffer;
   size_t used = 0;
 
   for (guint i = 0; i < files->len; i++)
@@ -112,7 +112,6 @@ _agentexec_docker_archive_pack (GPtrArray  *files,
   archive_write_set_bytes_in_last_block (archive, 1);
   if (archive_write_open_memory (archive, buffer, total, &used) != ARCHIVE_OK)
     {
-      g_free (buffer);
       archive_failed (archive, "open", "memory", error);
       return NULL;
     }
@@ -126,24 +125,20 @@ _agentexec_docker_archive_pack (GPtrArray  *files,
       if (!_agentexec_file_validate_name (name, error) ||
           !write_parents (archive, seen, name, uid, gid, error) ||
           !write_header (archive, name, AE_IFREG, 0644, len, uid, gid, error))
-        {
-          g_free (buffer);
-          return NULL;
-        }
+        return NULL;
       if (len > 0 && archive_write_data (archive, data, len) != (la_ssize_t) len)
         {
           archive_failed (archive, "write", name, error);
-          g_free (buffer);
           return NULL;
         }
     }
   if (archive_write_close (archive) != ARCHIVE_OK)
     {
       archive_failed (archive, "finish", "memory", error);
-      g_free (buffer);
       return NULL;
     }
-  return g_bytes_new_take (g_realloc (buffer, MAX (used, 1)), used);
+  g_clear_pointer (&archive, archive_write_free);
+  return g_bytes_new_take (g_realloc (g_steal_pointer (&buffer), MAX (used, 1)), used);
 }
 
 static char *
