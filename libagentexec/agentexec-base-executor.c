@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "agentexec-base-executor-private.h"
+#include "agentexec-code-executor-private.h"
 #include "agentexec-execution-result-private.h"
 #include "agentexec-language-private.h"
 
@@ -72,6 +73,13 @@ enum {
 };
 
 static GParamSpec *properties [N_PROPS];
+
+enum {
+  RETRY,
+  N_SIGNALS
+};
+
+static guint signals [N_SIGNALS];
 
 static const char * const default_code_block_delimiters[] = {
   "```tool_code\n", "\n```", "```python\n", "\n```", NULL
@@ -408,6 +416,34 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
     g_param_spec_boxed ("execution-result-delimiters", NULL, NULL, G_TYPE_STRV, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * AgentExecBaseExecutor::retry:
+   * @self: the executor
+   * @input: the input being run
+   * @attempt: the attempt that failed (from 1)
+   * @delay_ms: how long the executor waits before the next attempt
+   * @error: why the attempt failed (an infrastructure failure)
+   *
+   * Emitted when an attempt failed with an infrastructure failure and the
+   * executor is about to wait and try again (see
+   * [property@AgentExec.BaseExecutor:max-retries]). Like
+   * [signal@AgentExec.CodeExecutor::output], it is emitted in the calling
+   * thread for a sync call and in the caller's thread-default main context
+   * for an async one.
+   *
+   * Since: 1.0
+   */
+  signals [RETRY] =
+    g_signal_new ("retry",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 4,
+                  AGENTEXEC_TYPE_EXECUTION_INPUT,
+                  G_TYPE_UINT,
+                  G_TYPE_UINT,
+                  G_TYPE_ERROR);
 }
 
 static void
@@ -459,6 +495,63 @@ give_up (AgentExecBaseExecutor  *self,
   return FALSE;
 }
 
+typedef struct {
+  AgentExecBaseExecutor   *self;
+  AgentExecExecutionInput *input;
+  guint                    attempt;
+  guint                    delay_ms;
+  GError                  *error;
+} RetryEmission;
+
+static void
+retry_emission_free (gpointer data)
+{
+  RetryEmission *e = data;
+
+  g_object_unref (e->self);
+  g_object_unref (e->input);
+  g_error_free (e->error);
+  g_free (e);
+}
+
+static gboolean
+emit_retry_in_context (gpointer data)
+{
+  RetryEmission *e = data;
+
+  g_signal_emit (e->self, signals [RETRY], 0, e->input, e->attempt, e->delay_ms, e->error);
+  return G_SOURCE_REMOVE;
+}
+
+/* ::retry, in the caller's context (the output context of an async run). */
+static void
+emit_retry (AgentExecBaseExecutor   *self,
+            AgentExecExecutionInput *input,
+            guint                    attempt,
+            guint                    delay_ms,
+            const GError            *error)
+{
+  GMainContext *context = _agentexec_code_executor_get_output_context ();
+  RetryEmission *e;
+
+  if (!g_signal_has_handler_pending (self, signals [RETRY], 0, TRUE))
+    return;
+  e = g_new0 (RetryEmission, 1);
+  e->self = g_object_ref (self);
+  e->input = g_object_ref (input);
+  e->attempt = attempt;
+  e->delay_ms = delay_ms;
+  e->error = g_error_copy (error);
+  if (context == NULL)
+    {
+      emit_retry_in_context (e);
+      retry_emission_free (e);
+      return;
+    }
+  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, emit_retry_in_context, e,
+                              retry_emission_free);
+}
+
 static guint
 take_retry_after_hint (void)
 {
@@ -487,7 +580,7 @@ base_execute_code (AgentExecCodeExecutor     *executor,
     {
       g_autoptr(GError) local_error = NULL;
       AgentExecExecutionResult *result;
-      guint retry_after_ms;
+      guint retry_after_ms, delay_ms;
 
       take_retry_after_hint ();
       result = run_once (self, context, input, language, cancellable, &local_error);
@@ -511,10 +604,10 @@ base_execute_code (AgentExecCodeExecutor     *executor,
           return NULL;
         }
       g_debug ("Attempt %u failed (%s); retrying", attempt, local_error->message);
-      if (!_agentexec_sleep_ms (MAX (_agentexec_retry_delay_ms (PRIV (self)->retry_delay_ms,
-                                                                attempt),
-                                     retry_after_ms),
-                                cancellable, error))
+      delay_ms = MAX (_agentexec_retry_delay_ms (PRIV (self)->retry_delay_ms, attempt),
+                      retry_after_ms);
+      emit_retry (self, input, attempt, delay_ms, local_error);
+      if (!_agentexec_sleep_ms (delay_ms, cancellable, error))
         return NULL;
     }
 }

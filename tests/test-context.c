@@ -680,6 +680,83 @@ test_retries_async (void)
   g_assert_cmpuint (slow->runs, ==, 1);
 }
 
+typedef struct
+{
+  guint    count;
+  guint    attempts[8];
+  guint    delays[8];
+  GThread *thread;
+  char    *last_message;
+} RetrySeen;
+
+static void
+on_retry (AgentExecBaseExecutor   *executor,
+          AgentExecExecutionInput *input,
+          guint                    attempt,
+          guint                    delay_ms,
+          GError                  *error,
+          gpointer                 data)
+{
+  RetrySeen *seen = data;
+
+  g_assert_true (AGENTEXEC_IS_EXECUTION_INPUT (input));
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
+  if (seen->count < G_N_ELEMENTS (seen->attempts))
+    {
+      seen->attempts[seen->count] = attempt;
+      seen->delays[seen->count] = delay_ms;
+    }
+  seen->count++;
+  seen->thread = g_thread_self ();
+  g_free (seen->last_message);
+  seen->last_message = g_strdup (error->message);
+}
+
+/* ::retry tells about each failed attempt before the backoff wait. */
+static void
+test_retries_signal (void)
+{
+  g_autoptr(TestFlakyExecutor) flaky = flaky_new (2, 3, 20);
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  RetrySeen seen = { 0 };
+
+  g_signal_connect (flaky, "retry", G_CALLBACK (on_retry), &seen);
+  result = run_flaky (flaky, NULL, NULL);
+  g_assert_nonnull (result);
+  g_assert_cmpuint (seen.count, ==, 2);
+  g_assert_cmpuint (seen.attempts[0], ==, 1);
+  g_assert_cmpuint (seen.attempts[1], ==, 2);
+  g_assert_cmpuint (seen.delays[0], >=, 15);
+  g_assert_cmpuint (seen.delays[0], <=, 25);
+  g_assert_cmpuint (seen.delays[1], >=, 30);
+  g_assert_cmpuint (seen.delays[1], <=, 50);
+  g_assert_cmpstr (seen.last_message, ==, "engine said no (run 2)");
+  g_free (seen.last_message);
+}
+
+/* For an async run, ::retry arrives in the caller's main context. */
+static void
+test_retries_signal_async (void)
+{
+  g_autoptr(TestFlakyExecutor) flaky = flaky_new (3, 3, 1);
+  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("1", "python");
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  RetrySeen seen = { 0 };
+
+  g_signal_connect (flaky, "retry", G_CALLBACK (on_retry), &seen);
+  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (flaky), NULL, input, NULL,
+                                              got_result, &res);
+  while (res == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (flaky), res,
+                                                        NULL);
+  g_assert_cmpuint (agentexec_execution_result_get_attempts (result), ==, 4);
+  g_assert_cmpuint (seen.count, ==, 3);
+  g_assert_true (seen.thread == g_thread_self ());
+  g_free (seen.last_message);
+}
+
 /* A Retry-After from the peer makes the wait at least that long. */
 static void
 test_retries_retry_after (void)
@@ -779,6 +856,8 @@ main (int   argc,
   g_test_add_func ("/agentexec/context/retries/cancel-backoff", test_retries_cancel_backoff);
   g_test_add_func ("/agentexec/context/retries/cancel-before", test_retries_cancel_before);
   g_test_add_func ("/agentexec/context/retries/async", test_retries_async);
+  g_test_add_func ("/agentexec/context/retries/signal", test_retries_signal);
+  g_test_add_func ("/agentexec/context/retries/signal-async", test_retries_signal_async);
   g_test_add_func ("/agentexec/context/retries/retry-after", test_retries_retry_after);
   g_test_add_func ("/agentexec/context/retries/retry-after-too-long",
                    test_retries_retry_after_too_long);

@@ -39,6 +39,22 @@ class ScriptExecutor(AgentExec.BaseExecutor):
             AgentExec.Outcome.OK, "".join(out), "".join(err), status, None)
 
 
+class FlakyExecutor(AgentExec.BaseExecutor):
+    """Fails as an unreachable backend a number of times, then succeeds."""
+
+    def __init__(self, failures, **kwargs):
+        super().__init__(**kwargs)
+        self.failures = failures
+        self.runs = 0
+
+    def do_run(self, context, execution_input, language, cancellable):
+        self.runs += 1
+        if self.runs <= self.failures:
+            raise GLib.Error.new_literal(AgentExec.error_quark(), f"engine down ({self.runs})",
+                                         AgentExec.Error.BACKEND_UNAVAILABLE)
+        return AgentExec.ExecutionResult.new(AgentExec.Outcome.OK, "up\n", "", 0, None)
+
+
 def to_object(value):
     return Json.from_string(json.dumps(value)).get_object()
 
@@ -188,6 +204,30 @@ def flow_preprocess_csv():
     assert contents[2]["role"] == "user"
     assert [f.get_name() for f in ctx.get_input_files()] == ["data_1_1.csv"]
     assert "def explore_df(" in executor.codes[0]
+
+
+@test
+def retries_with_signal():
+    executor = FlakyExecutor(2, max_retries=3, retry_delay_ms=1)
+    seen = []
+    executor.connect("retry",
+                     lambda ex, inp, attempt, delay, err: seen.append((attempt, err.message)))
+    result = executor.execute_code(None, AgentExec.ExecutionInput.new("x", "python"), None)
+    assert result.props.attempts == 3
+    assert seen == [(1, "engine down (1)"), (2, "engine down (2)")]
+
+
+@test
+def retries_exhausted():
+    executor = FlakyExecutor(10, max_retries=1, retry_delay_ms=1)
+    try:
+        executor.execute_code(None, AgentExec.ExecutionInput.new("x", "python"), None)
+    except GLib.Error as e:
+        assert e.matches(AgentExec.error_quark(), AgentExec.Error.RETRIES_EXHAUSTED)
+        assert "2 attempts" in e.message and "engine down (2)" in e.message
+    else:
+        raise AssertionError("no error")
+    assert executor.runs == 2
 
 
 if __name__ == "__main__":
