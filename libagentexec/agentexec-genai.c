@@ -304,8 +304,10 @@ extract_executable_part (JsonArray  *parts,
       JsonObject *part = part_at (parts, i), *next, *inner;
       const char *code, *lang;
 
-      if (part == NULL ||
-          (inner = _agentexec_genai_part_member (part, "executableCode", "executable_code")) == NULL)
+      if (part == NULL)
+        continue;
+      inner = _agentexec_genai_part_member (part, "executableCode", "executable_code");
+      if (inner == NULL)
         continue;
       next = i + 1 < n ? part_at (parts, i + 1) : NULL;
       if (next != NULL &&

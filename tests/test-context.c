@@ -317,7 +317,8 @@ test_state_wrong_types (void)
   const char *json = "{\"_code_execution_context\": {\"execution_session_id\": 7,"
                      " \"processed_input_files\": [\"a.csv\", 3, null]},"
                      " \"_code_executor_input_files\": [{\"content\": \"aGk=\"}, 5,"
-                     " {\"name\": \"ok.txt\", \"content\": \"aGk=\", \"mime_type\": \"text/plain\"}],"
+                     " {\"name\": \"ok.txt\", \"content\": \"aGk=\","
+                     " \"mime_type\": \"text/plain\"}],"
                      " \"_code_executor_error_counts\": {\"inv\": \"many\"},"
                      " \"_code_execution_results\": {\"inv\": 3}}";
   g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new_from_json (json,

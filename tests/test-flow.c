@@ -365,7 +365,8 @@ test_genai_extract_first_block (void)
 
   g_assert_cmpstr (code, ==, "print(1)");
   assert_json (content, "{\"role\": \"model\", \"parts\": [{\"text\": \"First:\\n\"},"
-                        " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"print(1)\"}}]}");
+                        " {\"executableCode\": {\"language\": \"PYTHON\","
+                        " \"code\": \"print(1)\"}}]}");
 }
 
 /* ADK: the text after the block (and later parts) is dropped. */
@@ -386,7 +387,8 @@ test_genai_extract_tail_dropped (void)
 static void
 test_genai_extract_empty_block (void)
 {
-  const char *json = "{\"role\": \"model\", \"parts\": [{\"text\": \"Nothing: ```python\\n\\n```\"}]}";
+  const char *json = "{\"role\": \"model\","
+                     " \"parts\": [{\"text\": \"Nothing: ```python\\n\\n```\"}]}";
   g_autoptr(JsonObject) content = object_from (json);
   g_autofree char *code = agentexec_genai_extract_code_and_truncate_content (content, NULL);
 
@@ -406,8 +408,10 @@ test_genai_extract_joined_parts (void)
 
   g_assert_cmpstr (code, ==, "print(3)");
   /* The prefix part is a copy of the first text part: other members kept. */
-  assert_json (content, "{\"role\": \"model\", \"parts\": [{\"text\": \"Run \", \"thought\": false},"
-                        " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"print(3)\"}}]}");
+  assert_json (content, "{\"role\": \"model\", \"parts\": ["
+                        " {\"text\": \"Run \", \"thought\": false},"
+                        " {\"executableCode\": {\"language\": \"PYTHON\","
+                        " \"code\": \"print(3)\"}}]}");
 }
 
 /* ADK: a native executableCode part without its result is the code; the
@@ -521,7 +525,8 @@ test_flow_runs_first_block (Fixture       *f,
                " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"print 42\"}}]}");
   assert_json (agentexec_code_execution_step_get_result_content (step),
                "{\"role\": \"model\", \"parts\": [{\"codeExecutionResult\":"
-               " {\"outcome\": \"OUTCOME_OK\", \"output\": \"Code execution result:\\n42\\n\\n\"}}]}");
+               " {\"outcome\": \"OUTCOME_OK\","
+               " \"output\": \"Code execution result:\\n42\\n\\n\"}}]}");
   g_assert_cmpstr (agentexec_execution_result_get_stdout (
                      agentexec_code_execution_step_get_execution_result (step)), ==, "42\n");
 }
@@ -1010,7 +1015,8 @@ test_preprocess_history_rewrite (Fixture       *f,
 {
   g_autoptr(JsonObject) request = object_from (
     "{\"contents\": ["
-    " {\"role\": \"user\", \"parts\": [{\"inlineData\": {\"mimeType\": \"text/csv\", \"data\": \"YQ==\"}}]},"
+    " {\"role\": \"user\", \"parts\": [{\"inlineData\": {\"mimeType\": \"text/csv\","
+    "   \"data\": \"YQ==\"}}]},"
     " {\"role\": \"model\", \"parts\": [{\"text\": \"Run:\"},"
     "   {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"print(1)\"}}]},"
     " {\"role\": \"model\", \"parts\": [{\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\","
