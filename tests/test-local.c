@@ -704,6 +704,7 @@ test_matplotlib (gconstpointer data)
   g_autoptr(AgentExecLocalExecutor) executor = new_executor (stateful);
   g_autoptr(AgentExecExecutionResult) left_open = NULL;
   g_autoptr(AgentExecExecutionResult) shown = NULL;
+  g_autoptr(AgentExecExecutionResult) saved = NULL;
   AgentExecFile *png;
   gsize len;
   const guint8 *bytes;
@@ -723,6 +724,98 @@ test_matplotlib (gconstpointer data)
                     "plt.show()\nplt.figure(); plt.plot([3, 1])\nplt.show()\n", 60000);
   g_assert_cmpstr (agentexec_execution_result_get_stderr (shown), ==, "");
   g_assert_nonnull (find_file (shown, "figure_1.png"));
+
+  /* A figure the code saved itself is not saved twice. */
+  saved = run_code (executor, "python",
+                    "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('chart.png')\n",
+                    60000);
+  g_assert_nonnull (find_file (saved, "chart.png"));
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (saved)->len, ==, 1);
+}
+
+static char *
+tool_path (void)
+{
+  const char *build = g_getenv ("AGENTEXEC_BUILD_DIR");
+  g_autofree char *path = g_build_filename (build != NULL ? build : ".", "tools", "agentexec",
+                                            NULL);
+
+  return g_file_test (path, G_FILE_TEST_IS_EXECUTABLE) ? g_steal_pointer (&path) : NULL;
+}
+
+static int
+run_tool (const char * const *args,
+          const char         *stdin_text,
+          char              **out,
+          char              **err)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  process = g_subprocess_newv (args, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, stdin_text, NULL, out, err, &error));
+  g_assert_no_error (error);
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+test_cli (void)
+{
+  g_autofree char *tool = tool_path ();
+  g_autofree char *reply = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *source = g_getenv ("AGENTEXEC_SOURCE_DIR");
+
+  if (tool == NULL || source == NULL)
+    {
+      g_test_skip ("tools/agentexec is not built");
+      return;
+    }
+  reply = g_build_filename (source, "scripts", "demo-reply.md", NULL);
+  g_unsetenv ("AGENTEXEC_ALLOW_UNSAFE");
+
+  {
+    const char *args[] = { tool, "run", "-", NULL };
+
+    g_assert_cmpint (run_tool (args, "print(1)", &out, &err), ==, 2);
+    g_assert_nonnull (strstr (err, "--allow-unsafe"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { tool, "run", "--allow-unsafe", "--language", "py", "-", NULL };
+
+    g_assert_cmpint (run_tool (args, "import sys\nprint('out')\nsys.exit(5)", &out, &err), ==, 5);
+    g_assert_cmpstr (out, ==, "out\n");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { tool, "run", "--allow-unsafe", "--timeout", "0.5", "-", NULL };
+
+    g_assert_cmpint (run_tool (args, "while True: pass", &out, &err), ==, 124);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { tool, "reply", "--allow-unsafe", "-q", reply, NULL };
+
+    /* The sample reply ends with a block that fails on purpose. */
+    g_assert_cmpint (run_tool (args, NULL, &out, &err), ==, 1);
+    g_assert_nonnull (strstr (out, "```tool_output\nCode execution result:\nmean sales: 150.8\n"));
+    g_assert_nonnull (strstr (out, "ZeroDivisionError: division by zero"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { tool, "frobnicate", NULL };
+
+    g_assert_cmpint (run_tool (args, NULL, &out, &err), ==, 2);
+  }
 }
 
 typedef struct
@@ -959,6 +1052,7 @@ main (int    argc,
   g_test_add_data_func ("/agentexec/backend/local/matplotlib-stateful", GINT_TO_POINTER (TRUE),
                         test_matplotlib);
   g_test_add_func ("/agentexec/backend/local/concurrency", test_concurrency);
+  g_test_add_func ("/agentexec/backend/local/cli", test_cli);
   g_test_add_func ("/agentexec/backend/local/driver/reader", test_driver_reader);
   g_test_add_data_func ("/agentexec/backend/local/driver/one-channel/python", py_state,
                         test_driver_one_channel);

@@ -9,15 +9,23 @@
 #       is preceded by TOKEN on stdout, and TOKEN + "\n" is written to stderr,
 #       so that the reader knows where the code's output ends.
 # Needs only the standard library (json in serve mode). Matplotlib figures
-# left open or shown are saved as figure_<n>.png in the working directory.
+# left open or shown are saved as figure_<n>.png in the working directory,
+# unless the code saved them itself.
 import os
 import sys
 
 _ae_mpl_src = '''
+import matplotlib.figure
 from matplotlib.backends.backend_agg import FigureCanvasAgg as FigureCanvas
 from matplotlib.backend_bases import FigureManagerBase as FigureManager
 def show(*args, **kwargs):
     _ae_save_figures()
+def _ae_wrap_savefig(savefig):
+    def wrapper(self, *args, **kwargs):
+        self._agentexec_saved = True
+        return savefig(self, *args, **kwargs)
+    return wrapper
+matplotlib.figure.Figure.savefig = _ae_wrap_savefig(matplotlib.figure.Figure.savefig)
 '''
 
 
@@ -28,8 +36,11 @@ def _ae_save_figures():
     names = []
     for num in plt.get_fignums():
         name = 'figure_%d.png' % num
+        figure = plt.figure(num)
+        if getattr(figure, '_agentexec_saved', False):
+            continue  # the code saved it itself
         try:
-            plt.figure(num).savefig(name)
+            figure.savefig(name)
             names.append(name)
         except Exception as e:
             sys.stderr.write('agentexec: could not save figure %d: %s\n' % (num, e))

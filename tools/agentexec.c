@@ -1,0 +1,520 @@
+/* agentexec.c: run code, or the code blocks of a model reply, with a backend
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   agentexec run [--backend B] [--language L] [--timeout S] [--stateful] FILE|-
+ *   agentexec reply [--backend B] [--timeout S] [--stateful] FILE|-
+ *   agentexec --help
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "libagentexec.h"
+
+#define EXIT_USAGE    2
+#define EXIT_BACKEND  3
+#define EXIT_TIMEOUT  124
+#define EXIT_CANCEL   130
+
+typedef struct
+{
+  char     *backend;
+  char     *language;
+  char     *output_dir;
+  double    timeout_s;
+  gboolean  stateful;
+  gboolean  allow_unsafe;
+  gboolean  quiet;
+} Options;
+
+typedef AgentExecCodeExecutor *(*BackendNew) (const Options  *options,
+                                              GError        **error);
+
+static AgentExecCodeExecutor *new_local (const Options *options, GError **error);
+static AgentExecCodeExecutor *new_container (const Options *options, GError **error);
+
+/* The backends, by --backend name. The first is the default. Each entry makes
+ * a configured executor or fails with an error that says what to do. */
+static const struct {
+  const char *name;
+  const char *summary;
+  BackendNew  create;
+} backends[] = {
+  { "local", "host processes; runs code with your rights: needs --allow-unsafe or "
+             "AGENTEXEC_ALLOW_UNSAFE=1", new_local },
+  { "container", "a fresh Docker/Podman container per run (DOCKER_HOST, image "
+                 "agentexec-runtime:latest)", new_container },
+};
+
+static gboolean
+env_allows_unsafe (void)
+{
+  const char *value = g_getenv ("AGENTEXEC_ALLOW_UNSAFE");
+
+  return value != NULL && (g_str_equal (value, "1") || g_ascii_strcasecmp (value, "true") == 0 ||
+                           g_ascii_strcasecmp (value, "yes") == 0);
+}
+
+static AgentExecCodeExecutor *
+new_local (const Options  *options,
+           GError        **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  AgentExecLocalExecutor *executor;
+
+  executor = agentexec_local_executor_new (options->allow_unsafe || env_allows_unsafe (),
+                                           &local_error);
+  if (executor == NULL)
+    {
+      if (g_error_matches (local_error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED))
+        g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
+                     "The local backend runs the code on this machine with your rights. "
+                     "Pass --allow-unsafe (or set AGENTEXEC_ALLOW_UNSAFE=1) to accept that, "
+                     "or choose an isolated backend with --backend");
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return AGENTEXEC_CODE_EXECUTOR (executor);
+}
+
+static AgentExecCodeExecutor *
+new_container (const Options  *options,
+               GError        **error)
+{
+  return AGENTEXEC_CODE_EXECUTOR (agentexec_container_executor_new (NULL, NULL, error));
+}
+
+static AgentExecCodeExecutor *
+new_executor (const Options  *options,
+              GError        **error)
+{
+  const char *name = options->backend != NULL ? options->backend : backends[0].name;
+  g_autoptr(GString) known = g_string_new (NULL);
+  AgentExecCodeExecutor *executor = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
+    {
+      g_string_append_printf (known, "%s%s", i > 0 ? ", " : "", backends[i].name);
+      if (g_str_equal (backends[i].name, name))
+        executor = backends[i].create (options, error);
+      if (g_str_equal (backends[i].name, name))
+        break;
+    }
+  if (executor == NULL && (error == NULL || *error == NULL))
+    g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
+                 "Unknown backend “%s”: choose one of %s", name, known->str);
+  if (executor == NULL)
+    return NULL;
+  g_object_set (executor,
+                "stateful", options->stateful,
+                "timeout-ms", (guint) (options->timeout_s * 1000.0),
+                NULL);
+  return executor;
+}
+
+static char *
+read_input (const char  *path,
+            GError     **error)
+{
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  char buffer[65536];
+  gssize n;
+  char *text;
+
+  if (!g_str_equal (path, "-"))
+    return g_file_get_contents (path, &text, NULL, error) ? text : NULL;
+  while ((n = read (STDIN_FILENO, buffer, sizeof buffer)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                       "Cannot read standard input: %s", g_strerror (errno));
+          return NULL;
+        }
+      g_byte_array_append (data, (const guint8 *) buffer, n);
+    }
+  g_byte_array_append (data, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
+}
+
+/* Streaming: the code's output reaches the terminal while it runs. */
+static void
+on_output (AgentExecCodeExecutor   *executor,
+           AgentExecExecutionInput *input,
+           AgentExecStream          stream,
+           GBytes                  *chunk,
+           gpointer                 data)
+{
+  FILE *out = stream == AGENTEXEC_STREAM_STDOUT ? stdout : stderr;
+  gsize len;
+  const char *bytes = g_bytes_get_data (chunk, &len);
+
+  fwrite (bytes, 1, len, out);
+  fflush (out);
+}
+
+typedef struct
+{
+  GMainLoop                *loop;
+  GCancellable             *cancellable;
+  AgentExecExecutionResult *result;
+  GError                   *error;
+} Call;
+
+static void
+on_done (GObject      *source,
+         GAsyncResult *res,
+         gpointer      data)
+{
+  Call *call = data;
+
+  call->result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source),
+                                                              res, &call->error);
+  g_main_loop_quit (call->loop);
+}
+
+static gboolean
+on_interrupt (gpointer data)
+{
+  Call *call = data;
+
+  g_printerr ("agentexec: interrupted, stopping the code\n");
+  g_cancellable_cancel (call->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs @input asynchronously so that Ctrl-C cancels it and output streams. */
+static AgentExecExecutionResult *
+execute (AgentExecCodeExecutor    *executor,
+         AgentExecExecutionInput  *input,
+         GError                  **error)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Call call = { loop, cancellable, NULL, NULL };
+  guint sigint = g_unix_signal_add (SIGINT, on_interrupt, &call);
+  guint sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &call);
+
+  agentexec_code_executor_execute_code_async (executor, NULL, input, cancellable, on_done, &call);
+  g_main_loop_run (loop);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  if (call.error != NULL)
+    g_propagate_error (error, call.error);
+  return call.result;
+}
+
+static gboolean
+save_files (const Options            *options,
+            AgentExecExecutionResult *result)
+{
+  GPtrArray *files = agentexec_execution_result_get_output_files (result);
+  gboolean ok = TRUE;
+
+  for (guint i = 0; files != NULL && i < files->len; i++)
+    {
+      AgentExecFile *file = g_ptr_array_index (files, i);
+      const char *name = agentexec_file_get_name (file);
+      g_autofree char *path = NULL;
+      g_autofree char *dir = NULL;
+      g_autoptr(GError) error = NULL;
+      GBytes *content = agentexec_file_get_content (file);
+
+      if (options->output_dir == NULL)
+        {
+          if (!options->quiet)
+            g_printerr ("agentexec: output file %s (%s, %" G_GSIZE_FORMAT " bytes); "
+                        "use --output-dir to save it\n", name,
+                        agentexec_file_get_mime_type (file), g_bytes_get_size (content));
+          continue;
+        }
+      path = g_build_filename (options->output_dir, name, NULL);
+      dir = g_path_get_dirname (path);
+      if (g_mkdir_with_parents (dir, 0755) != 0 ||
+          !g_file_set_contents (path, g_bytes_get_data (content, NULL),
+                                g_bytes_get_size (content), &error))
+        {
+          g_printerr ("agentexec: cannot save %s: %s\n", path,
+                      error != NULL ? error->message : g_strerror (errno));
+          ok = FALSE;
+        }
+      else if (!options->quiet)
+        g_printerr ("agentexec: saved %s\n", path);
+    }
+  return ok;
+}
+
+static int
+exit_status_for (AgentExecExecutionResult *result)
+{
+  switch (agentexec_execution_result_get_outcome (result))
+    {
+    case AGENTEXEC_OUTCOME_OK:
+      return 0;
+    case AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED:
+      return EXIT_TIMEOUT;
+    case AGENTEXEC_OUTCOME_CANCELLED:
+      return EXIT_CANCEL;
+    case AGENTEXEC_OUTCOME_FAILED:
+    case AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED:
+    case AGENTEXEC_OUTCOME_ERROR:
+    default:
+      return agentexec_execution_result_get_exit_code (result) > 0 ?
+             MIN (agentexec_execution_result_get_exit_code (result), 255) : 1;
+    }
+}
+
+static int
+report_error (const char *what,
+              GError     *error)
+{
+  g_printerr ("agentexec: %s: %s\n", what, error->message);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return EXIT_CANCEL;
+  if (error->domain == AGENTEXEC_ERROR && (error->code == AGENTEXEC_ERROR_INVALID_INPUT ||
+                                           error->code == AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED ||
+                                           error->code == AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE))
+    return EXIT_USAGE;
+  return EXIT_BACKEND;
+}
+
+static void
+add_common_options (GOptionContext *context,
+                    Options        *options,
+                    gboolean        with_language)
+{
+  GOptionEntry entries[] = {
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
+      "Where the code runs (default: local)", "NAME" },
+    { "language", 'l', 0, G_OPTION_ARG_STRING, &options->language,
+      "The language (default: detected from the code)", "LANG" },
+    { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &options->timeout_s,
+      "Kill the code after this many seconds (default 60; 0: never)", "SECONDS" },
+    { "stateful", 's', 0, G_OPTION_ARG_NONE, &options->stateful,
+      "Keep one interpreter, so later code sees earlier variables", NULL },
+    { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
+      "Accept that the local backend runs code on this machine", NULL },
+    { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &options->output_dir,
+      "Save the files the code writes into DIR", "DIR" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
+      "Print only the code's output (run) or the results (reply)", NULL },
+    { NULL }
+  };
+
+  if (!with_language)
+    memmove (&entries[1], &entries[2], sizeof entries - 2 * sizeof entries[0]);
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
+static char *
+backend_list (void)
+{
+  GString *text = g_string_new ("Backends:\n");
+
+  for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
+    g_string_append_printf (text, "  %-10s %s\n", backends[i].name, backends[i].summary);
+  return g_string_free (text, FALSE);
+}
+
+static gboolean
+parse_command (const char  *command,
+               const char  *summary,
+               gboolean     with_language,
+               Options     *options,
+               int         *argc,
+               char      ***argv,
+               char       **file)
+{
+  g_autofree char *parameter = g_strdup_printf ("%s FILE|-", command);
+  g_autoptr(GOptionContext) context = g_option_context_new (parameter);
+  g_autofree char *description = backend_list ();
+  g_autoptr(GError) error = NULL;
+
+  options->timeout_s = 60;
+  g_option_context_set_summary (context, summary);
+  g_option_context_set_description (context, description);
+  add_common_options (context, options, with_language);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      g_printerr ("agentexec %s: %s (see agentexec %s --help)\n", command, error->message,
+                  command);
+      return FALSE;
+    }
+  if (*argc != 3 || options->timeout_s < 0)
+    {
+      g_printerr ("agentexec %s: give one FILE, or - for standard input, and a timeout of 0 "
+                  "or more (see agentexec %s --help)\n", command, command);
+      return FALSE;
+    }
+  *file = (*argv)[2];
+  return TRUE;
+}
+
+static int
+command_run (int    argc,
+             char **argv)
+{
+  Options options = { 0 };
+  g_autoptr(AgentExecCodeExecutor) executor = NULL;
+  g_autoptr(AgentExecExecutionInput) input = NULL;
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+  char *file;
+
+  if (!parse_command ("run", "Runs the code in FILE (or standard input) and streams its output.",
+                      TRUE, &options, &argc, &argv, &file))
+    return EXIT_USAGE;
+  if ((code = read_input (file, &error)) == NULL)
+    return report_error ("cannot read the code", error) == EXIT_CANCEL ? EXIT_CANCEL : 1;
+  if ((executor = new_executor (&options, &error)) == NULL)
+    return report_error ("cannot use the backend", error);
+  input = agentexec_execution_input_new (code, options.language);
+  g_signal_connect (executor, "output", G_CALLBACK (on_output), NULL);
+  result = execute (executor, input, &error);
+  agentexec_code_executor_close (executor);
+  if (result == NULL)
+    return report_error ("the code could not run", error);
+  if (!options.quiet && agentexec_execution_result_get_outcome (result) != AGENTEXEC_OUTCOME_OK)
+    g_printerr ("agentexec: %s (%s, exit code %d)\n",
+                agentexec_outcome_to_string (agentexec_execution_result_get_outcome (result)),
+                agentexec_execution_result_get_language (result),
+                agentexec_execution_result_get_exit_code (result));
+  save_files (&options, result);
+  return exit_status_for (result);
+}
+
+/* Only blocks in a language the library knows are run; an untagged block
+ * is run when its language can be detected from a shebang. */
+static const char *
+block_language (AgentExecCodeBlock *block)
+{
+  const char *language = agentexec_code_block_get_language (block);
+
+  if (language != NULL && language[0] != '\0')
+    return agentexec_language_resolve (language, NULL);
+  if (g_str_has_prefix (agentexec_code_block_get_code (block), "#!"))
+    return agentexec_language_detect (agentexec_code_block_get_code (block));
+  return NULL;
+}
+
+static int
+command_reply (int    argc,
+               char **argv)
+{
+  Options options = { 0 };
+  g_autoptr(AgentExecCodeExecutor) executor = NULL;
+  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr(AgentExecResultFormatter) formatter = agentexec_result_formatter_new ();
+  g_autoptr(GPtrArray) blocks = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  guint ran = 0, failed = 0;
+  char *file;
+
+  if (!parse_command ("reply", "Extracts the code blocks of a model reply in FILE (or standard "
+                      "input), runs them in order and prints each block with its result, "
+                      "formatted as ADK hands it back to the model.",
+                      FALSE, &options, &argc, &argv, &file))
+    return EXIT_USAGE;
+  if ((text = read_input (file, &error)) == NULL)
+    return report_error ("cannot read the reply", error) == EXIT_CANCEL ? EXIT_CANCEL : 1;
+  if ((executor = new_executor (&options, &error)) == NULL)
+    return report_error ("cannot use the backend", error);
+
+  blocks = agentexec_code_block_parser_extract_code_blocks (parser, text);
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      AgentExecCodeBlock *block = g_ptr_array_index (blocks, i);
+      const char *language = block_language (block);
+      g_autoptr(AgentExecExecutionInput) input = NULL;
+      g_autoptr(AgentExecExecutionResult) result = NULL;
+      g_autofree char *formatted = NULL;
+
+      if (language == NULL)
+        continue;
+      input = agentexec_execution_input_new (agentexec_code_block_get_code (block), language);
+      result = execute (executor, input, &error);
+      if (result == NULL)
+        return report_error ("a code block could not run", error);
+      ran++;
+      if (agentexec_execution_result_is_error (result))
+        failed++;
+      formatted = agentexec_result_formatter_format_inline_result (formatter, result);
+      if (!options.quiet)
+        g_print ("```%s\n%s```\n", language, agentexec_code_block_get_code (block));
+      g_print ("%s\n", formatted);
+      if (!options.quiet)
+        g_print ("(block %u: %s, %s, %.1f ms)\n\n", i + 1, language,
+                 agentexec_outcome_to_string (agentexec_execution_result_get_outcome (result)),
+                 agentexec_execution_result_get_duration_us (result) / 1000.0);
+      save_files (&options, result);
+    }
+  agentexec_code_executor_close (executor);
+  if (ran == 0)
+    g_printerr ("agentexec: the reply holds no code block in a language that can run\n");
+  return failed > 0 ? 1 : 0;
+}
+
+static void
+usage (FILE *out)
+{
+  g_autofree char *list = backend_list ();
+
+  fprintf (out,
+           "Usage:\n"
+           "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
+           "                [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+           "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
+           "                  [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+           "  agentexec --help | --version\n"
+           "\n"
+           "run    runs the code of FILE (- for standard input), streaming its output;\n"
+           "       the exit status is the code's (124: timeout, 130: interrupted)\n"
+           "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
+           "       prints each result as ADK hands it back to the model (```tool_output)\n"
+           "\n"
+           "%s"
+           "\n"
+           "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
+           "`agentexec COMMAND --help` lists every option.\n", list);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  if (argc < 2)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") ||
+      g_str_equal (argv[1], "help"))
+    {
+      usage (stdout);
+      return 0;
+    }
+  if (g_str_equal (argv[1], "--version"))
+    {
+      g_print ("agentexec %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  if (g_str_equal (argv[1], "run"))
+    return command_run (argc, argv);
+  if (g_str_equal (argv[1], "reply"))
+    return command_reply (argc, argv);
+  g_printerr ("agentexec: unknown command “%s”: use run or reply (see agentexec --help)\n",
+              argv[1]);
+  return EXIT_USAGE;
+}
