@@ -587,6 +587,23 @@ test_docker_host_env (void)
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
 }
 
+static void
+test_stateful_refused (Engine        *engine,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+
+  g_assert_no_error (error);
+  agentexec_base_executor_set_stateful (AGENTEXEC_BASE_EXECUTOR (executor), TRUE);
+  result = engine_run (executor, &error);
+  g_assert_null (result);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
+  g_assert_nonnull (strstr (error->message, "stateful"));
+  g_assert_cmpuint (count_requests (engine, "POST", "/containers/create"), ==, 0);
+}
+
 #define ENGINE_TEST(path, func) \
   g_test_add ("/agentexec/backend/container-mock/" path, Engine, NULL, engine_setup, func, \
               engine_teardown)
@@ -610,6 +627,7 @@ main (int   argc,
   ENGINE_TEST ("slow-engine", test_slow_engine);
   ENGINE_TEST ("oom-and-exit", test_oom_and_exit);
   ENGINE_TEST ("output-cap", test_output_cap_mock);
+  ENGINE_TEST ("stateful-refused", test_stateful_refused);
 
   return g_test_run ();
 }

@@ -218,6 +218,14 @@ agentexec_container_executor_run (AgentExecBaseExecutor     *base,
                    "agentexec_container_executor_new() or g_initable_new()");
       return NULL;
     }
+  if (agentexec_base_executor_get_stateful (base))
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
+                   "The container backend does not keep interpreter sessions yet: set "
+                   "stateful to FALSE (every run gets a fresh container), or use the local "
+                   "backend for stateful runs");
+      return NULL;
+    }
   return _agentexec_container_run_stateless (self, input, language,
                                              _agentexec_code_executor_get_output_context (),
                                              cancellable, error);
