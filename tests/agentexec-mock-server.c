@@ -122,7 +122,7 @@ reader_read_line (Reader *reader)
     {
       const guint8 *start = reader->buf->data + reader->pos;
       gsize avail = reader->buf->len - reader->pos;
-      const guint8 *nl = memchr (start, '\n', avail);
+      const guint8 *nl = avail > 0 ? memchr (start, '\n', avail) : NULL;
 
       if (nl != NULL)
         {
