@@ -409,6 +409,62 @@ finish_run (AgentExecCodeExecutionFlow *self,
 /* ------------------------------------------------------------------ */
 /* Planning: decide what to run, without running it.                   */
 
+/* The name ADK gives an inline image: its display name, else the local time
+ * and the MIME subtype ("20250101_120000.png"). */
+static char *
+image_name (JsonObject *inline_data,
+            const char *mime_type)
+{
+  const char *display = _agentexec_genai_object_string (inline_data, "displayName",
+                                                        "display_name");
+  g_autoptr(GDateTime) now = NULL;
+  g_autofree char *stamp = NULL;
+
+  if (display != NULL && display[0] != '\0')
+    return g_strdup (display);
+  now = g_date_time_new_now_local ();
+  stamp = g_date_time_format (now, "%Y%m%d_%H%M%S");
+  return g_strdup_printf ("%s.%s", stamp, strrchr (mime_type, '/') + 1);
+}
+
+/* A BuiltIn reply (Gemini ran the code): as ADK, each inline image becomes
+ * an artifact and the part the text "Saved as artifact: NAME. ". */
+static void
+save_inline_images (AgentExecCodeExecutionStep *step)
+{
+  JsonArray *parts = _agentexec_genai_content_parts (step->model_content);
+
+  for (guint i = 0; parts != NULL && i < json_array_get_length (parts); i++)
+    {
+      JsonNode *node = json_array_get_element (parts, i);
+      JsonObject *part, *inline_data;
+      g_autofree char *name = NULL;
+      g_autofree char *text = NULL;
+      g_autofree guchar *data = NULL;
+      g_autoptr(GBytes) bytes = NULL;
+      const char *mime, *base64;
+      gsize len = 0;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      part = json_node_get_object (node);
+      inline_data = _agentexec_genai_part_member (part, "inlineData", "inline_data");
+      mime = inline_data != NULL ? _agentexec_genai_object_string (inline_data, "mimeType",
+                                                                   "mime_type") : NULL;
+      if (mime == NULL || !g_str_has_prefix (mime, "image/"))
+        continue;
+      base64 = _agentexec_genai_object_string (inline_data, "data", NULL);
+      data = g_base64_decode (base64 != NULL ? base64 : "", &len);
+      bytes = g_bytes_new (data, len);
+      name = image_name (inline_data, mime);
+      g_ptr_array_add (step->saved_artifacts, agentexec_file_new (name, mime, bytes));
+      text = g_strdup_printf ("Saved as artifact: %s. ", name);
+      json_object_remove_member (part, json_object_has_member (part, "inlineData")
+                                         ? "inlineData" : "inline_data");
+      json_object_set_string_member (part, "text", text);
+    }
+}
+
 static void
 plan_response (AgentExecCodeExecutionFlow *self,
                Job                        *job,
@@ -422,8 +478,13 @@ plan_response (AgentExecCodeExecutionFlow *self,
   AgentExecCodeExecutionStep *step = job->step;
 
   step->model_content = deep_copy_object (content);
-  if (partial || is_builtin (self))
+  if (partial)
     return;
+  if (is_builtin (self))
+    {
+      save_inline_images (step);
+      return;
+    }
   if (is_gated (self, job))
     {
       step->gated = TRUE;
@@ -922,8 +983,10 @@ agentexec_code_execution_flow_preprocess_request (AgentExecCodeExecutionFlow  *s
  *
  * Runs the code of a model reply, as ADK's response processor. Nothing runs
  * when @partial is set, when the executor is the BuiltIn one (Gemini ran
- * it), when the invocation has had `error-retry-attempts` code errors in a
- * row (the retry gate: the reply passes through, and the step says
+ * it: its inline images become the step's saved artifacts, and their parts
+ * the text "Saved as artifact: NAME. "), when the invocation has had
+ * `error-retry-attempts` code errors in a row (the retry gate: the reply
+ * passes through, and the step says
  * [method@AgentExec.CodeExecutionStep.get_gated]) or when the reply holds no
  * code. Otherwise the first code block runs with @context's input files;
  * the step holds the reply truncated after that block, the result content,

@@ -139,12 +139,12 @@ genai_outcome (AgentExecExecutionResult *result)
  * rules (the text is [method@AgentExec.ResultFormatter.format_result]'s):
  *
  * - non-empty standard error: `OUTCOME_FAILED` with the standard error as
- *   output (ADK drops standard output then; here it is kept in front,
- *   "Code execution result:\n<stdout>\n\nError:\n<stderr>", when there is
- *   any);
- * - otherwise `OUTCOME_OK` with "Code execution result:\n<stdout>\n" (when
- *   there is standard output or there are no output files) and
- *   "Saved artifacts:\n`a`,`b`", joined by a blank line.
+ *   output (ADK drops standard output then; here it is kept in front, as
+ *   `"Code execution result:\n" + stdout + "\n\nError:\n" + stderr`, when
+ *   there is any);
+ * - otherwise `OUTCOME_OK` with `"Code execution result:\n" + stdout + "\n"`
+ *   (when there is standard output or there are no output files) and
+ *   ``"Saved artifacts:\n`a`,`b`"``, joined by a blank line.
  *
  * A run that failed without writing to standard error (non-zero exit, a
  * signal) is `OUTCOME_FAILED` too, and a timeout `OUTCOME_DEADLINE_EXCEEDED`.

@@ -1073,6 +1073,107 @@ test_preprocess_async (Fixture       *f,
                     ==, 7);
 }
 
+/* ------------------------------------------------------------------ */
+/* With the BuiltIn executor (Gemini runs the code itself).            */
+
+/* preprocess: the executor adds Gemini's code-execution tool; no data-file
+ * work; the history is still rewritten (ADK does it for every executor). */
+static void
+test_builtin_preprocess (void)
+{
+  g_autoptr(AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
+  g_autoptr(AgentExecCodeExecutionFlow) flow =
+    agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (builtin));
+  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr(JsonObject) request = object_from (
+    "{\"model\": \"gemini-2.0-flash\", \"contents\": ["
+    " {\"role\": \"user\", \"parts\": [{\"inlineData\": {\"mimeType\": \"text/csv\","
+    "   \"data\": \"YQ==\"}}]},"
+    " {\"role\": \"model\", \"parts\": [{\"executableCode\": {\"code\": \"1+1\"}}]}]}");
+  g_autoptr(GPtrArray) steps = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_object_set (builtin, "optimize-data-file", TRUE, NULL);
+  steps = agentexec_code_execution_flow_preprocess_request (flow, context, "inv", request, NULL,
+                                                            &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (steps->len, ==, 0);
+  assert_json (request,
+               "{\"model\": \"gemini-2.0-flash\","
+               " \"config\": {\"tools\": [{\"codeExecution\": {}}]},"
+               " \"contents\": ["
+               " {\"role\": \"user\", \"parts\": [{\"inlineData\": {\"mimeType\": \"text/csv\","
+               "   \"data\": \"YQ==\"}}]},"
+               " {\"role\": \"model\", \"parts\": [{\"text\": \"```tool_code\\n1+1\\n```\"}]}]}");
+}
+
+/* ADK: other models fail with "Gemini code execution tool is not supported
+ * for model <m>". */
+static void
+test_builtin_unsupported_model (void)
+{
+  g_autoptr(AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
+  g_autoptr(AgentExecCodeExecutionFlow) flow =
+    agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (builtin));
+  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr(JsonObject) request = object_from ("{\"model\": \"gemini-1.5-pro\", \"contents\": []}");
+  g_autoptr(GPtrArray) steps = NULL;
+  g_autoptr(GError) error = NULL;
+
+  steps = agentexec_code_execution_flow_preprocess_request (flow, context, "inv", request, NULL,
+                                                            &error);
+  g_assert_null (steps);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
+  g_assert_nonnull (strstr (error->message, "Gemini code execution tool is not supported "
+                                            "for model gemini-1.5-pro"));
+}
+
+/* postprocess: nothing runs here; inline images become artifacts and their
+ * parts "Saved as artifact: <name>. " (ADK). */
+static void
+test_builtin_postprocess (void)
+{
+  g_autoptr(AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
+  g_autoptr(AgentExecCodeExecutionFlow) flow =
+    agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (builtin));
+  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr(JsonObject) reply = object_from (
+    "{\"role\": \"model\", \"parts\": ["
+    " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"plot()\"}},"
+    " {\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\", \"output\": \"\"}},"
+    " {\"inlineData\": {\"mimeType\": \"image/png\", \"data\": \"iVBORw==\","
+    "   \"displayName\": \"chart.png\"}},"
+    " {\"inline_data\": {\"mime_type\": \"image/jpeg\", \"data\": \"/9j/\"}},"
+    " {\"text\": \"```python\\nnot_run()\\n```\"}]}");
+  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr(GRegex) stamp = g_regex_new ("^[0-9]{8}_[0-9]{6}\\.jpeg$", 0, 0, NULL);
+  JsonArray *parts;
+  GPtrArray *artifacts;
+  AgentExecFile *second;
+  gsize len;
+
+  step = agentexec_code_execution_flow_postprocess_response (flow, context, "inv", reply, FALSE,
+                                                             NULL, NULL);
+  g_assert_false (agentexec_code_execution_step_get_executed (step));
+  g_assert_null (agentexec_code_execution_step_get_result_content (step));
+  artifacts = agentexec_code_execution_step_get_saved_artifacts (step);
+  g_assert_cmpuint (artifacts->len, ==, 2);
+  g_assert_cmpstr (agentexec_file_get_name (g_ptr_array_index (artifacts, 0)), ==, "chart.png");
+  g_assert_cmpstr (agentexec_file_get_mime_type (g_ptr_array_index (artifacts, 0)), ==,
+                   "image/png");
+  g_bytes_get_data (agentexec_file_get_content (g_ptr_array_index (artifacts, 0)), &len);
+  g_assert_cmpuint (len, ==, 4);
+  second = g_ptr_array_index (artifacts, 1);
+  g_assert_true (g_regex_match (stamp, agentexec_file_get_name (second), 0, NULL));
+  parts = json_object_get_array_member (agentexec_code_execution_step_get_model_content (step),
+                                        "parts");
+  g_assert_cmpuint (json_array_get_length (parts), ==, 5);
+  assert_json (json_array_get_object_element (parts, 2),
+               "{\"text\": \"Saved as artifact: chart.png. \"}");
+  g_assert_false (json_object_has_member (json_array_get_object_element (parts, 3),
+                                          "inline_data"));
+}
+
 /* The exploration snippet defines what it calls, and runs. */
 static void
 test_data_file_code (void)
@@ -1170,6 +1271,9 @@ main (int   argc,
 #undef ADD
   g_test_add_func ("/agentexec/flow/postprocess/gate-default", test_flow_gate_default);
   g_test_add_func ("/agentexec/flow/preprocess/data-file-code", test_data_file_code);
+  g_test_add_func ("/agentexec/flow/builtin/preprocess", test_builtin_preprocess);
+  g_test_add_func ("/agentexec/flow/builtin/unsupported-model", test_builtin_unsupported_model);
+  g_test_add_func ("/agentexec/flow/builtin/postprocess", test_builtin_postprocess);
 
   return g_test_run ();
 }
