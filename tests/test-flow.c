@@ -1174,6 +1174,52 @@ test_builtin_postprocess (void)
                                           "inline_data"));
 }
 
+/* End to end with the local backend: the CSV part becomes an input file
+ * that the exploration snippet reads in the run's work directory, then a
+ * reply's code reads the same file. */
+static void
+test_local_csv_end_to_end (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgentExecLocalExecutor) local = agentexec_local_executor_new (TRUE, &error);
+  g_autoptr(AgentExecCodeExecutionFlow) flow = NULL;
+  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr(JsonObject) request = object_from (
+    "{\"contents\": [{\"role\": \"user\", \"parts\": ["
+    " {\"inlineData\": {\"mimeType\": \"text/csv\","
+    "   \"data\": \"Y2l0eSx0ZW1wCk9zbG8sMwpMaW1hLDE5Cg==\"}},"
+    " {\"text\": \"Mean temperature?\"}]}]}");
+  g_autoptr(JsonObject) reply = object_from (
+    "{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nimport csv\\n"
+    "rows = list(csv.DictReader(open('data_1_1.csv')))\\n"
+    "print(sum(int(r['temp']) for r in rows) / len(rows))\\n```\"}]}");
+  g_autoptr(GPtrArray) steps = NULL;
+  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
+  AgentExecExecutionResult *result;
+
+  if (local == NULL || !g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip (local == NULL ? error->message : "no /usr/bin/python3");
+      return;
+    }
+  g_object_set (local, "optimize-data-file", TRUE, NULL);
+  flow = agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (local));
+  steps = agentexec_code_execution_flow_preprocess_request (flow, context, "inv", request, NULL,
+                                                            &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (steps->len, ==, 1);
+  result = agentexec_code_execution_step_get_execution_result (g_ptr_array_index (steps, 0));
+  g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "");
+  g_assert_nonnull (strstr (agentexec_execution_result_get_stdout (result), "Total rows: 2"));
+
+  step = agentexec_code_execution_flow_postprocess_response (flow, context, "inv", reply, FALSE,
+                                                             NULL, &error);
+  g_assert_no_error (error);
+  result = agentexec_code_execution_step_get_execution_result (step);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "11.0\n");
+  g_assert_cmpuint (agentexec_executor_context_get_error_count (context, "inv"), ==, 0);
+}
+
 /* The exploration snippet defines what it calls, and runs. */
 static void
 test_data_file_code (void)
@@ -1271,6 +1317,7 @@ main (int   argc,
 #undef ADD
   g_test_add_func ("/agentexec/flow/postprocess/gate-default", test_flow_gate_default);
   g_test_add_func ("/agentexec/flow/preprocess/data-file-code", test_data_file_code);
+  g_test_add_func ("/agentexec/flow/local/csv-end-to-end", test_local_csv_end_to_end);
   g_test_add_func ("/agentexec/flow/builtin/preprocess", test_builtin_preprocess);
   g_test_add_func ("/agentexec/flow/builtin/unsupported-model", test_builtin_unsupported_model);
   g_test_add_func ("/agentexec/flow/builtin/postprocess", test_builtin_postprocess);
