@@ -89,6 +89,16 @@ text_file (const char *name,
   return agentexec_file_new (name, NULL, bytes);
 }
 
+static void
+add_text_file (AgentExecExecutionInput *input,
+               const char              *name,
+               const char              *text)
+{
+  g_autoptr(AgentExecFile) file = text_file (name, text);
+
+  agentexec_execution_input_add_file (input, file);
+}
+
 static AgentExecFile *
 find_file (AgentExecExecutionResult *result,
            const char               *name)
@@ -185,8 +195,8 @@ test_files (void)
   if (executor == NULL)
     return;
   input = agentexec_execution_input_new (code, "python");
-  agentexec_execution_input_add_file (input, text_file ("in.txt", "hello"));
-  agentexec_execution_input_add_file (input, text_file ("data/nums.csv", "1\n2\n"));
+  add_text_file (input, "in.txt", "hello");
+  add_text_file (input, "data/nums.csv", "1\n2\n");
   result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
                                                  NULL, &error);
   g_assert_no_error (error);
@@ -218,7 +228,7 @@ test_bad_file_names (void)
       g_autoptr(AgentExecExecutionResult) result = NULL;
       g_autoptr(GError) error = NULL;
 
-      agentexec_execution_input_add_file (input, text_file (names[i], "x"));
+      add_text_file (input, names[i], "x");
       result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
                                                      input, NULL, &error);
       g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
@@ -899,7 +909,7 @@ test_tcp (void)
   g_assert_cmpstr (agentexec_container_executor_get_docker_host (executor), ==, host);
   input = agentexec_execution_input_new ("import sys\nprint('over tcp')\n"
                                          "print('e', file=sys.stderr)", "python");
-  agentexec_execution_input_add_file (input, text_file ("in.txt", "x"));
+  add_text_file (input, "in.txt", "x");
   result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
                                                  NULL, &error);
   g_assert_no_error (error);
