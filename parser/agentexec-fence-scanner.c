@@ -86,9 +86,10 @@ struct _AgentExecFenceScanner
 };
 
 /* Line classification with PCRE2: the HTML block start and end conditions.
- * The patterns are ASCII-only and compiled in byte mode, which treats any
- * byte sequence (invalid UTF-8 included) exactly as the byte-oriented
- * reference does; nothing in them can fail a UTF check. */
+ * They are compiled with PCRE2_UTF | PCRE2_MATCH_INVALID_UTF: invalid UTF-8
+ * never makes a match fail with an error (or crash), and no pattern item
+ * matches an invalid sequence, so "rest of the line" conditions stop at
+ * one, as they do in the reference implementation's UTF-8 scanners. */
 static const char html_start_pattern[] =
   "^(?:"
   "(<(?i:script|pre|style|textarea)(?:[ \\t>]|$))"
@@ -114,9 +115,16 @@ static const char html_tag_pattern[] =
   "|</[A-Za-z][A-Za-z0-9-]*+[ \\t]*+>)"
   "[ \\t]*+$";
 
-static const char html_end1_pattern[] = "</(?i:script|pre|style|textarea)>";
+/* End conditions of HTML blocks 1-5: the line contains… */
+static const char * const html_end_patterns[] = {
+  "^.*?</(?i:script|pre|style|textarea)>",
+  "^.*?-->",
+  "^.*?\\?>",
+  "^.*?>",
+  "^.*?\\]\\]>",
+};
 
-enum { RE_HTML_START, RE_HTML_TAG, RE_HTML_END1, N_RES };
+enum { RE_HTML_START, RE_HTML_TAG, RE_HTML_END1, N_RES = RE_HTML_END1 + 5 };
 
 static pcre2_code *
 compile (const char *pattern)
@@ -125,7 +133,8 @@ compile (const char *pattern)
   PCRE2_SIZE erroroffset = 0;
   pcre2_code *re;
 
-  re = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED, PCRE2_DOLLAR_ENDONLY,
+  re = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
+                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
                       &errorcode, &erroroffset, NULL);
   if (re == NULL)
     {
@@ -150,7 +159,8 @@ get_patterns (void)
     {
       res[RE_HTML_START] = compile (html_start_pattern);
       res[RE_HTML_TAG] = compile (html_tag_pattern);
-      res[RE_HTML_END1] = compile (html_end1_pattern);
+      for (guint i = 0; i < G_N_ELEMENTS (html_end_patterns); i++)
+        res[RE_HTML_END1 + i] = compile (html_end_patterns[i]);
       g_once_init_leave (&initialized, 1);
     }
   return res;
@@ -251,6 +261,29 @@ static void
 advance_to_end (AgentExecFenceScanner *self)
 {
   advance_offset (self, self->len - self->offset, FALSE);
+}
+
+/* Valid UTF-8, where a NUL counts as the U+FFFD it stands for. */
+static gboolean
+utf8_valid (const char *p,
+            gsize       len)
+{
+  const char *end = p + len;
+
+  while (p < end)
+    {
+      const char *stop;
+
+      if (!g_utf8_validate_len (p, end - p, &stop))
+        {
+          if (*stop != '\0')
+            return FALSE;
+          p = stop + 1;
+        }
+      else
+        break;
+    }
+  return TRUE;
 }
 
 /* ---- the stack of open blocks ----------------------------------------- */
@@ -366,6 +399,9 @@ scan_open_code_fence (AgentExecFenceScanner *self,
   if (pos - start < 3)
     return 0;
   if (c == '`' && memchr (self->line + pos, '`', self->len - pos) != NULL)
+    return 0;
+  /* The info string is characters: invalid UTF-8 makes it no fence. */
+  if (!utf8_valid (self->line + pos, self->len - pos))
     return 0;
   return pos - start;
 }
@@ -539,25 +575,13 @@ html_block_ends (AgentExecFenceScanner *self,
                  guint                  type,
                  gsize                  pos)
 {
-  const char *subject = self->line + pos;
   gsize length = pos < self->len ? self->len - pos : 0;
 
-  switch (type)
-    {
-    case 1:
-      return pcre2_match (get_patterns ()[RE_HTML_END1], (PCRE2_SPTR) subject, length,
-                          0, 0, self->match_data, NULL) > 0;
-    case 2:
-      return memmem (subject, length, "-->", 3) != NULL;
-    case 3:
-      return memmem (subject, length, "?>", 2) != NULL;
-    case 4:
-      return memchr (subject, '>', length) != NULL;
-    case 5:
-      return memmem (subject, length, "]]>", 3) != NULL;
-    default:
-      return FALSE;
-    }
+  if (type < 1 || type > 5)
+    return FALSE;
+  return pcre2_match (get_patterns ()[RE_HTML_END1 + type - 1],
+                      (PCRE2_SPTR) (self->line + pos), length, 0, 0,
+                      self->match_data, NULL) > 0;
 }
 
 /* ---- the fence ----------------------------------------------------------- */
@@ -819,7 +843,7 @@ open_one_block (AgentExecFenceScanner *self,
     }
   else if (!indented &&
            (html_type = scan_html_block_start (self, self->first_nonspace,
-                                               cont_type != NODE_PARAGRAPH)))
+                                               cont_type != NODE_PARAGRAPH && !maybe_lazy)))
     {
       start_new_block (self, matched);
       add_child (self, NODE_HTML)->html_type = html_type;

@@ -206,10 +206,427 @@ test_spec_streaming (void)
     }
 }
 
+/* ---- LLM replies and fuzz regressions against cmark ----------------------- */
+
+static GPtrArray *
+list_data_files (const char *folder)
+{
+  g_autofree char *dir_path = g_test_build_filename (G_TEST_DIST, "data", "parser", folder, NULL);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (files, g_build_filename (dir_path, name, NULL));
+  g_ptr_array_sort (files, (GCompareFunc) g_strcmp0);
+  return files;
+}
+
+static void
+test_data_file (gconstpointer data)
+{
+  const char *path = data;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) ours = NULL;
+  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autofree char *diff = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+  ours = parse_all (text, len);
+  if (cmark_diff_explained (text, len))
+    g_test_message ("%s: cmark caps fence length; compared with the stream only", path);
+  else if ((diff = cmark_diff (text, len, ours)) != NULL)
+    g_error ("%s: %s", path, diff);
+  if (len <= 4096)
+    assert_all_splits (parser, text, len);
+}
+
+static AgentExecCodeBlock *
+block_at (GPtrArray *blocks,
+          guint      i)
+{
+  g_assert_cmpuint (i, <, blocks->len);
+  return g_ptr_array_index (blocks, i);
+}
+
+static GPtrArray *
+parse_fixture (const char *name)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "parser", "llm", name, NULL);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+  return parse_all (text, len);
+}
+
+/* What the differential tests establish, spelled out for a few replies. */
+static void
+test_llm_semantics (void)
+{
+  g_autoptr(GPtrArray) details = parse_fixture ("07-details-no-blank.md");
+  g_autoptr(GPtrArray) indented = parse_fixture ("12-indented-not-fence.md");
+  g_autoptr(GPtrArray) four = parse_fixture ("08-four-backticks.md");
+  g_autoptr(GPtrArray) steps = parse_fixture ("03-numbered-steps.md");
+  g_autoptr(GPtrArray) steps_crlf = parse_fixture ("03-numbered-steps-crlf.md");
+  g_autoptr(GPtrArray) cut = parse_fixture ("54-streamed-cut-fence-line.md");
+  g_autoptr(GPtrArray) quote = parse_fixture ("20-quote-ends-fence.md");
+  g_autoptr(GPtrArray) entity = parse_fixture ("14-entity-info.md");
+
+  /* A fence inside an HTML block is not one. */
+  g_assert_cmpuint (details->len, ==, 1);
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (details, 0)), ==,
+                   "print(\"this one is real\")\n");
+  /* Indented four spaces is indented code, not a fence. */
+  g_assert_cmpuint (indented->len, ==, 1);
+  /* Four backticks hold a three-backtick example verbatim. */
+  g_assert_cmpuint (four->len, ==, 1);
+  g_assert_nonnull (strstr (agentexec_code_block_get_code (block_at (four, 0)), "```python\n"));
+  /* List items: container indentation removed; CRLF normalised; offsets
+   * grow by one byte per CRLF line. */
+  g_assert_cmpuint (steps->len, ==, 3);
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (steps, 0)), ==,
+                   "python3 -m venv .venv\nsource .venv/bin/activate\n");
+  g_assert_cmpuint (steps_crlf->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpstr (agentexec_code_block_get_code (block_at (steps, i)), ==,
+                       agentexec_code_block_get_code (block_at (steps_crlf, i)));
+      g_assert_cmpuint (agentexec_code_block_get_start (block_at (steps_crlf, i)), >,
+                        agentexec_code_block_get_start (block_at (steps, i)));
+    }
+  /* A reply cut inside the fence line: an open block, no code yet. */
+  g_assert_cmpuint (cut->len, ==, 1);
+  g_assert_cmpstr (agentexec_code_block_get_info (block_at (cut, 0)), ==, "pyth");
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (cut, 0)), ==, "");
+  g_assert_false (agentexec_code_block_get_closed (block_at (cut, 0)));
+  /* The end of a block quote ends its fence. */
+  g_assert_cmpuint (quote->len, ==, 2);
+  g_assert_false (agentexec_code_block_get_closed (block_at (quote, 0)));
+  /* Entity references in the info string. */
+  g_assert_cmpstr (agentexec_code_block_get_language (block_at (entity, 0)), ==, "c++");
+  g_assert_cmpstr (agentexec_code_block_get_language (block_at (entity, 1)), ==, "py&thon");
+  g_assert_cmpstr (agentexec_code_block_get_language (block_at (entity, 2)), ==, "foo_bar");
+}
+
+static void
+test_info_string (void)
+{
+  struct { const char *raw; const char *info; } cases[] = {
+    { "  python  ", "python" },
+    { "\tpy\tthon\t", "py\tthon" },
+    { "&#32;x", " x" },          /* trimmed before references: spec order */
+    { "\\&amp;", "&amp;" },       /* an escaped '&' starts no reference */
+    { "&#92;*", "\\*" },          /* a reference yields no escape */
+    { "&#0;&#xD800;&#x110000;", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
+    { "&#12345678;", "&#12345678;" },
+    { "&CounterClockwiseContourIntegral;&ngE;", "\xE2\x88\xB3\xE2\x89\xA7\xCC\xB8" },
+    { "&nosuchentity;&amp", "&nosuchentity;&amp" },
+    { "a\\b\\-c", "a\\b-c" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *info = _agentexec_decode_info_string (cases[i].raw, strlen (cases[i].raw));
+
+      g_assert_cmpstr (info, ==, cases[i].info);
+    }
+}
+
+static void
+test_nul_bytes (void)
+{
+  static const char text[] = "```py\0x\nprint(\0)\n```\n";
+  g_autoptr(GPtrArray) blocks = parse_all (text, sizeof text - 1);
+  g_autofree char *diff = cmark_diff (text, sizeof text - 1, blocks);
+
+  g_assert_null (diff);
+  g_assert_cmpuint (blocks->len, ==, 1);
+  g_assert_cmpstr (agentexec_code_block_get_info (block_at (blocks, 0)), ==, "py\xEF\xBF\xBDx");
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (blocks, 0)), ==,
+                   "print(\xEF\xBF\xBD)\n");
+  g_assert_cmpuint (agentexec_code_block_get_end (block_at (blocks, 0)), ==, sizeof text - 1);
+}
+
+/* Inputs where cmark 0.30.2 differs from the 0.31.2 spec (kept from the
+ * fuzz run in data/parser/fuzz/): what the spec says. */
+static void
+test_spec_over_cmark (void)
+{
+  struct { const char *text; guint blocks; const char *info; } cases[] = {
+    { "<!f\n~~~\n", 0, NULL },              /* "<!" + any ASCII letter: HTML type 4 */
+    { "<!DOCTYPE html\n~~~\n", 0, NULL },
+    { "-\v\n    ~~~\n", 0, NULL },            /* "-" + VT is no list marker */
+    { "````\vaaa\n", 1, "\vaaa" },          /* only spaces and tabs are trimmed */
+    { "``` &#32;py\n", 1, " py" },           /* trimmed before references */
+    { "~~~ \\&amp;\n", 1, "&amp;" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GPtrArray) blocks = parse_all (cases[i].text, strlen (cases[i].text));
+
+      g_assert_cmpuint (blocks->len, ==, cases[i].blocks);
+      if (cases[i].info != NULL)
+        g_assert_cmpstr (agentexec_code_block_get_info (block_at (blocks, 0)), ==, cases[i].info);
+    }
+}
+
+/* ---- delimiter mode: ADK's semantics --------------------------------------- */
+
+typedef struct {
+  const char *text;
+  const char *pairs[7];      /* empty: ADK's */
+  const char *code;          /* NULL: no block */
+  guint64     start;
+  guint64     end;
+} AdkCase;
+
+/* Expected values are what ADK's regex gives (checked with Python's re). */
+static const AdkCase adk_cases[] = {
+  { "pre ```tool_code\nprint(2)\n``` post ```python\nx\n```", { NULL }, "print(2)", 4, 29 },
+  { "```python\nno end here ```tool_code\nx\n```", { NULL }, "no end here ```tool_code\nx", 0, 40 },
+  { "```python\n\n```", { NULL }, "", 0, 14 },
+  { "```python\n```", { NULL }, NULL, 0, 0 },
+  { "text ```python\nprint(1)", { NULL }, NULL, 0, 0 },
+  { "ABC", { "ABC", "Z", "A", "C", NULL }, "B", 0, 3 },
+  { "<<<x>>>", { "<<", ">>", "<<<", ">>>", NULL }, "<x", 0, 6 },
+  { "<ab>x</ab>", { "<a>", "</a>", "<ab>", "</ab>", NULL }, "x", 0, 10 },
+  { "a```tool_code\nb\n```c```python\nd\n```", { NULL }, "b", 1, 19 },
+};
+
+static AgentExecCodeBlockParser *
+adk_parser (const AdkCase *c)
+{
+  return agentexec_code_block_parser_new_with_delimiters (c->pairs[0] != NULL ? c->pairs : NULL);
+}
+
+static void
+test_delimiters_first (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (adk_cases); i++)
+    {
+      const AdkCase *c = &adk_cases[i];
+      g_autoptr(AgentExecCodeBlockParser) parser = adk_parser (c);
+      g_autoptr(AgentExecCodeBlock) block =
+        agentexec_code_block_parser_extract_first_code_block (parser, c->text);
+
+      if (c->code == NULL || c->code[0] == '\0')
+        {
+          g_assert_null (block);
+          continue;
+        }
+      g_assert_nonnull (block);
+      g_assert_cmpstr (agentexec_code_block_get_code (block), ==, c->code);
+      g_assert_cmpuint (agentexec_code_block_get_start (block), ==, c->start);
+      g_assert_cmpuint (agentexec_code_block_get_end (block), ==, c->end);
+      g_assert_true (agentexec_code_block_get_closed (block));
+    }
+}
+
+static void
+test_delimiters_language (void)
+{
+  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new_with_delimiters (NULL);
+  g_autoptr(GPtrArray) blocks =
+    agentexec_code_block_parser_extract_code_blocks (parser,
+      "```tool_code\na = 1\n```\n```python\nb = 2\n```\n```python\n\n```");
+  const char * const *pairs = agentexec_code_block_parser_get_delimiters (parser);
+
+  g_assert_false (agentexec_code_block_parser_get_commonmark (parser));
+  g_assert_cmpstr (pairs[0], ==, "```tool_code\n");
+  g_assert_cmpstr (pairs[3], ==, "\n```");
+  g_assert_null (pairs[4]);
+  /* Empty blocks are left out of the list. */
+  g_assert_cmpuint (blocks->len, ==, 2);
+  g_assert_cmpstr (agentexec_code_block_get_language (block_at (blocks, 0)), ==, "python");
+  g_assert_cmpstr (agentexec_code_block_get_info (block_at (blocks, 0)), ==, "tool_code");
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (blocks, 1)), ==, "b = 2");
+}
+
+static void
+test_delimiters_stream (void)
+{
+  static const char * const custom[] = { "<<", ">>", "<<<", ">>>", "[[", "]]", NULL };
+  static const char *texts[] = {
+    "pre ```tool_code\nprint(2)\n``` post ```python\nx\n```",
+    "```python\nno end here ```tool_code\nx\n```",
+    "a```tool_code\nb\n```c```python\nd\n```\n```python\n\n```tail",
+    "x <<<y>>> [[z]] <<a>> <<<",
+  };
+  g_autoptr(AgentExecCodeBlockParser) adk = agentexec_code_block_parser_new_with_delimiters (NULL);
+  g_autoptr(AgentExecCodeBlockParser) other = agentexec_code_block_parser_new_with_delimiters (custom);
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      assert_all_splits (adk, texts[i], strlen (texts[i]));
+      assert_all_splits (other, texts[i], strlen (texts[i]));
+    }
+}
+
+static void
+test_delimiters_invalid (void)
+{
+  static const char * const odd[] = { "<<", NULL };
+  static const char * const empty[] = { "", ">>", NULL };
+
+  g_test_expect_message ("AgentExec", G_LOG_LEVEL_CRITICAL, "*delimiters_valid*");
+  g_assert_null (agentexec_code_block_parser_new_with_delimiters (odd));
+  g_test_expect_message ("AgentExec", G_LOG_LEVEL_CRITICAL, "*delimiters_valid*");
+  g_assert_null (agentexec_code_block_parser_new_with_delimiters (empty));
+  g_test_assert_expected_messages ();
+}
+
+/* ---- filter_by_language ---------------------------------------------------- */
+
+static void
+test_filter_by_language (void)
+{
+  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr(GPtrArray) blocks =
+    agentexec_code_block_parser_extract_code_blocks (parser,
+      "```Python\na\n```\n```py\nb\n```\n```JS\nc\n```\n```\nd\n```\n"
+      "```Haskell\ne\n```\n```tool_code\nf\n```\n");
+  static const char * const python[] = { "PYTHON3", NULL };
+  static const char * const js_and_haskell[] = { "node", "haskell", NULL };
+  static const char * const none[] = { NULL };
+  g_autoptr(GPtrArray) py = agentexec_code_block_parser_filter_by_language (blocks, python);
+  g_autoptr(GPtrArray) other = agentexec_code_block_parser_filter_by_language (blocks, js_and_haskell);
+  g_autoptr(GPtrArray) nothing = agentexec_code_block_parser_filter_by_language (blocks, none);
+
+  g_assert_cmpuint (blocks->len, ==, 6);
+  g_assert_cmpuint (py->len, ==, 3);
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (py, 0)), ==, "a\n");
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (py, 1)), ==, "b\n");
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (py, 2)), ==, "f\n");
+  g_assert_cmpuint (other->len, ==, 2);
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (other, 0)), ==, "c\n");
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (other, 1)), ==, "e\n");
+  g_assert_cmpuint (nothing->len, ==, 0);
+}
+
+/* ---- stream behaviour -------------------------------------------------------- */
+
+static void
+append_block (AgentExecCodeBlockStream *stream,
+              AgentExecCodeBlock       *block,
+              gpointer                  user_data)
+{
+  g_ptr_array_add (user_data, g_object_ref (block));
+}
+
+static void
+test_stream_early (void)
+{
+  g_autoptr(AgentExecCodeBlockStream) stream = agentexec_code_block_stream_new (NULL);
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_signal_connect (stream, "block", G_CALLBACK (append_block), seen);
+  agentexec_code_block_stream_feed (stream, "Sure:\n\n```python\nprint(1)\n");
+  g_assert_cmpuint (seen->len, ==, 0);
+  agentexec_code_block_stream_feed (stream, "```");
+  g_assert_cmpuint (seen->len, ==, 0);        /* the closing line has not ended */
+  agentexec_code_block_stream_feed (stream, "\nMore text, then\n```sh\nls\n");
+  g_assert_cmpuint (seen->len, ==, 1);        /* before the stream ends */
+  g_assert_true (agentexec_code_block_get_closed (block_at (seen, 0)));
+  g_assert_false (agentexec_code_block_stream_is_finished (stream));
+  agentexec_code_block_stream_finish (stream);
+  g_assert_true (agentexec_code_block_stream_is_finished (stream));
+  g_assert_cmpuint (seen->len, ==, 2);        /* the open tail */
+  g_assert_false (agentexec_code_block_get_closed (block_at (seen, 1)));
+  g_assert_cmpstr (agentexec_code_block_get_code (block_at (seen, 1)), ==, "ls\n");
+
+  g_test_expect_message ("AgentExec", G_LOG_LEVEL_CRITICAL, "*finished*");
+  agentexec_code_block_stream_feed (stream, "more");
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_stream_crlf_splits (void)
+{
+  static const char text[] = "> ```py\r\n> a\r\n> ```\r\n\r- ```\r  b\r\n  ```\r\n\r\n```\rtail\r";
+  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr(GPtrArray) blocks = parse_all (text, sizeof text - 1);
+  g_autofree char *diff = cmark_diff (text, sizeof text - 1, blocks);
+
+  g_assert_null (diff);
+  g_assert_cmpuint (blocks->len, ==, 3);
+  assert_all_splits (parser, text, sizeof text - 1);
+}
+
+/* ---- linear time ------------------------------------------------------------------ */
+
+static double
+time_parse (const char *text,
+            gsize       len,
+            guint      *n_blocks)
+{
+  g_autoptr(GPtrArray) blocks = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  blocks = parse_all (text, len);
+  *n_blocks = blocks->len;
+  return (g_get_monotonic_time () - start) / 1e6;
+}
+
+static char *
+repeat (const char *unit,
+        guint       times)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < times; i++)
+    g_string_append (out, unit);
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_pathological (void)
+{
+  struct { const char *name; char *text; guint blocks; } cases[] = {
+    { "100k backticks on one line", repeat ("`", 100000), 1 },
+    { "20k unclosed fences", repeat ("```a\n", 20000), 1 },
+    { "10k empty fences", repeat ("```\n```\n", 10000), 10000 },
+    { "20k nested quotes", repeat (">", 20000), 0 },
+    { "10k nested list items", repeat ("- ", 10000), 0 },
+    { "'- ' * 50k then x", NULL, 0 },
+    { "200k '<a' lines", repeat ("<a b='c' d=e f\n", 20000), 0 },
+    { "a 2 MB reply with 2000 blocks", NULL, 2000 },
+  };
+  GString *reply = g_string_new (NULL);
+  g_autofree char *line = repeat ("x = compute(value) + 1  # a line of generated code\n", 19);
+  g_autofree char *dashes = repeat ("- ", 50000);
+
+  cases[5].text = g_strconcat (dashes, "x\n", NULL);
+  for (guint i = 0; i < 2000; i++)
+    g_string_append_printf (reply, "Step %u: we compute the next value.\n\n```python\n%s```\n\n",
+                            i, line);
+  cases[7].text = g_string_free (reply, FALSE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      guint n = 0;
+      double seconds = time_parse (cases[i].text, strlen (cases[i].text), &n);
+
+      g_test_message ("%s: %zu bytes, %u blocks, %.3f s", cases[i].name,
+                      strlen (cases[i].text), n, seconds);
+      g_assert_cmpuint (n, ==, cases[i].blocks);
+      /* Generous: linear work on ≤ 2 MB is milliseconds; 2 s even under
+       * ASan or valgrind-free sanitizer builds. */
+      g_assert_cmpfloat (seconds, <, 2.0);
+      g_free (cases[i].text);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  g_autoptr(GPtrArray) files = NULL;
+  g_autoptr(GPtrArray) fuzz_files = NULL;
+
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   load_spec ();
@@ -221,6 +638,36 @@ main (int   argc,
       g_test_add_data_func (path, ex, test_spec_example);
     }
   g_test_add_func ("/agentexec/parser/stream/spec-splits", test_spec_streaming);
+
+  files = list_data_files ("llm");
+  g_assert_cmpuint (files->len, >=, 50);
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autofree char *base = g_path_get_basename (g_ptr_array_index (files, i));
+      g_autofree char *path = g_strdup_printf ("/agentexec/parser/llm/%s", base);
+
+      g_test_add_data_func (path, g_ptr_array_index (files, i), test_data_file);
+    }
+  fuzz_files = list_data_files ("fuzz");
+  for (guint i = 0; i < fuzz_files->len; i++)
+    {
+      g_autofree char *base = g_path_get_basename (g_ptr_array_index (fuzz_files, i));
+      g_autofree char *path = g_strdup_printf ("/agentexec/parser/fuzz/%s", base);
+
+      g_test_add_data_func (path, g_ptr_array_index (fuzz_files, i), test_data_file);
+    }
+  g_test_add_func ("/agentexec/parser/fenced/llm-semantics", test_llm_semantics);
+  g_test_add_func ("/agentexec/parser/fenced/info-string", test_info_string);
+  g_test_add_func ("/agentexec/parser/fenced/nul-bytes", test_nul_bytes);
+  g_test_add_func ("/agentexec/parser/fenced/spec-over-cmark", test_spec_over_cmark);
+  g_test_add_func ("/agentexec/parser/delimiters/adk-first", test_delimiters_first);
+  g_test_add_func ("/agentexec/parser/delimiters/language", test_delimiters_language);
+  g_test_add_func ("/agentexec/parser/delimiters/stream-splits", test_delimiters_stream);
+  g_test_add_func ("/agentexec/parser/delimiters/invalid", test_delimiters_invalid);
+  g_test_add_func ("/agentexec/parser/filter-by-language", test_filter_by_language);
+  g_test_add_func ("/agentexec/parser/stream/early", test_stream_early);
+  g_test_add_func ("/agentexec/parser/stream/crlf-splits", test_stream_crlf_splits);
+  g_test_add_func ("/agentexec/parser/pathological", test_pathological);
 
   return g_test_run ();
 }

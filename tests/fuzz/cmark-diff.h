@@ -224,7 +224,12 @@ cmark_fenced_blocks (const char *text,
   return blocks;
 }
 
-/* Inputs where cmark 0.30 and the 0.31 spec may legitimately differ. */
+/* Inputs where cmark 0.30 and the 0.31 spec legitimately differ:
+ * - a run of 256+ fence characters (cmark caps fence lengths at 255);
+ * - "<!" and a lowercase letter: an HTML block of type 4 in 0.31, text
+ *   for cmark 0.30 (which wants an uppercase letter);
+ * - a list marker followed by a vertical tab or form feed: the spec wants a
+ *   space or tab there, cmark takes any ASCII white space. */
 static gboolean
 cmark_diff_explained (const char *text,
                       gsize       len)
@@ -233,8 +238,15 @@ cmark_diff_explained (const char *text,
 
   for (gsize i = 0; i < len; i++)
     {
-      run = (i > 0 && text[i] == text[i - 1]) ? run + 1 : 1;
-      if (run >= 256 && (text[i] == '`' || text[i] == '~'))
+      char c = text[i];
+
+      run = (i > 0 && c == text[i - 1]) ? run + 1 : 1;
+      if (run >= 256 && (c == '`' || c == '~'))
+        return TRUE;
+      if (c == '<' && i + 2 < len && text[i + 1] == '!' && g_ascii_islower (text[i + 2]))
+        return TRUE;
+      if ((c == '\v' || c == '\f') && i > 0 &&
+          (strchr ("-+*.)", text[i - 1]) != NULL))
         return TRUE;
     }
   return FALSE;
@@ -251,7 +263,8 @@ info_diff_explained (const char *ours)
 
   if (strchr (ours, '&') != NULL || strchr (ours, '\\') != NULL)
     return TRUE;
-  return n > 0 && (g_ascii_isspace (ours[0]) || g_ascii_isspace (ours[n - 1]));
+  return n > 0 && (strchr (" \t\n\v\f\r", ours[0]) != NULL ||
+                   strchr (" \t\n\v\f\r", ours[n - 1]) != NULL);
 }
 
 /* Returns NULL when @ours (element-type AgentExecCodeBlock) equals cmark's
