@@ -556,6 +556,159 @@ test_stream_crlf_splits (void)
   assert_all_splits (parser, text, sizeof text - 1);
 }
 
+/* ---- agentexec-extract ------------------------------------------------------- */
+
+static char *
+extract_tool (void)
+{
+  const char *build = g_getenv ("AGENTEXEC_BUILD_DIR");
+
+  if (build == NULL)
+    return NULL;
+  return g_build_filename (build, "tools", "agentexec-extract", NULL);
+}
+
+static int
+run_tool (const char * const *args,
+          const char         *input,
+          char              **out)
+{
+  g_autofree char *tool = extract_tool ();
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GBytes) stdin_bytes = NULL;
+  g_autoptr(GBytes) stdout_bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, tool);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                            G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+  g_assert_no_error (error);
+  stdin_bytes = g_bytes_new (input != NULL ? input : "", input != NULL ? strlen (input) : 0);
+  g_subprocess_communicate (proc, stdin_bytes, NULL, &stdout_bytes, NULL, &error);
+  g_assert_no_error (error);
+  *out = g_strndup (g_bytes_get_data (stdout_bytes, NULL), g_bytes_get_size (stdout_bytes));
+  return g_subprocess_get_exit_status (proc);
+}
+
+static void
+assert_json_matches (const char *json,
+                     GPtrArray  *blocks)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *array;
+
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (array), ==, blocks->len);
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      JsonObject *o = json_array_get_object_element (array, i);
+      AgentExecCodeBlock *b = g_ptr_array_index (blocks, i);
+
+      g_assert_cmpstr (json_object_get_string_member (o, "info"), ==, agentexec_code_block_get_info (b));
+      g_assert_cmpstr (json_object_get_string_member (o, "language"), ==,
+                       agentexec_code_block_get_language (b));
+      g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, agentexec_code_block_get_code (b));
+      g_assert_cmpint (json_object_get_int_member (o, "start"), ==, agentexec_code_block_get_start (b));
+      g_assert_cmpint (json_object_get_int_member (o, "end"), ==, agentexec_code_block_get_end (b));
+      g_assert_cmpint (json_object_get_boolean_member (o, "closed"), ==,
+                       agentexec_code_block_get_closed (b));
+    }
+}
+
+static void
+test_extract_tool (void)
+{
+  g_autofree char *tool = extract_tool ();
+  g_autoptr(GPtrArray) files = NULL;
+  g_autoptr(AgentExecCodeBlockParser) adk = agentexec_code_block_parser_new_with_delimiters (NULL);
+  g_autoptr(GPtrArray) adk_blocks = NULL;
+  g_autofree char *out = NULL;
+  static const char adk_text[] = "x ```tool_code\nprint(1)\n``` y ```python\nz\n```";
+
+  if (tool == NULL || !g_file_test (tool, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("agentexec-extract is not built (run through meson test)");
+      return;
+    }
+
+  /* --json on every LLM reply: the library's blocks, field by field. */
+  files = list_data_files ("llm");
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *args[] = { "--json", g_ptr_array_index (files, i), NULL };
+      g_autofree char *json = NULL;
+      g_autofree char *text = NULL;
+      g_autoptr(GPtrArray) blocks = NULL;
+      gsize len;
+
+      g_assert_cmpint (run_tool (args, NULL, &json), ==, 0);
+      g_assert_true (g_file_get_contents (g_ptr_array_index (files, i), &text, &len, NULL));
+      blocks = parse_all (text, len);
+      assert_json_matches (json, blocks);
+    }
+
+  /* Delimiter mode from standard input; plain output. */
+  {
+    const char *args[] = { "--mode", "delimiters", "--json", NULL };
+    g_autofree char *json = NULL;
+
+    g_assert_cmpint (run_tool (args, adk_text, &json), ==, 0);
+    adk_blocks = agentexec_code_block_parser_extract_code_blocks (adk, adk_text);
+    assert_json_matches (json, adk_blocks);
+  }
+  {
+    const char *args[] = { "--delimiter", "<c>", "</c>", "--delimiter", "[\\n", "\\n]", "-", NULL };
+
+    g_assert_cmpint (run_tool (args, "a <c>one</c> [\ntwo\n] <c></c>", &out), ==, 0);
+    g_assert_cmpstr (out, ==, "one\n\ntwo\n");
+    g_clear_pointer (&out, g_free);
+  }
+  {
+    const char *args[] = { "--language", "py", NULL };
+
+    g_assert_cmpint (run_tool (args, "```js\na\n```\n```Python\nb\n```\n```\nc\n", &out), ==, 0);
+    g_assert_cmpstr (out, ==, "b\n");
+    g_clear_pointer (&out, g_free);
+  }
+  {
+    const char *args[] = { "--json", NULL };
+
+    g_assert_cmpint (run_tool (args, "no code here\n", &out), ==, 0);
+    g_assert_cmpstr (out, ==, "[]\n");
+    g_clear_pointer (&out, g_free);
+  }
+
+  /* Exit codes: 1 unreadable input, 2 bad usage. */
+  {
+    const char *missing[] = { "/nonexistent/reply.md", NULL };
+    const char *bad_mode[] = { "--mode", "regex", NULL };
+    const char *unknown[] = { "--frobnicate", NULL };
+    const char *two_files[] = { "a.md", "b.md", NULL };
+    const char *half_pair[] = { "--delimiter", "<c>", NULL };
+    const char *clash[] = { "--mode", "commonmark", "--delimiter", "a", "b", NULL };
+
+    g_assert_cmpint (run_tool (missing, NULL, &out), ==, 1);
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (run_tool (bad_mode, NULL, &out), ==, 2);
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (run_tool (unknown, NULL, &out), ==, 2);
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (run_tool (two_files, NULL, &out), ==, 2);
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (run_tool (half_pair, NULL, &out), ==, 2);
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpint (run_tool (clash, NULL, &out), ==, 2);
+  }
+}
+
 /* ---- linear time ------------------------------------------------------------------ */
 
 static double
@@ -668,6 +821,7 @@ main (int   argc,
   g_test_add_func ("/agentexec/parser/stream/early", test_stream_early);
   g_test_add_func ("/agentexec/parser/stream/crlf-splits", test_stream_crlf_splits);
   g_test_add_func ("/agentexec/parser/pathological", test_pathological);
+  g_test_add_func ("/agentexec/parser/extract-tool", test_extract_tool);
 
   return g_test_run ();
 }
