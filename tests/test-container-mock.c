@@ -353,6 +353,8 @@ test_happy_path (Engine        *engine,
   first = agentexec_mock_server_get_request (engine->server, 1);
   g_assert_true (g_str_has_prefix (agentexec_mock_request_get_path (first), "/v1.41/"));
   g_assert_cmpuint (count_requests (engine, "POST", "/start"), ==, 1);
+  /* Removal happens off the result's path; close() waits for it. */
+  agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
   g_assert_cmpuint (count_requests (engine, "DELETE", "/containers/" ID), ==, 1);
 
   body = create_body (engine, parser);

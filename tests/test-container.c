@@ -66,6 +66,18 @@ run_code (AgentExecContainerExecutor *executor,
   return result;
 }
 
+static AgentExecExecutionResult *
+run_code_error (AgentExecContainerExecutor  *executor,
+                const char                  *code,
+                const char                  *language,
+                GError                     **error)
+{
+  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (code, language);
+
+  return agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                               NULL, error);
+}
+
 static guint
 count_labelled (const char *filter)
 {
@@ -836,10 +848,17 @@ proxy_thread (gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   g_main_context_push_thread_default (proxy->context);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1",
+                                                                            proxy->port);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  /* Loopback only: the engine must not be reachable from the network. */
   proxy->service = g_socket_service_new ();
-  proxy->port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (proxy->service),
-                                                     NULL, &error);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (proxy->service), address,
+                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
+                                 &error);
   g_assert_no_error (error);
+  proxy->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_signal_connect (proxy->service, "incoming", G_CALLBACK (on_incoming), proxy);
   g_socket_service_start (proxy->service);
   g_mutex_lock (&proxy->lock);
@@ -860,10 +879,11 @@ proxy_thread (gpointer user_data)
 }
 
 static Proxy *
-proxy_start (void)
+proxy_start (guint16 port)
 {
   Proxy *proxy = g_new0 (Proxy, 1);
 
+  proxy->port = port;
   g_mutex_init (&proxy->lock);
   g_cond_init (&proxy->cond);
   proxy->context = g_main_context_new ();
@@ -903,7 +923,7 @@ test_tcp (void)
 
   if (probe == NULL)
     return;
-  proxy = proxy_start ();
+  proxy = proxy_start (0);
   host = g_strdup_printf ("tcp://127.0.0.1:%u", proxy->port);
   executor = new_executor ("docker-host", host, "max-retries", 2, "retry-delay-ms", 10, NULL);
   g_assert_cmpstr (agentexec_container_executor_get_docker_host (executor), ==, host);
@@ -917,12 +937,59 @@ test_tcp (void)
   g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "e\n");
   g_clear_object (&result);
   /* The engine goes away: the base class retries, then gives up. */
+  agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
   proxy_stop (proxy);
   result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
                                                  NULL, &error);
   g_assert_null (result);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_RETRIES_EXHAUSTED);
   g_assert_nonnull (strstr (error->message, "3 attempts"));
+}
+
+static gpointer
+cut_engine_soon (gpointer data)
+{
+  Proxy *proxy = data;
+
+  g_usleep (2 * G_USEC_PER_SEC);
+  proxy_stop (proxy);
+  return NULL;
+}
+
+static void
+test_engine_lost_mid_run (void)
+{
+  g_autoptr(AgentExecContainerExecutor) probe = new_executor (NULL);
+  g_autoptr(AgentExecContainerExecutor) executor = NULL;
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host = NULL;
+  GThread *cutter;
+  Proxy *proxy;
+  guint16 port;
+  gint64 start;
+
+  if (probe == NULL)
+    return;
+  proxy = proxy_start (0);
+  port = proxy->port;
+  host = g_strdup_printf ("tcp://127.0.0.1:%u", port);
+  executor = new_executor ("docker-host", host, NULL);
+  cutter = g_thread_new ("cut", cut_engine_soon, proxy);
+  start = g_get_monotonic_time ();
+  result = run_code_error (executor, "echo started; sleep 30", "bash", &error);
+  g_thread_join (cutter);
+  /* A clean error, promptly, not a made-up result. */
+  g_assert_null (result);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  /* Its container could not be removed while the engine was away... */
+  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 1);
+  /* ...and is when the engine is back. */
+  proxy = proxy_start (port);
+  agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
+  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
+  proxy_stop (proxy);
 }
 
 /* Must stay the last test: nothing labelled may be left in the engine. */
@@ -966,6 +1033,7 @@ main (int   argc,
   g_test_add_func ("/agentexec/backend/container/missing-image", test_missing_image);
   g_test_add_func ("/agentexec/backend/container/dockerfile", test_dockerfile);
   g_test_add_func ("/agentexec/backend/container/tcp", test_tcp);
+  g_test_add_func ("/agentexec/backend/container/engine-lost-mid-run", test_engine_lost_mid_run);
   g_test_add_func ("/agentexec/backend/container/zz-no-leftovers", test_no_leftovers);
 
   return g_test_run ();

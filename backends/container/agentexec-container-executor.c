@@ -76,6 +76,7 @@ struct _AgentExecContainerExecutor
   guint                  read_only_root : 1;
 
   GMutex                 lock;
+  GThreadPool           *removals;
   GHashTable            *live;
   GHashTable            *missing_programs;
 };
@@ -118,6 +119,47 @@ _agentexec_container_executor_track (AgentExecContainerExecutor *self,
   else
     g_hash_table_remove (self->live, id);
   g_mutex_unlock (&self->lock);
+}
+
+static void
+remove_in_background (gpointer data,
+                      gpointer user_data)
+{
+  g_autofree char *id = data;
+  AgentExecContainerExecutor *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (_agentexec_container_remove (self->client, id, &error))
+    _agentexec_container_executor_track (self, id, FALSE);
+  else
+    g_warning ("Could not remove container %.12s: %s", id, error->message);
+}
+
+/*
+ * _agentexec_container_executor_remove_later:
+ *
+ * Removes a finished container off the caller's path (the result does not
+ * wait for it); close() and dispose wait for these removals.
+ */
+void
+_agentexec_container_executor_remove_later (AgentExecContainerExecutor *self,
+                                            const char                 *id)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_thread_pool_push (self->removals, g_strdup (id), &error))
+    remove_in_background (g_strdup (id), self);
+}
+
+static void
+wait_for_removals (AgentExecContainerExecutor *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->removals == NULL)
+    return;
+  g_thread_pool_free (self->removals, FALSE, TRUE);
+  self->removals = g_thread_pool_new (remove_in_background, self, 2, FALSE, &error);
 }
 
 gboolean
@@ -198,6 +240,7 @@ remove_all (AgentExecContainerExecutor *self)
 static void
 agentexec_container_executor_close (AgentExecBaseExecutor *base)
 {
+  wait_for_removals (AGENTEXEC_CONTAINER_EXECUTOR (base));
   remove_all (AGENTEXEC_CONTAINER_EXECUTOR (base));
 }
 
@@ -395,6 +438,8 @@ agentexec_container_executor_dispose (GObject *object)
 {
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (object);
 
+  if (self->removals != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->removals), FALSE, TRUE);
   remove_all (self);
   g_clear_pointer (&self->client, _agentexec_docker_client_unref);
 
@@ -702,6 +747,7 @@ agentexec_container_executor_init (AgentExecContainerExecutor *self)
   self->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->missing_programs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->executor_id = g_uuid_string_random ();
+  self->removals = g_thread_pool_new (remove_in_background, self, 2, FALSE, NULL);
 }
 
 /**

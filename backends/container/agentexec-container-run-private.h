@@ -29,6 +29,8 @@ void                      _agentexec_container_executor_get_spec            (Age
 void                      _agentexec_container_executor_track               (AgentExecContainerExecutor *self,
                                                                              const char                 *id,
                                                                              gboolean                    live);
+void                      _agentexec_container_executor_remove_later        (AgentExecContainerExecutor *self,
+                                                                             const char                 *id);
 gboolean                  _agentexec_container_executor_program_missing     (AgentExecContainerExecutor *self,
                                                                              const char                 *program);
 void                      _agentexec_container_executor_set_program_missing (AgentExecContainerExecutor *self,

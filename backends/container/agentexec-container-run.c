@@ -28,6 +28,8 @@
 #define DRAIN_MS         5000
 #define NOFILE_LIMIT     4096
 #define NPROC_LIMIT      4096
+#define MAX_STAMPED      32
+#define PATH_STAT_HEADER "X-Docker-Container-Path-Stat"
 
 typedef struct {
   const char *language;
@@ -453,6 +455,74 @@ same_as_input (GPtrArray     *inputs,
   return FALSE;
 }
 
+static char *
+path_stamp (Run         *run,
+            const char  *path,
+            GError     **error)
+{
+  g_autofree char *escaped = g_uri_escape_string (path, "/", FALSE);
+  g_autofree char *request = g_strconcat (run->base_path, "/archive?path=", escaped, NULL);
+
+  return _agentexec_docker_client_head (run->client, request, PATH_STAT_HEADER, NULL, error);
+}
+
+static void
+add_path (GPtrArray  *paths,
+          GHashTable *seen,
+          char       *path)
+{
+  if (g_hash_table_contains (seen, path))
+    {
+      g_free (path);
+      return;
+    }
+  g_hash_table_add (seen, path);
+  g_ptr_array_add (paths, path);
+}
+
+/*
+ * The engine's stat (name, size, mode, mtime) of /workspace, of every
+ * directory holding an input file and of every input file. Copying the
+ * workspace out of a stopped container costs the engine a helper process
+ * (50-100 ms); a stat costs about 1 ms. When no stamp changed during the run,
+ * the code added, removed or rewrote nothing there, and the copy is skipped.
+ * NULL (always copy) when there are too many files to stamp or a stat fails.
+ */
+static char *
+workspace_stamp (Run       *run,
+                 GPtrArray *files)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) paths = g_ptr_array_new ();
+  g_autoptr(GString) stamp = g_string_new (NULL);
+
+  if (files->len > MAX_STAMPED)
+    return NULL;
+  add_path (paths, seen, g_strdup (WORKSPACE));
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *name = agentexec_file_get_name (g_ptr_array_index (files, i));
+
+      for (const char *slash = strchr (name, '/'); slash != NULL; slash = strchr (slash + 1, '/'))
+        add_path (paths, seen, g_strdup_printf (WORKSPACE "/%.*s", (int) (slash - name), name));
+      add_path (paths, seen, g_strconcat (WORKSPACE "/", name, NULL));
+    }
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *value = path_stamp (run, g_ptr_array_index (paths, i), &error);
+
+      if (value == NULL)
+        {
+          g_debug ("No stat of %s (%s): the workspace will be copied out",
+                   (char *) g_ptr_array_index (paths, i), error->message);
+          return NULL;
+        }
+      g_string_append_printf (stamp, "%s\n", value);
+    }
+  return g_string_free (g_steal_pointer (&stamp), FALSE);
+}
+
 /* New and changed files of /workspace; the code file is not one. */
 static void
 collect_files (Run                      *run,
@@ -559,6 +629,8 @@ execute (AgentExecContainerExecutor  *self,
   g_autoptr(AgentExecDockerStream) stream = NULL;
   g_autoptr(AgentExecExecutionResult) result = NULL;
   g_autofree char *attach = NULL;
+  g_autofree char *stamp_before = NULL;
+  g_autofree char *stamp_after = NULL;
   g_auto(GStrv) argv = NULL;
   guint timeout_ms;
 
@@ -568,6 +640,7 @@ execute (AgentExecContainerExecutor  *self,
   if (!create_container (self, run, (const char * const *) argv, input, cancellable, error) ||
       !upload_files (self, run, files, cancellable, error))
     return NULL;
+  stamp_before = workspace_stamp (run, files);
   attach = g_strconcat (run->base_path, "/attach?stream=1&stdout=1&stderr=1", NULL);
   stream = _agentexec_docker_client_attach (run->client, attach, collect_frame, collect,
                                             cancellable, error);
@@ -580,7 +653,10 @@ execute (AgentExecContainerExecutor  *self,
   result = _agentexec_execution_result_new_empty ();
   _agentexec_execution_result_set_language (result, program->language);
   settle_outcome (self, run, result, timeout_ms, collect->kept[AGENTEXEC_STREAM_STDERR]);
-  collect_files (run, files, result, collect->kept[AGENTEXEC_STREAM_STDERR]);
+  if (stamp_before != NULL)
+    stamp_after = workspace_stamp (run, files);
+  if (stamp_after == NULL || !g_str_equal (stamp_before, stamp_after))
+    collect_files (run, files, result, collect->kept[AGENTEXEC_STREAM_STDERR]);
   _agentexec_execution_result_set_truncated (result, collect->seen[0] > collect->max,
                                              collect->seen[1] > collect->max);
   note_truncation (collect, AGENTEXEC_STREAM_STDOUT, "stdout");
@@ -647,14 +723,19 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor  *self,
 
   result = execute (self, &run, input, program, &collect, cancellable, error);
 
-  if (run.id != NULL)
+  /* After a result, removal need not delay it; after a failure (cancelled,
+   * engine trouble) the container is gone before the error is reported. */
+  if (run.id != NULL && result != NULL)
+    _agentexec_container_executor_remove_later (self, run.id);
+  else if (run.id != NULL)
     {
       g_autoptr(GError) remove_error = NULL;
 
-      if (!_agentexec_container_remove (run.client, run.id, &remove_error))
-        g_warning ("Could not remove container %.12s: %s", run.id, remove_error->message);
-      else
+      if (_agentexec_container_remove (run.client, run.id, &remove_error))
         _agentexec_container_executor_track (self, run.id, FALSE);
+      else
+        g_debug ("Could not remove container %.12s now (%s); close() will retry",
+                 run.id, remove_error->message);
     }
   g_byte_array_unref (collect.kept[0]);
   g_byte_array_unref (collect.kept[1]);

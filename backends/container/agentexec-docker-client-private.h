@@ -48,6 +48,11 @@ GBytes                *_agentexec_docker_client_request          (AgentExecDocke
                                                                   guint                  *status,
                                                                   GCancellable           *cancellable,
                                                                   GError                **error);
+char                  *_agentexec_docker_client_head             (AgentExecDockerClient  *self,
+                                                                  const char             *path,
+                                                                  const char             *header,
+                                                                  GCancellable           *cancellable,
+                                                                  GError                **error);
 JsonNode              *_agentexec_docker_client_request_json     (AgentExecDockerClient  *self,
                                                                   const char             *method,
                                                                   const char             *path,

@@ -353,22 +353,28 @@ sink_write (char   *ptr,
   return len;
 }
 
+typedef struct {
+  const char *name;
+  char       *value;
+} HeaderCapture;
+
 static size_t
-header_api_version (char   *buffer,
-                    size_t  size,
-                    size_t  nitems,
-                    void   *userdata)
+capture_header (char   *buffer,
+                size_t  size,
+                size_t  nitems,
+                void   *userdata)
 {
-  char **version = userdata;
+  HeaderCapture *capture = userdata;
   gsize len = size * nitems;
-  const char *name = "api-version:";
+  gsize name_len = strlen (capture->name);
 
-  if (len > strlen (name) && g_ascii_strncasecmp (buffer, name, strlen (name)) == 0)
+  if (len > name_len && buffer[name_len] == ':' &&
+      g_ascii_strncasecmp (buffer, capture->name, name_len) == 0)
     {
-      g_autofree char *value = g_strndup (buffer + strlen (name), len - strlen (name));
+      g_autofree char *value = g_strndup (buffer + name_len + 1, len - name_len - 1);
 
-      g_free (*version);
-      *version = g_strdup (g_strstrip (value));
+      g_free (capture->value);
+      capture->value = g_strdup (g_strstrip (value));
     }
   return len;
 }
@@ -406,7 +412,7 @@ request_full (AgentExecDockerClient  *self,
               GBytes                 *body,
               gsize                   max_response,
               guint                  *status_out,
-              char                  **api_version,
+              HeaderCapture          *capture,
               GCancellable           *cancellable,
               GError                **error)
 {
@@ -438,15 +444,18 @@ request_full (AgentExecDockerClient  *self,
       curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
       curl_easy_setopt (easy, CURLOPT_POSTFIELDS, bytes != NULL ? bytes : "");
     }
-  if (!g_str_equal (method, "GET") && !g_str_equal (method, "POST"))
+  if (!g_str_equal (method, "GET") && !g_str_equal (method, "POST") &&
+      !g_str_equal (method, "HEAD"))
     curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, sink_write);
   curl_easy_setopt (easy, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt (easy, CURLOPT_TIMEOUT_MS, (long) self->timeout_ms);
-  if (api_version != NULL)
+  if (g_str_equal (method, "HEAD"))
+    curl_easy_setopt (easy, CURLOPT_NOBODY, 1L);
+  if (capture != NULL)
     {
-      curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, header_api_version);
-      curl_easy_setopt (easy, CURLOPT_HEADERDATA, api_version);
+      curl_easy_setopt (easy, CURLOPT_HEADERFUNCTION, capture_header);
+      curl_easy_setopt (easy, CURLOPT_HEADERDATA, capture);
     }
 
   code = perform (self, easy);
@@ -491,6 +500,36 @@ _agentexec_docker_client_request (AgentExecDockerClient  *self,
 {
   return request_full (self, method, path, content_type, body, max_response, status, NULL,
                        cancellable, error);
+}
+
+/*
+ * _agentexec_docker_client_head:
+ * @header: the response header wanted
+ *
+ * A HEAD request; returns the value of @header (NULL with an error when the
+ * request fails, or when the answer lacks it: PROTOCOL).
+ */
+char *
+_agentexec_docker_client_head (AgentExecDockerClient  *self,
+                               const char             *path,
+                               const char             *header,
+                               GCancellable           *cancellable,
+                               GError                **error)
+{
+  g_autoptr(GBytes) answer = NULL;
+  HeaderCapture capture = { header, NULL };
+
+  answer = request_full (self, "HEAD", path, NULL, NULL, 0, NULL, &capture, cancellable, error);
+  if (answer == NULL)
+    {
+      g_free (capture.value);
+      return NULL;
+    }
+  if (capture.value == NULL)
+    g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
+                 "Docker engine at %s answered HEAD %s without a %s header",
+                 self->host, path, header);
+  return capture.value;
 }
 
 /*
@@ -604,10 +643,12 @@ _agentexec_docker_client_negotiate (AgentExecDockerClient  *self,
   g_autofree char *server = NULL;
   g_autoptr(GBytes) answer = NULL;
   g_autoptr(GError) local_error = NULL;
+  HeaderCapture capture = { "API-Version", NULL };
   guint major = 0, minor = 0;
 
-  answer = request_full (self, "GET", "/_ping", NULL, NULL, 4096, NULL, &server,
+  answer = request_full (self, "GET", "/_ping", NULL, NULL, 4096, NULL, &capture,
                          cancellable, &local_error);
+  server = capture.value;
   if (answer == NULL)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
