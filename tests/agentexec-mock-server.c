@@ -850,9 +850,18 @@ agentexec_mock_server_new_unix (const char  *path,
   return server_start (g_unix_socket_address_new (path), path, error);
 }
 
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
 void
 agentexec_mock_server_free (AgentExecMockServer *self)
 {
+  GSource *quit;
+
   if (self == NULL)
     return;
 
@@ -861,7 +870,12 @@ agentexec_mock_server_free (AgentExecMockServer *self)
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);
   g_cancellable_cancel (self->cancellable);
-  g_main_loop_quit (self->loop);
+  /* Through a source, so that a loop that has not started running yet
+   * still sees it (g_main_loop_quit before g_main_loop_run is lost). */
+  quit = g_idle_source_new ();
+  g_source_set_callback (quit, quit_loop, self->loop, NULL);
+  g_source_attach (quit, self->context);
+  g_source_unref (quit);
   g_thread_join (self->thread);
   /* No new connection threads now: the service is gone. */
   for (guint i = 0; i < self->conn_threads->len; i++)

@@ -937,6 +937,8 @@ _agentexec_gemini_reply_add_json (AgentExecGeminiReply  *reply,
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
 
+  if (json == NULL || len == 0)
+    json = "";
   if (!json_parser_load_from_data (parser, json, len, &local_error))
     {
       g_autofree char *start = short_text (json, MIN (len, 80));
