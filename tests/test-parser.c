@@ -362,6 +362,8 @@ test_spec_over_cmark (void)
     { "````\vaaa\n", 1, "\vaaa" },          /* only spaces and tabs are trimmed */
     { "``` &#32;py\n", 1, " py" },           /* trimmed before references */
     { "~~~ \\&amp;\n", 1, "&amp;" },
+    { "<![CDATa[\n```\n", 1, "" },         /* "<![CDATA[" is case-sensitive */
+    { "<td\f\n```\n", 1, "" },             /* FF does not end a tag name */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

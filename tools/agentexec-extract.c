@@ -203,29 +203,54 @@ read_input (const char  *file,
   return TRUE;
 }
 
-/* A JSON string; invalid UTF-8 becomes U+FFFD. */
-static void
-append_json_string (GString    *out,
-                    const char *s)
+/* Appends @s JSON-escaped; returns whether it holds non-ASCII bytes. */
+static gboolean
+append_json_escaped (GString    *out,
+                     const char *s)
 {
-  g_autofree char *valid = g_utf8_make_valid (s, -1);
+  const unsigned char *run = (const unsigned char *) s;
+  const unsigned char *p;
+  gboolean high = FALSE;
 
-  g_string_append_c (out, '"');
-  for (const unsigned char *p = (const unsigned char *) valid; *p; p++)
+  for (p = run; *p; p++)
     {
-      switch (*p)
+      unsigned char c = *p;
+
+      if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+        {
+          high |= c >= 0x80;
+          continue;
+        }
+      g_string_append_len (out, (const char *) run, p - run);
+      run = p + 1;
+      switch (c)
         {
         case '"':  g_string_append (out, "\\\""); break;
         case '\\': g_string_append (out, "\\\\"); break;
         case '\n': g_string_append (out, "\\n"); break;
         case '\r': g_string_append (out, "\\r"); break;
         case '\t': g_string_append (out, "\\t"); break;
-        default:
-          if (*p < 0x20 || *p == 0x7f)
-            g_string_append_printf (out, "\\u%04x", *p);
-          else
-            g_string_append_c (out, (char) *p);
+        default:    g_string_append_printf (out, "\\u%04x", c);
         }
+    }
+  g_string_append_len (out, (const char *) run, p - run);
+  return high;
+}
+
+/* A JSON string; invalid UTF-8 becomes U+FFFD. */
+static void
+append_json_string (GString    *out,
+                    const char *s)
+{
+  gsize mark = out->len;
+
+  g_string_append_c (out, '"');
+  if (append_json_escaped (out, s) && !g_utf8_validate (s, -1, NULL))
+    {
+      g_autofree char *valid = g_utf8_make_valid (s, -1);
+
+      g_string_truncate (out, mark + 1);
+      append_json_escaped (out, valid);
     }
   g_string_append_c (out, '"');
 }

@@ -229,7 +229,12 @@ cmark_fenced_blocks (const char *text,
  * - "<!" and a lowercase letter: an HTML block of type 4 in 0.31, text
  *   for cmark 0.30 (which wants an uppercase letter);
  * - a list marker followed by a vertical tab or form feed: the spec wants a
- *   space or tab there, cmark takes any ASCII white space. */
+ *   space or tab there, cmark takes any ASCII white space;
+ * - a fence followed by a vertical tab or form feed (see below);
+ * - "<![cdata[" in another case than "<![CDATA[": the spec names the string
+ *   (type 5), cmark compares without case;
+ * - a vertical tab or form feed after "<" on a line: the spec's HTML
+ *   conditions take spaces and tabs, cmark any ASCII white space. */
 static gboolean
 cmark_diff_explained (const char *text,
                       gsize       len)
@@ -245,9 +250,31 @@ cmark_diff_explained (const char *text,
         return TRUE;
       if (c == '<' && i + 2 < len && text[i + 1] == '!' && g_ascii_islower (text[i + 2]))
         return TRUE;
-      if ((c == '\v' || c == '\f') && i > 0 &&
-          (strchr ("-+*.)", text[i - 1]) != NULL))
+      if (c == '<' && i + 8 < len && memcmp (text + i + 1, "![", 2) == 0 &&
+          g_ascii_strncasecmp (text + i + 3, "CDATA[", 6) == 0 &&
+          memcmp (text + i + 3, "CDATA[", 6) != 0)
         return TRUE;
+      if ((c == '\v' || c == '\f') && i > 0)
+        {
+          gsize j = i;
+
+          /* After a tag name: cmark's "space" includes VT and FF. */
+          while (j > 0 && text[j - 1] != '\n' && text[j - 1] != '\r' && text[j - 1] != '<')
+            j--;
+          if (j > 0 && text[j - 1] == '<')
+            return TRUE;
+          j = i;
+
+          if (strchr ("-+*.)", text[i - 1]) != NULL)
+            return TRUE;
+          /* A fence followed by white space cmark trims and the spec keeps:
+           * cmark's empty info then makes a fenced block look like an
+           * indented one to cmark_block_is_fenced(). */
+          while (j > 0 && strchr (" \t\v\f", text[j - 1]) != NULL)
+            j--;
+          if (j > 0 && (text[j - 1] == '`' || text[j - 1] == '~'))
+            return TRUE;
+        }
     }
   return FALSE;
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Parser throughput: libagentexec's code-block parser vs cmark-gfm on the same
+# bytes. Run by bench/run (which builds $AGENTEXEC_BUILD_DIR / _build-bench).
+#
+# Two tables:
+# 1. in process: extract_code_blocks on each input (median of 21 runs);
+# 2. whole programs on the same files, timed by hyperfine:
+#    `agentexec-extract --json FILE` vs `cmark-gfm FILE` (cmark-gfm parses
+#    inlines and renders HTML; we only need block structure - that is the
+#    point of the comparison). MB/s = file size / mean time; ratio = ours/theirs.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+build=${AGENTEXEC_BENCH_BUILD:-$top/_build-bench}
+if [ ! -x "$build/bench/bench-parser" ]; then
+  [ -f "$build/build.ninja" ] || meson setup "$build" "$top" --buildtype=release -Dtests=false >/dev/null
+  ninja -C "$build" bench/bench-parser tools/agentexec-extract >/dev/null
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$build/bench/bench-parser" --write "$tmp"
+echo
+
+if ! command -v cmark-gfm >/dev/null; then
+  echo "cmark-gfm not installed (apt-get install cmark-gfm): no comparison"
+  exit 0
+fi
+
+mean_seconds () {   # mean run time of "$@" in seconds
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --warmup 3 --min-runs 10 --export-json "$tmp/h.json" "$*" >/dev/null 2>&1
+    /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' "$tmp/h.json"
+  else
+    local s e
+    s=$(date +%s%N); for _ in 1 2 3 4 5 6 7 8 9 10; do "$@" >/dev/null; done; e=$(date +%s%N)
+    echo "($e - $s) / 10 / 1000000000" | bc -l
+  fi
+}
+
+printf '%-28s %12s %12s %12s %12s %7s\n' "input (whole program)" "ours ms" "ours MB/s" \
+  "cmark-gfm ms" "gfm MB/s" "ratio"
+for f in "$tmp"/*.md; do
+  name=$(basename "$f" .md)
+  size=$(stat -c %s "$f")
+  ours=$(mean_seconds "$build/tools/agentexec-extract" --json "$f")
+  gfm=$(mean_seconds cmark-gfm "$f")
+  /usr/bin/python3 - "$name" "$size" "$ours" "$gfm" <<'PY'
+import sys
+name, size, ours, gfm = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+print('%-28s %12.2f %12.1f %12.2f %12.1f %6.1fx' % (name, ours * 1e3, size / 1e6 / ours,
+      gfm * 1e3, size / 1e6 / gfm, gfm / ours))
+PY
+done
