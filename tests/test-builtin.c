@@ -1383,6 +1383,14 @@ test_streaming (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "0\n1\n2\n");
   assert_gemini_request (fixture, 1, STREAM_PATH, code);
+  g_clear_object (&result);
+
+  /* A stream request answered with one JSON document (a proxy) is read as one. */
+  enqueue_file (fixture, 200, "success.json");
+  result = run_code (fixture, "print(sum(range(10)))", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "45\n");
+  assert_gemini_request (fixture, 2, STREAM_PATH, "print(sum(range(10)))");
   g_string_free (collected.stdout_text, TRUE);
   g_string_free (collected.stderr_text, TRUE);
 }

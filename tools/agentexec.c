@@ -39,6 +39,7 @@ typedef AgentExecCodeExecutor *(*BackendNew) (const Options  *options,
 
 static AgentExecCodeExecutor *new_local (const Options *options, GError **error);
 static AgentExecCodeExecutor *new_container (const Options *options, GError **error);
+static AgentExecCodeExecutor *new_builtin (const Options *options, GError **error);
 
 /* The backends, by --backend name. The first is the default. Each entry makes
  * a configured executor or fails with an error that says what to do. */
@@ -51,6 +52,8 @@ static const struct {
              "AGENTEXEC_ALLOW_UNSAFE=1", new_local },
   { "container", "a fresh Docker/Podman container per run (DOCKER_HOST, image "
                  "agentexec-runtime:latest)", new_container },
+  { "builtin", "Gemini runs the Python code (GEMINI_API_KEY; AGENTEXEC_GEMINI_MODEL, "
+               "AGENTEXEC_GEMINI_BASE_URL)", new_builtin },
 };
 
 static gboolean
@@ -90,6 +93,27 @@ new_container (const Options  *options,
                GError        **error)
 {
   return AGENTEXEC_CODE_EXECUTOR (agentexec_container_executor_new (NULL, NULL, error));
+}
+
+static AgentExecCodeExecutor *
+new_builtin (const Options  *options,
+             GError        **error)
+{
+  g_autoptr(AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
+
+  if (!agentexec_built_in_executor_has_api_key (executor))
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
+                   "The builtin backend has Gemini run the code and needs an API key: set "
+                   "GEMINI_API_KEY (or GOOGLE_API_KEY), or choose another backend with "
+                   "--backend");
+      return NULL;
+    }
+  if (g_getenv ("AGENTEXEC_GEMINI_MODEL") != NULL)
+    agentexec_built_in_executor_set_model (executor, g_getenv ("AGENTEXEC_GEMINI_MODEL"));
+  if (g_getenv ("AGENTEXEC_GEMINI_BASE_URL") != NULL)
+    agentexec_built_in_executor_set_base_url (executor, g_getenv ("AGENTEXEC_GEMINI_BASE_URL"));
+  return AGENTEXEC_CODE_EXECUTOR (g_steal_pointer (&executor));
 }
 
 static AgentExecCodeExecutor *

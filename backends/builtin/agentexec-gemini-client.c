@@ -41,6 +41,17 @@ response_status (CURL *curl)
   return status;
 }
 
+/* A stream request answered with plain JSON (a proxy, an error page) is read
+ * as a whole document. */
+static gboolean
+answer_is_json (CURL *curl)
+{
+  const char *content_type = NULL;
+
+  curl_easy_getinfo (curl, CURLINFO_CONTENT_TYPE, &content_type);
+  return content_type != NULL && g_ascii_strncasecmp (content_type, "application/json", 16) == 0;
+}
+
 static size_t
 on_write (char   *ptr,
           size_t  size,
@@ -51,7 +62,7 @@ on_write (char   *ptr,
   size_t len = size * nmemb;
   long status = response_status (t->curl);
 
-  if (t->call->streaming && status >= 200 && status < 300)
+  if (t->call->streaming && status >= 200 && status < 300 && !answer_is_json (t->curl))
     return _agentexec_sse_parser_feed (t->sse, ptr, len, &t->error) ? len : 0;
   if (t->body->len + len > MAX_BODY_BYTES)
     {
@@ -175,7 +186,7 @@ static gboolean
 read_answer (Transfer  *t,
              GError   **error)
 {
-  if (!t->call->streaming)
+  if (!t->call->streaming || answer_is_json (t->curl))
     return _agentexec_gemini_reply_add_json (t->reply, (const char *) t->body->data,
                                              t->body->len, t->call->model, error);
   if (!_agentexec_sse_parser_finish (t->sse, error))
