@@ -1194,13 +1194,6 @@ test_timeout (Fixture       *fixture,
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
 }
 
-static gboolean
-cancel_later (gpointer data)
-{
-  g_cancellable_cancel (data);
-  return G_SOURCE_REMOVE;
-}
-
 static gpointer
 cancel_thread (gpointer data)
 {
@@ -1230,7 +1223,6 @@ test_cancel (Fixture       *fixture,
   g_thread_join (thread);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
-  (void) cancel_later;
 }
 
 static void

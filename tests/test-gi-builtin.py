@@ -250,5 +250,36 @@ def streaming_output_signal_async():
         server.close()
 
 
+def cli(args, env_extra, stdin):
+    import subprocess
+    tool = os.path.join(os.environ.get("AGENTEXEC_BUILD_DIR", "."), "tools", "agentexec")
+    env = {k: v for k, v in os.environ.items() if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
+    env.update(env_extra)
+    return subprocess.run([tool] + args, input=stdin.encode(), env=env, capture_output=True,
+                          timeout=60)
+
+
+@test
+def cli_builtin_backend():
+    done = cli(["run", "--backend", "builtin", "-"], {}, "print(1)\n")
+    assert done.returncode == 3, done
+    assert b"GEMINI_API_KEY" in done.stderr
+    server = Server()
+    try:
+        server.answer(200, data("success.json"))
+        done = cli(["run", "--backend", "builtin", "--language", "python", "-"],
+                   {"GEMINI_API_KEY": KEY, "AGENTEXEC_GEMINI_BASE_URL": server.base_url,
+                    "AGENTEXEC_GEMINI_MODEL": "gemini-2.0-flash"},
+                   "print(sum(range(10)))\n")
+        assert done.returncode == 0, done
+        assert done.stdout == b"45\n", done.stdout
+        assert KEY.encode() not in done.stdout + done.stderr
+        path, headers, _ = server.requests[0]
+        assert path.startswith("/v1beta/models/gemini-2.0-flash:"), path
+        assert headers.get("x-goog-api-key") == KEY
+    finally:
+        server.close()
+
+
 if __name__ == "__main__":
     run()

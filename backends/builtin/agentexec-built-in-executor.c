@@ -30,7 +30,9 @@
  * (`OUTCOME_OK`, `OUTCOME_FAILED` with the output as stderr,
  * `OUTCOME_DEADLINE_EXCEEDED`) and output, and `inlineData` parts (plots)
  * as output files, named as ADK names them when the service gives no name.
- * Only Python can run there. Input files are sent as inline data.
+ * Only Python can run there. Input files are sent as inline data. Gemini
+ * runs every request in a fresh sandbox, so `stateful` has no effect here,
+ * and command-line arguments or environment variables cannot be passed.
  *
  * The API key comes from [method@AgentExec.BuiltInExecutor.set_api_key],
  * else from `GEMINI_API_KEY`, else from `GOOGLE_API_KEY`; it is sent in the
