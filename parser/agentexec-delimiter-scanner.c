@@ -199,7 +199,8 @@ _agentexec_delimiter_scanner_next (AgentExecDelimiterScanner *self,
 /**
  * _agentexec_delimiter_pair_describe:
  * @start_delimiter: a start delimiter such as "```tool_code\n"
- * @info: (out) (transfer full): the word after its fence characters
+ * @info: (out) (transfer full): the word after its fence characters ("" when
+ *   the delimiter does not start with a fence of 3+ backticks or tildes)
  * @language: (out) (transfer full): the canonical language that word names,
  *   or the word itself when it names none
  */
@@ -212,13 +213,17 @@ _agentexec_delimiter_pair_describe (const char  *start_delimiter,
   const char *canonical;
   gsize n;
 
+  const char *fence;
+
   while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
     p++;
-  while (*p == '`' || *p == '~')
+  fence = p;
+  while (*p == fence[0] && (*p == '`' || *p == '~'))
     p++;
   while (*p == ' ' || *p == '\t')
     p++;
-  n = strcspn (p, " \t\r\n`~{}");
+  /* Only a fence-like delimiter names a language. */
+  n = p - fence >= 3 ? strcspn (p, " \t\r\n`~{}") : 0;
   *info = g_strndup (p, n);
   canonical = n > 0 ? agentexec_language_resolve (*info, NULL) : NULL;
   *language = g_strdup (canonical != NULL ? canonical : *info);
