@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -330,10 +331,25 @@ resolve_interpreter (AgentExecLocalExecutor  *self,
 
 /* Environment */
 
+/* Matplotlib's cache (font list) is built once and shared by the runs; the
+ * sandbox uids need to write it. */
+static void
+ensure_shared_dir (const char *path)
+{
+  struct stat st;
+
+  if (lstat (path, &st) != 0 && mkdir (path, 01777) != 0)
+    return;
+  if (lstat (path, &st) == 0 && S_ISDIR (st.st_mode) && st.st_uid == geteuid () &&
+      (st.st_mode & 07777) != 01777)
+    chmod (path, 01777);
+}
+
 static GStrv
 build_env (const RunSettings       *s,
            AgentExecExecutionInput *input,
-           const char              *root)
+           const char              *root,
+           const char              *work)
 {
   g_autofree char *home = g_build_filename (root, "home", NULL);
   g_autofree char *tmp = g_build_filename (root, "tmp", NULL);
@@ -342,6 +358,8 @@ build_env (const RunSettings       *s,
   const char * const *extra = agentexec_execution_input_get_env (input);
   char **env = NULL;
 
+  if (s->limits.uid >= 0)
+    ensure_shared_dir (mpl);
   for (guint i = 0; s->env_allow_list != NULL && s->env_allow_list[i] != NULL; i++)
     {
       const char *value = g_getenv (s->env_allow_list[i]);
@@ -356,6 +374,8 @@ build_env (const RunSettings       *s,
   env = g_environ_setenv (env, "PYTHONUNBUFFERED", "1", TRUE);
   env = g_environ_setenv (env, "PYTHONDONTWRITEBYTECODE", "1", TRUE);
   env = g_environ_setenv (env, "MPLCONFIGDIR", mpl, TRUE);
+  /* Modules the code writes or receives in its work directory import. */
+  env = g_environ_setenv (env, "PYTHONPATH", work, TRUE);
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
     {
       const char *eq = strchr (extra[i], '=');
@@ -367,20 +387,25 @@ build_env (const RunSettings       *s,
   return env;
 }
 
-/* Makes a private root (home, tmp, work) for a run or a session. */
+/* Makes a private root (home, tmp, work) for a run or a session, owned by
+ * @owner when it is not -1. */
 static char *
-make_root (GError **error)
+make_root (gint64   owner,
+           GError **error)
 {
   g_autofree char *root = g_dir_make_tmp ("agentexec-XXXXXX", error);
   const char *subdirs[] = { "home", "tmp", "work" };
 
   if (root == NULL)
     return NULL;
+  if (owner >= 0 && chmod (root, 0755) != 0)
+    owner = -2;
   for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
     {
       g_autofree char *dir = g_build_filename (root, subdirs[i], NULL);
 
-      if (mkdir (dir, 0700) != 0)
+      if (mkdir (dir, 0700) != 0 || owner == -2 ||
+          (owner >= 0 && chown (dir, (uid_t) owner, (gid_t) owner) != 0))
         {
           g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
                        "Cannot create %s: %s; check the temporary directory", dir,
@@ -394,6 +419,19 @@ make_root (GError **error)
 
 /* One-shot runs */
 
+/* Python code that may draw runs through the driver, which saves the
+ * figures; other code starts the interpreter directly (a few ms sooner). */
+static gboolean
+may_plot (const char *code)
+{
+  const char *words[] = { "plot", "matplotlib", "pylab", "seaborn", "figure", "plt" };
+
+  for (guint i = 0; code != NULL && i < G_N_ELEMENTS (words); i++)
+    if (strstr (code, words[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 static GStrv
 build_argv (const char              *language,
             const char              *interpreter,
@@ -403,7 +441,7 @@ build_argv (const char              *language,
   const char * const *args = agentexec_execution_input_get_argv (input);
   g_autoptr(GStrvBuilder) builder = NULL;
 
-  if (g_str_equal (language, "python"))
+  if (g_str_equal (language, "python") && may_plot (agentexec_execution_input_get_code (input)))
     return _agentexec_driver_build_run_argv (interpreter, script, args);
   builder = g_strv_builder_new ();
   g_strv_builder_add_many (builder, interpreter, script, NULL);
@@ -419,15 +457,31 @@ write_script (const char  *root,
               GError     **error)
 {
   g_autofree char *name = g_strconcat ("main", agentexec_language_get_extension (language), NULL);
-  g_autofree char *path = g_build_filename (root, name, NULL);
+  g_autofree char *path = g_build_filename (root, g_str_equal (language, "java") ? "Main.java"
+                                                                                 : name, NULL);
+  gsize len = code != NULL ? strlen (code) : 0;
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  gssize written = 0;
 
-  if (g_str_equal (language, "java"))
+  while (fd >= 0 && (gsize) written < len)
     {
-      g_free (path);
-      path = g_build_filename (root, "Main.java", NULL);
+      gssize n = write (fd, code + written, len - written);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      written += n;
     }
-  if (!g_file_set_contents (path, code != NULL ? code : "", -1, error))
-    return NULL;
+  if (fd >= 0)
+    close (fd);
+  if (fd < 0 || (gsize) written != len)
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
+                   "Cannot write the code to %s: %s; check the temporary directory", path,
+                   g_strerror (errno));
+      return NULL;
+    }
   return g_steal_pointer (&path);
 }
 
@@ -466,7 +520,7 @@ settle_once (AgentExecLocalProcess    *process,
 
 static AgentExecExecutionResult *
 run_once (AgentExecLocalExecutor      *self,
-          const RunSettings           *s,
+          RunSettings                 *s,
           AgentExecExecutionInput     *input,
           const char                  *language,
           const char                  *interpreter,
@@ -475,7 +529,7 @@ run_once (AgentExecLocalExecutor      *self,
           const AgentExecLocalStream  *stream,
           GError                     **error)
 {
-  g_autofree char *root = make_root (error);
+  g_autofree char *root = NULL;
   g_autofree char *work = NULL;
   g_autofree char *script = NULL;
   g_autoptr(GHashTable) before = NULL;
@@ -485,17 +539,21 @@ run_once (AgentExecLocalExecutor      *self,
   g_auto(GStrv) envp = NULL;
   AgentExecLocalEnd end;
 
+  /* As root, in a private directory: a uid of its own (a given work-dir
+   * stays the caller's, so there cgroups bound the code). */
+  s->limits.uid = s->work_dir == NULL ? _agentexec_local_uid_acquire () : -1;
+  root = make_root (s->limits.uid, error);
   if (root == NULL)
-    return NULL;
+    goto fail;
   work = s->work_dir != NULL ? g_strdup (s->work_dir) : g_build_filename (root, "work", NULL);
   if (!_agentexec_local_write_input_files (work, agentexec_execution_input_get_files (input),
-                                           error) ||
+                                           s->limits.uid, error) ||
       (script = write_script (root, language, agentexec_execution_input_get_code (input),
                               error)) == NULL)
     goto fail;
   before = _agentexec_local_snapshot (work);
   argv = build_argv (language, interpreter, script, input);
-  envp = build_env (s, input, root);
+  envp = build_env (s, input, root, work);
   process = _agentexec_local_process_spawn ((const char * const *) argv,
                                             (const char * const *) envp, work, &s->limits,
                                             FALSE, s->max_output_bytes, error);
@@ -506,11 +564,13 @@ run_once (AgentExecLocalExecutor      *self,
   result = _agentexec_execution_result_new_empty ();
   settle_once (process, end, result);
   g_clear_pointer (&process, _agentexec_local_process_free);
+  _agentexec_local_uid_release (s->limits.uid);
   _agentexec_local_collect_outputs (work, before, MAX_OUTPUT_FILES_BYTES, result);
   _agentexec_local_remove_tree (root);
   return g_steal_pointer (&result);
 
 fail:
+  _agentexec_local_uid_release (s->limits.uid);
   _agentexec_local_remove_tree (root);
   return NULL;
 }
@@ -532,7 +592,7 @@ session_key (AgentExecExecutorContext *context,
 
 static AgentExecExecutionResult *
 run_in_session (AgentExecLocalExecutor      *self,
-                const RunSettings           *s,
+                RunSettings                 *s,
                 AgentExecExecutorContext    *context,
                 AgentExecExecutionInput     *input,
                 const char                  *language,
@@ -551,16 +611,27 @@ run_in_session (AgentExecLocalExecutor      *self,
     g_clear_pointer (&entry->session, _agentexec_local_session_free);
   if (entry->session == NULL)
     {
-      g_autofree char *root = make_root (error);
-      g_auto(GStrv) envp = root != NULL ? build_env (s, input, root) : NULL;
+      g_autofree char *root = NULL;
+      g_autofree char *work = NULL;
+      g_auto(GStrv) envp = NULL;
 
+      /* A session always has a private directory, so always its own uid. */
+      s->limits.uid = _agentexec_local_uid_acquire ();
+      root = make_root (s->limits.uid, error);
       if (root != NULL)
-        entry->session = _agentexec_local_session_new (language, interpreter,
-                                                       (const char * const *) envp, root,
-                                                       &s->limits, s->max_output_bytes,
-                                                       cancellable, error);
-      if (root != NULL && entry->session == NULL)
-        _agentexec_local_remove_tree (root);
+        {
+          work = g_build_filename (root, "work", NULL);
+          envp = build_env (s, input, root, work);
+          /* The session owns the uid from here on, also when it fails. */
+          entry->session = _agentexec_local_session_new (language, interpreter,
+                                                         (const char * const *) envp, root,
+                                                         &s->limits, s->max_output_bytes,
+                                                         cancellable, error);
+          if (entry->session == NULL)
+            _agentexec_local_remove_tree (root);
+        }
+      else
+        _agentexec_local_uid_release (s->limits.uid);
     }
   if (entry->session != NULL)
     result = _agentexec_local_session_run (entry->session, input, deadline, s->kill_grace_ms,
@@ -588,6 +659,7 @@ agentexec_local_executor_run (AgentExecBaseExecutor     *base,
   gint64 deadline = timeout_ms > 0 ? g_get_monotonic_time () + (gint64) timeout_ms * 1000 : 0;
 
   read_settings (self, &s);
+  s.limits.uid = -1;
   interpreter = resolve_interpreter (self, language, error);
   if (interpreter == NULL)
     return NULL;

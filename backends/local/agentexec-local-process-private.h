@@ -19,6 +19,7 @@ typedef struct
   guint   max_cpu_seconds;   /* RLIMIT_CPU; 0: none */
   guint   max_processes;     /* a pids cgroup (else RLIMIT_NPROC); 0: none */
   guint   max_open_files;    /* RLIMIT_NOFILE; 0: inherited */
+  gint64  uid;               /* run as this uid and gid (root only); -1: as the caller */
 } AgentExecLocalLimits;
 
 /* Where streamed output goes while the code runs. */
@@ -68,6 +69,9 @@ void                   _agentexec_local_process_append_stderr (AgentExecLocalPro
                                                                const char                  *text);
 int                    _agentexec_local_process_get_wait_status (AgentExecLocalProcess     *self);
 gboolean               _agentexec_local_process_hit_limit     (AgentExecLocalProcess       *self);
+
+gint64                 _agentexec_local_uid_acquire           (void);
+void                   _agentexec_local_uid_release           (gint64                       uid);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecLocalProcess, _agentexec_local_process_free)
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +31,12 @@
 #include "agentexec-code-executor-private.h"
 #include "agentexec-execution-result-private.h"
 #include "agentexec-local-process-private.h"
+
+/* Running as root, each run (or session) gets a uid of its own from this
+ * range, without a passwd entry: RLIMIT_NPROC, which root ignores, then
+ * bounds its processes, and kill(-1) as that uid ends every one of them. */
+#define SANDBOX_UID_BASE  2100000000
+#define SANDBOX_UID_COUNT 65536
 
 #define READ_CHUNK        65536
 #define DRAIN_BOUND_MS    500
@@ -57,6 +64,7 @@ struct _AgentExecLocalProcess
   AgentExecDriverReader  *reader;
   char                   *cgroups[2];  /* pids, memory */
   gboolean                limit_hit;
+  gint64                  uid;
 };
 
 typedef struct
@@ -171,6 +179,31 @@ cgroup_pids (const char *dir)
 
 /* Sends @sig to the process group and to everything in the cgroups.
  * Returns how many cgroup members were found. */
+/* Signals every process of @uid: a vfork()ed child takes the uid and calls
+ * kill(-1), which reaches exactly the processes that uid may signal, all at
+ * once (a process forking meanwhile is caught too). kill(-1) succeeds even
+ * when it found nothing to signal, so there is nothing to count. */
+static void
+signal_uid (gint64 uid,
+            int    sig)
+{
+  int status = 0;
+  pid_t pid;
+
+  pid = vfork ();
+  if (pid == 0)
+    {
+      /* Raw system calls: only this task changes its uid. */
+      if (syscall (SYS_setuid, (uid_t) uid) != 0)
+        _exit (2);
+      _exit (syscall (SYS_kill, -1, sig) == 0 ? 0 : 1);
+    }
+  if (pid < 0)
+    return;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+}
+
 static guint
 signal_all (AgentExecLocalProcess *self,
             int                    sig)
@@ -178,6 +211,8 @@ signal_all (AgentExecLocalProcess *self,
   guint found = 0;
 
   kill (-self->pid, sig);
+  if (self->uid > 0)
+    signal_uid (self->uid, sig);
   for (guint i = 0; i < N_CGROUPS; i++)
     {
       g_autoptr(GArray) pids = NULL;
@@ -255,6 +290,13 @@ child_setup (gpointer data)
     set_limit (RLIMIT_NOFILE, setup->limits.max_open_files);
   if (setup->use_nproc)
     set_limit (RLIMIT_NPROC, setup->limits.max_processes);
+  if (setup->limits.uid >= 0)
+    {
+      gid_t gid = (gid_t) setup->limits.uid;
+
+      if (setgroups (1, &gid) != 0 || setgid (gid) != 0 || setuid ((uid_t) setup->limits.uid) != 0)
+        _exit (126);
+    }
   signal (SIGPIPE, SIG_DFL);
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
@@ -353,15 +395,23 @@ prepare_child_setup (AgentExecLocalProcess      *self,
   g_once (&once, detect_cgroups, NULL);
   memset (setup, 0, sizeof *setup);
   setup->limits = *limits;
-  self->cgroups[CGROUP_PIDS] = cgroup_create (CGROUP_PIDS, "pids.max", limits->max_processes);
-  self->cgroups[CGROUP_MEMORY] = cgroup_create (CGROUP_MEMORY, "memory.limit_in_bytes",
-                                                limits->max_memory_bytes);
+  self->uid = limits->uid;
+  /* A run with a uid of its own is bounded by rlimits and swept by uid;
+   * otherwise (root in a given work-dir) cgroups bound it. Moving a process
+   * into a cgroup costs milliseconds, hence not for every run. */
+  if (limits->uid < 0)
+    {
+      self->cgroups[CGROUP_PIDS] = cgroup_create (CGROUP_PIDS, "pids.max",
+                                                  limits->max_processes);
+      self->cgroups[CGROUP_MEMORY] = cgroup_create (CGROUP_MEMORY, "memory.limit_in_bytes",
+                                                    limits->max_memory_bytes);
+    }
   for (guint i = 0; i < N_CGROUPS; i++)
     if (self->cgroups[i] != NULL)
       g_snprintf (setup->procs[i], sizeof setup->procs[i], "%s/cgroup.procs", self->cgroups[i]);
   /* RLIMIT_NPROC counts every process of the user: only a fallback. */
   setup->use_nproc = self->cgroups[CGROUP_PIDS] == NULL && limits->max_processes > 0 &&
-                     getuid () != 0;
+                     (getuid () != 0 || limits->uid > 0);
 }
 
 /*
@@ -838,4 +888,52 @@ cgroups_hit_limit (AgentExecLocalProcess *self)
 {
   return cgroup_counter (self->cgroups[CGROUP_PIDS], "pids.events", "max ") > 0 ||
          cgroup_counter (self->cgroups[CGROUP_MEMORY], "memory.oom_control", "oom_kill ") > 0;
+}
+
+G_LOCK_DEFINE_STATIC (uids);
+static GHashTable *uids_in_use;
+static guint next_uid;
+
+/*
+ * _agentexec_local_uid_acquire:
+ *
+ * Returns: a sandbox uid no other run of this process uses (its processes
+ *   were all killed when it was released); -1 when not running as root
+ */
+gint64
+_agentexec_local_uid_acquire (void)
+{
+  gint64 uid = -1;
+
+  if (geteuid () != 0 || g_getenv ("AGENTEXEC_LOCAL_NO_SANDBOX_UID") != NULL)
+    return -1;
+  G_LOCK (uids);
+  if (uids_in_use == NULL)
+    {
+      uids_in_use = g_hash_table_new (g_direct_hash, g_direct_equal);
+      next_uid = g_random_int_range (0, SANDBOX_UID_COUNT);
+    }
+  for (guint i = 0; i < SANDBOX_UID_COUNT && uid < 0; i++)
+    {
+      gint64 candidate = SANDBOX_UID_BASE + (next_uid++ % SANDBOX_UID_COUNT);
+
+      if (!g_hash_table_contains (uids_in_use, GINT_TO_POINTER ((int) (candidate - SANDBOX_UID_BASE))))
+        uid = candidate;
+    }
+  if (uid >= 0)
+    g_hash_table_add (uids_in_use, GINT_TO_POINTER ((int) (uid - SANDBOX_UID_BASE)));
+  G_UNLOCK (uids);
+  return uid;
+}
+
+/* Ends what is left of @uid's processes and returns it to the pool. */
+void
+_agentexec_local_uid_release (gint64 uid)
+{
+  if (uid < 0)
+    return;
+  signal_uid (uid, SIGKILL);
+  G_LOCK (uids);
+  g_hash_table_remove (uids_in_use, GINT_TO_POINTER ((int) (uid - SANDBOX_UID_BASE)));
+  G_UNLOCK (uids);
 }

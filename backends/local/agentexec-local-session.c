@@ -27,6 +27,7 @@ struct _AgentExecLocalSession
   char                  *language;
   char                  *root_dir;
   char                  *work_dir;
+  gint64                 uid;
   AgentExecLocalProcess *process;
   guint64                max_output_bytes;
   gboolean               broken;
@@ -36,6 +37,7 @@ struct _AgentExecLocalSession
  * _agentexec_local_session_new:
  * @root_dir: a fresh directory the session owns (removed with it); the code
  *   runs in its `work` folder
+ * @limits: the limits; the session owns `limits->uid` (released with it)
  *
  * Starts the interpreter and waits for its driver's ready reply.
  */
@@ -59,6 +61,7 @@ _agentexec_local_session_new (const char                  *language,
   self->root_dir = g_strdup (root_dir);
   self->work_dir = g_build_filename (root_dir, "work", NULL);
   self->max_output_bytes = max_output_bytes;
+  self->uid = limits->uid;
   argv = _agentexec_driver_build_argv (language, interpreter, 3, 4, NULL, error);
   if (argv == NULL)
     return NULL;
@@ -103,6 +106,7 @@ _agentexec_local_session_free (AgentExecLocalSession *self)
   if (self->process != NULL)
     _agentexec_local_process_kill (self->process, 0);
   g_clear_pointer (&self->process, _agentexec_local_process_free);
+  _agentexec_local_uid_release (self->uid);
   _agentexec_local_remove_tree (self->root_dir);
   g_free (self->language);
   g_free (self->root_dir);
@@ -207,7 +211,8 @@ _agentexec_local_session_run (AgentExecLocalSession       *self,
   AgentExecLocalEnd end;
 
   if (!_agentexec_local_write_input_files (self->work_dir,
-                                           agentexec_execution_input_get_files (input), error))
+                                           agentexec_execution_input_get_files (input),
+                                           self->uid, error))
     return NULL;
   before = _agentexec_local_snapshot (self->work_dir);
   request = _agentexec_driver_encode_request (self->language, code != NULL ? code : "", -1);

@@ -30,6 +30,7 @@ static int
 open_parent (int          root_fd,
              const char  *name,
              gboolean     create,
+             gint64       owner,
              const char **leaf,
              GError     **error)
 {
@@ -41,7 +42,12 @@ open_parent (int          root_fd,
     {
       int next;
 
-      if (create && mkdirat (fd, parts[i], 0755) != 0 && errno != EEXIST)
+      if (create && mkdirat (fd, parts[i], 0755) == 0 && owner >= 0)
+        {
+          if (fchownat (fd, parts[i], (uid_t) owner, (gid_t) owner, AT_SYMLINK_NOFOLLOW) != 0)
+            break;
+        }
+      else if (create && errno != EEXIST)
         break;
       next = openat (fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       close (fd);
@@ -83,6 +89,7 @@ write_all (int           fd,
 static gboolean
 write_one (int             root_fd,
            AgentExecFile  *file,
+           gint64          owner,
            GError        **error)
 {
   const char *name = agentexec_file_get_name (file);
@@ -95,12 +102,13 @@ write_one (int             root_fd,
 
   if (!_agentexec_file_validate_name (name, error))
     return FALSE;
-  dir_fd = open_parent (root_fd, name, TRUE, &leaf, error);
+  dir_fd = open_parent (root_fd, name, TRUE, owner, &leaf, error);
   if (dir_fd < 0)
     return FALSE;
   fd = openat (dir_fd, leaf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   close (dir_fd);
-  ok = fd >= 0 && write_all (fd, data, len);
+  ok = fd >= 0 && write_all (fd, data, len) &&
+       (owner < 0 || fchown (fd, (uid_t) owner, (gid_t) owner) == 0);
   if (fd >= 0)
     close (fd);
   if (!ok)
@@ -114,11 +122,14 @@ write_one (int             root_fd,
  * _agentexec_local_write_input_files:
  * @files: (element-type AgentExecFile) (nullable): the files
  *
+ * @owner: the uid (and gid) that gets the files and folders, -1 to keep ours
+ *
  * Writes the input files into @work_dir, creating folders as needed.
  */
 gboolean
 _agentexec_local_write_input_files (const char  *work_dir,
                                     GPtrArray   *files,
+                                    gint64       owner,
                                     GError     **error)
 {
   int root_fd;
@@ -134,7 +145,7 @@ _agentexec_local_write_input_files (const char  *work_dir,
       return FALSE;
     }
   for (guint i = 0; ok && i < files->len; i++)
-    ok = write_one (root_fd, g_ptr_array_index (files, i), error);
+    ok = write_one (root_fd, g_ptr_array_index (files, i), owner, error);
   close (root_fd);
   return ok;
 }
