@@ -13,6 +13,7 @@
 #include "agentexec-enums.h"
 #include "agentexec-gemini-client-private.h"
 #include "agentexec-gemini-private.h"
+#include "agentexec-gemini-reply-private.h"
 
 /**
  * AgentExecBuiltInExecutor:

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "agentexec-gemini-private.h"
+#include "agentexec-gemini-reply-private.h"
 
 G_BEGIN_DECLS
 

@@ -1,4 +1,4 @@
-/* agentexec-sse-private.c: an incremental Server-Sent Events parser
+/* agentexec-sse.c: an incremental Server-Sent Events parser
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
