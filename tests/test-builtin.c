@@ -58,7 +58,8 @@ fetch (AgentExecMockServer *server,
   curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, 5000L);
   curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
   if (agentexec_mock_server_get_socket_path (server) != NULL)
-    curl_easy_setopt (curl, CURLOPT_UNIX_SOCKET_PATH, agentexec_mock_server_get_socket_path (server));
+    curl_easy_setopt (curl, CURLOPT_UNIX_SOCKET_PATH,
+                      agentexec_mock_server_get_socket_path (server));
   if (body != NULL)
     curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
   if (extra_header != NULL)
@@ -565,7 +566,8 @@ test_process_request_adk (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) snake = parse_json (
     "{\"model\": \"models/gemini-2.0-flash\","
-    " \"contents\": [{\"role\": \"user\", \"parts\": [{\"inline_data\": {\"mime_type\": \"text/csv\","
+    " \"contents\": [{\"role\": \"user\","
+    "   \"parts\": [{\"inline_data\": {\"mime_type\": \"text/csv\","
     "   \"data\": \"YQ==\"}}]}],"
     " \"config\": {\"system_instruction\": \"x\", \"max_output_tokens\": 10}}");
   g_autoptr(JsonNode) bare = parse_json (
@@ -578,7 +580,8 @@ test_process_request_adk (void)
   g_assert_no_error (error);
   assert_json_equal (snake,
     "{\"model\": \"models/gemini-2.0-flash\","
-    " \"contents\": [{\"role\": \"user\", \"parts\": [{\"inline_data\": {\"mime_type\": \"text/csv\","
+    " \"contents\": [{\"role\": \"user\","
+    "   \"parts\": [{\"inline_data\": {\"mime_type\": \"text/csv\","
     "   \"data\": \"YQ==\"}}]}],"
     " \"config\": {\"system_instruction\": \"x\", \"max_output_tokens\": 10,"
     "              \"tools\": [{\"code_execution\": {}}]}}");
@@ -1620,7 +1623,8 @@ main (int   argc,
   g_test_add_func ("/agentexec/backend/builtin/model-support", test_model_support);
   g_test_add_func ("/agentexec/backend/builtin/properties", test_properties);
   g_test_add_func ("/agentexec/backend/builtin/api-key-sources", test_api_key_sources);
-  g_test_add_func ("/agentexec/backend/builtin/process-llm-request/rest", test_process_request_rest);
+  g_test_add_func ("/agentexec/backend/builtin/process-llm-request/rest",
+                   test_process_request_rest);
   g_test_add_func ("/agentexec/backend/builtin/process-llm-request/adk", test_process_request_adk);
   g_test_add_func ("/agentexec/backend/builtin/process-llm-request/existing",
                    test_process_request_existing);

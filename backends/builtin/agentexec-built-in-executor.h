@@ -21,31 +21,31 @@ G_DECLARE_FINAL_TYPE (AgentExecBuiltInExecutor, agentexec_built_in_executor, AGE
                       BUILT_IN_EXECUTOR, AgentExecBaseExecutor)
 
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecBuiltInExecutor *agentexec_built_in_executor_new                    (void);
+AgentExecBuiltInExecutor *agentexec_built_in_executor_new (void);
 AGENTEXEC_AVAILABLE_IN_ALL
-char                     *agentexec_built_in_executor_dup_model              (AgentExecBuiltInExecutor *self);
+char *agentexec_built_in_executor_dup_model (AgentExecBuiltInExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_built_in_executor_set_model              (AgentExecBuiltInExecutor *self,
-                                                                              const char               *model);
+void agentexec_built_in_executor_set_model (AgentExecBuiltInExecutor *self,
+                                            const char *model);
 AGENTEXEC_AVAILABLE_IN_ALL
-char                     *agentexec_built_in_executor_dup_base_url           (AgentExecBuiltInExecutor *self);
+char *agentexec_built_in_executor_dup_base_url (AgentExecBuiltInExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_built_in_executor_set_base_url           (AgentExecBuiltInExecutor *self,
-                                                                              const char               *base_url);
+void agentexec_built_in_executor_set_base_url (AgentExecBuiltInExecutor *self,
+                                               const char *base_url);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_built_in_executor_set_api_key            (AgentExecBuiltInExecutor *self,
-                                                                              const char               *api_key);
+void agentexec_built_in_executor_set_api_key (AgentExecBuiltInExecutor *self,
+                                              const char *api_key);
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean                  agentexec_built_in_executor_has_api_key            (AgentExecBuiltInExecutor *self);
+gboolean agentexec_built_in_executor_has_api_key (AgentExecBuiltInExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint                     agentexec_built_in_executor_get_request_timeout_ms (AgentExecBuiltInExecutor *self);
+guint agentexec_built_in_executor_get_request_timeout_ms (AgentExecBuiltInExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_built_in_executor_set_request_timeout_ms (AgentExecBuiltInExecutor *self,
-                                                                              guint                     timeout_ms);
+void agentexec_built_in_executor_set_request_timeout_ms (AgentExecBuiltInExecutor *self,
+                                                         guint timeout_ms);
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean                  agentexec_built_in_executor_get_streaming          (AgentExecBuiltInExecutor *self);
+gboolean agentexec_built_in_executor_get_streaming (AgentExecBuiltInExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_built_in_executor_set_streaming          (AgentExecBuiltInExecutor *self,
-                                                                              gboolean                  streaming);
+void agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self,
+                                                gboolean streaming);
 
 G_END_DECLS

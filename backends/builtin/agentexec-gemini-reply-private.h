@@ -29,7 +29,7 @@ gboolean                  _agentexec_gemini_reply_add_json  (AgentExecGeminiRepl
                                                              GError                   **error);
 AgentExecExecutionResult *_agentexec_gemini_reply_to_result (AgentExecGeminiReply      *reply,
                                                              const char                *code,
-                                                             guint64                    max_output_bytes,
+                                                             guint64                    max_bytes,
                                                              GError                   **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecGeminiReply, _agentexec_gemini_reply_free)

@@ -457,15 +457,14 @@ set_stream (AgentExecExecutionResult *result,
   if (is_stderr)
     {
       _agentexec_execution_result_set_stderr (result, text, len);
-      _agentexec_execution_result_set_truncated (result,
-                                                 agentexec_execution_result_get_stdout_truncated (result),
-                                                 truncated);
+      _agentexec_execution_result_set_truncated (
+        result, agentexec_execution_result_get_stdout_truncated (result), truncated);
     }
   else
     {
       _agentexec_execution_result_set_stdout (result, text, len);
-      _agentexec_execution_result_set_truncated (result, truncated,
-                                                 agentexec_execution_result_get_stderr_truncated (result));
+      _agentexec_execution_result_set_truncated (
+        result, truncated, agentexec_execution_result_get_stderr_truncated (result));
     }
 }
 

@@ -2,13 +2,11 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * What the BuiltIn executor sends to generateContent and how it reads the
- * answer (GenerateContentResponse: candidates[].content.parts[] holding
- * text, executableCode, codeExecutionResult and inlineData parts;
- * promptFeedback.blockReason; finishReason), the error documents of the
- * service ({"error": {"code", "message", "status", "details"}}), and the
- * request edit of process_llm_request. Responses use the proto3 JSON
- * (camelCase) names; snake_case spellings are accepted too.
+ * Which models can execute code, the request edit of process_llm_request
+ * (camelCase and snake_case documents), what execute_code sends to
+ * generateContent, and the error documents of the service
+ * ({"error": {"code", "message", "status", "details"}}, Retry-After) as
+ * GErrors. Reading the answer is agentexec-gemini-reply.c.
  */
 
 #include "config.h"
@@ -48,8 +46,9 @@ version_major (const char *token,
 
   if (g_once_init_enter (&regex))
     g_once_init_leave (&regex,
-                       g_regex_new ("^v?([0-9]+)(\\.[0-9]+)*((a|b|c|rc|alpha|beta|pre|preview|post|dev)"
-                                    "\\.?[0-9]*)?$", G_REGEX_CASELESS, 0, NULL));
+                       g_regex_new ("^v?([0-9]+)(\\.[0-9]+)*"
+                                    "((a|b|c|rc|alpha|beta|pre|preview|post|dev)\\.?[0-9]*)?$",
+                                    G_REGEX_CASELESS, 0, NULL));
   if (!g_regex_match (regex, token, 0, &match))
     return FALSE;
   digits = g_match_info_fetch (match, 1);
