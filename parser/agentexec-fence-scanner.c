@@ -20,6 +20,7 @@
 #include "agentexec-code-block-private.h"
 #include "agentexec-fence-scanner-private.h"
 #include "agentexec-html-entities-private.h"
+#include "agentexec-pcre2-private.h"
 
 #define TAB_STOP 4
 #define CODE_INDENT 4
@@ -126,28 +127,7 @@ static const char * const html_end_patterns[] = {
 
 enum { RE_HTML_START, RE_HTML_TAG, RE_HTML_END1, N_RES = RE_HTML_END1 + 5 };
 
-static pcre2_code *
-compile (const char *pattern)
-{
-  int errorcode = 0;
-  PCRE2_SIZE erroroffset = 0;
-  pcre2_code *re;
-
-  re = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
-                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
-                      &errorcode, &erroroffset, NULL);
-  if (re == NULL)
-    {
-      PCRE2_UCHAR message[256];
-
-      pcre2_get_error_message (errorcode, message, sizeof message);
-      g_error ("parser pattern does not compile at offset %zu: %s",
-               (gsize) erroroffset, (const char *) message);
-    }
-  /* JIT where the platform has it; the interpreter gives the same results. */
-  pcre2_jit_compile (re, PCRE2_JIT_COMPLETE);
-  return re;
-}
+#define PATTERN_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY)
 
 static pcre2_code **
 get_patterns (void)
@@ -157,10 +137,10 @@ get_patterns (void)
 
   if (g_once_init_enter (&initialized))
     {
-      res[RE_HTML_START] = compile (html_start_pattern);
-      res[RE_HTML_TAG] = compile (html_tag_pattern);
+      res[RE_HTML_START] = _agentexec_pcre2_compile (html_start_pattern, PATTERN_OPTIONS);
+      res[RE_HTML_TAG] = _agentexec_pcre2_compile (html_tag_pattern, PATTERN_OPTIONS);
       for (guint i = 0; i < G_N_ELEMENTS (html_end_patterns); i++)
-        res[RE_HTML_END1 + i] = compile (html_end_patterns[i]);
+        res[RE_HTML_END1 + i] = _agentexec_pcre2_compile (html_end_patterns[i], PATTERN_OPTIONS);
       g_once_init_leave (&initialized, 1);
     }
   return res;
