@@ -281,7 +281,8 @@ engine_executor (Engine  *engine,
   return AGENTEXEC_CONTAINER_EXECUTOR (g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL,
                                                        error, "docker-host", engine->host,
                                                        "request-timeout-ms", 1000,
-                                                       "retry-delay-ms", 1, NULL));
+                                                       "retry-delay-ms", 1,
+                                                       "pool-size", 0, NULL));
 }
 
 static AgentExecExecutionResult *

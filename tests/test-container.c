@@ -13,6 +13,7 @@
 
 #include "libagentexec.h"
 #include "agentexec-container-labels-private.h"
+#include "agentexec-container-pool-private.h"
 #include "agentexec-container-run-private.h"
 #include "agentexec-docker-client-private.h"
 
@@ -602,7 +603,7 @@ cancel_soon (GCancellable *cancellable)
 static void
 test_cancel (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr(AgentExecContainerExecutor) executor = new_executor ("pool-size", 0, NULL);
   g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("sleep 60", "bash");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(AgentExecExecutionResult) result = NULL;
@@ -642,7 +643,7 @@ run_long (gpointer user_data)
 static void
 test_close_removes (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr(AgentExecContainerExecutor) executor = new_executor ("pool-size", 0, NULL);
   CloseData data = { 0, };
   g_autofree char *executor_id = NULL;
   GThread *thread;
@@ -974,7 +975,7 @@ test_engine_lost_mid_run (void)
   proxy = proxy_start (0);
   port = proxy->port;
   host = g_strdup_printf ("tcp://127.0.0.1:%u", port);
-  executor = new_executor ("docker-host", host, NULL);
+  executor = new_executor ("docker-host", host, "pool-size", 0, NULL);
   cutter = g_thread_new ("cut", cut_engine_soon, proxy);
   start = g_get_monotonic_time ();
   result = run_code_error (executor, "echo started; sleep 30", "bash", &error);
@@ -992,7 +993,109 @@ test_engine_lost_mid_run (void)
   proxy_stop (proxy);
 }
 
+/* An executor whose pool holds @n warm containers of @language. */
+static AgentExecContainerExecutor *
+new_warm_executor (const char *language,
+                   guint       n)
+{
+  AgentExecContainerExecutor *executor = new_executor ("pool-size", n, NULL);
+  AgentExecContainerPool *pool;
+  g_autoptr(AgentExecExecutionResult) first = NULL;
+
+  if (executor == NULL)
+    return NULL;
+  /* The first run of a language is a miss and asks for it to be kept warm. */
+  first = run_code (executor, g_str_equal (language, "javascript") ? "1" : "true", language, 0);
+  pool = _agentexec_container_executor_get_pool (executor);
+  for (guint i = 0; i < 300 && _agentexec_container_pool_get_n_warm (pool) < n; i++)
+    g_usleep (100 * 1000);
+  g_assert_cmpuint (_agentexec_container_pool_get_n_warm (pool), ==, n);
+  return executor;
+}
+
+static void
+test_pool_runs (void)
+{
+  g_autoptr(AgentExecContainerExecutor) executor = new_warm_executor ("python", 2);
+  g_autoptr(AgentExecExecutionInput) input = NULL;
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr(AgentExecExecutionResult) exited = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  if (executor == NULL)
+    return;
+  input = agentexec_execution_input_new ("import sys\nprint(open('in.txt').read())\n"
+                                         "print('warn', file=sys.stderr)\n"
+                                         "open('out.txt', 'w').write('made')\nsys.exit(3)\n",
+                                         "python");
+  add_text_file (input, "in.txt", "hello");
+  start = g_get_monotonic_time ();
+  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                 NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("pooled run with a file in and out: %.1f ms",
+                  (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "hello\n");
+  g_assert_true (g_str_has_prefix (agentexec_execution_result_get_stderr (result), "warn\n"));
+  g_assert_cmpint (agentexec_execution_result_get_exit_code (result), ==, 3);
+  g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_FAILED);
+  g_assert_nonnull (find_file (result, "out.txt"));
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (result)->len, ==, 1);
+  /* A program that ends the interpreter itself: the container's exit code. */
+  exited = run_code (executor, "import os\nprint('bye', flush=True)\nos._exit(5)", "python", 0);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (exited), ==, "bye\n");
+  g_assert_cmpint (agentexec_execution_result_get_exit_code (exited), ==, 5);
+}
+
+static void
+test_pool_isolation (void)
+{
+  g_autoptr(AgentExecContainerExecutor) executor = new_warm_executor ("python", 2);
+  g_autoptr(AgentExecExecutionResult) writer = NULL;
+  g_autoptr(AgentExecExecutionResult) reader = NULL;
+
+  if (executor == NULL)
+    return;
+  writer = run_code (executor, "open('/workspace/secret', 'w').write('s')\n"
+                     "open('/tmp/secret', 'w').write('s')\nx = 42\n", "python", 0);
+  g_assert_cmpint (agentexec_execution_result_get_outcome (writer), ==, AGENTEXEC_OUTCOME_OK);
+  reader = run_code (executor, "import os\nprint(os.path.exists('/workspace/secret'), "
+                     "os.path.exists('/tmp/secret'), 'x' in globals())\n", "python", 0);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (reader), ==, "False False False\n");
+}
+
+static void
+test_pool_timeout_and_languages (void)
+{
+  g_autoptr(AgentExecContainerExecutor) executor = new_warm_executor ("python", 1);
+  g_autoptr(AgentExecExecutionResult) looped = NULL;
+  g_autoptr(AgentExecExecutionResult) js = NULL;
+  g_autoptr(AgentExecExecutionResult) sh = NULL;
+
+  if (executor == NULL)
+    return;
+  looped = run_code (executor, "print('before', flush=True)\nwhile True: pass\n", "python", 1500);
+  g_assert_cmpint (agentexec_execution_result_get_outcome (looped), ==,
+                   AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (looped), ==, "before\n");
+  g_clear_object (&executor);
+
+  executor = new_warm_executor ("javascript", 1);
+  js = run_code (executor, "console.log(6 * 7); process.exit(4)", "javascript", 0);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (js), ==, "42\n");
+  g_assert_cmpint (agentexec_execution_result_get_exit_code (js), ==, 4);
+  g_clear_object (&executor);
+
+  executor = new_warm_executor ("bash", 1);
+  sh = run_code (executor, "echo $((2 + 3)); echo oops >&2; false", "bash", 0);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (sh), ==, "5\n");
+  g_assert_cmpstr (agentexec_execution_result_get_stderr (sh), ==, "oops\n");
+  g_assert_cmpint (agentexec_execution_result_get_outcome (sh), ==, AGENTEXEC_OUTCOME_FAILED);
+}
+
 /* Must stay the last test: nothing labelled may be left in the engine. */
+
 static void
 test_no_leftovers (void)
 {
@@ -1034,6 +1137,10 @@ main (int   argc,
   g_test_add_func ("/agentexec/backend/container/dockerfile", test_dockerfile);
   g_test_add_func ("/agentexec/backend/container/tcp", test_tcp);
   g_test_add_func ("/agentexec/backend/container/engine-lost-mid-run", test_engine_lost_mid_run);
+  g_test_add_func ("/agentexec/backend/container/pool-runs", test_pool_runs);
+  g_test_add_func ("/agentexec/backend/container/pool-isolation", test_pool_isolation);
+  g_test_add_func ("/agentexec/backend/container/pool-timeout-and-languages",
+                   test_pool_timeout_and_languages);
   g_test_add_func ("/agentexec/backend/container/zz-no-leftovers", test_no_leftovers);
 
   return g_test_run ();

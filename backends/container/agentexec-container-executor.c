@@ -11,6 +11,7 @@
 #include "agentexec-code-executor-private.h"
 #include "agentexec-container-executor.h"
 #include "agentexec-container-labels-private.h"
+#include "agentexec-container-pool-private.h"
 #include "agentexec-container-run-private.h"
 #include "agentexec-docker-archive-private.h"
 #include "agentexec-docker-client-private.h"
@@ -77,6 +78,8 @@ struct _AgentExecContainerExecutor
 
   GMutex                 lock;
   GThreadPool           *removals;
+  AgentExecContainerPool *pool;
+  guint                  pool_size;
   GHashTable            *live;
   GHashTable            *missing_programs;
 };
@@ -101,6 +104,7 @@ enum {
   PROP_CPUS,
   PROP_PIDS_LIMIT,
   PROP_REQUEST_TIMEOUT_MS,
+  PROP_POOL_SIZE,
   N_PROPS
 };
 
@@ -149,6 +153,38 @@ _agentexec_container_executor_remove_later (AgentExecContainerExecutor *self,
 
   if (!g_thread_pool_push (self->removals, g_strdup (id), &error))
     remove_in_background (g_strdup (id), self);
+}
+
+/*
+ * _agentexec_container_executor_get_pool:
+ *
+ * The warm pool, started on first use; NULL when pool-size is 0.
+ */
+AgentExecContainerPool *
+_agentexec_container_executor_get_pool (AgentExecContainerExecutor *self)
+{
+  AgentExecContainerPool *pool;
+
+  if (self->pool_size == 0)
+    return NULL;
+  g_mutex_lock (&self->lock);
+  if (self->pool == NULL)
+    self->pool = _agentexec_container_pool_new (self, self->pool_size);
+  pool = self->pool;
+  g_mutex_unlock (&self->lock);
+  return pool;
+}
+
+static void
+stop_pool (AgentExecContainerExecutor *self)
+{
+  AgentExecContainerPool *pool;
+
+  g_mutex_lock (&self->lock);
+  pool = g_steal_pointer (&self->pool);
+  g_mutex_unlock (&self->lock);
+  if (pool != NULL)
+    _agentexec_container_pool_free (pool);
 }
 
 static void
@@ -240,6 +276,7 @@ remove_all (AgentExecContainerExecutor *self)
 static void
 agentexec_container_executor_close (AgentExecBaseExecutor *base)
 {
+  stop_pool (AGENTEXEC_CONTAINER_EXECUTOR (base));
   wait_for_removals (AGENTEXEC_CONTAINER_EXECUTOR (base));
   remove_all (AGENTEXEC_CONTAINER_EXECUTOR (base));
 }
@@ -438,6 +475,7 @@ agentexec_container_executor_dispose (GObject *object)
 {
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (object);
 
+  stop_pool (self);
   if (self->removals != NULL)
     g_thread_pool_free (g_steal_pointer (&self->removals), FALSE, TRUE);
   remove_all (self);
@@ -513,6 +551,9 @@ agentexec_container_executor_get_property (GObject    *object,
     case PROP_REQUEST_TIMEOUT_MS:
       g_value_set_uint (value, self->request_timeout_ms);
       break;
+    case PROP_POOL_SIZE:
+      g_value_set_uint (value, self->pool_size);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -574,6 +615,9 @@ agentexec_container_executor_set_property (GObject      *object,
       break;
     case PROP_REQUEST_TIMEOUT_MS:
       self->request_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_POOL_SIZE:
+      self->pool_size = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -735,6 +779,21 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    */
   properties [PROP_REQUEST_TIMEOUT_MS] =
     g_param_spec_uint ("request-timeout-ms", NULL, NULL, 100, G_MAXINT, 30000, CONSTRUCT_FLAGS);
+
+  /**
+   * AgentExecContainerExecutor:pool-size:
+   *
+   * How many started containers to keep ready per language (python,
+   * javascript, bash) for stateless runs; 0 turns the pool off. A run takes
+   * one no other run has used, and it is removed afterwards; the pool
+   * refills in the background, and a miss starts a container as usual. A
+   * language is kept warm once it has been asked for. Runs with their own
+   * argv or environment always start a container.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_POOL_SIZE] =
+    g_param_spec_uint ("pool-size", NULL, NULL, 0, 64, 2, CONSTRUCT_FLAGS);
 
   install_security_properties ();
   g_object_class_install_properties (object_class, N_PROPS, properties);

@@ -29,6 +29,7 @@ void                      _agentexec_container_executor_get_spec            (Age
 void                      _agentexec_container_executor_track               (AgentExecContainerExecutor *self,
                                                                              const char                 *id,
                                                                              gboolean                    live);
+struct _AgentExecContainerPool *_agentexec_container_executor_get_pool      (AgentExecContainerExecutor *self);
 void                      _agentexec_container_executor_remove_later        (AgentExecContainerExecutor *self,
                                                                              const char                 *id);
 gboolean                  _agentexec_container_executor_program_missing     (AgentExecContainerExecutor *self,

@@ -16,6 +16,7 @@
 #include "agentexec-base-executor-private.h"
 #include "agentexec-code-executor-private.h"
 #include "agentexec-container-labels-private.h"
+#include "agentexec-container-pool-private.h"
 #include "agentexec-container-run-private.h"
 #include "agentexec-docker-archive-private.h"
 #include "agentexec-execution-result-private.h"
@@ -615,42 +616,32 @@ stream_output (Run                    *run,
   return _agentexec_docker_stream_wait (stream, deadline, error) != AGENTEXEC_DOCKER_WAIT_ERROR;
 }
 
-static AgentExecExecutionResult *
-execute (AgentExecContainerExecutor  *self,
-         Run                         *run,
-         AgentExecExecutionInput     *input,
-         const Program               *program,
-         Collect                     *collect,
-         GCancellable                *cancellable,
-         GError                     **error)
+static gboolean
+upload_and_stamp (AgentExecContainerExecutor  *self,
+                  Run                         *run,
+                  GPtrArray                   *files,
+                  char                       **stamp,
+                  GCancellable                *cancellable,
+                  GError                     **error)
 {
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  GPtrArray *inputs = agentexec_execution_input_get_files (input);
-  g_autoptr(AgentExecDockerStream) stream = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autofree char *attach = NULL;
-  g_autofree char *stamp_before = NULL;
+  if (!upload_files (self, run, files, cancellable, error))
+    return FALSE;
+  *stamp = workspace_stamp (run, files);
+  return TRUE;
+}
+
+static AgentExecExecutionResult *
+build_result (AgentExecContainerExecutor *self,
+              Run                        *run,
+              const Program              *program,
+              Collect                    *collect,
+              GPtrArray                  *files,
+              const char                 *stamp_before,
+              guint                       timeout_ms)
+{
+  g_autoptr(AgentExecExecutionResult) result = _agentexec_execution_result_new_empty ();
   g_autofree char *stamp_after = NULL;
-  g_auto(GStrv) argv = NULL;
-  guint timeout_ms;
 
-  for (guint i = 0; inputs != NULL && i < inputs->len; i++)
-    g_ptr_array_add (files, g_object_ref (g_ptr_array_index (inputs, i)));
-  argv = build_argv (program, input, files);
-  if (!create_container (self, run, (const char * const *) argv, input, cancellable, error) ||
-      !upload_files (self, run, files, cancellable, error))
-    return NULL;
-  stamp_before = workspace_stamp (run, files);
-  attach = g_strconcat (run->base_path, "/attach?stream=1&stdout=1&stderr=1", NULL);
-  stream = _agentexec_docker_client_attach (run->client, attach, collect_frame, collect,
-                                            cancellable, error);
-  if (stream == NULL || !start_container (self, run, program, cancellable, error))
-    return NULL;
-  timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
-  if (!stream_output (run, stream, timeout_ms, error) || !inspect_exit (run, error))
-    return NULL;
-
-  result = _agentexec_execution_result_new_empty ();
   _agentexec_execution_result_set_language (result, program->language);
   settle_outcome (self, run, result, timeout_ms, collect->kept[AGENTEXEC_STREAM_STDERR]);
   if (stamp_before != NULL)
@@ -666,6 +657,100 @@ execute (AgentExecContainerExecutor  *self,
   _agentexec_execution_result_set_stderr (result, (const char *) collect->kept[1]->data,
                                           collect->kept[1]->len);
   return g_steal_pointer (&result);
+}
+
+static AgentExecExecutionResult *
+execute (AgentExecContainerExecutor  *self,
+         Run                         *run,
+         AgentExecExecutionInput     *input,
+         const Program               *program,
+         Collect                     *collect,
+         GCancellable                *cancellable,
+         GError                     **error)
+{
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *inputs = agentexec_execution_input_get_files (input);
+  g_autoptr(AgentExecDockerStream) stream = NULL;
+  g_autofree char *attach = NULL;
+  g_autofree char *stamp_before = NULL;
+  g_auto(GStrv) argv = NULL;
+  guint timeout_ms;
+
+  for (guint i = 0; inputs != NULL && i < inputs->len; i++)
+    g_ptr_array_add (files, g_object_ref (g_ptr_array_index (inputs, i)));
+  argv = build_argv (program, input, files);
+  if (!create_container (self, run, (const char * const *) argv, input, cancellable, error) ||
+      !upload_and_stamp (self, run, files, &stamp_before, cancellable, error))
+    return NULL;
+  attach = g_strconcat (run->base_path, "/attach?stream=1&stdout=1&stderr=1", NULL);
+  stream = _agentexec_docker_client_attach (run->client, attach, collect_frame, collect,
+                                            cancellable, error);
+  if (stream == NULL || !start_container (self, run, program, cancellable, error))
+    return NULL;
+  timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
+  if (!stream_output (run, stream, timeout_ms, error) || !inspect_exit (run, error))
+    return NULL;
+
+  return build_result (self, run, program, collect, files, stamp_before, timeout_ms);
+}
+
+static gboolean
+wait_pooled (Run                     *run,
+             AgentExecWarmContainer  *warm,
+             guint                    timeout_ms,
+             GCancellable            *cancellable,
+             GError                 **error)
+{
+  gint64 deadline = timeout_ms > 0 ? g_get_monotonic_time () + (gint64) timeout_ms * 1000
+                                   : G_MAXINT64;
+  AgentExecDockerWait wait = _agentexec_warm_container_wait (warm, deadline, cancellable, error);
+
+  if (wait == AGENTEXEC_DOCKER_WAIT_ERROR)
+    return FALSE;
+  if (wait == AGENTEXEC_DOCKER_WAIT_DEADLINE)
+    {
+      run->timed_out = TRUE;
+      kill_container (run);
+      deadline = g_get_monotonic_time () + DRAIN_MS * 1000;
+      if (_agentexec_warm_container_wait (warm, deadline, NULL, error) == AGENTEXEC_DOCKER_WAIT_ERROR)
+        return FALSE;
+    }
+  if (warm->exited || run->timed_out)
+    return inspect_exit (run, error);
+  run->exit_code = warm->reply != NULL && warm->reply->exit_code >= 0 ? warm->reply->exit_code : 0;
+  return TRUE;
+}
+
+/* The same run in a warm container: its driver runs the code once. */
+static AgentExecExecutionResult *
+execute_pooled (AgentExecContainerExecutor  *self,
+                Run                         *run,
+                AgentExecWarmContainer      *warm,
+                AgentExecExecutionInput     *input,
+                const Program               *program,
+                Collect                     *collect,
+                GCancellable                *cancellable,
+                GError                     **error)
+{
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *inputs = agentexec_execution_input_get_files (input);
+  g_autofree char *stamp_before = NULL;
+  guint timeout_ms;
+
+  for (guint i = 0; inputs != NULL && i < inputs->len; i++)
+    g_ptr_array_add (files, g_object_ref (g_ptr_array_index (inputs, i)));
+  run->id = g_strdup (warm->id);
+  run->base_path = g_strdup_printf ("/containers/%s", run->id);
+  if (!upload_and_stamp (self, run, files, &stamp_before, cancellable, error))
+    return NULL;
+  warm->sink = collect_frame;
+  warm->sink_data = collect;
+  if (!_agentexec_warm_container_send (warm, agentexec_execution_input_get_code (input), error))
+    return NULL;
+  timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
+  if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
+    return NULL;
+  return build_result (self, run, program, collect, files, stamp_before, timeout_ms);
 }
 
 static gboolean
@@ -695,6 +780,26 @@ check_input (AgentExecContainerExecutor  *self,
   return TRUE;
 }
 
+/* Runs with argv or environment of their own need the plain command line. */
+static AgentExecWarmContainer *
+take_warm (AgentExecContainerExecutor *self,
+           AgentExecExecutionInput    *input,
+           const char                 *language)
+{
+  const char * const *argv = agentexec_execution_input_get_argv (input);
+  const char * const *env = agentexec_execution_input_get_env (input);
+  AgentExecWarmContainer *warm;
+  AgentExecContainerPool *pool;
+
+  if ((argv != NULL && argv[0] != NULL) || (env != NULL && env[0] != NULL))
+    return NULL;
+  pool = _agentexec_container_executor_get_pool (self);
+  warm = pool != NULL ? _agentexec_container_pool_take (pool, language) : NULL;
+  g_debug ("%s run: %s", language, warm != NULL ? "warm container from the pool" :
+                                   "pool miss, starting a container");
+  return warm;
+}
+
 /*
  * _agentexec_container_run_stateless:
  *
@@ -711,6 +816,7 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor  *self,
                                     GError                     **error)
 {
   const Program *program = find_program (language);
+  AgentExecWarmContainer *warm = NULL;
   AgentExecExecutionResult *result;
   Collect collect = { self, input, output_context, { NULL, NULL }, { 0, 0 }, 0 };
   Run run = { _agentexec_container_executor_get_client (self), NULL, NULL, FALSE, FALSE, 0 };
@@ -721,7 +827,12 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor  *self,
   collect.kept[0] = g_byte_array_new ();
   collect.kept[1] = g_byte_array_new ();
 
-  result = execute (self, &run, input, program, &collect, cancellable, error);
+  warm = take_warm (self, input, language);
+  if (warm != NULL)
+    result = execute_pooled (self, &run, warm, input, program, &collect, cancellable, error);
+  else
+    result = execute (self, &run, input, program, &collect, cancellable, error);
+  g_clear_pointer (&warm, _agentexec_warm_container_free);
 
   /* After a result, removal need not delay it; after a failure (cancelled,
    * engine trouble) the container is gone before the error is reported. */

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <curl/curl.h>
 
 #include "agentexec-enums.h"
 
@@ -82,6 +83,20 @@ gboolean               _agentexec_docker_demux_finish            (AgentExecDocke
                                                                   GError                **error);
 void                   _agentexec_docker_demux_free              (AgentExecDockerDemux   *demux);
 
+CURL                  *_agentexec_docker_client_new_easy         (AgentExecDockerClient  *self,
+                                                                  const char             *path,
+                                                                  GCancellable           *cancellable,
+                                                                  char                   *error_buffer,
+                                                                  GError                **error);
+char                  *_agentexec_docker_client_request_target   (AgentExecDockerClient  *self,
+                                                                  const char             *path);
+void                   _agentexec_docker_client_set_status_error (AgentExecDockerClient  *self,
+                                                                  const char             *method,
+                                                                  const char             *path,
+                                                                  guint                   status,
+                                                                  const guint8           *body,
+                                                                  gsize                   len,
+                                                                  GError                **error);
 char                  *_agentexec_docker_uri_escape              (const char             *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecDockerClient, _agentexec_docker_client_unref)

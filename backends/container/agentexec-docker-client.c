@@ -278,6 +278,36 @@ new_easy (AgentExecDockerClient  *self,
   return easy;
 }
 
+/*
+ * _agentexec_docker_client_new_easy:
+ *
+ * An easy handle aimed at @path (version prefix added), on the client's
+ * socket or host, with its TLS settings.
+ */
+CURL *
+_agentexec_docker_client_new_easy (AgentExecDockerClient  *self,
+                                   const char             *path,
+                                   GCancellable           *cancellable,
+                                   char                   *error_buffer,
+                                   GError                **error)
+{
+  return new_easy (self, path, cancellable, error_buffer, error);
+}
+
+/*
+ * _agentexec_docker_client_request_target:
+ *
+ * The request target for @path as sent on the wire: "/v1.41/path".
+ */
+char *
+_agentexec_docker_client_request_target (AgentExecDockerClient *self,
+                                         const char            *path)
+{
+  g_autofree char *url = build_url (self, path);
+
+  return g_strdup (url + strlen (self->base_url));
+}
+
 /* Errors from the daemon */
 
 static char *
@@ -306,8 +336,8 @@ daemon_message (const guint8 *data,
   return g_strdup (g_strstrip (text));
 }
 
-static void
-set_status_error (AgentExecDockerClient  *self,
+void
+_agentexec_docker_client_set_status_error (AgentExecDockerClient  *self,
                   const char             *method,
                   const char             *path,
                   guint                   status,
@@ -472,7 +502,8 @@ request_full (AgentExecDockerClient  *self,
     *status_out = (guint) status;
   if (status >= 400 || status < 100)
     {
-      set_status_error (self, method, path, (guint) status, data->data, data->len, error);
+      _agentexec_docker_client_set_status_error (self, method, path, (guint) status, data->data,
+                                                 data->len, error);
       return NULL;
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&data));
@@ -532,6 +563,35 @@ _agentexec_docker_client_head (AgentExecDockerClient  *self,
   return capture.value;
 }
 
+/* json-glib 1.6 writes some control characters (U+0001..U+001F other than
+ * \b \f \n \r \t) into strings unescaped, which is not JSON and which the
+ * engine refuses. Outside strings the generator writes none, so every such
+ * byte can be escaped. Takes @text. */
+static GBytes *
+escape_controls (char  *text,
+                 gsize  len)
+{
+  GString *out;
+
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) text[i] < 0x20)
+      goto escape;
+  return g_bytes_new_take (text, len);
+
+escape:
+  out = g_string_sized_new (len + 64);
+  for (gsize i = 0; i < len; i++)
+    {
+      if ((guchar) text[i] < 0x20)
+        g_string_append_printf (out, "\\u%04x", (guchar) text[i]);
+      else
+        g_string_append_c (out, text[i]);
+    }
+  g_free (text);
+  len = out->len;
+  return g_bytes_new_take (g_string_free (out, FALSE), len);
+}
+
 /*
  * _agentexec_docker_client_request_json:
  *
@@ -563,7 +623,7 @@ _agentexec_docker_client_request_json (AgentExecDockerClient  *self,
 
       json_generator_set_root (generator, body);
       text = json_generator_to_data (generator, &text_len);
-      request = g_bytes_new_take (text, text_len);
+      request = escape_controls (text, text_len);
     }
   answer = _agentexec_docker_client_request (self, method, path,
                                              body != NULL ? "application/json" : NULL,
@@ -869,8 +929,9 @@ stream_failed (AgentExecDockerStream  *stream,
   curl_easy_getinfo (stream->easy, CURLINFO_RESPONSE_CODE, &status);
   if (status >= 400)
     {
-      set_status_error (stream->client, "POST", path, (guint) status,
-                        stream->error_body->data, stream->error_body->len, error);
+      _agentexec_docker_client_set_status_error (stream->client, "POST", path, (guint) status,
+                                                 stream->error_body->data,
+                                                 stream->error_body->len, error);
       return TRUE;
     }
   return FALSE;
