@@ -85,6 +85,37 @@ group_alive (GPid pgid)
   return FALSE;
 }
 
+/* Whether a live (not zombie) process has @marker in its command line. */
+static gboolean
+command_alive (const char *marker)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *cmdline = NULL;
+      g_autofree char *stat = NULL;
+      gsize len;
+
+      if (!g_ascii_isdigit (name[0]) || atoi (name) == getpid ())
+        continue;
+      path = g_build_filename ("/proc", name, "cmdline", NULL);
+      if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0)
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      g_free (path);
+      path = g_build_filename ("/proc", name, "stat", NULL);
+      if (strstr (cmdline, marker) != NULL && g_file_get_contents (path, &stat, NULL, NULL) &&
+          strstr (stat, ") Z ") == NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static GPid
 first_number (const char *text)
 {
@@ -310,6 +341,32 @@ test_grandchild_keeps_pipe (void)
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
   g_assert_nonnull (strstr (agentexec_execution_result_get_stdout (result), "parent done\n"));
   g_assert_false (group_alive (first_number (agentexec_execution_result_get_stdout (result))));
+}
+
+/* A process that leaves the session and group is found by its uid. */
+static void
+test_escaped_process (void)
+{
+  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr(AgentExecExecutionResult) who = NULL;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root: sandbox uids");
+      return;
+    }
+  result = run_code (executor, "bash",
+                     "setsid sh -c 'touch started; exec sleep 61.25' > /dev/null 2>&1 < /dev/null &\n"
+                     "while [ ! -e started ]; do sleep 0.01; done\necho started\n",
+                     10000);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "started\n");
+  g_assert_false (command_alive ("sleep 61.25"));
+
+  /* And the code does not run as root. */
+  who = run_code (executor, "bash", "id -u; cat /proc/1/environ > /dev/null || echo denied", 10000);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (who), !=, "0\n");
+  g_assert_nonnull (strstr (agentexec_execution_result_get_stdout (who), "denied"));
 }
 
 static void
@@ -1026,6 +1083,7 @@ main (int    argc,
   g_test_add_func ("/agentexec/backend/local/hostile/grandchild-keeps-pipe",
                    test_grandchild_keeps_pipe);
   g_test_add_func ("/agentexec/backend/local/hostile/fork-bomb", test_fork_bomb);
+  g_test_add_func ("/agentexec/backend/local/hostile/escaped-process", test_escaped_process);
   g_test_add_func ("/agentexec/backend/local/hostile/memory-hog", test_memory_hog);
   g_test_add_func ("/agentexec/backend/local/hostile/huge-output", test_huge_output);
   g_test_add_func ("/agentexec/backend/local/hostile/odd-output", test_odd_output);

@@ -32,10 +32,15 @@
  * the code creates or changes there come back as output files. The process
  * runs in its own session and process group, with stdin on `/dev/null`, an
  * environment reduced to [property@AgentExec.LocalExecutor:environment-allow-list]
- * plus the input's `env`, and rlimits on data size, CPU time, file size and
- * open files. Running as root (where RLIMIT_NPROC does not apply), processes
- * and memory are also bounded by a cgroup of the run when the cgroup v1
- * `pids` and `memory` hierarchies are writable. At the timeout or on
+ * plus the input's `env`, and rlimits on data size, CPU time, processes, file
+ * size and open files. Running as root (which RLIMIT_NPROC does not bound),
+ * each run or session runs as a uid of its own (from 2100000000 up, without a
+ * passwd entry): its processes are then bounded, cannot touch the caller's
+ * private files, and are all killed when the run ends, even those that left
+ * the process group. With a given [property@AgentExec.LocalExecutor:work-dir]
+ * the code keeps the caller's uid and, as root, a cgroup of the run bounds
+ * processes and memory where the cgroup v1 `pids` and `memory` hierarchies
+ * are writable. At the timeout or on
  * cancellation the whole group gets SIGTERM, then SIGKILL after
  * [property@AgentExec.LocalExecutor:kill-grace-ms]; background processes
  * still holding the output pipes when the code exits are killed as well.
@@ -888,8 +893,9 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
   /**
    * AgentExecLocalExecutor:max-memory-bytes:
    *
-   * The memory a run may use: RLIMIT_DATA, and the limit of a memory cgroup
-   * where one can be created (0: no limit). The default is 1 GiB.
+   * The memory each process of a run may use (RLIMIT_DATA; for a root run
+   * in a given work-dir, also a memory cgroup for the whole run; 0: no
+   * limit). The default is 1 GiB.
    *
    * Since: 1.0
    */
@@ -911,8 +917,9 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
   /**
    * AgentExecLocalExecutor:max-processes:
    *
-   * How many processes a run may have at once (a pids cgroup where one can
-   * be created, else RLIMIT_NPROC for non-root users; 0: no limit).
+   * How many processes a run may have at once (RLIMIT_NPROC of the run's
+   * own uid; for a root run in a given work-dir, a pids cgroup; 0: no
+   * limit). Without root, RLIMIT_NPROC counts all processes of the user.
    *
    * Since: 1.0
    */
