@@ -1523,6 +1523,100 @@ test_key_never_in_messages (Fixture       *fixture,
   g_mutex_unlock (&log_mutex);
 }
 
+static void
+test_retry_after_parsing (void)
+{
+  g_autoptr(GDateTime) later = g_date_time_add_seconds (g_date_time_new_now_utc (), 120);
+  g_autofree char *http_date = g_date_time_format (later, "%a, %d %b %Y %H:%M:%S GMT");
+  g_autofree char *long_page = g_strnfill (5000, 'x');
+  static const char body[] = "{\"error\": {\"code\": 503, \"message\": \"overloaded\","
+                             " \"status\": \"UNAVAILABLE\"}}";
+  GError *error;
+  guint wait_ms = 7;
+
+  error = _agentexec_gemini_http_error (503, body, strlen (body), "m", "3", &wait_ms);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_cmpuint (wait_ms, ==, 3000);
+  g_assert_nonnull (strstr (error->message, "(HTTP 503 UNAVAILABLE): overloaded"));
+  g_clear_error (&error);
+
+  /* An HTTP date: the time left until then. */
+  error = _agentexec_gemini_http_error (503, body, strlen (body), "m", http_date, &wait_ms);
+  g_assert_cmpuint (wait_ms, >=, 110 * 1000);
+  g_assert_cmpuint (wait_ms, <=, 120 * 1000);
+  g_clear_error (&error);
+
+  /* Past dates, garbage and errors that are not retried: no wait. */
+  error = _agentexec_gemini_http_error (503, body, strlen (body), "m",
+                                        "Thu, 01 Jan 1998 00:00:00 GMT", &wait_ms);
+  g_assert_cmpuint (wait_ms, ==, 0);
+  g_clear_error (&error);
+  error = _agentexec_gemini_http_error (503, body, strlen (body), "m", "soon", &wait_ms);
+  g_assert_cmpuint (wait_ms, ==, 0);
+  g_clear_error (&error);
+  error = _agentexec_gemini_http_error (400, body, strlen (body), "m", "30", &wait_ms);
+  g_assert_cmpuint (wait_ms, ==, 0);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
+  g_clear_error (&error);
+
+  /* Not JSON (a proxy's page): its text, shortened. */
+  error = _agentexec_gemini_http_error (502, long_page, 5000, "m", NULL, &wait_ms);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "(HTTP 502): xxx"));
+  g_assert_cmpuint (strlen (error->message), <, 700);
+  g_clear_error (&error);
+  error = _agentexec_gemini_http_error (500, NULL, 0, "m", NULL, NULL);
+  g_assert_nonnull (strstr (error->message, "no message"));
+  g_clear_error (&error);
+}
+
+static AgentExecMockResponse *
+success_handler (AgentExecMockServer        *server,
+                 const AgentExecMockRequest *request,
+                 gpointer                    user_data)
+{
+  AgentExecMockResponse *response = json_response (200, "success.json");
+
+  agentexec_mock_response_set_delay_ms (response, 50);
+  return response;
+}
+
+static void
+count_done (GObject      *source,
+            GAsyncResult *res,
+            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  guint *n_done = user_data;
+
+  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
+                                                        &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "45\n");
+  (*n_done)++;
+}
+
+/* One executor, many calls at once (each in a worker thread of its own). */
+static void
+test_concurrent (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(AgentExecExecutionInput) input =
+    agentexec_execution_input_new ("print(sum(range(10)))", "python");
+  guint n_done = 0;
+
+  agentexec_mock_server_set_handler (fixture->server, success_handler, NULL, NULL);
+  for (guint i = 0; i < 8; i++)
+    agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (fixture->executor),
+                                                NULL, input, NULL, count_done, &n_done);
+  while (n_done < 8)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (agentexec_mock_server_get_n_requests (fixture->server), ==, 8);
+  for (guint i = 0; i < 8; i++)
+    assert_gemini_request (fixture, i, MODEL_PATH, "print(sum(range(10)))");
+}
+
 static gboolean
 count_event (const char  *data,
              gsize        len,
@@ -1621,6 +1715,7 @@ main (int   argc,
 
   g_test_add_func ("/agentexec/backend/builtin/sse-parser", test_sse_parser);
   g_test_add_func ("/agentexec/backend/builtin/model-support", test_model_support);
+  g_test_add_func ("/agentexec/backend/builtin/retry-after", test_retry_after_parsing);
   g_test_add_func ("/agentexec/backend/builtin/properties", test_properties);
   g_test_add_func ("/agentexec/backend/builtin/api-key-sources", test_api_key_sources);
   g_test_add_func ("/agentexec/backend/builtin/process-llm-request/rest",
@@ -1656,6 +1751,7 @@ main (int   argc,
   ADD ("errors/timeout", test_timeout);
   ADD ("errors/cancel", test_cancel);
   ADD ("errors/key-never-in-messages", test_key_never_in_messages);
+  ADD ("execute/concurrent", test_concurrent);
   ADD ("stream/sync", test_streaming);
   ADD ("stream/errors", test_streaming_errors);
   ADD ("stream/async", test_streaming_async);
