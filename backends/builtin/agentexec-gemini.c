@@ -451,10 +451,12 @@ _agentexec_gemini_short_text (const char *text,
 {
   g_autofree char *valid = _agentexec_text_from_bytes (text, len);
   g_autofree char *stripped = g_strstrip (g_strdup (valid));
+  g_autofree char *head = NULL;
 
   if (g_utf8_strlen (stripped, -1) <= MAX_MESSAGE_CHARS)
     return g_steal_pointer (&stripped);
-  return g_strconcat (g_utf8_substring (stripped, 0, MAX_MESSAGE_CHARS), "…", NULL);
+  head = g_utf8_substring (stripped, 0, MAX_MESSAGE_CHARS);
+  return g_strconcat (head, "…", NULL);
 }
 
 /* "37s" or "1.5s" (a protobuf Duration) in milliseconds. */
