@@ -12,6 +12,7 @@
 #include "agentexec-container-labels-private.h"
 #include "agentexec-docker-archive-private.h"
 #include "agentexec-docker-client-private.h"
+#include "agentexec-docker-hijack-private.h"
 #include "agentexec-mock-server.h"
 
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -607,6 +608,58 @@ test_stateful_refused (Engine        *engine,
   g_assert_cmpuint (count_requests (engine, "POST", "/containers/create"), ==, 0);
 }
 
+static void
+test_hijack (Engine        *engine,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AgentExecDockerClient) client = _agentexec_docker_client_new (engine->host, &error);
+  g_autoptr(AgentExecDockerHijack) conn = NULL;
+  g_autoptr(AgentExecMockRequest) request = NULL;
+  g_autoptr(GString) raw = g_string_new ("HTTP/1.1 101 UPGRADED\r\n"
+                                         "Content-Type: application/vnd.docker.raw-stream\r\n"
+                                         "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+  AgentExecMockResponse *response;
+  Demuxed d = { g_string_new (NULL), g_string_new (NULL) };
+  AgentExecDockerWait wait;
+
+  g_string_append_len (raw, engine->attach_body->str, engine->attach_body->len);
+  response = agentexec_mock_response_new_raw (raw->str, raw->len);
+  agentexec_mock_response_set_route (response, "POST", "/v1.41/containers/x/attach");
+  agentexec_mock_server_enqueue (engine->server, response);
+  conn = _agentexec_docker_client_hijack (client, "/containers/x/attach?stream=1&stdin=1",
+                                          on_frame, &d, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (_agentexec_docker_hijack_send (conn, "input\n", 6, &error));
+  do
+    wait = _agentexec_docker_hijack_pump (conn, g_get_monotonic_time () + 5 * G_USEC_PER_SEC,
+                                          NULL, &error);
+  while (wait == AGENTEXEC_DOCKER_WAIT_DONE);
+  /* The engine closed the stream after the output. */
+  g_assert_cmpint (wait, ==, AGENTEXEC_DOCKER_WAIT_ERROR);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_cmpstr (d.out->str, ==, "hello world\n");
+  g_assert_cmpstr (d.err->str, ==, "warning\n");
+  request = agentexec_mock_server_get_request (engine->server, 0);
+  g_assert_cmpstr (agentexec_mock_request_get_header (request, "Upgrade"), ==, "tcp");
+  g_assert_cmpstr (agentexec_mock_request_get_path (request), ==,
+                   "/v1.41/containers/x/attach?stream=1&stdin=1");
+  g_clear_error (&error);
+  g_clear_pointer (&conn, _agentexec_docker_hijack_free);
+
+  /* A refusal carries the daemon's message. */
+  response = json_response (404, "{\"message\": \"No such container: y\"}");
+  agentexec_mock_response_set_route (response, "POST", "/v1.41/containers/y/attach");
+  agentexec_mock_server_enqueue (engine->server, response);
+  conn = _agentexec_docker_client_hijack (client, "/containers/y/attach?stream=1", on_frame, &d,
+                                          NULL, &error);
+  g_assert_null (conn);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "No such container: y"));
+  g_string_free (d.out, TRUE);
+  g_string_free (d.err, TRUE);
+}
+
 #define ENGINE_TEST(path, func) \
   g_test_add ("/agentexec/backend/container-mock/" path, Engine, NULL, engine_setup, func, \
               engine_teardown)
@@ -631,6 +684,7 @@ main (int   argc,
   ENGINE_TEST ("oom-and-exit", test_oom_and_exit);
   ENGINE_TEST ("output-cap", test_output_cap_mock);
   ENGINE_TEST ("stateful-refused", test_stateful_refused);
+  ENGINE_TEST ("hijack", test_hijack);
 
   return g_test_run ();
 }
