@@ -26,10 +26,6 @@ void                   _agentexec_fence_scanner_feed   (AgentExecFenceScanner *s
                                                         gsize                  len);
 void                   _agentexec_fence_scanner_finish (AgentExecFenceScanner *self);
 
-char                  *_agentexec_decode_info_string   (const char            *raw,
-                                                        gsize                  len);
-char                  *_agentexec_info_get_language    (const char            *info);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecFenceScanner, _agentexec_fence_scanner_free)
 
 G_END_DECLS

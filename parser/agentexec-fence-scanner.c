@@ -15,12 +15,11 @@
 #include "config.h"
 
 #include <string.h>
-#include <pcre2.h>
 
 #include "agentexec-code-block-private.h"
 #include "agentexec-fence-scanner-private.h"
-#include "agentexec-html-entities-private.h"
-#include "agentexec-pcre2-private.h"
+#include "agentexec-info-string-private.h"
+#include "agentexec-line-scan-private.h"
 
 #define TAB_STOP 4
 #define CODE_INDENT 4
@@ -86,82 +85,16 @@ struct _AgentExecFenceScanner
   pcre2_match_data   *match_data;
 };
 
-/* Line classification with PCRE2: the HTML block start and end conditions.
- * They are compiled with PCRE2_UTF | PCRE2_MATCH_INVALID_UTF: invalid UTF-8
- * never makes a match fail with an error (or crash), and no pattern item
- * matches an invalid sequence, so "rest of the line" conditions stop at
- * one, as they do in the reference implementation's UTF-8 scanners. */
-static const char html_start_pattern[] =
-  "^(?:"
-  "(<(?i:script|pre|style|textarea)(?:[ \\t>]|$))"
-  "|(<!--)"
-  "|(<\\?)"
-  "|(<![A-Za-z])"
-  "|(<!\\[CDATA\\[)"
-  "|(</?(?i:address|article|aside|base|basefont|blockquote|body|caption|center|"
-  "col|colgroup|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|"
-  "footer|form|frame|frameset|h1|h2|h3|h4|h5|h6|head|header|hr|html|iframe|"
-  "legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|"
-  "search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)"
-  "(?:[ \\t]|$|/?>))"
-  ")";
-
-/* Type 7: a complete open or closing tag alone on its line. Possessive
- * quantifiers keep the match linear in the line length. */
-static const char html_tag_pattern[] =
-  "^(?:<([A-Za-z][A-Za-z0-9-]*+)"
-  "(?:[ \\t]++[A-Za-z_:][A-Za-z0-9_.:-]*+"
-  "(?:[ \\t]*+=[ \\t]*+(?:[^ \\t\"'=<>`]++|'[^']*+'|\"[^\"]*+\"))?+)*+"
-  "[ \\t]*+/?>"
-  "|</[A-Za-z][A-Za-z0-9-]*+[ \\t]*+>)"
-  "[ \\t]*+$";
-
-/* End conditions of HTML blocks 1-5: the line contains… */
-static const char * const html_end_patterns[] = {
-  "^.*?</(?i:script|pre|style|textarea)>",
-  "^.*?-->",
-  "^.*?\\?>",
-  "^.*?>",
-  "^.*?\\]\\]>",
-};
-
-enum { RE_HTML_START, RE_HTML_TAG, RE_HTML_END1, N_RES = RE_HTML_END1 + 5 };
-
-#define PATTERN_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY)
-
-static pcre2_code **
-get_patterns (void)
-{
-  static pcre2_code *res[N_RES];
-  static gsize initialized = 0;
-
-  if (g_once_init_enter (&initialized))
-    {
-      res[RE_HTML_START] = _agentexec_pcre2_compile (html_start_pattern, PATTERN_OPTIONS);
-      res[RE_HTML_TAG] = _agentexec_pcre2_compile (html_tag_pattern, PATTERN_OPTIONS);
-      for (guint i = 0; i < G_N_ELEMENTS (html_end_patterns); i++)
-        res[RE_HTML_END1 + i] = _agentexec_pcre2_compile (html_end_patterns[i], PATTERN_OPTIONS);
-      g_once_init_leave (&initialized, 1);
-    }
-  return res;
-}
-
 /* ---- characters and columns ------------------------------------------ */
 
 static inline char
 peek (AgentExecFenceScanner *self,
       gsize                  pos)
 {
-  /* Past the content the line ends: its newline is virtual. A NUL byte is
-   * an ordinary character here (CommonMark turns it into U+FFFD). */
-  return pos < self->len ? self->line[pos] : '\n';
+  return _agentexec_line_peek (self->line, self->len, pos);
 }
 
-static inline gboolean
-is_space_or_tab (char c)
-{
-  return c == ' ' || c == '\t';
-}
+#define is_space_or_tab(c) _agentexec_is_space_or_tab (c)
 
 static void
 find_first_nonspace (AgentExecFenceScanner *self)
@@ -241,29 +174,6 @@ static void
 advance_to_end (AgentExecFenceScanner *self)
 {
   advance_offset (self, self->len - self->offset, FALSE);
-}
-
-/* Valid UTF-8, where a NUL counts as the U+FFFD it stands for. */
-static gboolean
-utf8_valid (const char *p,
-            gsize       len)
-{
-  const char *end = p + len;
-
-  while (p < end)
-    {
-      const char *stop;
-
-      if (!g_utf8_validate_len (p, end - p, &stop))
-        {
-          if (*stop != '\0')
-            return FALSE;
-          p = stop + 1;
-        }
-      else
-        break;
-    }
-  return TRUE;
 }
 
 /* ---- the stack of open blocks ----------------------------------------- */
@@ -348,222 +258,6 @@ add_child (AgentExecFenceScanner *self,
   return node;
 }
 
-/* ---- block starts ------------------------------------------------------- */
-
-static gsize
-scan_atx_heading_start (AgentExecFenceScanner *self,
-                        gsize                  pos)
-{
-  gsize start = pos;
-
-  while (peek (self, pos) == '#' && pos - start < 7)
-    pos++;
-  if (pos - start < 1 || pos - start > 6)
-    return 0;
-  if (!is_space_or_tab (peek (self, pos)) && pos < self->len)
-    return 0;
-  return pos - start;
-}
-
-static gsize
-scan_open_code_fence (AgentExecFenceScanner *self,
-                      gsize                  pos)
-{
-  char c = peek (self, pos);
-  gsize start = pos;
-
-  if (c != '`' && c != '~')
-    return 0;
-  while (pos < self->len && self->line[pos] == c)
-    pos++;
-  if (pos - start < 3)
-    return 0;
-  if (c == '`' && memchr (self->line + pos, '`', self->len - pos) != NULL)
-    return 0;
-  /* The info string is characters: invalid UTF-8 makes it no fence. */
-  if (!utf8_valid (self->line + pos, self->len - pos))
-    return 0;
-  return pos - start;
-}
-
-static gsize
-scan_close_code_fence (AgentExecFenceScanner *self,
-                       gsize                  pos)
-{
-  gsize start = pos;
-  gsize count;
-
-  while (pos < self->len && self->line[pos] == self->fence_char)
-    pos++;
-  count = pos - start;
-  while (pos < self->len && is_space_or_tab (self->line[pos]))
-    pos++;
-  return pos == self->len ? count : 0;
-}
-
-static gboolean
-scan_setext_heading_line (AgentExecFenceScanner *self,
-                          gsize                  pos)
-{
-  char c = peek (self, pos);
-
-  if (c != '=' && c != '-')
-    return FALSE;
-  while (pos < self->len && self->line[pos] == c)
-    pos++;
-  while (pos < self->len && is_space_or_tab (self->line[pos]))
-    pos++;
-  return pos == self->len;
-}
-
-static gboolean
-scan_thematic_break (AgentExecFenceScanner *self,
-                     gsize                  pos)
-{
-  char c = peek (self, pos);
-  guint count = 1;
-
-  if (c != '*' && c != '_' && c != '-')
-    {
-      self->kill_pos = pos;
-      return FALSE;
-    }
-  for (pos++; pos < self->len; pos++)
-    {
-      char next = self->line[pos];
-
-      if (next == c)
-        count++;
-      else if (!is_space_or_tab (next))
-        break;
-    }
-  if (count >= 3 && pos == self->len)
-    return TRUE;
-  /* Any later start before this character fails on it too: that keeps a
-   * line like "- - - - … x" linear. */
-  self->kill_pos = pos;
-  return FALSE;
-}
-
-static gboolean
-rest_is_blank (AgentExecFenceScanner *self,
-               gsize                  pos)
-{
-  while (pos < self->len && is_space_or_tab (self->line[pos]))
-    pos++;
-  return pos >= self->len;
-}
-
-static gsize
-parse_list_marker (AgentExecFenceScanner *self,
-                   gsize                  pos,
-                   gboolean               interrupts_paragraph,
-                   Node                  *data)
-{
-  gsize start = pos;
-  char c = peek (self, pos);
-
-  if (c == '*' || c == '-' || c == '+')
-    {
-      pos++;
-      if (!is_space_or_tab (peek (self, pos)) && pos < self->len)
-        return 0;
-      if (interrupts_paragraph && rest_is_blank (self, pos))
-        return 0;
-      data->ordered = FALSE;
-      data->marker = c;
-    }
-  else if (g_ascii_isdigit (c))
-    {
-      guint64 number = 0;
-      guint digits = 0;
-
-      do
-        {
-          number = number * 10 + (guint64) (peek (self, pos) - '0');
-          pos++;
-          digits++;
-        }
-      while (digits < 9 && g_ascii_isdigit (peek (self, pos)));
-
-      if (interrupts_paragraph && number != 1)
-        return 0;
-      c = peek (self, pos);
-      if (c != '.' && c != ')')
-        return 0;
-      pos++;
-      if (!is_space_or_tab (peek (self, pos)) && pos < self->len)
-        return 0;
-      if (interrupts_paragraph && rest_is_blank (self, pos))
-        return 0;
-      data->ordered = TRUE;
-      data->marker = c;
-    }
-  else
-    return 0;
-
-  return pos - start;
-}
-
-static guint
-scan_html_block_start (AgentExecFenceScanner *self,
-                       gsize                  pos,
-                       gboolean               allow_type_7)
-{
-  pcre2_code **res = get_patterns ();
-  const char *subject = self->line + pos;
-  gsize length = self->len - pos;
-  PCRE2_SIZE *ovector;
-  int rc;
-
-  if (peek (self, pos) != '<')
-    return 0;
-
-  rc = pcre2_match (res[RE_HTML_START], (PCRE2_SPTR) subject, length, 0, 0,
-                    self->match_data, NULL);
-  if (rc > 1)
-    {
-      ovector = pcre2_get_ovector_pointer (self->match_data);
-      for (int group = 1; group < rc; group++)
-        if (ovector[2 * group] != PCRE2_UNSET)
-          return (guint) group;
-    }
-  if (!allow_type_7)
-    return 0;
-
-  rc = pcre2_match (res[RE_HTML_TAG], (PCRE2_SPTR) subject, length, 0, 0,
-                    self->match_data, NULL);
-  if (rc < 1)
-    return 0;
-  ovector = pcre2_get_ovector_pointer (self->match_data);
-  if (rc > 1 && ovector[2] != PCRE2_UNSET)
-    {
-      /* An open tag named like a type 1 block is not type 7. */
-      static const char * const excluded[] = { "pre", "script", "style", "textarea" };
-      gsize name_len = ovector[3] - ovector[2];
-
-      for (guint i = 0; i < G_N_ELEMENTS (excluded); i++)
-        if (strlen (excluded[i]) == name_len &&
-            g_ascii_strncasecmp (subject + ovector[2], excluded[i], name_len) == 0)
-          return 0;
-    }
-  return 7;
-}
-
-static gboolean
-html_block_ends (AgentExecFenceScanner *self,
-                 guint                  type,
-                 gsize                  pos)
-{
-  gsize length = pos < self->len ? self->len - pos : 0;
-
-  if (type < 1 || type > 5)
-    return FALSE;
-  return pcre2_match (get_patterns ()[RE_HTML_END1 + type - 1],
-                      (PCRE2_SPTR) (self->line + pos), length, 0, 0,
-                      self->match_data, NULL) > 0;
-}
-
 /* ---- the fence ----------------------------------------------------------- */
 
 static void
@@ -624,7 +318,8 @@ continue_fence (AgentExecFenceScanner *self,
   gsize matched = 0;
 
   if (self->indent <= 3 && peek (self, self->first_nonspace) == self->fence_char)
-    matched = scan_close_code_fence (self, self->first_nonspace);
+    matched = _agentexec_scan_close_code_fence (self->line, self->len, self->first_nonspace,
+                                                self->fence_char);
 
   if (matched >= self->fence_length)
     {
@@ -746,9 +441,11 @@ open_list_item (AgentExecFenceScanner *self,
   gboolean save_partial;
   Node *list;
   Node *item;
+  gboolean ordered = FALSE;
+  char marker = 0;
 
-  marker_len = parse_list_marker (self, self->first_nonspace,
-                                  cont_type == NODE_PARAGRAPH, &data);
+  marker_len = _agentexec_parse_list_marker (self->line, self->len, self->first_nonspace,
+                                             cont_type == NODE_PARAGRAPH, &ordered, &marker);
   if (marker_len == 0)
     return FALSE;
 
@@ -772,6 +469,8 @@ open_list_item (AgentExecFenceScanner *self,
   else
     data.padding = marker_len + spaces;
   data.marker_offset = self->indent;
+  data.ordered = ordered;
+  data.marker = marker;
 
   start_new_block (self, matched);
   list = top (self);
@@ -810,33 +509,35 @@ open_one_block (AgentExecFenceScanner *self,
       start_new_block (self, matched);
       add_child (self, NODE_BLOCK_QUOTE);
     }
-  else if (!indented && scan_atx_heading_start (self, self->first_nonspace))
+  else if (!indented && _agentexec_scan_atx_heading_start (self->line, self->len, self->first_nonspace))
     {
       start_new_block (self, matched);
       add_child (self, NODE_HEADING);
       advance_to_end (self);
     }
-  else if (!indented && (length = scan_open_code_fence (self, self->first_nonspace)))
+  else if (!indented && (length = _agentexec_scan_open_code_fence (self->line, self->len, self->first_nonspace)))
     {
       start_new_block (self, matched);
       open_fence (self, length);
     }
   else if (!indented &&
-           (html_type = scan_html_block_start (self, self->first_nonspace,
-                                               cont_type != NODE_PARAGRAPH && !maybe_lazy)))
+           (html_type = _agentexec_scan_html_block_start (self->line, self->len, self->first_nonspace,
+                                                          cont_type != NODE_PARAGRAPH && !maybe_lazy,
+                                                          self->match_data)))
     {
       start_new_block (self, matched);
       add_child (self, NODE_HTML)->html_type = html_type;
     }
   else if (!indented && cont_type == NODE_PARAGRAPH &&
-           scan_setext_heading_line (self, self->first_nonspace))
+           _agentexec_scan_setext_heading_line (self->line, self->len, self->first_nonspace))
     {
       /* The paragraph becomes a heading, which ends with this line. */
       top (self)->type = NODE_HEADING;
       advance_to_end (self);
     }
   else if (!indented && self->kill_pos <= self->first_nonspace &&
-           scan_thematic_break (self, self->first_nonspace))
+           _agentexec_scan_thematic_break (self->line, self->len, self->first_nonspace,
+                                           &self->kill_pos))
     {
       start_new_block (self, matched);
       add_child (self, NODE_THEMATIC_BREAK);
@@ -902,7 +603,8 @@ add_text (AgentExecFenceScanner *self,
         append_code_line (self);
       break;
     case NODE_HTML:
-      if (html_block_ends (self, container->html_type, self->first_nonspace))
+      if (_agentexec_html_block_ends (self->line, self->len, self->first_nonspace,
+                                      container->html_type, self->match_data))
         pop (self);
       break;
     case NODE_INDENTED_CODE:
@@ -965,7 +667,7 @@ _agentexec_fence_scanner_new (AgentExecBlockFunc func,
 {
   AgentExecFenceScanner *self = g_new0 (AgentExecFenceScanner, 1);
 
-  get_patterns ();
+  _agentexec_line_scan_init ();
   self->func = func;
   self->user_data = user_data;
   self->nodes_alloc = 16;
@@ -1087,124 +789,3 @@ _agentexec_fence_scanner_finish (AgentExecFenceScanner *self)
   close_unmatched (self, 1);
 }
 
-/* ---- info strings ----------------------------------------------------------------- */
-
-static void
-append_code_point (GString  *out,
-                   gunichar  c)
-{
-  char buf[8];
-  int n;
-
-  if (c == 0 || (c >= 0xD800 && c < 0xE000) || c > 0x10FFFF)
-    c = 0xFFFD;
-  n = g_unichar_to_utf8 (c, buf);
-  g_string_append_len (out, buf, n);
-}
-
-/* Resolves an entity or numeric character reference at @p (which points at
- * '&'). Returns the bytes consumed, 0 when there is none. */
-static gsize
-decode_reference (const char *p,
-                  gsize       len,
-                  GString    *out)
-{
-  gsize i = 1;
-
-  if (i < len && p[i] == '#')
-    {
-      gboolean hex = i + 1 < len && (p[i + 1] == 'x' || p[i + 1] == 'X');
-      guint max_digits = hex ? 6 : 7;
-      gunichar c = 0;
-      gsize digits_start;
-
-      i += hex ? 2 : 1;
-      digits_start = i;
-      while (i < len && i - digits_start < max_digits &&
-             (hex ? g_ascii_isxdigit (p[i]) : g_ascii_isdigit (p[i])))
-        {
-          c = c * (hex ? 16 : 10) + (gunichar) (hex ? g_ascii_xdigit_value (p[i]) : p[i] - '0');
-          i++;
-        }
-      if (i == digits_start || i >= len || p[i] != ';')
-        return 0;
-      append_code_point (out, c);
-      return i + 1;
-    }
-
-  while (i < len && i <= AGENTEXEC_HTML_ENTITY_MAX_NAME && g_ascii_isalnum (p[i]))
-    i++;
-  if (i > 1 && i < len && p[i] == ';')
-    {
-      const char *utf8 = _agentexec_html_entity_lookup (p + 1, i - 1);
-
-      if (utf8 != NULL)
-        {
-          g_string_append (out, utf8);
-          return i + 1;
-        }
-    }
-  return 0;
-}
-
-/**
- * _agentexec_decode_info_string:
- * @raw: the rest of an opening fence line after the fence characters
- * @len: its length
- *
- * Trims spaces and tabs, then resolves backslash escapes of ASCII
- * punctuation and entity and numeric character references, in one pass as
- * CommonMark 0.31 does. NUL becomes U+FFFD.
- *
- * Returns: (transfer full): the info string
- */
-char *
-_agentexec_decode_info_string (const char *raw,
-                               gsize       len)
-{
-  GString *out;
-  gsize i = 0;
-
-  while (len > 0 && is_space_or_tab (raw[0]))
-    raw++, len--;
-  while (len > 0 && is_space_or_tab (raw[len - 1]))
-    len--;
-
-  out = g_string_sized_new (len);
-  while (i < len)
-    {
-      char c = raw[i];
-      gsize used;
-
-      if (c == '\\' && i + 1 < len && g_ascii_ispunct (raw[i + 1]))
-        {
-          g_string_append_c (out, raw[i + 1]);
-          i += 2;
-        }
-      else if (c == '&' && (used = decode_reference (raw + i, len - i, out)) > 0)
-        i += used;
-      else if (c == '\0')
-        {
-          g_string_append (out, "\xEF\xBF\xBD");
-          i++;
-        }
-      else
-        {
-          g_string_append_c (out, c);
-          i++;
-        }
-    }
-  return g_string_free (out, FALSE);
-}
-
-/**
- * _agentexec_info_get_language:
- * @info: a decoded info string
- *
- * Returns: (transfer full): @info up to its first space or tab
- */
-char *
-_agentexec_info_get_language (const char *info)
-{
-  return g_strndup (info, strcspn (info, " \t"));
-}

@@ -11,6 +11,7 @@
 
 #include "libagentexec.h"
 #include "agentexec-fence-scanner-private.h"
+#include "agentexec-info-string-private.h"
 #include "fuzz/cmark-diff.h"
 
 /* Spec examples where cmark 0.30.2 and the 0.31.2 spec disagree about a

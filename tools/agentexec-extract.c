@@ -203,28 +203,36 @@ read_input (const char  *file,
   return TRUE;
 }
 
+/* 0: copied as is; 1: escaped; 2: non-ASCII (copied, UTF-8 checked). */
+static guint8 json_class[256];
+
+static void
+init_json_class (void)
+{
+  for (guint c = 0; c < 256; c++)
+    json_class[c] = c < 0x20 || c == '"' || c == '\\' || c == 0x7f ? 1 : c >= 0x80 ? 2 : 0;
+}
+
 /* Appends @s JSON-escaped; returns whether it holds non-ASCII bytes. */
 static gboolean
 append_json_escaped (GString    *out,
                      const char *s)
 {
-  const unsigned char *run = (const unsigned char *) s;
-  const unsigned char *p;
+  const unsigned char *p = (const unsigned char *) s;
   gboolean high = FALSE;
 
-  for (p = run; *p; p++)
+  for (;;)
     {
-      unsigned char c = *p;
+      const unsigned char *run = p;
+      unsigned char c;
 
-      if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-        {
-          high |= c >= 0x80;
-          continue;
-        }
+      while (json_class[*p] == 0 || (json_class[*p] == 2 && (high = TRUE)))
+        p++;
       g_string_append_len (out, (const char *) run, p - run);
-      run = p + 1;
+      c = *p++;
       switch (c)
         {
+        case '\0': return high;
         case '"':  g_string_append (out, "\\\""); break;
         case '\\': g_string_append (out, "\\\\"); break;
         case '\n': g_string_append (out, "\\n"); break;
@@ -233,8 +241,6 @@ append_json_escaped (GString    *out,
         default:    g_string_append_printf (out, "\\u%04x", c);
         }
     }
-  g_string_append_len (out, (const char *) run, p - run);
-  return high;
 }
 
 /* A JSON string; invalid UTF-8 becomes U+FFFD. */
@@ -353,7 +359,10 @@ main (int   argc,
     }
 
   if (o.json)
-    print_json (blocks);
+    {
+      init_json_class ();
+      print_json (blocks);
+    }
   else
     print_code (blocks);
   options_clear (&o);
