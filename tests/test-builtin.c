@@ -572,6 +572,7 @@ test_process_request_adk (void)
     " \"config\": {\"system_instruction\": \"x\", \"max_output_tokens\": 10}}");
   g_autoptr(JsonNode) bare = parse_json (
     "{\"model\": \"gemini-2.5-pro\", \"contents\": []}");
+  g_autoptr(JsonNode) nulls = parse_json ("{\"model\": \"gemini-2.5-pro\", \"config\": null}");
   g_autoptr(JsonNode) camel_config = parse_json (
     "{\"model\": \"gemini-2.5-pro\", \"config\": {\"systemInstruction\": \"x\","
     " \"tools\": [{\"googleSearch\": {}}]}}");
@@ -593,6 +594,10 @@ test_process_request_adk (void)
   g_assert_true (process_request (executor, bare, &error));
   assert_json_equal (bare, "{\"model\": \"gemini-2.5-pro\", \"contents\": [],"
                            " \"config\": {\"tools\": [{\"codeExecution\": {}}]}}");
+
+  g_assert_true (process_request (executor, nulls, &error));
+  assert_json_equal (nulls, "{\"model\": \"gemini-2.5-pro\","
+                            " \"config\": {\"tools\": [{\"codeExecution\": {}}]}}");
 
   g_assert_true (process_request (executor, camel_config, &error));
   assert_json_equal (camel_config,

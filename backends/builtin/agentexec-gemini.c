@@ -157,6 +157,15 @@ document_is_snake_case (JsonObject *request,
   return snake && !camel;
 }
 
+/* A missing member and a JSON null are the same to the request edit. */
+static gboolean
+has_non_null_member (JsonObject *object,
+                     const char *name)
+{
+  return json_object_has_member (object, name) &&
+         !JSON_NODE_HOLDS_NULL (json_object_get_member (object, name));
+}
+
 /* Where the tools live: the REST body has them at the top (next to
  * generationConfig, systemInstruction...); the ADK/SDK request (model,
  * contents, config) has them in config. */
@@ -183,7 +192,7 @@ tools_holder (JsonObject  *request,
 
   if (is_rest_document (request))
     return request;
-  if (!json_object_has_member (request, "config"))
+  if (!has_non_null_member (request, "config"))
     json_object_set_object_member (request, "config", json_object_new ());
   config = json_object_get_member (request, "config");
   if (!JSON_NODE_HOLDS_OBJECT (config))
@@ -274,7 +283,7 @@ _agentexec_gemini_add_code_execution_tool (JsonObject  *request,
   holder = tools_holder (request, error);
   if (holder == NULL)
     return FALSE;
-  if (!json_object_has_member (holder, "tools"))
+  if (!has_non_null_member (holder, "tools"))
     json_object_set_array_member (holder, "tools", json_array_new ());
   tools = json_object_get_member (holder, "tools");
   if (!JSON_NODE_HOLDS_ARRAY (tools))
