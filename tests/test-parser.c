@@ -559,6 +559,47 @@ test_stream_crlf_splits (void)
   assert_all_splits (parser, text, sizeof text - 1);
 }
 
+static char *
+repeat (const char *unit,
+        guint       times)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < times; i++)
+    g_string_append (out, unit);
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_delimiters_linear (void)
+{
+  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new_with_delimiters (NULL);
+  g_autofree char *starts = repeat ("```tool_code\nx ", 20000);
+  g_autofree char *ends = repeat ("\n```", 50000);
+  g_autofree char *mixed = repeat ("```tool_code\nx\n```", 20000);
+  const char *texts[] = { starts, ends, mixed };
+  guint expected[] = { 0, 0, 20000 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(AgentExecCodeBlockStream) stream = agentexec_code_block_stream_new (parser);
+      g_autoptr(GPtrArray) streamed = NULL;
+      gint64 start = g_get_monotonic_time ();
+      g_autoptr(GPtrArray) blocks = agentexec_code_block_parser_extract_code_blocks (parser, texts[i]);
+      gsize len = strlen (texts[i]);
+
+      for (gsize pos = 0; pos < len; pos += 7)
+        agentexec_code_block_stream_feed_full (stream, texts[i] + pos, MIN (7, len - pos));
+      agentexec_code_block_stream_finish (stream);
+      streamed = agentexec_code_block_stream_get_blocks (stream);
+      g_test_message ("delimiters, %zu bytes: %u blocks, %.3f s (whole + streamed in 7-byte chunks)",
+                      len, blocks->len, (g_get_monotonic_time () - start) / 1e6);
+      g_assert_cmpuint (blocks->len, ==, expected[i]);
+      g_assert_cmpuint (streamed->len, ==, expected[i]);
+      g_assert_cmpfloat ((g_get_monotonic_time () - start) / 1e6, <, 2.0);
+    }
+}
+
 /* ---- agentexec-extract ------------------------------------------------------- */
 
 static char *
@@ -727,17 +768,6 @@ time_parse (const char *text,
   return (g_get_monotonic_time () - start) / 1e6;
 }
 
-static char *
-repeat (const char *unit,
-        guint       times)
-{
-  GString *out = g_string_new (NULL);
-
-  for (guint i = 0; i < times; i++)
-    g_string_append (out, unit);
-  return g_string_free (out, FALSE);
-}
-
 static void
 test_pathological (void)
 {
@@ -820,6 +850,7 @@ main (int   argc,
   g_test_add_func ("/agentexec/parser/delimiters/language", test_delimiters_language);
   g_test_add_func ("/agentexec/parser/delimiters/stream-splits", test_delimiters_stream);
   g_test_add_func ("/agentexec/parser/delimiters/invalid", test_delimiters_invalid);
+  g_test_add_func ("/agentexec/parser/delimiters/linear", test_delimiters_linear);
   g_test_add_func ("/agentexec/parser/filter-by-language", test_filter_by_language);
   g_test_add_func ("/agentexec/parser/stream/early", test_stream_early);
   g_test_add_func ("/agentexec/parser/stream/crlf-splits", test_stream_crlf_splits);
