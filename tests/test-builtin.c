@@ -1531,7 +1531,8 @@ test_key_never_in_messages (Fixture       *fixture,
 static void
 test_retry_after_parsing (void)
 {
-  g_autoptr(GDateTime) later = g_date_time_add_seconds (g_date_time_new_now_utc (), 120);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) later = g_date_time_add_seconds (now, 120);
   g_autofree char *http_date = g_date_time_format (later, "%a, %d %b %Y %H:%M:%S GMT");
   g_autofree char *long_page = g_strnfill (5000, 'x');
   static const char body[] = "{\"error\": {\"code\": 503, \"message\": \"overloaded\","
