@@ -12,6 +12,7 @@
 #include "libagentexec.h"
 #include "agentexec-base-executor-private.h"
 #include "agentexec-gemini-private.h"
+#include "agentexec-gemini-reply-private.h"
 #include "agentexec-sse-private.h"
 #include "agentexec-mock-server.h"
 
@@ -1623,6 +1624,39 @@ test_concurrent (Fixture       *fixture,
     assert_gemini_request (fixture, i, MODEL_PATH, "print(sum(range(10)))");
 }
 
+/* Chunks of one answer merge: split text, code and output continue the
+ * previous part; the result of the code that was sent is picked. */
+static void
+test_reply_merging (void)
+{
+  g_autoptr(AgentExecGeminiReply) reply = _agentexec_gemini_reply_new (NULL, NULL);
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  static const char * const chunks[] = {
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Run\"}]}}]}",
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"ning\"},"
+    " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"a = 1\\n\"}}]}}]}",
+    "{\"candidates\": [{\"content\": {\"parts\": ["
+    " {\"executable_code\": {\"code\": \"print(a)\"}}]}}]}",
+    "{\"candidates\": [{\"content\": {\"parts\": [{\"thought\": true, \"text\": \"hmm\"},"
+    " {\"code_execution_result\": {\"outcome\": \"OUTCOME_OK\", \"output\": \"1\"}}]}}]}",
+    "[{\"candidates\": [{\"content\": {\"parts\": ["
+    " {\"codeExecutionResult\": {\"output\": \"\\n\"}}]},"
+    "  \"finishReason\": \"STOP\"}]}]",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (chunks); i++)
+    {
+      g_assert_true (_agentexec_gemini_reply_add_json (reply, chunks[i], strlen (chunks[i]), "m",
+                                                       &error));
+      g_assert_no_error (error);
+    }
+  result = _agentexec_gemini_reply_to_result (reply, "a = 1\nprint(a)\n", 1024, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "1\n");
+}
+
 static gboolean
 count_event (const char  *data,
              gsize        len,
@@ -1722,6 +1756,7 @@ main (int   argc,
   g_test_add_func ("/agentexec/backend/builtin/sse-parser", test_sse_parser);
   g_test_add_func ("/agentexec/backend/builtin/model-support", test_model_support);
   g_test_add_func ("/agentexec/backend/builtin/retry-after", test_retry_after_parsing);
+  g_test_add_func ("/agentexec/backend/builtin/reply-merging", test_reply_merging);
   g_test_add_func ("/agentexec/backend/builtin/properties", test_properties);
   g_test_add_func ("/agentexec/backend/builtin/api-key-sources", test_api_key_sources);
   g_test_add_func ("/agentexec/backend/builtin/process-llm-request/rest",

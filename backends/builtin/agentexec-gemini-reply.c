@@ -215,7 +215,10 @@ add_part (AgentExecGeminiReply *reply,
     {
       const char *code = string_member2 (child, "code", "code");
 
-      part = new_part (reply, PART_CODE);
+      /* Code split over stream chunks continues the previous part. */
+      part = last_part (reply);
+      if (part == NULL || part->kind != PART_CODE)
+        part = new_part (reply, PART_CODE);
       g_string_append (part->text, code != NULL ? code : "");
     }
   else if ((child = object_member2 (object, "codeExecutionResult",
