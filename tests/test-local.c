@@ -969,9 +969,11 @@ test_driver_reader (void)
 
   _agentexec_driver_reader_feed (sentinel, "err text<TOK>\nnext", 18);
   g_byte_array_set_size (out, 0);
+  g_clear_pointer (&reply, _agentexec_driver_reply_free);
   g_assert_true (_agentexec_driver_reader_next (sentinel, out, &reply, &error));
   g_assert_cmpmem (out->data, out->len, "err text", 8);
 
+  g_assert_null (reply);
   _agentexec_driver_reader_feed (broken, "12x\n{}", 6);
   g_assert_false (_agentexec_driver_reader_next (broken, NULL, &reply, &error));
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL);

@@ -34,6 +34,16 @@ typedef struct
   gboolean  quiet;
 } Options;
 
+static void
+options_clear (Options *options)
+{
+  g_clear_pointer (&options->backend, g_free);
+  g_clear_pointer (&options->language, g_free);
+  g_clear_pointer (&options->output_dir, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
 typedef AgentExecCodeExecutor *(*BackendNew) (const Options  *options,
                                               GError        **error);
 
@@ -388,7 +398,7 @@ static int
 command_run (int    argc,
              char **argv)
 {
-  Options options = { 0 };
+  g_auto(Options) options = { 0 };
   g_autoptr(AgentExecCodeExecutor) executor = NULL;
   g_autoptr(AgentExecExecutionInput) input = NULL;
   g_autoptr(AgentExecExecutionResult) result = NULL;
@@ -436,7 +446,7 @@ static int
 command_reply (int    argc,
                char **argv)
 {
-  Options options = { 0 };
+  g_auto(Options) options = { 0 };
   g_autoptr(AgentExecCodeExecutor) executor = NULL;
   g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
   g_autoptr(AgentExecResultFormatter) formatter = agentexec_result_formatter_new ();

@@ -12,6 +12,7 @@
 #include "agentexec-container-executor.h"
 #include "agentexec-container-labels-private.h"
 #include "agentexec-container-pool-private.h"
+#include "agentexec-container-session-private.h"
 #include "agentexec-container-run-private.h"
 #include "agentexec-docker-archive-private.h"
 #include "agentexec-docker-client-private.h"
@@ -80,6 +81,9 @@ struct _AgentExecContainerExecutor
   GThreadPool           *removals;
   AgentExecContainerPool *pool;
   guint                  pool_size;
+  AgentExecContainerSessions *sessions;
+  guint                  max_sessions;
+  guint                  session_idle_timeout_ms;
   GHashTable            *live;
   GHashTable            *missing_programs;
 };
@@ -105,6 +109,8 @@ enum {
   PROP_PIDS_LIMIT,
   PROP_REQUEST_TIMEOUT_MS,
   PROP_POOL_SIZE,
+  PROP_MAX_SESSIONS,
+  PROP_SESSION_IDLE_TIMEOUT_MS,
   N_PROPS
 };
 
@@ -276,6 +282,7 @@ remove_all (AgentExecContainerExecutor *self)
 static void
 agentexec_container_executor_close (AgentExecBaseExecutor *base)
 {
+  _agentexec_container_sessions_close (AGENTEXEC_CONTAINER_EXECUTOR (base)->sessions);
   stop_pool (AGENTEXEC_CONTAINER_EXECUTOR (base));
   wait_for_removals (AGENTEXEC_CONTAINER_EXECUTOR (base));
   remove_all (AGENTEXEC_CONTAINER_EXECUTOR (base));
@@ -299,13 +306,10 @@ agentexec_container_executor_run (AgentExecBaseExecutor     *base,
       return NULL;
     }
   if (agentexec_base_executor_get_stateful (base))
-    {
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "The container backend does not keep interpreter sessions yet: set "
-                   "stateful to FALSE (every run gets a fresh container), or use the local "
-                   "backend for stateful runs");
-      return NULL;
-    }
+    return _agentexec_container_run_stateful (self, self->sessions, input, language,
+                                              self->max_sessions, self->session_idle_timeout_ms,
+                                              _agentexec_code_executor_get_output_context (),
+                                              cancellable, error);
   return _agentexec_container_run_stateless (self, input, language,
                                              _agentexec_code_executor_get_output_context (),
                                              cancellable, error);
@@ -475,6 +479,8 @@ agentexec_container_executor_dispose (GObject *object)
 {
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (object);
 
+  if (self->sessions != NULL)
+    _agentexec_container_sessions_close (self->sessions);
   stop_pool (self);
   if (self->removals != NULL)
     g_thread_pool_free (g_steal_pointer (&self->removals), FALSE, TRUE);
@@ -498,6 +504,7 @@ agentexec_container_executor_finalize (GObject *object)
   g_free (self->executor_id);
   g_hash_table_unref (self->live);
   g_hash_table_unref (self->missing_programs);
+  _agentexec_container_sessions_free (self->sessions);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (agentexec_container_executor_parent_class)->finalize (object);
@@ -553,6 +560,12 @@ agentexec_container_executor_get_property (GObject    *object,
       break;
     case PROP_POOL_SIZE:
       g_value_set_uint (value, self->pool_size);
+      break;
+    case PROP_MAX_SESSIONS:
+      g_value_set_uint (value, self->max_sessions);
+      break;
+    case PROP_SESSION_IDLE_TIMEOUT_MS:
+      g_value_set_uint (value, self->session_idle_timeout_ms);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -618,6 +631,12 @@ agentexec_container_executor_set_property (GObject      *object,
       break;
     case PROP_POOL_SIZE:
       self->pool_size = g_value_get_uint (value);
+      break;
+    case PROP_MAX_SESSIONS:
+      self->max_sessions = g_value_get_uint (value);
+      break;
+    case PROP_SESSION_IDLE_TIMEOUT_MS:
+      self->session_idle_timeout_ms = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -795,6 +814,30 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
   properties [PROP_POOL_SIZE] =
     g_param_spec_uint ("pool-size", NULL, NULL, 0, 64, 2, CONSTRUCT_FLAGS);
 
+  /**
+   * AgentExecContainerExecutor:max-sessions:
+   *
+   * With [property@AgentExec.BaseExecutor:stateful], the most sessions (one
+   * container per execution-id and language) alive at once; past it a run
+   * fails with %AGENTEXEC_ERROR_RESOURCE_LIMIT. 0 for no limit.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_MAX_SESSIONS] =
+    g_param_spec_uint ("max-sessions", NULL, NULL, 0, G_MAXINT, 16, CONSTRUCT_FLAGS);
+
+  /**
+   * AgentExecContainerExecutor:session-idle-timeout-ms:
+   *
+   * A stateful session unused for longer is removed (with its container)
+   * the next time the executor runs code; 0 keeps sessions until close().
+   *
+   * Since: 1.0
+   */
+  properties [PROP_SESSION_IDLE_TIMEOUT_MS] =
+    g_param_spec_uint ("session-idle-timeout-ms", NULL, NULL, 0, G_MAXUINT, 600000,
+                       CONSTRUCT_FLAGS);
+
   install_security_properties ();
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -807,6 +850,7 @@ agentexec_container_executor_init (AgentExecContainerExecutor *self)
   self->missing_programs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->executor_id = g_uuid_string_random ();
   self->removals = g_thread_pool_new (remove_in_background, self, 2, FALSE, NULL);
+  self->sessions = _agentexec_container_sessions_new (self);
 }
 
 /**

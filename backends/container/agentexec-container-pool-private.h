@@ -37,6 +37,9 @@ AgentExecWarmContainer *_agentexec_container_pool_take       (AgentExecContainer
                                                               const char                 *language);
 guint                   _agentexec_container_pool_get_n_warm (AgentExecContainerPool     *pool);
 
+AgentExecWarmContainer *_agentexec_container_warm_up        (AgentExecContainerExecutor *executor,
+                                                              const char                 *language,
+                                                              GError                    **error);
 gboolean                _agentexec_warm_container_send       (AgentExecWarmContainer     *warm,
                                                               const char                 *code,
                                                               GError                    **error);

@@ -219,10 +219,17 @@ attach_and_start (AgentExecContainerExecutor  *executor,
   return TRUE;
 }
 
-static AgentExecWarmContainer *
-warm_up (AgentExecContainerExecutor  *executor,
-         const char                  *language,
-         GError                     **error)
+/*
+ * _agentexec_container_warm_up:
+ *
+ * Creates and starts a container running @language's driver, attached and
+ * ready for requests (used by the pool, and by stateful sessions, which keep
+ * theirs for many requests).
+ */
+AgentExecWarmContainer *
+_agentexec_container_warm_up (AgentExecContainerExecutor  *executor,
+                              const char                  *language,
+                              GError                     **error)
 {
   AgentExecWarmContainer *warm = g_new0 (AgentExecWarmContainer, 1);
   g_autofree char *token = _agentexec_driver_new_token ();
@@ -287,7 +294,7 @@ fill_thread (gpointer data)
           continue;
         }
       g_mutex_unlock (&pool->lock);
-      warm = warm_up (pool->executor, language, &error);
+      warm = _agentexec_container_warm_up (pool->executor, language, &error);
       g_mutex_lock (&pool->lock);
       if (warm != NULL)
         {

@@ -10,6 +10,9 @@
 
 G_BEGIN_DECLS
 
+struct _AgentExecContainerSessions;
+struct _AgentExecContainerPool;
+
 typedef struct {
   const char *image;
   const char *network_mode;
@@ -43,6 +46,16 @@ JsonNode                 *_agentexec_container_create_body                  (con
 AgentExecExecutionResult *_agentexec_container_run_stateless                (AgentExecContainerExecutor *self,
                                                                              AgentExecExecutionInput    *input,
                                                                              const char                 *language,
+                                                                             GMainContext               *output_context,
+                                                                             GCancellable               *cancellable,
+                                                                             GError                    **error);
+
+AgentExecExecutionResult *_agentexec_container_run_stateful                 (AgentExecContainerExecutor *self,
+                                                                             struct _AgentExecContainerSessions *sessions,
+                                                                             AgentExecExecutionInput    *input,
+                                                                             const char                 *language,
+                                                                             guint                       max_sessions,
+                                                                             guint                       idle_timeout_ms,
                                                                              GMainContext               *output_context,
                                                                              GCancellable               *cancellable,
                                                                              GError                    **error);

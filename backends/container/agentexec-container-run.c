@@ -18,6 +18,7 @@
 #include "agentexec-container-labels-private.h"
 #include "agentexec-container-pool-private.h"
 #include "agentexec-container-run-private.h"
+#include "agentexec-container-session-private.h"
 #include "agentexec-docker-archive-private.h"
 #include "agentexec-execution-result-private.h"
 #include "agentexec-file-private.h"
@@ -631,13 +632,14 @@ upload_and_stamp (AgentExecContainerExecutor  *self,
 }
 
 static AgentExecExecutionResult *
-build_result (AgentExecContainerExecutor *self,
-              Run                        *run,
-              const Program              *program,
-              Collect                    *collect,
-              GPtrArray                  *files,
-              const char                 *stamp_before,
-              guint                       timeout_ms)
+build_result_full (AgentExecContainerExecutor *self,
+                   Run                        *run,
+                   const Program              *program,
+                   Collect                    *collect,
+                   GPtrArray                  *files,
+                   const char                 *stamp_before,
+                   guint                       timeout_ms,
+                   char                      **stamp_out)
 {
   g_autoptr(AgentExecExecutionResult) result = _agentexec_execution_result_new_empty ();
   g_autofree char *stamp_after = NULL;
@@ -656,7 +658,21 @@ build_result (AgentExecContainerExecutor *self,
                                           collect->kept[0]->len);
   _agentexec_execution_result_set_stderr (result, (const char *) collect->kept[1]->data,
                                           collect->kept[1]->len);
+  if (stamp_out != NULL)
+    *stamp_out = g_steal_pointer (&stamp_after);
   return g_steal_pointer (&result);
+}
+
+static AgentExecExecutionResult *
+build_result (AgentExecContainerExecutor *self,
+              Run                        *run,
+              const Program              *program,
+              Collect                    *collect,
+              GPtrArray                  *files,
+              const char                 *stamp_before,
+              guint                       timeout_ms)
+{
+  return build_result_full (self, run, program, collect, files, stamp_before, timeout_ms, NULL);
 }
 
 static AgentExecExecutionResult *
@@ -750,6 +766,7 @@ execute_pooled (AgentExecContainerExecutor  *self,
   timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
   if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
     return NULL;
+  warm->sink = NULL;
   return build_result (self, run, program, collect, files, stamp_before, timeout_ms);
 }
 
@@ -848,6 +865,153 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor  *self,
         g_debug ("Could not remove container %.12s now (%s); close() will retry",
                  run.id, remove_error->message);
     }
+  g_byte_array_unref (collect.kept[0]);
+  g_byte_array_unref (collect.kept[1]);
+  g_free (run.id);
+  g_free (run.base_path);
+  return result;
+}
+
+/* The files a session's workspace holds as far as we know: this run's input
+ * files, then what earlier runs received or produced. */
+static GPtrArray *
+session_baseline (AgentExecContainerSession *session,
+                  GPtrArray                 *inputs)
+{
+  GPtrArray *baseline = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; inputs != NULL && i < inputs->len; i++)
+    {
+      AgentExecFile *file = g_ptr_array_index (inputs, i);
+
+      g_hash_table_add (seen, (gpointer) agentexec_file_get_name (file));
+      g_ptr_array_add (baseline, g_object_ref (file));
+    }
+  g_hash_table_iter_init (&iter, session->known);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!g_hash_table_contains (seen, key))
+      g_ptr_array_add (baseline, agentexec_file_new (key, NULL, value));
+  return baseline;
+}
+
+static void
+session_remember (AgentExecContainerSession *session,
+                  GPtrArray                 *inputs,
+                  AgentExecExecutionResult  *result)
+{
+  GPtrArray *outputs = agentexec_execution_result_get_output_files (result);
+  GPtrArray *lists[2] = { inputs, outputs };
+
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    for (guint i = 0; lists[l] != NULL && i < lists[l]->len; i++)
+      {
+        AgentExecFile *file = g_ptr_array_index (lists[l], i);
+
+        g_hash_table_insert (session->known, g_strdup (agentexec_file_get_name (file)),
+                             g_bytes_ref (agentexec_file_get_content (file)));
+      }
+}
+
+static AgentExecExecutionResult *
+execute_in_session (AgentExecContainerExecutor  *self,
+                    AgentExecContainerSession   *session,
+                    Run                         *run,
+                    AgentExecExecutionInput     *input,
+                    const Program               *program,
+                    Collect                     *collect,
+                    GCancellable                *cancellable,
+                    GError                     **error)
+{
+  GPtrArray *inputs = agentexec_execution_input_get_files (input);
+  g_autoptr(GPtrArray) uploads = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) baseline = session_baseline (session, inputs);
+  AgentExecWarmContainer *warm = session->warm;
+  g_autofree char *stamp_before = NULL;
+  AgentExecExecutionResult *result;
+  guint timeout_ms;
+
+  for (guint i = 0; inputs != NULL && i < inputs->len; i++)
+    g_ptr_array_add (uploads, g_object_ref (g_ptr_array_index (inputs, i)));
+  run->id = g_strdup (warm->id);
+  run->base_path = g_strdup_printf ("/containers/%s", run->id);
+  if (!upload_files (self, run, uploads, cancellable, error))
+    return NULL;
+  /* Nothing uploaded: the workspace is as the last run left it. */
+  if (uploads->len == 0 && session->stamp != NULL)
+    stamp_before = g_steal_pointer (&session->stamp);
+  else
+    stamp_before = workspace_stamp (run, baseline);
+  g_clear_pointer (&session->stamp, g_free);
+  warm->sink = collect_frame;
+  warm->sink_data = collect;
+  if (!_agentexec_warm_container_send (warm, agentexec_execution_input_get_code (input), error))
+    return NULL;
+  timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
+  if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
+    return NULL;
+  warm->sink = NULL;
+  result = build_result_full (self, run, program, collect, baseline, stamp_before, timeout_ms,
+                              &session->stamp);
+  session_remember (session, inputs, result);
+  /* New files change the baseline: stamp afresh next time. */
+  if (agentexec_execution_result_get_output_files (result)->len > 0)
+    g_clear_pointer (&session->stamp, g_free);
+  return result;
+}
+
+/*
+ * _agentexec_container_run_stateful:
+ *
+ * Runs @input in the session of its execution-id: one container per
+ * execution-id and language, whose driver keeps variables and imports.
+ */
+AgentExecExecutionResult *
+_agentexec_container_run_stateful (AgentExecContainerExecutor          *self,
+                                   struct _AgentExecContainerSessions  *sessions,
+                                   AgentExecExecutionInput             *input,
+                                   const char                          *language,
+                                   guint                                max_sessions,
+                                   guint                                idle_timeout_ms,
+                                   GMainContext                        *output_context,
+                                   GCancellable                        *cancellable,
+                                   GError                             **error)
+{
+  const Program *program = find_program (language);
+  Collect collect = { self, input, output_context, { NULL, NULL }, { 0, 0 }, 0 };
+  Run run = { _agentexec_container_executor_get_client (self), NULL, NULL, FALSE, FALSE, 0 };
+  AgentExecContainerSession *session;
+  AgentExecExecutionResult *result;
+  gboolean restarted = FALSE;
+
+  if (!check_input (self, input, program, language, error))
+    return NULL;
+  if (!_agentexec_driver_supports (language))
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
+                   "Stateful container sessions run python, javascript and bash, not %s: "
+                   "run it with stateful off", language);
+      return NULL;
+    }
+  session = _agentexec_container_sessions_acquire (sessions,
+                                                   agentexec_execution_input_get_execution_id (input),
+                                                   language, max_sessions, idle_timeout_ms,
+                                                   &restarted, error);
+  if (session == NULL)
+    return NULL;
+  collect.max = agentexec_base_executor_get_max_output_bytes (AGENTEXEC_BASE_EXECUTOR (self));
+  collect.kept[0] = g_byte_array_new ();
+  collect.kept[1] = g_byte_array_new ();
+
+  result = execute_in_session (self, session, &run, input, program, &collect, cancellable, error);
+  session->warm->sink = NULL;
+  if (result != NULL && restarted)
+    _agentexec_execution_result_set_session_restarted (result, TRUE);
+  /* A killed or crashed interpreter, or a broken connection: state is gone. */
+  _agentexec_container_sessions_release (sessions, session,
+                                         result == NULL || run.timed_out || session->warm->exited);
   g_byte_array_unref (collect.kept[0]);
   g_byte_array_unref (collect.kept[1]);
   g_free (run.id);

@@ -339,9 +339,12 @@ find_token (AgentExecDriverReader *reader,
 {
   const guint8 *data = reader->buffer->data;
   gsize len = reader->buffer->len;
-  const guint8 *hit = memmem (data, len, reader->token, reader->token_len);
+  const guint8 *hit;
   gsize before;
 
+  if (len == 0)
+    return FALSE;
+  hit = memmem (data, len, reader->token, reader->token_len);
   if (hit == NULL)
     {
       before = len - partial_token_len (reader, data, len);
@@ -364,10 +367,13 @@ read_frame (AgentExecDriverReader  *reader,
             GError                **error)
 {
   const guint8 *data = reader->buffer->data;
-  const guint8 *nl = memchr (data, '\n', MIN (reader->buffer->len, MAX_LENGTH_DIGITS + 1));
+  const guint8 *nl;
   guint64 length = 0;
   gsize header;
 
+  if (reader->buffer->len == 0)
+    return FALSE;
+  nl = memchr (data, '\n', MIN (reader->buffer->len, MAX_LENGTH_DIGITS + 1));
   if (nl == NULL)
     {
       if (reader->buffer->len > MAX_LENGTH_DIGITS)

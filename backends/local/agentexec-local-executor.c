@@ -620,8 +620,11 @@ run_in_session (AgentExecLocalExecutor      *self,
       g_autofree char *work = NULL;
       g_auto(GStrv) envp = NULL;
 
-      /* A session always has a private directory, so always its own uid. */
+      /* A session always has a private directory, so always its own uid.
+       * RLIMIT_CPU would add up over the session's life: the timeout of each
+       * run bounds it instead. */
       s->limits.uid = _agentexec_local_uid_acquire ();
+      s->limits.max_cpu_seconds = 0;
       root = make_root (s->limits.uid, error);
       if (root != NULL)
         {
@@ -869,8 +872,9 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    * AgentExecLocalExecutor:work-dir:
    *
    * A directory to run one-shot code in, instead of a fresh temporary one
-   * per run; it is kept afterwards. %NULL (the default): a temporary
-   * directory, removed after the run.
+   * per run; it is kept afterwards, and runs at the same time share it. The
+   * code keeps the caller's uid there. %NULL (the default): a temporary
+   * directory with a uid of its own (as root), removed after the run.
    *
    * Since: 1.0
    */

@@ -48,7 +48,6 @@ AgentExecLocalProcess *_agentexec_local_process_spawn         (const char * cons
                                                                guint64                      max_output_bytes,
                                                                GError                     **error);
 void                   _agentexec_local_process_free          (AgentExecLocalProcess       *self);
-GPid                   _agentexec_local_process_get_pid       (AgentExecLocalProcess       *self);
 gboolean               _agentexec_local_process_is_alive      (AgentExecLocalProcess       *self);
 gboolean               _agentexec_local_process_send          (AgentExecLocalProcess       *self,
                                                                GBytes                      *request,
@@ -67,7 +66,6 @@ void                   _agentexec_local_process_fill_result   (AgentExecLocalPro
                                                                AgentExecExecutionResult    *result);
 void                   _agentexec_local_process_append_stderr (AgentExecLocalProcess       *self,
                                                                const char                  *text);
-int                    _agentexec_local_process_get_wait_status (AgentExecLocalProcess     *self);
 gboolean               _agentexec_local_process_hit_limit     (AgentExecLocalProcess       *self);
 
 gint64                 _agentexec_local_uid_acquire           (void);

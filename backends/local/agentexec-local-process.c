@@ -528,12 +528,6 @@ _agentexec_local_process_free (AgentExecLocalProcess *self)
   g_free (self);
 }
 
-GPid
-_agentexec_local_process_get_pid (AgentExecLocalProcess *self)
-{
-  return self->pid;
-}
-
 gboolean
 _agentexec_local_process_is_alive (AgentExecLocalProcess *self)
 {
@@ -846,12 +840,6 @@ _agentexec_local_process_fill_result (AgentExecLocalProcess    *self,
       _agentexec_execution_result_set_signal (result, WTERMSIG (self->wait_status));
       _agentexec_execution_result_set_exit_code (result, 128 + WTERMSIG (self->wait_status));
     }
-}
-
-int
-_agentexec_local_process_get_wait_status (AgentExecLocalProcess *self)
-{
-  return self->reaped ? self->wait_status : -1;
 }
 
 static guint64

@@ -20,7 +20,6 @@ AgentExecLocalSession    *_agentexec_local_session_new         (const char      
                                                                 GCancellable                *cancellable,
                                                                 GError                     **error);
 void                      _agentexec_local_session_free        (AgentExecLocalSession       *self);
-const char               *_agentexec_local_session_get_work_dir (AgentExecLocalSession      *self);
 gboolean                  _agentexec_local_session_is_usable   (AgentExecLocalSession       *self);
 AgentExecExecutionResult *_agentexec_local_session_run         (AgentExecLocalSession       *self,
                                                                 AgentExecExecutionInput     *input,

@@ -114,12 +114,6 @@ _agentexec_local_session_free (AgentExecLocalSession *self)
   g_free (self);
 }
 
-const char *
-_agentexec_local_session_get_work_dir (AgentExecLocalSession *self)
-{
-  return self->work_dir;
-}
-
 /* Whether the interpreter can take another run. */
 gboolean
 _agentexec_local_session_is_usable (AgentExecLocalSession *self)

@@ -299,6 +299,12 @@ collect_visit (int                dir_fd,
     return;
   content = read_all (fd, st->st_size);
   close (fd);
+  if (g_bytes_get_size (content) == 0)
+    {
+      /* An empty GBytes may hold a NULL pointer; MIME sniffing wants one. */
+      g_bytes_unref (content);
+      content = g_bytes_new_static ("", 0);
+    }
   c->budget -= g_bytes_get_size (content);
   file = agentexec_file_new (relative, NULL, content);
   _agentexec_execution_result_add_output_file (c->result, file);

@@ -1,0 +1,245 @@
+/* agentexec-container-session.c: stateful sessions, one container each
+ *
+ * A session is one container per (execution-id, language) running the
+ * language's persistent driver, attached over the Engine API: variables and
+ * imports persist between runs, sessions share nothing. A session whose
+ * container died (crash, timeout kill, memory limit) is restarted on its
+ * next run, which then says that state was lost. Sessions idle longer than
+ * `session-idle-timeout-ms` are removed when the executor is next used; at
+ * most `max-sessions` live at once.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "agentexec-container-run-private.h"
+#include "agentexec-container-session-private.h"
+
+struct _AgentExecContainerSessions
+{
+  AgentExecContainerExecutor *executor;
+  GMutex                      lock;
+  GCond                       cond;
+  GHashTable                 *table;   /* key → AgentExecContainerSession */
+};
+
+static void
+session_drop_container (AgentExecContainerSessions *sessions,
+                        AgentExecContainerSession  *session)
+{
+  if (session->warm == NULL)
+    return;
+  _agentexec_container_executor_remove_later (sessions->executor, session->warm->id);
+  g_clear_pointer (&session->warm, _agentexec_warm_container_free);
+}
+
+static void
+session_free (gpointer data)
+{
+  AgentExecContainerSession *session = data;
+
+  g_clear_pointer (&session->warm, _agentexec_warm_container_free);
+  g_hash_table_unref (session->known);
+  g_free (session->stamp);
+  g_free (session->key);
+  g_free (session->language);
+  g_free (session);
+}
+
+AgentExecContainerSessions *
+_agentexec_container_sessions_new (AgentExecContainerExecutor *executor)
+{
+  AgentExecContainerSessions *sessions = g_new0 (AgentExecContainerSessions, 1);
+
+  sessions->executor = executor;
+  g_mutex_init (&sessions->lock);
+  g_cond_init (&sessions->cond);
+  sessions->table = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, session_free);
+  return sessions;
+}
+
+/*
+ * _agentexec_container_sessions_free:
+ *
+ * Removes every session's container (the caller made sure none is busy).
+ */
+void
+_agentexec_container_sessions_free (AgentExecContainerSessions *sessions)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, sessions->table);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    session_drop_container (sessions, value);
+  g_hash_table_unref (sessions->table);
+  g_mutex_clear (&sessions->lock);
+  g_cond_clear (&sessions->cond);
+  g_free (sessions);
+}
+
+/*
+ * _agentexec_container_sessions_close:
+ *
+ * Removes every idle session and its container; a session in use is marked
+ * lost (its run fails once close() removed the container).
+ */
+void
+_agentexec_container_sessions_close (AgentExecContainerSessions *sessions)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_mutex_lock (&sessions->lock);
+  g_hash_table_iter_init (&iter, sessions->table);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      AgentExecContainerSession *session = value;
+
+      if (session->busy)
+        {
+          session->lost = TRUE;
+          continue;
+        }
+      session_drop_container (sessions, session);
+      g_hash_table_iter_remove (&iter);
+    }
+  g_mutex_unlock (&sessions->lock);
+}
+
+guint
+_agentexec_container_sessions_count (AgentExecContainerSessions *sessions)
+{
+  guint n;
+
+  g_mutex_lock (&sessions->lock);
+  n = g_hash_table_size (sessions->table);
+  g_mutex_unlock (&sessions->lock);
+  return n;
+}
+
+/* Under the lock. */
+static void
+reap_idle (AgentExecContainerSessions *sessions,
+           guint                       idle_timeout_ms)
+{
+  gint64 oldest = g_get_monotonic_time () - (gint64) idle_timeout_ms * 1000;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (idle_timeout_ms == 0)
+    return;
+  g_hash_table_iter_init (&iter, sessions->table);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      AgentExecContainerSession *session = value;
+
+      if (session->busy || session->last_used > oldest)
+        continue;
+      g_debug ("Session %s was idle for more than %u ms: removing it", session->key,
+               idle_timeout_ms);
+      session_drop_container (sessions, session);
+      g_hash_table_iter_remove (&iter);
+    }
+}
+
+/* Under the lock: the session for @key, created if there is room. */
+static AgentExecContainerSession *
+find_or_add (AgentExecContainerSessions  *sessions,
+             const char                  *key,
+             const char                  *language,
+             guint                        max_sessions,
+             GError                     **error)
+{
+  AgentExecContainerSession *session = g_hash_table_lookup (sessions->table, key);
+
+  if (session != NULL)
+    return session;
+  if (max_sessions > 0 && g_hash_table_size (sessions->table) >= max_sessions)
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_RESOURCE_LIMIT,
+                   "There are already %u live container sessions (max-sessions): close the "
+                   "executor, wait for idle sessions to be reaped, or raise max-sessions",
+                   max_sessions);
+      return NULL;
+    }
+  session = g_new0 (AgentExecContainerSession, 1);
+  session->key = g_strdup (key);
+  session->language = g_strdup (language);
+  session->known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) g_bytes_unref);
+  g_hash_table_insert (sessions->table, session->key, session);
+  return session;
+}
+
+/*
+ * _agentexec_container_sessions_acquire:
+ * @restarted: (out): set when the session had state that is now lost
+ *
+ * The session of @execution_id for @language, for the caller's exclusive
+ * use (runs of one session wait for each other), with its container
+ * running. Release it with _agentexec_container_sessions_release().
+ */
+AgentExecContainerSession *
+_agentexec_container_sessions_acquire (AgentExecContainerSessions  *sessions,
+                                       const char                  *execution_id,
+                                       const char                  *language,
+                                       guint                        max_sessions,
+                                       guint                        idle_timeout_ms,
+                                       gboolean                    *restarted,
+                                       GError                     **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", execution_id != NULL ? execution_id : "",
+                                          language);
+  AgentExecContainerSession *session;
+  AgentExecWarmContainer *warm;
+
+  *restarted = FALSE;
+  g_mutex_lock (&sessions->lock);
+  reap_idle (sessions, idle_timeout_ms);
+  while ((session = find_or_add (sessions, key, language, max_sessions, error)) != NULL &&
+         session->busy)
+    g_cond_wait (&sessions->cond, &sessions->lock);
+  if (session != NULL)
+    session->busy = TRUE;
+  g_mutex_unlock (&sessions->lock);
+  if (session == NULL || session->warm != NULL)
+    return session;
+
+  /* New, or lost: start its container outside the lock. */
+  warm = _agentexec_container_warm_up (sessions->executor, language, error);
+  if (warm == NULL)
+    {
+      _agentexec_container_sessions_release (sessions, session, FALSE);
+      return NULL;
+    }
+  *restarted = session->lost;
+  session->lost = FALSE;
+  session->warm = warm;
+  g_hash_table_remove_all (session->known);
+  g_clear_pointer (&session->stamp, g_free);
+  return session;
+}
+
+/*
+ * _agentexec_container_sessions_release:
+ * @lost: the container died or was killed: remove it; the next run
+ *   restarts the session
+ */
+void
+_agentexec_container_sessions_release (AgentExecContainerSessions *sessions,
+                                       AgentExecContainerSession  *session,
+                                       gboolean                    lost)
+{
+  g_mutex_lock (&sessions->lock);
+  if (lost && session->warm != NULL)
+    {
+      session_drop_container (sessions, session);
+      session->lost = TRUE;
+    }
+  session->busy = FALSE;
+  session->last_used = g_get_monotonic_time ();
+  g_cond_broadcast (&sessions->cond);
+  g_mutex_unlock (&sessions->lock);
+}
