@@ -592,19 +592,21 @@ test_docker_host_env (void)
 }
 
 static void
-test_stateful_refused (Engine        *engine,
-                       gconstpointer  data)
+test_stateful_unsupported (Engine        *engine,
+                           gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("1", "r");
   g_autoptr(AgentExecExecutionResult) result = NULL;
 
   g_assert_no_error (error);
   agentexec_base_executor_set_stateful (AGENTEXEC_BASE_EXECUTOR (executor), TRUE);
-  result = engine_run (executor, &error);
+  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                 NULL, &error);
   g_assert_null (result);
-  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
-  g_assert_nonnull (strstr (error->message, "stateful"));
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE);
+  g_assert_nonnull (strstr (error->message, "Stateful container sessions"));
   g_assert_cmpuint (count_requests (engine, "POST", "/containers/create"), ==, 0);
 }
 
@@ -683,7 +685,7 @@ main (int   argc,
   ENGINE_TEST ("slow-engine", test_slow_engine);
   ENGINE_TEST ("oom-and-exit", test_oom_and_exit);
   ENGINE_TEST ("output-cap", test_output_cap_mock);
-  ENGINE_TEST ("stateful-refused", test_stateful_refused);
+  ENGINE_TEST ("stateful-unsupported", test_stateful_unsupported);
   ENGINE_TEST ("hijack", test_hijack);
 
   return g_test_run ();

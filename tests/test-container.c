@@ -1094,7 +1094,116 @@ test_pool_timeout_and_languages (void)
   g_assert_cmpint (agentexec_execution_result_get_outcome (sh), ==, AGENTEXEC_OUTCOME_FAILED);
 }
 
+static AgentExecExecutionResult *
+run_in_session (AgentExecContainerExecutor *executor,
+                const char                 *execution_id,
+                const char                 *code,
+                guint                       timeout_ms,
+                GError                    **error)
+{
+  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");
+
+  agentexec_execution_input_set_execution_id (input, execution_id);
+  agentexec_execution_input_set_timeout_ms (input, timeout_ms);
+  return agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                               NULL, error);
+}
+
+#define SESSION_STDOUT(executor, id, code) \
+  G_STMT_START { \
+    g_autoptr(GError) e_ = NULL; \
+    g_autoptr(AgentExecExecutionResult) r_ = run_in_session (executor, id, code, 0, &e_); \
+    g_assert_no_error (e_); \
+    g_clear_pointer (&last_stdout, g_free); \
+    last_stdout = g_strdup (agentexec_execution_result_get_stdout (r_)); \
+    last_restarted = agentexec_execution_result_get_session_restarted (r_); \
+  } G_STMT_END
+
+static void
+test_stateful_sessions (void)
+{
+  g_autoptr(AgentExecContainerExecutor) executor =
+    new_executor ("stateful", TRUE, "pool-size", 0, "max-sessions", 2,
+                  "session-idle-timeout-ms", 0, NULL);
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *last_stdout = NULL;
+  gboolean last_restarted = FALSE;
+  gint64 start;
+
+  if (executor == NULL)
+    return;
+  SESSION_STDOUT (executor, "a", "x = 41\nimport json");
+  start = g_get_monotonic_time ();
+  SESSION_STDOUT (executor, "a", "x += 1\nprint(x, json.dumps([1]))");
+  g_test_message ("stateful round trip: %.2f ms", (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpstr (last_stdout, ==, "42 [1]\n");
+  /* Sessions share nothing. */
+  SESSION_STDOUT (executor, "b", "print('x' in globals())");
+  g_assert_cmpstr (last_stdout, ==, "False\n");
+  /* Files persist in a session; only new or changed ones come back. */
+  result = run_in_session (executor, "a", "open('f.txt', 'w').write('one')", 0, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (find_file (result, "f.txt"));
+  g_clear_object (&result);
+  result = run_in_session (executor, "a", "print(open('f.txt').read())", 0, &error);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "one\n");
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (result)->len, ==, 0);
+  g_clear_object (&result);
+  /* The cap on live sessions. */
+  result = run_in_session (executor, "c", "print(1)", 0, &error);
+  g_assert_null (result);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_RESOURCE_LIMIT);
+  g_clear_error (&error);
+  /* A crash ends the session's interpreter: the next run says state was lost. */
+  result = run_in_session (executor, "a", "import os\nprint('dying', flush=True)\nos._exit(3)",
+                           0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (agentexec_execution_result_get_exit_code (result), ==, 3);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "dying\n");
+  g_clear_object (&result);
+  SESSION_STDOUT (executor, "a", "print('x' in globals())");
+  g_assert_cmpstr (last_stdout, ==, "False\n");
+  g_assert_true (last_restarted);
+  /* So does a timeout, which kills that session's code, not the executor. */
+  result = run_in_session (executor, "b", "y = 1\nwhile True: pass", 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
+                   AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
+  g_clear_object (&result);
+  SESSION_STDOUT (executor, "b", "print('y' in globals())");
+  g_assert_cmpstr (last_stdout, ==, "False\n");
+  g_assert_true (last_restarted);
+  SESSION_STDOUT (executor, "a", "print('still here')");
+  g_assert_false (last_restarted);
+  agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
+  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
+}
+
+static void
+test_stateful_idle_reaped (void)
+{
+  g_autoptr(AgentExecContainerExecutor) executor =
+    new_executor ("stateful", TRUE, "pool-size", 0, "session-idle-timeout-ms", 500, NULL);
+  g_autofree char *last_stdout = NULL;
+  gboolean last_restarted = FALSE;
+
+  if (executor == NULL)
+    return;
+  SESSION_STDOUT (executor, "old", "z = 1");
+  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 1);
+  g_usleep (1200 * 1000);
+  SESSION_STDOUT (executor, "new", "print(2)");
+  /* Had "old" not been reaped when "new" started, z would still be there. */
+  SESSION_STDOUT (executor, "old", "print('z' in globals())");
+  g_assert_cmpstr (last_stdout, ==, "False\n");
+  g_assert_false (last_restarted);
+  agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
+  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
+}
+
 /* Must stay the last test: nothing labelled may be left in the engine. */
+
 
 static void
 test_no_leftovers (void)
@@ -1141,6 +1250,8 @@ main (int   argc,
   g_test_add_func ("/agentexec/backend/container/pool-isolation", test_pool_isolation);
   g_test_add_func ("/agentexec/backend/container/pool-timeout-and-languages",
                    test_pool_timeout_and_languages);
+  g_test_add_func ("/agentexec/backend/container/stateful-sessions", test_stateful_sessions);
+  g_test_add_func ("/agentexec/backend/container/stateful-idle-reaped", test_stateful_idle_reaped);
   g_test_add_func ("/agentexec/backend/container/zz-no-leftovers", test_no_leftovers);
 
   return g_test_run ();
