@@ -156,6 +156,44 @@ def unsupported_language():
 
 
 @test
+def stateful_sessions_persist_and_are_isolated():
+    executor = new_executor(stateful=True, pool_size=0)
+
+    def run_in(session, code):
+        execution_input = AgentExec.ExecutionInput.new(code, "python")
+        execution_input.props.execution_id = session
+        return executor.execute_code(None, execution_input, None)
+
+    run_in("one", "import math\nvalue = math.factorial(5)")
+    assert run_in("one", "print(value)").props.stdout == "120\n"
+    assert run_in("two", "print('value' in globals())").props.stdout == "False\n"
+    crashed = run_in("one", "import os\nos._exit(7)")
+    assert crashed.props.exit_code == 7
+    again = run_in("one", "print('value' in globals())")
+    assert again.props.stdout == "False\n" and again.props.session_restarted
+    executor.close()
+    assert labelled_containers() == []
+
+
+@test
+def warm_pool_runs_are_fresh():
+    executor = new_executor(pool_size=1)
+    run_code(executor, "open('/tmp/secret', 'w').write('s')\nopen('secret', 'w').write('s')")
+    # The first run asked for python to be kept warm: wait for that container.
+    deadline = time.monotonic() + 30
+    while not labelled_containers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert labelled_containers(), "the pool did not warm a container"
+    start = time.monotonic()
+    result = run_code(executor, "import os\n"
+                      "print(os.path.exists('/tmp/secret'), os.path.exists('secret'))")
+    assert time.monotonic() - start < 1.0
+    assert result.props.stdout == "False False\n", result.props.stdout
+    executor.close()
+    assert labelled_containers() == []
+
+
+@test
 def nothing_left_behind():
     executor = new_executor()
     run_code(executor, "print(1)")
