@@ -7,8 +7,10 @@
  * 'print(1)'`; `docker exec` of the same into one running container (what
  * ADK's ContainerCodeExecutor does per call); and a stateless run from the
  * warm pool (waiting until a warm container is there). Then N pooled runs
- * back to back (the sustained rate once the pool cannot keep up), and C
- * concurrent cold runs.
+ * back to back (the sustained rate once the pool cannot keep up), C
+ * concurrent cold runs, the stateful round trip of print(1) in one session
+ * (10 N runs), stateful throughput at 1, 8 and 32 callers (a session each),
+ * and the process's peak RSS.
  * Prints a table with medians, p90s and ratios.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -16,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "libagentexec.h"
 #include "agentexec-container-pool-private.h"
@@ -112,6 +115,61 @@ concurrent_rate (AgentExecCodeExecutor *executor,
   return n * 2 / ((g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
 }
 
+static double
+session_run (AgentExecCodeExecutor *executor,
+             const char            *session)
+{
+  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  agentexec_execution_input_set_execution_id (input, session);
+  result = agentexec_code_executor_execute_code (executor, NULL, input, NULL, &error);
+  if (result == NULL || g_strcmp0 (agentexec_execution_result_get_stdout (result), "1\n") != 0)
+    g_error ("stateful run failed: %s", error != NULL ? error->message : "wrong output");
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+typedef struct {
+  AgentExecCodeExecutor *executor;
+  int                    runs;
+} Caller;
+
+static void
+caller_thread (gpointer data,
+               gpointer user_data)
+{
+  Caller *caller = user_data;
+  g_autofree char *session = g_strdup_printf ("caller-%d", GPOINTER_TO_INT (data));
+
+  for (int i = 0; i < caller->runs; i++)
+    session_run (caller->executor, session);
+}
+
+/* @n callers, each with a session of its own (already started), @runs each. */
+static double
+stateful_rate (AgentExecCodeExecutor *executor,
+               int                    n,
+               int                    per_caller)
+{
+  Caller caller = { executor, per_caller };
+  GThreadPool *pool;
+  gint64 start;
+
+  for (int i = 1; i <= n; i++)
+    {
+      g_autofree char *session = g_strdup_printf ("caller-%d", i);
+      session_run (executor, session);
+    }
+  pool = g_thread_pool_new (caller_thread, &caller, n, TRUE, NULL);
+  start = g_get_monotonic_time ();
+  for (int i = 1; i <= n; i++)
+    g_thread_pool_push (pool, GINT_TO_POINTER (i), NULL);
+  g_thread_pool_free (pool, FALSE, TRUE);
+  return n * per_caller / ((g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+}
+
 static void
 print_row (const char *name,
            GArray     *samples,
@@ -135,6 +193,11 @@ main (int   argc,
   g_autoptr(GArray) docker_exec = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) pooled = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(AgentExecContainerExecutor) cold = NULL;
+  g_autoptr(AgentExecContainerExecutor) stateful = NULL;
+  g_autoptr(GArray) session = g_array_new (FALSE, FALSE, sizeof (double));
+  double rates[3];
+  const int callers[3] = { 1, 8, 32 };
+  struct rusage usage;
   double sustained_start, sustained;
   g_autofree char *cid = NULL;
   double median, rate;
@@ -199,6 +262,26 @@ main (int   argc,
     timed_run (AGENTEXEC_CODE_EXECUTOR (executor));
   sustained = runs / ((g_get_monotonic_time () - sustained_start) / (double) G_USEC_PER_SEC);
   rate = concurrent_rate (AGENTEXEC_CODE_EXECUTOR (cold), concurrency);
+
+  /* Stateful: a persistent interpreter per session, attached over the
+   * Engine API. No pool, so nothing runs in the background. */
+  agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
+  agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (cold));
+  stateful = AGENTEXEC_CONTAINER_EXECUTOR (g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR,
+                                                          NULL, &error, "image", image,
+                                                          "stateful", TRUE, "pool-size", 0,
+                                                          "max-sessions", 64, NULL));
+  if (stateful == NULL)
+    g_error ("%s", error->message);
+  session_run (AGENTEXEC_CODE_EXECUTOR (stateful), "bench");
+  for (int i = 0; i < runs * 10; i++)
+    {
+      double t = session_run (AGENTEXEC_CODE_EXECUTOR (stateful), "bench");
+      g_array_append_val (session, t);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (callers); i++)
+    rates[i] = stateful_rate (AGENTEXEC_CODE_EXECUTOR (stateful), callers[i], runs * 5);
+  getrusage (RUSAGE_SELF, &usage);
   {
     const char *rm_argv[] = { "docker", "rm", "-f", cid, NULL };
     g_spawn_sync (NULL, (char **) rm_argv, NULL,
@@ -214,9 +297,15 @@ main (int   argc,
   print_row ("docker run --rm IMAGE python3 -c 'print(1)'", docker_run, median);
   print_row ("docker exec per call (ADK's approach)", docker_exec, median);
   print_row ("agentexec stateless, warm pool (pool-size 2)", pooled, median);
+  print_row ("agentexec stateful round trip (same session)", session, median);
   g_print ("\npooled vs docker exec: %.1fx faster (medians); back to back (pool drained, "
            "refilled in the background): %.1f runs/s\n",
            percentile (docker_exec, 0.5) / percentile (pooled, 0.5), sustained);
+  g_print ("stateful vs docker exec: %.0fx faster (medians, %d runs)\n",
+           percentile (docker_exec, 0.5) / percentile (session, 0.5), runs * 10);
+  g_print ("stateful throughput, one session per caller: 1 caller %.0f runs/s, 8 callers "
+           "%.0f runs/s, 32 callers %.0f runs/s\n", rates[0], rates[1], rates[2]);
+  g_print ("executor process peak RSS: %.1f MiB\n", usage.ru_maxrss / 1024.0);
   g_print ("%d concurrent callers, %d cold stateless runs: %.1f runs/s\n",
            concurrency, concurrency * 2, rate);
   g_print ("target (issue 6): cold / docker run --rm <= 1.0x: %s (%.2fx)\n",
