@@ -7,7 +7,8 @@
 # 2. whole programs on the same files, timed by hyperfine:
 #    `agentexec-extract --json FILE` vs `cmark-gfm FILE` (cmark-gfm parses
 #    inlines and renders HTML; we only need block structure - that is the
-#    point of the comparison). MB/s = file size / mean time; ratio = ours/theirs.
+#    point of the comparison). MB/s = file size / mean time; ratio = their
+#    time / ours; net = the same after subtracting each program's start-up.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -38,17 +39,26 @@ mean_seconds () {   # mean run time of "$@" in seconds
   fi
 }
 
-printf '%-28s %12s %12s %12s %12s %7s\n' "input (whole program)" "ours ms" "ours MB/s" \
-  "cmark-gfm ms" "gfm MB/s" "ratio"
+: > "$tmp/empty.txt"
+ours0=$(mean_seconds "$build/tools/agentexec-extract" --json "$tmp/empty.txt")
+gfm0=$(mean_seconds cmark-gfm "$tmp/empty.txt")
+printf 'start-up on an empty file: agentexec-extract %.2f ms, cmark-gfm %.2f ms\n' \
+  "$(echo "$ours0 * 1000" | bc -l)" "$(echo "$gfm0 * 1000" | bc -l)"
+printf '%-28s %10s %10s %10s %10s %7s %7s\n' "input (whole program)" "ours ms" "ours MB/s" \
+  "gfm ms" "gfm MB/s" "ratio" "net"
 for f in "$tmp"/*.md; do
   name=$(basename "$f" .md)
   size=$(stat -c %s "$f")
   ours=$(mean_seconds "$build/tools/agentexec-extract" --json "$f")
   gfm=$(mean_seconds cmark-gfm "$f")
-  /usr/bin/python3 - "$name" "$size" "$ours" "$gfm" <<'PY'
+  /usr/bin/python3 - "$name" "$size" "$ours" "$gfm" "$ours0" "$gfm0" <<'PY'
 import sys
-name, size, ours, gfm = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-print('%-28s %12.2f %12.1f %12.2f %12.1f %6.1fx' % (name, ours * 1e3, size / 1e6 / ours,
-      gfm * 1e3, size / 1e6 / gfm, gfm / ours))
+name, size = sys.argv[1], int(sys.argv[2])
+ours, gfm, ours0, gfm0 = (float(x) for x in sys.argv[3:7])
+net = (gfm - gfm0) / max(ours - ours0, 1e-6)
+print('%-28s %10.2f %10.1f %10.2f %10.1f %6.1fx %6.1fx' % (name, ours * 1e3, size / 1e6 / ours,
+      gfm * 1e3, size / 1e6 / gfm, gfm / ours, net))
 PY
 done
+echo "ratio = cmark-gfm time / ours; net = the same with each program's empty-file start-up"
+echo "subtracted. In process (table 1) vs cmark-gfm: compare MB/s columns."

@@ -277,6 +277,21 @@ open_fence (AgentExecFenceScanner *self,
   advance_offset (self, info_start - self->offset, FALSE);
 }
 
+/* Appends @n bytes and, with @newline, a '\n': one resize, one copy. */
+static inline void
+code_append (GString    *code,
+             const char *p,
+             gsize       n,
+             gboolean    newline)
+{
+  gsize old = code->len;
+
+  g_string_set_size (code, old + n + (newline ? 1 : 0));
+  memcpy (code->str + old, p, n);
+  if (newline)
+    code->str[old + n] = '\n';
+}
+
 static void
 append_code_line (AgentExecFenceScanner *self)
 {
@@ -288,26 +303,25 @@ append_code_line (AgentExecFenceScanner *self)
       gsize chars_to_tab = TAB_STOP - (self->column % TAB_STOP);
 
       self->offset++;
-      for (gsize i = 0; i < chars_to_tab; i++)
-        g_string_append_c (self->code, ' ');
+      code_append (self->code, "    ", chars_to_tab, FALSE);
     }
 
+  /* NUL bytes become U+FFFD, as CommonMark wants. */
   p = self->line + MIN (self->offset, self->len);
   end = self->line + self->len;
-  while (p < end)
+  for (;;)
     {
       const char *nul = memchr (p, '\0', end - p);
 
       if (nul == NULL)
         {
-          g_string_append_len (self->code, p, end - p);
-          break;
+          code_append (self->code, p, end - p, TRUE);
+          return;
         }
-      g_string_append_len (self->code, p, nul - p);
-      g_string_append (self->code, "\xEF\xBF\xBD");
+      code_append (self->code, p, nul - p, FALSE);
+      code_append (self->code, "\xEF\xBF\xBD", 3, FALSE);
       p = nul + 1;
     }
-  g_string_append_c (self->code, '\n');
 }
 
 /* Returns %FALSE when the line is the closing fence (and is consumed). */

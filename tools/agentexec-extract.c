@@ -261,15 +261,18 @@ append_json_string (GString    *out,
   g_string_append_c (out, '"');
 }
 
+/* One block at a time through stdio's buffer: no copy of the whole output. */
 static void
 print_json (GPtrArray *blocks)
 {
-  GString *out = g_string_new ("[");
+  GString *out = g_string_new (NULL);
 
+  fputs ("[", stdout);
   for (guint i = 0; i < blocks->len; i++)
     {
       AgentExecCodeBlock *b = g_ptr_array_index (blocks, i);
 
+      g_string_truncate (out, 0);
       g_string_append (out, i == 0 ? "\n  {\"info\": " : ",\n  {\"info\": ");
       append_json_string (out, agentexec_code_block_get_info (b));
       g_string_append (out, ", \"language\": ");
@@ -281,9 +284,9 @@ print_json (GPtrArray *blocks)
                               agentexec_code_block_get_start (b),
                               agentexec_code_block_get_end (b),
                               agentexec_code_block_get_closed (b) ? "true" : "false");
+      fwrite (out->str, 1, out->len, stdout);
     }
-  g_string_append (out, blocks->len > 0 ? "\n]\n" : "]\n");
-  fwrite (out->str, 1, out->len, stdout);
+  fputs (blocks->len > 0 ? "\n]\n" : "]\n", stdout);
   g_string_free (out, TRUE);
 }
 
