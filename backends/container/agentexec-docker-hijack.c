@@ -142,6 +142,7 @@ read_head (AgentExecDockerHijack  *self,
 {
   g_autoptr(GByteArray) head = g_byte_array_new ();
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  g_autofree char *status_line = NULL;
   const guint8 *end = NULL;
   guint status = 0;
 
@@ -162,8 +163,8 @@ read_head (AgentExecDockerHijack  *self,
       g_byte_array_append (head, (const guint8 *) buffer, (guint) n);
       end = memmem (head->data, head->len, "\r\n\r\n", 4);
     }
-  if (sscanf ((const char *) head->data, "HTTP/1.%*d %u", &status) != 1 ||
-      (status != 101 && status != 200))
+  status_line = g_strndup ((const char *) head->data, (const guint8 *) end - head->data);
+  if (sscanf (status_line, "HTTP/1.%*d %u", &status) != 1 || (status != 101 && status != 200))
     {
       gsize head_len = end + 4 - head->data;
 
