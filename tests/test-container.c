@@ -1202,7 +1202,99 @@ test_stateful_idle_reaped (void)
   g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
 }
 
+typedef struct {
+  GMainLoop *loop;
+  guint      pending;
+  GError    *error;
+} ManyData;
+
+static void
+on_many_done (GObject      *source,
+              GAsyncResult *res,
+              gpointer      user_data)
+{
+  ManyData *data = user_data;
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+
+  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
+                                                        data->error == NULL ? &data->error : NULL);
+  if (--data->pending == 0)
+    g_main_loop_quit (data->loop);
+}
+
+static void
+test_stateful_concurrent (void)
+{
+  g_autoptr(AgentExecContainerExecutor) executor =
+    new_executor ("stateful", TRUE, "pool-size", 0, NULL);
+  g_autofree char *last_stdout = NULL;
+  gboolean last_restarted = FALSE;
+  ManyData data = { 0, };
+  const char *ids[] = { "s0", "s1", "s2", "s3" };
+
+  if (executor == NULL)
+    return;
+  for (guint s = 0; s < G_N_ELEMENTS (ids); s++)
+    SESSION_STDOUT (executor, ids[s], "n = 0");
+  /* 32 callers at once across four sessions: runs of one session take turns. */
+  data.loop = g_main_loop_new (NULL, FALSE);
+  data.pending = 32;
+  for (guint i = 0; i < 32; i++)
+    {
+      g_autoptr(AgentExecExecutionInput) input =
+        agentexec_execution_input_new ("m = n\nimport time\ntime.sleep(0.01)\nn = m + 1",
+                                       "python");
+
+      agentexec_execution_input_set_execution_id (input, ids[i % G_N_ELEMENTS (ids)]);
+      agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
+                                                  input, NULL, on_many_done, &data);
+    }
+  g_main_loop_run (data.loop);
+  g_assert_no_error (data.error);
+  for (guint s = 0; s < G_N_ELEMENTS (ids); s++)
+    {
+      SESSION_STDOUT (executor, ids[s], "print(n)");
+      g_assert_cmpstr (last_stdout, ==, "8\n");
+      g_assert_false (last_restarted);
+    }
+  g_main_loop_unref (data.loop);
+}
+
+static void
+test_stateful_cancel (void)
+{
+  g_autoptr(AgentExecContainerExecutor) executor =
+    new_executor ("stateful", TRUE, "pool-size", 0, NULL);
+  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("import time\n"
+                                                                            "time.sleep(60)",
+                                                                            "python");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *last_stdout = NULL;
+  gboolean last_restarted = FALSE;
+  GThread *thread;
+  gint64 start;
+
+  if (executor == NULL)
+    return;
+  SESSION_STDOUT (executor, "c", "kept = 1");
+  agentexec_execution_input_set_execution_id (input, "c");
+  thread = g_thread_new ("cancel", (GThreadFunc) cancel_soon, cancellable);
+  start = g_get_monotonic_time ();
+  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                 cancellable, &error);
+  g_thread_join (thread);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  /* The cancelled code is gone, and with it the session's state. */
+  SESSION_STDOUT (executor, "c", "print('kept' in globals())");
+  g_assert_cmpstr (last_stdout, ==, "False\n");
+  g_assert_true (last_restarted);
+}
+
 /* Must stay the last test: nothing labelled may be left in the engine. */
+
 
 
 static void
@@ -1252,6 +1344,8 @@ main (int   argc,
                    test_pool_timeout_and_languages);
   g_test_add_func ("/agentexec/backend/container/stateful-sessions", test_stateful_sessions);
   g_test_add_func ("/agentexec/backend/container/stateful-idle-reaped", test_stateful_idle_reaped);
+  g_test_add_func ("/agentexec/backend/container/stateful-concurrent", test_stateful_concurrent);
+  g_test_add_func ("/agentexec/backend/container/stateful-cancel", test_stateful_cancel);
   g_test_add_func ("/agentexec/backend/container/zz-no-leftovers", test_no_leftovers);
 
   return g_test_run ();
