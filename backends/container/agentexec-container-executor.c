@@ -36,6 +36,15 @@
  * (%AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED, with the output so far); a run killed
  * by the memory limit is %AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED.
  *
+ * A warm pool ([property@AgentExec.ContainerExecutor:pool-size]) keeps
+ * started containers with an interpreter waiting, so that a stateless run
+ * takes milliseconds instead of a container start; each is still used by
+ * one run only. With [property@AgentExec.BaseExecutor:stateful], each
+ * execution-id gets a container of its own whose interpreter keeps
+ * variables and imports between runs (python, javascript, bash); a session
+ * whose interpreter died is restarted, and its next result says so
+ * ([property@AgentExec.ExecutionResult:session-restarted]).
+ *
  * Every container carries labels naming this process and executor;
  * [method@AgentExec.CodeExecutor.close] and dispose remove them, and a new
  * executor removes the containers of processes that are gone.
