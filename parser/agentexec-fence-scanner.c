@@ -20,6 +20,7 @@
 #include "agentexec-fence-scanner-private.h"
 #include "agentexec-info-string-private.h"
 #include "agentexec-line-scan-private.h"
+#include "agentexec-link-reference-private.h"
 
 #define TAB_STOP 4
 #define CODE_INDENT 4
@@ -77,6 +78,11 @@ struct _AgentExecFenceScanner
   gboolean            blank;
   gboolean            partially_consumed_tab;
   gboolean            opened;
+
+  /* The open paragraph's text, kept while it may be nothing but link
+   * reference definitions (it starts with '['). */
+  GString            *para;
+  gboolean            para_refs;
 
   guint64             line_start;
   guint64             line_number;
@@ -545,9 +551,15 @@ open_one_block (AgentExecFenceScanner *self,
   else if (!indented && cont_type == NODE_PARAGRAPH &&
            _agentexec_scan_setext_heading_line (self->line, self->len, self->first_nonspace))
     {
-      /* The paragraph becomes a heading, which ends with this line. */
-      top (self)->type = NODE_HEADING;
-      advance_to_end (self);
+      /* The paragraph becomes a heading, which ends with this line; unless
+       * it is only link reference definitions: then the underline is its
+       * next line of text. */
+      if (!self->para_refs ||
+          !_agentexec_only_link_reference_definitions (self->para->str, self->para->len))
+        {
+          top (self)->type = NODE_HEADING;
+          advance_to_end (self);
+        }
     }
   else if (!indented && self->kill_pos <= self->first_nonspace &&
            _agentexec_scan_thematic_break (self->line, self->len, self->first_nonspace,
@@ -593,6 +605,16 @@ open_new_blocks (AgentExecFenceScanner *self,
 }
 
 static void
+keep_paragraph_text (AgentExecFenceScanner *self,
+                     gsize                  from)
+{
+  if (!self->para_refs || from > self->len)
+    return;
+  g_string_append_len (self->para, self->line + from, self->len - from);
+  g_string_append_c (self->para, '\n');
+}
+
+static void
 add_text (AgentExecFenceScanner *self,
           guint                  matched)
 {
@@ -604,7 +626,10 @@ add_text (AgentExecFenceScanner *self,
    * did not match stay open. */
   if (!self->opened && self->n_nodes > matched && !self->blank &&
       top (self)->type == NODE_PARAGRAPH)
-    return;
+    {
+      keep_paragraph_text (self, self->offset);
+      return;
+    }
 
   if (!self->opened)
     close_unmatched (self, matched);
@@ -621,14 +646,21 @@ add_text (AgentExecFenceScanner *self,
                                       container->html_type, self->match_data))
         pop (self);
       break;
-    case NODE_INDENTED_CODE:
     case NODE_PARAGRAPH:
+      keep_paragraph_text (self, self->first_nonspace);
+      break;
+    case NODE_INDENTED_CODE:
     case NODE_HEADING:
     case NODE_THEMATIC_BREAK:
       break;
     default:
       if (!self->blank)
-        add_child (self, NODE_PARAGRAPH);
+        {
+          add_child (self, NODE_PARAGRAPH);
+          self->para_refs = self->line[self->first_nonspace] == '[';
+          g_string_truncate (self->para, 0);
+          keep_paragraph_text (self, self->first_nonspace);
+        }
     }
 
   /* Headings and thematic breaks never take a second line. */
@@ -689,6 +721,7 @@ _agentexec_fence_scanner_new (AgentExecBlockFunc func,
   self->n_nodes = 1;
   self->nodes[0].type = NODE_DOCUMENT;
   self->pending = g_string_new (NULL);
+  self->para = g_string_new (NULL);
   self->match_data = pcre2_match_data_create (8, NULL);
   return self;
 }
@@ -704,6 +737,7 @@ _agentexec_fence_scanner_free (AgentExecFenceScanner *self)
   if (self->code != NULL)
     g_string_free (self->code, TRUE);
   g_string_free (self->pending, TRUE);
+  g_string_free (self->para, TRUE);
   pcre2_match_data_free (self->match_data);
   g_free (self);
 }

@@ -377,6 +377,48 @@ test_spec_over_cmark (void)
     }
 }
 
+/* A paragraph of link reference definitions does not become a setext
+ * heading; a later lazy line then keeps its container (and the fence after
+ * it) open. Each case against cmark. */
+static void
+test_link_reference_setext (void)
+{
+  static const char *cases[] = {
+    "> [a]: /u\n> ===\nlazy\n> ```\n> x\n> ```\n",
+    "> [a]: /u\n> ---\nlazy\n> ```\nx\n",
+    "- [a]: /u 'title'\n  ===\nb\n  ```\n  c\n  ```\n",
+    "> [a]:\n> /url\n> 'multi\n> line'\n> ===\nlazy\n> ```\n",
+    "> [a]: <b c>\n> ===\nz\n> ~~~\n",
+    "> [a]: /u 'bad\n> ===\nz\n> ~~~\n",
+    "> [a]: /u\n> [b]: /v \"t\"\n> ===\nz\n> ```\n",
+    "> [ ]: /u\n> ===\nz\n> ```\n",
+    "> [a]: /u(x)\n> ===\nz\n> ```\n",
+    "> [a]: /u(x\n> ===\nz\n> ```\n",
+    "> [a]:  \n> ===\nz\n> ```\n",
+    "> [a]: /u\nlazy\n> ===\nz\n> ```\n",
+    "> [a]: /u \"t\" x\n> ===\nz\n> ```\n",
+    "> [a]: <>\n> ===\nz\n> ```\n",
+    "> [a\\]]: /u\n> ===\nz\n> ```\n",
+    "> [a]: /u\n> ===\n> ===\nz\n> ```\n",
+    "1. [a]: /u\n   ---\n   ```\n   x\n",
+    "> [a]: /u (t)\n> ---\nz\n> ```\n",
+    /* These differ from treating the underline as a heading: */
+    "- [a]: /u\n  ===\nb\n  ```\n c\n  ```\n",
+    "1. [a]: /u\n   ===\nb\n   ```\n  x\n   ```\n",
+    "- [a]: /u\n  ---\nb\n  ~~~\n  x\nc\n",
+    "- [a]: /u \"t\"\n  ---\nb\n  ~~~\n  x\nc\n",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GPtrArray) blocks = parse_all (cases[i], strlen (cases[i]));
+      g_autofree char *diff = cmark_diff (cases[i], strlen (cases[i]), blocks);
+
+      if (diff != NULL)
+        g_error ("case %u: %s\n%s", i, diff, cases[i]);
+    }
+}
+
 /* ---- delimiter mode: ADK's semantics --------------------------------------- */
 
 typedef struct {
@@ -846,6 +888,7 @@ main (int   argc,
   g_test_add_func ("/agentexec/parser/fenced/info-string", test_info_string);
   g_test_add_func ("/agentexec/parser/fenced/nul-bytes", test_nul_bytes);
   g_test_add_func ("/agentexec/parser/fenced/spec-over-cmark", test_spec_over_cmark);
+  g_test_add_func ("/agentexec/parser/fenced/link-reference-setext", test_link_reference_setext);
   g_test_add_func ("/agentexec/parser/delimiters/adk-first", test_delimiters_first);
   g_test_add_func ("/agentexec/parser/delimiters/language", test_delimiters_language);
   g_test_add_func ("/agentexec/parser/delimiters/stream-splits", test_delimiters_stream);
