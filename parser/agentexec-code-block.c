@@ -59,6 +59,13 @@ enum {
 
 static GParamSpec *properties [N_PROPS];
 
+/* Fields are NULL until set; they read as "". */
+static inline const char *
+or_empty (const char *s)
+{
+  return s != NULL ? s : "";
+}
+
 static void
 agentexec_code_block_finalize (GObject *object)
 {
@@ -82,13 +89,13 @@ agentexec_code_block_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_LANGUAGE:
-      g_value_set_string (value, self->language);
+      g_value_set_string (value, or_empty (self->language));
       break;
     case PROP_INFO:
-      g_value_set_string (value, self->info);
+      g_value_set_string (value, or_empty (self->info));
       break;
     case PROP_CODE:
-      g_value_set_string (value, self->code);
+      g_value_set_string (value, or_empty (self->code));
       break;
     case PROP_START:
       g_value_set_uint64 (value, self->start);
@@ -246,10 +253,8 @@ agentexec_code_block_class_init (AgentExecCodeBlockClass *klass)
 static void
 agentexec_code_block_init (AgentExecCodeBlock *self)
 {
-  self->language = g_strdup ("");
-  self->info = g_strdup ("");
-  self->code = g_strdup ("");
 }
+
 
 AgentExecCodeBlock *
 _agentexec_code_block_new (const char *language,
@@ -261,13 +266,10 @@ _agentexec_code_block_new (const char *language,
 {
   AgentExecCodeBlock *self = g_object_new (AGENTEXEC_TYPE_CODE_BLOCK, NULL);
 
-  g_free (self->language);
-  self->language = g_strdup (language != NULL ? language : "");
-  g_free (self->info);
-  self->info = g_strdup (info != NULL ? info : "");
-  g_free (self->code);
-  self->code = code != NULL ? code : g_strdup ("");
-  self->code_length = strlen (self->code);
+  self->language = g_strdup (language);
+  self->info = g_strdup (info);
+  self->code = code;
+  self->code_length = code != NULL ? strlen (code) : 0;
   self->start = start;
   self->end = end;
   self->closed = !!closed;
@@ -296,7 +298,7 @@ agentexec_code_block_get_language (AgentExecCodeBlock *self)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_BLOCK (self), NULL);
 
-  return self->language;
+  return or_empty (self->language);
 }
 
 /**
@@ -314,7 +316,7 @@ agentexec_code_block_get_info (AgentExecCodeBlock *self)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_BLOCK (self), NULL);
 
-  return self->info;
+  return or_empty (self->info);
 }
 
 /**
@@ -332,7 +334,7 @@ agentexec_code_block_get_code (AgentExecCodeBlock *self)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_BLOCK (self), NULL);
 
-  return self->code;
+  return or_empty (self->code);
 }
 
 /**
