@@ -812,6 +812,19 @@ typedef struct {
   gboolean        ready;
 } Proxy;
 
+/* The unix socket of the engine under test (DOCKER_HOST, else the default). */
+static const char *
+engine_socket_path (void)
+{
+  const char *host = g_getenv ("DOCKER_HOST");
+
+  if (host != NULL && g_str_has_prefix (host, "unix://"))
+    return host + strlen ("unix://");
+  if (host != NULL && host[0] == '/')
+    return host;
+  return "/var/run/docker.sock";
+}
+
 static void
 spliced (GObject      *source,
          GAsyncResult *res,
@@ -827,7 +840,7 @@ on_incoming (GSocketService    *service,
              gpointer           user_data)
 {
   g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new ("/var/run/docker.sock");
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (engine_socket_path ());
   g_autoptr(GSocketConnection) upstream = NULL;
   Proxy *proxy = user_data;
 

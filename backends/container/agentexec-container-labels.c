@@ -110,17 +110,26 @@ _agentexec_container_remove (AgentExecDockerClient  *client,
                              GError                **error)
 {
   g_autofree char *path = g_strdup_printf ("/containers/%s?force=1&v=1", id);
-  g_autoptr(GBytes) answer = NULL;
   g_autoptr(GError) local_error = NULL;
-  guint status = 0;
 
-  answer = _agentexec_docker_client_request (client, "DELETE", path, NULL, NULL, 0, &status,
-                                             NULL, &local_error);
-  if (answer != NULL || status == 404)
-    return TRUE;
-  /* 409: removal already in progress (another close() or the reaper). */
-  if (status == 409)
-    return TRUE;
+  for (guint attempt = 0; ; attempt++)
+    {
+      g_autoptr(GBytes) answer = NULL;
+      guint status = 0;
+
+      g_clear_error (&local_error);
+      answer = _agentexec_docker_client_request (client, "DELETE", path, NULL, NULL, 0, &status,
+                                                 NULL, &local_error);
+      /* 404: gone already; 409: removal already in progress (close() or
+       * the reaper). */
+      if (answer != NULL || status == 404 || status == 409)
+        return TRUE;
+      /* Podman refuses while a container is between running and stopped
+       * ("container state improper"): try again shortly. */
+      if (status < 500 || attempt == 4)
+        break;
+      g_usleep ((attempt + 1) * 100 * 1000);
+    }
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
 }

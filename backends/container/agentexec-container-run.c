@@ -392,21 +392,19 @@ upload_files (AgentExecContainerExecutor  *self,
   return answer != NULL;
 }
 
+/* The engine could not start @program (dockerd says so at start, Podman
+ * already at attach): remember it for the image, and say so. */
 static gboolean
-start_container (AgentExecContainerExecutor  *self,
-                 Run                         *run,
+program_missing (AgentExecContainerExecutor  *self,
                  const Program               *program,
-                 GCancellable                *cancellable,
+                 GError                      *cause,
                  GError                     **error)
 {
-  g_autoptr(GError) local_error = NULL;
   AgentExecContainerSpec spec;
 
-  if (post_empty (run, "/start", NULL, cancellable, &local_error))
-    return TRUE;
-  if (strstr (local_error->message, "executable file not found") == NULL)
+  if (strstr (cause->message, "executable file not found") == NULL)
     {
-      g_propagate_error (error, g_steal_pointer (&local_error));
+      g_propagate_error (error, g_error_copy (cause));
       return FALSE;
     }
   _agentexec_container_executor_get_spec (self, &spec);
@@ -417,14 +415,58 @@ start_container (AgentExecContainerExecutor  *self,
   return FALSE;
 }
 
+static AgentExecDockerStream *
+attach_container (AgentExecContainerExecutor  *self,
+                  Run                         *run,
+                  const Program               *program,
+                  Collect                     *collect,
+                  GCancellable                *cancellable,
+                  GError                     **error)
+{
+  g_autofree char *attach = g_strconcat (run->base_path, "/attach?stream=1&stdout=1&stderr=1",
+                                         NULL);
+  g_autoptr(GError) local_error = NULL;
+  AgentExecDockerStream *stream;
+
+  stream = _agentexec_docker_client_attach (run->client, attach, collect_frame, collect,
+                                            cancellable, &local_error);
+  if (stream == NULL)
+    program_missing (self, program, local_error, error);
+  return stream;
+}
+
+static gboolean
+start_container (AgentExecContainerExecutor  *self,
+                 Run                         *run,
+                 const Program               *program,
+                 GCancellable                *cancellable,
+                 GError                     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (post_empty (run, "/start", NULL, cancellable, &local_error))
+    return TRUE;
+  return program_missing (self, program, local_error, error);
+}
+
 static gboolean
 inspect_exit (Run           *run,
               GError       **error)
 {
   g_autofree char *path = g_strconcat (run->base_path, "/json", NULL);
+  g_autofree char *wait = g_strconcat (run->base_path, "/wait?condition=not-running", NULL);
+  g_autoptr(JsonNode) waited = NULL;
   g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) wait_error = NULL;
   JsonObject *state = NULL;
 
+  /* The output stream can end a moment before the engine has recorded the
+   * exit (Podman then still thinks the container runs, and copying files
+   * out fails): wait for it. */
+  waited = _agentexec_docker_client_request_json (run->client, "POST", wait, NULL, NULL, NULL,
+                                                  &wait_error);
+  if (waited == NULL)
+    g_debug ("Waiting for container %.12s failed: %s", run->id, wait_error->message);
   root = _agentexec_docker_client_request_json (run->client, "GET", path, NULL, NULL, NULL, error);
   if (root == NULL)
     return FALSE;
@@ -687,7 +729,6 @@ execute (AgentExecContainerExecutor  *self,
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   GPtrArray *inputs = agentexec_execution_input_get_files (input);
   g_autoptr(AgentExecDockerStream) stream = NULL;
-  g_autofree char *attach = NULL;
   g_autofree char *stamp_before = NULL;
   g_auto(GStrv) argv = NULL;
   guint timeout_ms;
@@ -698,9 +739,7 @@ execute (AgentExecContainerExecutor  *self,
   if (!create_container (self, run, (const char * const *) argv, input, cancellable, error) ||
       !upload_and_stamp (self, run, files, &stamp_before, cancellable, error))
     return NULL;
-  attach = g_strconcat (run->base_path, "/attach?stream=1&stdout=1&stderr=1", NULL);
-  stream = _agentexec_docker_client_attach (run->client, attach, collect_frame, collect,
-                                            cancellable, error);
+  stream = attach_container (self, run, program, collect, cancellable, error);
   if (stream == NULL || !start_container (self, run, program, cancellable, error))
     return NULL;
   timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
