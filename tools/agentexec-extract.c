@@ -261,6 +261,19 @@ append_json_string (GString    *out,
   g_string_append_c (out, '"');
 }
 
+static void
+append_number (GString *out,
+               guint64  n)
+{
+  char digits[24];
+  int i = sizeof digits;
+
+  do
+    digits[--i] = (char) ('0' + n % 10);
+  while ((n /= 10) > 0);
+  g_string_append_len (out, digits + i, sizeof digits - i);
+}
+
 /* One block at a time through stdio's buffer: no copy of the whole output. */
 static void
 print_json (GPtrArray *blocks)
@@ -279,11 +292,12 @@ print_json (GPtrArray *blocks)
       append_json_string (out, agentexec_code_block_get_language (b));
       g_string_append (out, ", \"code\": ");
       append_json_string (out, agentexec_code_block_get_code (b));
-      g_string_append_printf (out, ", \"start\": %" G_GUINT64_FORMAT ", \"end\": %"
-                              G_GUINT64_FORMAT ", \"closed\": %s}",
-                              agentexec_code_block_get_start (b),
-                              agentexec_code_block_get_end (b),
-                              agentexec_code_block_get_closed (b) ? "true" : "false");
+      g_string_append (out, ", \"start\": ");
+      append_number (out, agentexec_code_block_get_start (b));
+      g_string_append (out, ", \"end\": ");
+      append_number (out, agentexec_code_block_get_end (b));
+      g_string_append (out, agentexec_code_block_get_closed (b) ? ", \"closed\": true}"
+                                                                : ", \"closed\": false}");
       fwrite (out->str, 1, out->len, stdout);
     }
   fputs (blocks->len > 0 ? "\n]\n" : "]\n", stdout);
