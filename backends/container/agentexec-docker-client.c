@@ -874,8 +874,11 @@ stream_header (char   *buffer,
   return len;
 }
 
+/* One round of transfer, then (unless @until_headers and they are in, or
+ * the transfer is over) a wait of at most @timeout_ms for more. */
 static void
 stream_pump (AgentExecDockerStream *stream,
+             gboolean               until_headers,
              int                    timeout_ms)
 {
   struct curl_waitfd extra[1];
@@ -903,7 +906,7 @@ stream_pump (AgentExecDockerStream *stream,
         stream->done = TRUE;
         stream->result = msg->data.result;
       }
-  if (!stream->done && timeout_ms > 0)
+  if (!stream->done && !(until_headers && stream->headers_done) && timeout_ms > 0)
     curl_multi_poll (stream->multi, extra, n_extra, timeout_ms, NULL);
   if (n_extra > 0)
     g_cancellable_release_fd (stream->cancellable);
@@ -988,7 +991,7 @@ _agentexec_docker_client_attach (AgentExecDockerClient     *self,
                        self->host, path, self->timeout_ms);
           return NULL;
         }
-      stream_pump (stream, (int) MIN (left / 1000 + 1, 100));
+      stream_pump (stream, TRUE, (int) MIN (left / 1000 + 1, 100));
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
     }
@@ -1018,7 +1021,7 @@ _agentexec_docker_stream_wait (AgentExecDockerStream  *stream,
 
       if (left <= 0)
         return AGENTEXEC_DOCKER_WAIT_DEADLINE;
-      stream_pump (stream, (int) MIN (left / 1000 + 1, 1000));
+      stream_pump (stream, FALSE, (int) MIN (left / 1000 + 1, 1000));
       if (!stream->done && g_cancellable_set_error_if_cancelled (stream->cancellable, error))
         return AGENTEXEC_DOCKER_WAIT_ERROR;
     }
