@@ -35,6 +35,7 @@ AgentExecDockerClient *_agentexec_docker_client_ref              (AgentExecDocke
 void                   _agentexec_docker_client_unref            (AgentExecDockerClient  *self);
 const char            *_agentexec_docker_client_get_host         (AgentExecDockerClient  *self);
 const char            *_agentexec_docker_client_get_api_version  (AgentExecDockerClient  *self);
+guint                  _agentexec_docker_client_get_timeout_ms   (AgentExecDockerClient  *self);
 void                   _agentexec_docker_client_set_timeout_ms   (AgentExecDockerClient  *self,
                                                                   guint                   timeout_ms);
 gboolean               _agentexec_docker_client_negotiate        (AgentExecDockerClient  *self,
