@@ -19,19 +19,13 @@
 #include "agentexec-container-pool-private.h"
 #include "agentexec-container-run-private.h"
 #include "agentexec-container-session-private.h"
+#include "agentexec-container-workspace-private.h"
 #include "agentexec-docker-archive-private.h"
 #include "agentexec-execution-result-private.h"
 #include "agentexec-file-private.h"
 
-#define WORKSPACE        "/workspace"
-#define CODE_DIR         ".agentexec"
 #define MAX_INLINE_CODE  (64 * 1024)
-#define MAX_WORKSPACE    (64 * 1024 * 1024)
 #define DRAIN_MS         5000
-#define NOFILE_LIMIT     4096
-#define NPROC_LIMIT      4096
-#define MAX_STAMPED      32
-#define PATH_STAT_HEADER "X-Docker-Container-Path-Stat"
 
 typedef struct {
   const char *language;
@@ -105,144 +99,6 @@ build_argv (const Program            *program,
   if (args != NULL)
     g_strv_builder_addv (argv, (const char **) args);
   return g_strv_builder_end (argv);
-}
-
-static void
-add_strv (JsonBuilder        *builder,
-          const char         *member,
-          const char * const *values)
-{
-  json_builder_set_member_name (builder, member);
-  json_builder_begin_array (builder);
-  for (guint i = 0; values != NULL && values[i] != NULL; i++)
-    json_builder_add_string_value (builder, values[i]);
-  json_builder_end_array (builder);
-}
-
-static void
-add_ulimit (JsonBuilder *builder,
-            const char  *name,
-            gint64       value)
-{
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "Name");
-  json_builder_add_string_value (builder, name);
-  json_builder_set_member_name (builder, "Soft");
-  json_builder_add_int_value (builder, value);
-  json_builder_set_member_name (builder, "Hard");
-  json_builder_add_int_value (builder, value);
-  json_builder_end_object (builder);
-}
-
-static void
-add_host_config (JsonBuilder                  *builder,
-                 const AgentExecContainerSpec *spec)
-{
-  static const char * const drop_all[] = { "ALL", NULL };
-  static const char * const no_new_privs[] = { "no-new-privileges", NULL };
-
-  json_builder_set_member_name (builder, "HostConfig");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "NetworkMode");
-  json_builder_add_string_value (builder, spec->network_mode);
-  if (spec->drop_capabilities)
-    add_strv (builder, "CapDrop", drop_all);
-  if (spec->no_new_privileges)
-    add_strv (builder, "SecurityOpt", no_new_privs);
-  json_builder_set_member_name (builder, "ReadonlyRootfs");
-  json_builder_add_boolean_value (builder, spec->read_only_root);
-  json_builder_set_member_name (builder, "Tmpfs");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "/tmp");
-  json_builder_add_string_value (builder, "rw,nosuid,nodev,size=256m");
-  json_builder_end_object (builder);
-  if (spec->memory_bytes > 0)
-    {
-      json_builder_set_member_name (builder, "Memory");
-      json_builder_add_int_value (builder, (gint64) MIN (spec->memory_bytes, G_MAXINT64));
-      json_builder_set_member_name (builder, "MemorySwap");
-      json_builder_add_int_value (builder, (gint64) MIN (spec->memory_bytes, G_MAXINT64));
-    }
-  if (spec->cpus > 0)
-    {
-      json_builder_set_member_name (builder, "NanoCpus");
-      json_builder_add_int_value (builder, (gint64) (spec->cpus * 1e9));
-    }
-  if (spec->pids_limit > 0)
-    {
-      json_builder_set_member_name (builder, "PidsLimit");
-      json_builder_add_int_value (builder, spec->pids_limit);
-    }
-  /* Podman's runc fails with "error setting rlimit" unless both are set. */
-  json_builder_set_member_name (builder, "Ulimits");
-  json_builder_begin_array (builder);
-  add_ulimit (builder, "nofile", NOFILE_LIMIT);
-  add_ulimit (builder, "nproc", NPROC_LIMIT);
-  json_builder_end_array (builder);
-  /* Output reaches us through attach; the engine need not log it to disk. */
-  json_builder_set_member_name (builder, "LogConfig");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "Type");
-  json_builder_add_string_value (builder, "none");
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-}
-
-static void
-add_labels (JsonBuilder                  *builder,
-            const AgentExecContainerSpec *spec)
-{
-  json_builder_set_member_name (builder, "Labels");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, AGENTEXEC_LABEL_MANAGED);
-  json_builder_add_string_value (builder, "1");
-  json_builder_set_member_name (builder, AGENTEXEC_LABEL_OWNER);
-  json_builder_add_string_value (builder, _agentexec_container_owner_label ());
-  json_builder_set_member_name (builder, AGENTEXEC_LABEL_EXECUTOR);
-  json_builder_add_string_value (builder, spec->executor_id);
-  json_builder_end_object (builder);
-}
-
-/*
- * _agentexec_container_create_body:
- *
- * The JSON of POST /containers/create for @spec running @argv.
- */
-JsonNode *
-_agentexec_container_create_body (const AgentExecContainerSpec *spec,
-                                  const char * const           *argv,
-                                  const char * const           *env)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "Image");
-  json_builder_add_string_value (builder, spec->image);
-  add_strv (builder, "Cmd", argv);
-  if (env != NULL)
-    add_strv (builder, "Env", env);
-  json_builder_set_member_name (builder, "User");
-  json_builder_add_string_value (builder, spec->user);
-  json_builder_set_member_name (builder, "WorkingDir");
-  json_builder_add_string_value (builder, WORKSPACE);
-  json_builder_set_member_name (builder, "AttachStdout");
-  json_builder_add_boolean_value (builder, TRUE);
-  json_builder_set_member_name (builder, "AttachStderr");
-  json_builder_add_boolean_value (builder, TRUE);
-  json_builder_set_member_name (builder, "Tty");
-  json_builder_add_boolean_value (builder, FALSE);
-  json_builder_set_member_name (builder, "NetworkDisabled");
-  json_builder_add_boolean_value (builder, g_str_equal (spec->network_mode, "none"));
-  json_builder_set_member_name (builder, "Volumes");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, WORKSPACE);
-  json_builder_begin_object (builder);
-  json_builder_end_object (builder);
-  json_builder_end_object (builder);
-  add_labels (builder, spec);
-  add_host_config (builder, spec);
-  json_builder_end_object (builder);
-  return json_builder_get_root (builder);
 }
 
 /* Output */
@@ -354,19 +210,6 @@ create_container (AgentExecContainerExecutor  *self,
   return TRUE;
 }
 
-static guint
-user_id (const char *user,
-         guint       part)
-{
-  g_auto(GStrv) ids = g_strsplit (user, ":", 2);
-  guint64 value;
-
-  if (g_strv_length (ids) <= part || !g_ascii_string_to_unsigned (ids[part], 10, 0, G_MAXUINT32,
-                                                                   &value, NULL))
-    return 1000;
-  return (guint) value;
-}
-
 static gboolean
 upload_files (AgentExecContainerExecutor  *self,
               Run                         *run,
@@ -375,21 +218,40 @@ upload_files (AgentExecContainerExecutor  *self,
               GError                     **error)
 {
   AgentExecContainerSpec spec;
-  g_autoptr(GBytes) tar = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  g_autofree char *path = NULL;
 
-  if (files->len == 0)
-    return TRUE;
   _agentexec_container_executor_get_spec (self, &spec);
-  tar = _agentexec_docker_archive_pack (files, user_id (spec.user, 0), user_id (spec.user, 1),
-                                        error);
-  if (tar == NULL)
-    return FALSE;
-  path = g_strconcat (run->base_path, "/archive?path=" WORKSPACE, NULL);
-  answer = _agentexec_docker_client_request (run->client, "PUT", path, "application/x-tar",
-                                             tar, 0, NULL, cancellable, error);
-  return answer != NULL;
+  return _agentexec_container_workspace_upload (run->client, run->base_path, files, spec.user,
+                                                cancellable, error);
+}
+
+static char *
+workspace_stamp (Run       *run,
+                 GPtrArray *files)
+{
+  return _agentexec_container_workspace_stamp (run->client, run->base_path, files);
+}
+
+/* New and changed files of /workspace into @result; failing to copy them
+ * out is a notice on stderr, not a failed run. */
+static void
+collect_files (Run                      *run,
+               GPtrArray                *known,
+               AgentExecExecutionResult *result,
+               GByteArray               *stderr_kept)
+{
+  g_autoptr(GPtrArray) changed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  changed = _agentexec_container_workspace_changes (run->client, run->base_path, known, &error);
+  if (changed == NULL)
+    {
+      g_autofree char *notice = g_strdup_printf ("[agentexec: output files not returned: %s]\n",
+                                                 error->message);
+      append_notice (stderr_kept, notice);
+      return;
+    }
+  for (guint i = 0; i < changed->len; i++)
+    _agentexec_execution_result_add_output_file (result, g_ptr_array_index (changed, i));
 }
 
 /* The engine could not start @program (dockerd says so at start, Podman
@@ -483,122 +345,6 @@ inspect_exit (Run           *run,
   run->oom_killed = json_object_has_member (state, "OOMKilled") &&
                     json_object_get_boolean_member (state, "OOMKilled");
   return TRUE;
-}
-
-static gboolean
-same_as_input (GPtrArray     *inputs,
-               AgentExecFile *file)
-{
-  for (guint i = 0; i < inputs->len; i++)
-    {
-      AgentExecFile *input = g_ptr_array_index (inputs, i);
-
-      if (g_str_equal (agentexec_file_get_name (input), agentexec_file_get_name (file)))
-        return g_bytes_equal (agentexec_file_get_content (input), agentexec_file_get_content (file));
-    }
-  return FALSE;
-}
-
-static char *
-path_stamp (Run         *run,
-            const char  *path,
-            GError     **error)
-{
-  g_autofree char *escaped = g_uri_escape_string (path, "/", FALSE);
-  g_autofree char *request = g_strconcat (run->base_path, "/archive?path=", escaped, NULL);
-
-  return _agentexec_docker_client_head (run->client, request, PATH_STAT_HEADER, NULL, error);
-}
-
-static void
-add_path (GPtrArray  *paths,
-          GHashTable *seen,
-          char       *path)
-{
-  if (g_hash_table_contains (seen, path))
-    {
-      g_free (path);
-      return;
-    }
-  g_hash_table_add (seen, path);
-  g_ptr_array_add (paths, path);
-}
-
-/*
- * The engine's stat (name, size, mode, mtime) of /workspace, of every
- * directory holding an input file and of every input file. Copying the
- * workspace out of a stopped container costs the engine a helper process
- * (50-100 ms); a stat costs about 1 ms. When no stamp changed during the run,
- * the code added, removed or rewrote nothing there, and the copy is skipped.
- * NULL (always copy) when there are too many files to stamp or a stat fails.
- */
-static char *
-workspace_stamp (Run       *run,
-                 GPtrArray *files)
-{
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) paths = g_ptr_array_new ();
-  g_autoptr(GString) stamp = g_string_new (NULL);
-
-  if (files->len > MAX_STAMPED)
-    return NULL;
-  add_path (paths, seen, g_strdup (WORKSPACE));
-  for (guint i = 0; i < files->len; i++)
-    {
-      const char *name = agentexec_file_get_name (g_ptr_array_index (files, i));
-
-      for (const char *slash = strchr (name, '/'); slash != NULL; slash = strchr (slash + 1, '/'))
-        add_path (paths, seen, g_strdup_printf (WORKSPACE "/%.*s", (int) (slash - name), name));
-      add_path (paths, seen, g_strconcat (WORKSPACE "/", name, NULL));
-    }
-  for (guint i = 0; i < paths->len; i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autofree char *value = path_stamp (run, g_ptr_array_index (paths, i), &error);
-
-      if (value == NULL)
-        {
-          g_debug ("No stat of %s (%s): the workspace will be copied out",
-                   (char *) g_ptr_array_index (paths, i), error->message);
-          return NULL;
-        }
-      g_string_append_printf (stamp, "%s\n", value);
-    }
-  return g_string_free (g_steal_pointer (&stamp), FALSE);
-}
-
-/* New and changed files of /workspace; the code file is not one. */
-static void
-collect_files (Run                      *run,
-               GPtrArray                *inputs,
-               AgentExecExecutionResult *result,
-               GByteArray               *stderr_kept)
-{
-  g_autofree char *path = g_strconcat (run->base_path, "/archive?path=" WORKSPACE, NULL);
-  g_autoptr(GBytes) tar = NULL;
-  g_autoptr(GPtrArray) files = NULL;
-  g_autoptr(GError) error = NULL;
-
-  tar = _agentexec_docker_client_request (run->client, "GET", path, NULL, NULL, MAX_WORKSPACE,
-                                          NULL, NULL, &error);
-  if (tar != NULL)
-    files = _agentexec_docker_archive_unpack (tar, TRUE, &error);
-  if (files == NULL)
-    {
-      g_autofree char *notice = g_strdup_printf ("[agentexec: output files not returned: %s]\n",
-                                                 error->message);
-      append_notice (stderr_kept, notice);
-      return;
-    }
-  for (guint i = 0; i < files->len; i++)
-    {
-      AgentExecFile *file = g_ptr_array_index (files, i);
-
-      if (g_str_has_prefix (agentexec_file_get_name (file), CODE_DIR "/") ||
-          same_as_input (inputs, file))
-        continue;
-      _agentexec_execution_result_add_output_file (result, file);
-    }
 }
 
 static void
