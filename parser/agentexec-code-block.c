@@ -59,7 +59,7 @@ enum {
 
 static GParamSpec *properties [N_PROPS];
 
-/* Fields are NULL until set; they read as "". */
+/* NULL fields (a NULL code given to the private constructor) read as "". */
 static inline const char *
 or_empty (const char *s)
 {
@@ -266,8 +266,12 @@ _agentexec_code_block_new (const char *language,
 {
   AgentExecCodeBlock *self = g_object_new (AGENTEXEC_TYPE_CODE_BLOCK, NULL);
 
+  /* Construct-only properties got their defaults during g_object_new (). */
+  g_free (self->language);
   self->language = g_strdup (language);
+  g_free (self->info);
   self->info = g_strdup (info);
+  g_free (self->code);
   self->code = code;
   self->code_length = code != NULL ? strlen (code) : 0;
   self->start = start;
