@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <grp.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -298,7 +297,11 @@ child_setup (gpointer data)
     {
       gid_t gid = (gid_t) setup->limits.uid;
 
-      if (setgroups (1, &gid) != 0 || setgid (gid) != 0 || setuid ((uid_t) setup->limits.uid) != 0)
+      /* Raw system calls: glibc's wrappers synchronise the uid across
+       * threads (setxid), which a forked child does not need and which can
+       * block there (seen under valgrind). */
+      if (syscall (SYS_setgroups, 1, &gid) != 0 || syscall (SYS_setgid, gid) != 0 ||
+          syscall (SYS_setuid, (uid_t) setup->limits.uid) != 0)
         _exit (126);
     }
   signal (SIGPIPE, SIG_DFL);
