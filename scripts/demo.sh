@@ -2,7 +2,7 @@
 # demo.sh: one command from a fresh Debian 12 checkout to a model reply whose
 # code blocks are extracted, executed and returned as ADK-formatted results.
 #
-#   scripts/demo.sh [REPLY.md]
+#   scripts/demo.sh [REPLY.md]        (AGENTEXEC_DEMO_BUILD: build dir, default _build)
 #
 # Steps: scripts/setup.sh (installs what is missing), a build in _build, then
 # `agentexec reply` on the bundled sample reply (scripts/demo-reply.md) with
@@ -23,13 +23,14 @@ if [ ! -x scripts/setup.sh ]; then
 fi
 scripts/setup.sh
 
-say "Building in _build"
-if [ ! -f _build/build.ninja ]; then
-  meson setup _build
+build=${AGENTEXEC_DEMO_BUILD:-_build}
+say "Building in $build"
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build"
 fi
-ninja -C _build tools/agentexec
+ninja -C "$build" tools/agentexec
 
-agentexec=_build/tools/agentexec
+agentexec=$build/tools/agentexec
 
 docker_answers () {
   if command -v curl >/dev/null 2>&1 && [ -S /var/run/docker.sock ]; then
