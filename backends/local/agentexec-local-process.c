@@ -29,6 +29,15 @@
 
 #include <glib-unix.h>
 
+#if defined(__has_include)
+# if __has_include(<valgrind/valgrind.h>)
+#  include <valgrind/valgrind.h>
+# endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+# define RUNNING_ON_VALGRIND 0
+#endif
+
 #include "agentexec-code-executor-private.h"
 #include "agentexec-execution-result-private.h"
 #include "agentexec-local-process-private.h"
@@ -191,7 +200,9 @@ signal_uid (gint64 uid,
   int status = 0;
   pid_t pid;
 
-  pid = vfork ();
+  /* vfork() spares copying the page tables; valgrind's emulation of it
+   * deadlocks in a busy multi-threaded process, so there a plain fork(). */
+  pid = RUNNING_ON_VALGRIND ? fork () : vfork ();
   if (pid == 0)
     {
       /* Raw system calls: only this task changes its uid. */
