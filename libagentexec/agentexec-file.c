@@ -451,6 +451,8 @@ _agentexec_file_guess_mime (const char   *name,
     if (g_str_has_suffix (lower, mime_table[i].suffix))
       return g_strdup (mime_table[i].mime_type);
 
+  if (data == NULL || len == 0)
+    return g_strdup ("text/plain");
   if (len >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0)
     return g_strdup ("image/png");
   if (len >= 3 && memcmp (data, "\xff\xd8\xff", 3) == 0)

@@ -9,5 +9,5 @@ args=()
 for s in "$@"; do args+=(--suite "$s"); done
 G_SLICE=always-malloc meson test -C "$top/_build" --print-errorlogs --num-processes 2 \
   --timeout-multiplier 10 \
-  --wrap="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 --suppressions=$top/tests/valgrind.supp" \
+  --wrap="valgrind -q --child-silent-after-fork=yes --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 --suppressions=$top/tests/valgrind.supp" \
   "${args[@]}"

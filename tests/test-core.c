@@ -252,11 +252,16 @@ test_file_mime (void)
   g_autofree char *b = _agentexec_file_guess_mime ("noext", png, sizeof png);
   g_autofree char *c = _agentexec_file_guess_mime ("notes", (const guint8 *) "héllo", 6);
   g_autofree char *d = _agentexec_file_guess_mime ("data.csv", NULL, 0);
+  g_autofree char *e = _agentexec_file_guess_mime ("empty", NULL, 0);
+  g_autoptr(GBytes) nothing = g_bytes_new (NULL, 0);
+  g_autoptr(AgentExecFile) empty = agentexec_file_new ("empty", NULL, nothing);
 
   g_assert_cmpstr (a, ==, "image/png");
   g_assert_cmpstr (b, ==, "image/png");
   g_assert_cmpstr (c, ==, "text/plain");
   g_assert_cmpstr (d, ==, "text/csv");
+  g_assert_cmpstr (e, ==, "text/plain");
+  g_assert_cmpstr (agentexec_file_get_mime_type (empty), ==, "text/plain");
 }
 
 /* Input and result */
