@@ -50,10 +50,21 @@ build() {  # build DIR [meson options...]
   ninja -C "$dir"
 }
 
-rm -f _build/meson-logs/testlog.json _build-asan/meson-logs/testlog.json
+rm -f _build/meson-logs/testlog.json _build/meson-logs/podmanlog.json \
+  _build-asan/meson-logs/testlog.json
 
 if build _build; then
   meson test -C _build --print-errorlogs --num-processes 2
+  if [ "$engine" = 1 ]; then
+    if podman_host=$(scripts/start-podman.sh); then
+      note "container suites against Podman ($podman_host)"
+      DOCKER_HOST=$podman_host meson test -C _build --print-errorlogs --logbase podmanlog \
+        test-container test-gi-container.py
+    else
+      note "Podman's API service did not start"
+      extra_failures=$((extra_failures + 1))
+    fi
+  fi
 else
   note "the build failed"
   extra_failures=$((extra_failures + 1))
@@ -80,8 +91,9 @@ unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 read -r passed failed skipped < <(python3 - "$extra_failures" _build _build-asan <<'PY'
 import json, os, sys
 passed, failed, skipped = 0, int(sys.argv[1]), 0
-for d in sys.argv[2:]:
-    log = os.path.join(d, "meson-logs", "testlog.json")
+logs = [os.path.join(d, "meson-logs", name) for d in sys.argv[2:]
+        for name in ("testlog.json", "podmanlog.json")]
+for log in logs:
     if not os.path.exists(log):
         continue
     for line in open(log):
