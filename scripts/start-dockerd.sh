@@ -27,7 +27,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 # containerd may be left over from an earlier engine; dockerd starts its own.
-nohup dockerd --iptables=false --bridge=none >"$log" 2>&1 &
+(cd / && nohup dockerd --iptables=false --bridge=none >"$log" 2>&1 &)
 for _ in $(seq 1 60); do
   if answers; then
     echo "start-dockerd: started dockerd (log: $log)"

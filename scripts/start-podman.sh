@@ -17,7 +17,11 @@ answers() {
 command -v podman >/dev/null || { echo "start-podman: podman is not installed (apt-get install podman)" >&2; exit 1; }
 if ! answers; then
   rm -f "$sock"
-  nohup podman system service --time=0 "unix://$sock" >"$log" 2>&1 &
+  # Podman's conmon writes state files (an "oom" marker after an OOM kill) into
+  # its working directory: give it one of its own, never the checkout.
+  rundir=${AGENTEXEC_PODMAN_DIR:-/tmp/agentexec-podman}
+  mkdir -p "$rundir"
+  (cd "$rundir" && nohup podman system service --time=0 "unix://$sock" >"$log" 2>&1 &)
   for _ in $(seq 1 60); do answers && break; sleep 0.5; done
   answers || { echo "start-podman: the service did not answer; see $log" >&2; tail -20 "$log" >&2; exit 1; }
 fi
