@@ -27,7 +27,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 # containerd may be left over from an earlier engine; dockerd starts its own.
-(cd / && nohup dockerd --iptables=false --bridge=none >"$log" 2>&1 &)
+cd / || exit 1
+nohup dockerd --iptables=false --bridge=none >"$log" 2>&1 </dev/null &
 for _ in $(seq 1 60); do
   if answers; then
     echo "start-dockerd: started dockerd (log: $log)"

@@ -6,6 +6,7 @@
 #
 # Prints the DOCKER_HOST to use. Exit 0 when the service answers with the image.
 set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 sock=${1:-/tmp/agentexec-podman.sock}
 log=${AGENTEXEC_PODMAN_LOG:-/tmp/agentexec-podman.log}
 image=agentexec-runtime:latest
@@ -21,7 +22,8 @@ if ! answers; then
   # its working directory: give it one of its own, never the checkout.
   rundir=${AGENTEXEC_PODMAN_DIR:-/tmp/agentexec-podman}
   mkdir -p "$rundir"
-  (cd "$rundir" && nohup podman system service --time=0 "unix://$sock" >"$log" 2>&1 &)
+  cd "$rundir" || exit 1
+  nohup podman system service --time=0 "unix://$sock" >"$log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do answers && break; sleep 0.5; done
   answers || { echo "start-podman: the service did not answer; see $log" >&2; tail -20 "$log" >&2; exit 1; }
 fi
@@ -30,7 +32,7 @@ if ! podman image exists "$image"; then
   if docker image inspect "$image" >/dev/null 2>&1; then
     docker save "$image" | podman load -q >/dev/null || exit 1
   else
-    DOCKER=podman "$(dirname "$0")/build-runtime-image.sh" >&2 || exit 1
+    DOCKER=podman "$here/build-runtime-image.sh" >&2 || exit 1
   fi
 fi
 echo "unix://$sock"
