@@ -75,7 +75,31 @@ agentexec_executor_context_init (AgentExecExecutorContext *self)
   g_mutex_init (&self->mutex);
 }
 
-/* Deep copy: json_node_copy() only references nested objects and arrays. */
+/* A value node of its own: json_node_copy() shares the JsonValue, whose
+ * reference count json-glib 1.6 changes without atomics, so a copy handed to
+ * another thread could free the state's value under it. */
+static JsonNode *
+copy_value_node (JsonNode *node)
+{
+  JsonNode *copy = json_node_alloc ();
+
+  if (JSON_NODE_HOLDS_NULL (node))
+    return json_node_init_null (copy);
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_STRING:
+      return json_node_init_string (copy, json_node_get_string (node));
+    case G_TYPE_BOOLEAN:
+      return json_node_init_boolean (copy, json_node_get_boolean (node));
+    case G_TYPE_DOUBLE:
+      return json_node_init_double (copy, json_node_get_double (node));
+    default:
+      return json_node_init_int (copy, json_node_get_int (node));
+    }
+}
+
+/* Deep copy: json_node_copy() only references nested objects and arrays,
+ * and shares values. Nothing of the copy is shared with @node. */
 JsonNode *
 _agentexec_json_node_deep_copy (JsonNode *node)
 {
@@ -108,7 +132,7 @@ _agentexec_json_node_deep_copy (JsonNode *node)
       json_node_take_array (copy, out);
       return copy;
     }
-  return json_node_copy (node);
+  return copy_value_node (node);
 }
 
 /* The object under @key of @parent, created (or replaced when it is not an
@@ -248,15 +272,20 @@ agentexec_executor_context_get_session_state (AgentExecExecutorContext *self)
 char *
 agentexec_executor_context_to_json (AgentExecExecutorContext *self)
 {
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GMutexLocker) locker = NULL;
+  JsonNode *root;
+  char *json;
 
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self), NULL);
 
+  /* The node references the state, and that reference count is not atomic:
+   * take and drop it under the lock. */
   locker = g_mutex_locker_new (&self->mutex);
   root = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (root, self->state);
-  return json_to_string (root, FALSE);
+  json = json_to_string (root, FALSE);
+  json_node_unref (root);
+  return json;
 }
 
 /**
