@@ -38,8 +38,7 @@ static GOptionEntry entries[] = {
 };
 
 static int
-compare_doubles (const void *a,
-                 const void *b)
+compare_doubles (const void *a, const void *b)
 {
   double x = *(const double *) a, y = *(const double *) b;
 
@@ -47,17 +46,16 @@ compare_doubles (const void *a,
 }
 
 static double
-percentile (GArray *samples,
-            double  p)
+percentile (GArray *samples, double p)
 {
   g_array_sort (samples, compare_doubles);
   return g_array_index (samples, double, (guint) ((samples->len - 1) * p + 0.5));
 }
 
 static double
-timed_spawn (const char * const *argv)
+timed_spawn (const char *const *argv)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
   gint64 start = g_get_monotonic_time ();
   int status = 0;
@@ -72,9 +70,9 @@ timed_spawn (const char * const *argv)
 static double
 timed_run (AgentExecCodeExecutor *executor)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
 
   result = agentexec_code_executor_execute_code (executor, NULL, input, NULL, &error);
@@ -85,8 +83,7 @@ timed_run (AgentExecCodeExecutor *executor)
 
 /* Waits (at most 10 s) until the pool holds @n warm containers. */
 static void
-wait_warm (AgentExecContainerExecutor *executor,
-           guint                       n)
+wait_warm (AgentExecContainerExecutor *executor, guint n)
 {
   AgentExecContainerPool *pool = _agentexec_container_executor_get_pool (executor);
 
@@ -95,17 +92,15 @@ wait_warm (AgentExecContainerExecutor *executor,
 }
 
 static void
-run_thread (gpointer data,
-            gpointer user_data)
+run_thread (gpointer data, gpointer user_data)
 {
   timed_run (user_data);
 }
 
 static double
-concurrent_rate (AgentExecCodeExecutor *executor,
-                 int                    n)
+concurrent_rate (AgentExecCodeExecutor *executor, int n)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GThreadPool *pool = g_thread_pool_new (run_thread, executor, n, TRUE, &error);
   gint64 start = g_get_monotonic_time ();
 
@@ -116,12 +111,11 @@ concurrent_rate (AgentExecCodeExecutor *executor,
 }
 
 static double
-session_run (AgentExecCodeExecutor *executor,
-             const char            *session)
+session_run (AgentExecCodeExecutor *executor, const char *session)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
 
   agentexec_execution_input_set_execution_id (input, session);
@@ -131,14 +125,14 @@ session_run (AgentExecCodeExecutor *executor,
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
-typedef struct {
+typedef struct
+{
   AgentExecCodeExecutor *executor;
-  int                    runs;
+  int runs;
 } Caller;
 
 static void
-caller_thread (gpointer data,
-               gpointer user_data)
+caller_thread (gpointer data, gpointer user_data)
 {
   Caller *caller = user_data;
   g_autofree char *session = g_strdup_printf ("caller-%d", GPOINTER_TO_INT (data));
@@ -149,9 +143,7 @@ caller_thread (gpointer data,
 
 /* @n callers, each with a session of its own (already started), @runs each. */
 static double
-stateful_rate (AgentExecCodeExecutor *executor,
-               int                    n,
-               int                    per_caller)
+stateful_rate (AgentExecCodeExecutor *executor, int n, int per_caller)
 {
   Caller caller = { executor, per_caller };
   GThreadPool *pool;
@@ -171,9 +163,7 @@ stateful_rate (AgentExecCodeExecutor *executor,
 }
 
 static void
-print_row (const char *name,
-           GArray     *samples,
-           double      ours_median)
+print_row (const char *name, GArray *samples, double ours_median)
 {
   double median = percentile (samples, 0.5);
 
@@ -182,19 +172,18 @@ print_row (const char *name,
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
-  g_autoptr(GOptionContext) options = g_option_context_new ("- container backend benchmark");
-  g_autoptr(AgentExecContainerExecutor) executor = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) ours = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) docker_run = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) docker_exec = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) pooled = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(AgentExecContainerExecutor) cold = NULL;
-  g_autoptr(AgentExecContainerExecutor) stateful = NULL;
-  g_autoptr(GArray) session = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GOptionContext) options = g_option_context_new ("- container backend benchmark");
+  g_autoptr (AgentExecContainerExecutor) executor = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) ours = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) docker_run = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) docker_exec = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) pooled = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (AgentExecContainerExecutor) cold = NULL;
+  g_autoptr (AgentExecContainerExecutor) stateful = NULL;
+  g_autoptr (GArray) session = g_array_new (FALSE, FALSE, sizeof (double));
   double rates[3];
   const int callers[3] = { 1, 8, 32 };
   struct rusage usage;
@@ -207,20 +196,18 @@ main (int   argc,
     g_error ("%s", error->message);
   if (image == NULL)
     image = g_strdup ("agentexec-runtime:latest");
-  executor = AGENTEXEC_CONTAINER_EXECUTOR (g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR,
-                                                          NULL, &error, "image", image,
-                                                          "pool-size", 2, NULL));
+  executor = AGENTEXEC_CONTAINER_EXECUTOR (g_initable_new (
+      AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error, "image", image, "pool-size", 2, NULL));
   if (executor == NULL)
     g_error ("%s", error->message);
-  cold = AGENTEXEC_CONTAINER_EXECUTOR (g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL,
-                                                      &error, "image", image, "pool-size", 0,
-                                                      NULL));
+  cold = AGENTEXEC_CONTAINER_EXECUTOR (g_initable_new (
+      AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error, "image", image, "pool-size", 0, NULL));
   if (cold == NULL)
     g_error ("%s", error->message);
 
   {
-    const char *start_argv[] = { "docker", "run", "-d", "--rm", "--network", "none", image,
-                                 "sleep", "infinity", NULL };
+    const char *start_argv[] = { "docker", "run", "-d",    "--rm",     "--network",
+                                 "none",   image, "sleep", "infinity", NULL };
     if (!g_spawn_sync (NULL, (char **) start_argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &cid,
                        NULL, NULL, &error))
       g_error ("%s", error->message);
@@ -267,10 +254,9 @@ main (int   argc,
    * Engine API. No pool, so nothing runs in the background. */
   agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
   agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (cold));
-  stateful = AGENTEXEC_CONTAINER_EXECUTOR (g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR,
-                                                          NULL, &error, "image", image,
-                                                          "stateful", TRUE, "pool-size", 0,
-                                                          "max-sessions", 64, NULL));
+  stateful = AGENTEXEC_CONTAINER_EXECUTOR (
+      g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error, "image", image, "stateful",
+                      TRUE, "pool-size", 0, "max-sessions", 64, NULL));
   if (stateful == NULL)
     g_error ("%s", error->message);
   session_run (AGENTEXEC_CODE_EXECUTOR (stateful), "bench");
@@ -292,7 +278,8 @@ main (int   argc,
   median = percentile (ours, 0.5);
   g_print ("container backend, %d interleaved runs of print(1) each, image %s\n\n", runs, image);
   g_print ("| %-44s | %9s | %9s | %9s |\n", "path", "median ms", "p90 ms", "ours/this");
-  g_print ("|----------------------------------------------|-----------|-----------|-----------|\n");
+  g_print (
+      "|----------------------------------------------|-----------|-----------|-----------|\n");
   print_row ("agentexec stateless, cold (pool-size 0)", ours, median);
   print_row ("docker run --rm IMAGE python3 -c 'print(1)'", docker_run, median);
   print_row ("docker exec per call (ADK's approach)", docker_exec, median);
@@ -304,10 +291,11 @@ main (int   argc,
   g_print ("stateful vs docker exec: %.0fx faster (medians, %d runs)\n",
            percentile (docker_exec, 0.5) / percentile (session, 0.5), runs * 10);
   g_print ("stateful throughput, one session per caller: 1 caller %.0f runs/s, 8 callers "
-           "%.0f runs/s, 32 callers %.0f runs/s\n", rates[0], rates[1], rates[2]);
+           "%.0f runs/s, 32 callers %.0f runs/s\n",
+           rates[0], rates[1], rates[2]);
   g_print ("executor process peak RSS: %.1f MiB\n", usage.ru_maxrss / 1024.0);
-  g_print ("%d concurrent callers, %d cold stateless runs: %.1f runs/s\n",
-           concurrency, concurrency * 2, rate);
+  g_print ("%d concurrent callers, %d cold stateless runs: %.1f runs/s\n", concurrency,
+           concurrency * 2, rate);
   g_print ("target (issue 6): cold / docker run --rm <= 1.0x: %s (%.2fx)\n",
            median / percentile (docker_run, 0.5) <= 1.0 ? "met" : "NOT met",
            median / percentile (docker_run, 0.5));

@@ -22,18 +22,16 @@ static int runs = 40;
 static int round_trips = 2000;
 static char *python = NULL;
 
-static GOptionEntry entries[] = {
-  { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Stateless runs of each kind (default 40)", "N" },
-  { "round-trips", 'm', 0, G_OPTION_ARG_INT, &round_trips,
-    "Stateful round trips (default 2000)", "M" },
-  { "python", 'p', 0, G_OPTION_ARG_FILENAME, &python,
-    "The Python interpreter (default /usr/bin/python3)", "PATH" },
-  { NULL }
-};
+static GOptionEntry entries[] = { { "runs", 'n', 0, G_OPTION_ARG_INT, &runs,
+                                    "Stateless runs of each kind (default 40)", "N" },
+                                  { "round-trips", 'm', 0, G_OPTION_ARG_INT, &round_trips,
+                                    "Stateful round trips (default 2000)", "M" },
+                                  { "python", 'p', 0, G_OPTION_ARG_FILENAME, &python,
+                                    "The Python interpreter (default /usr/bin/python3)", "PATH" },
+                                  { NULL } };
 
 static int
-compare_doubles (const void *a,
-                 const void *b)
+compare_doubles (const void *a, const void *b)
 {
   double x = *(const double *) a, y = *(const double *) b;
 
@@ -41,8 +39,7 @@ compare_doubles (const void *a,
 }
 
 static double
-percentile (GArray *samples,
-            double  p)
+percentile (GArray *samples, double p)
 {
   g_array_sort (samples, compare_doubles);
   return g_array_index (samples, double, (guint) ((samples->len - 1) * p + 0.5));
@@ -52,37 +49,36 @@ static double
 timed_spawn (void)
 {
   const char *argv[] = { python, "-c", "print(1)", NULL };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
   gint64 start = g_get_monotonic_time ();
   int status = 0;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
-                     NULL, &status, &error) ||
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                     &status, &error) ||
       !g_spawn_check_wait_status (status, NULL) || g_strcmp0 (out, "1\n") != 0)
     g_error ("%s -c 'print(1)' failed: %s", python, error != NULL ? error->message : out);
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
 static double
-timed_run (AgentExecCodeExecutor   *executor,
-           AgentExecExecutionInput *input)
+timed_run (AgentExecCodeExecutor *executor, AgentExecExecutionInput *input)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   gint64 start = g_get_monotonic_time ();
 
   result = agentexec_code_executor_execute_code (executor, NULL, input, NULL, &error);
   if (result == NULL || agentexec_execution_result_get_outcome (result) != AGENTEXEC_OUTCOME_OK)
-    g_error ("run failed: %s", error != NULL ? error->message
-                                             : agentexec_execution_result_get_stderr (result));
+    g_error ("run failed: %s",
+             error != NULL ? error->message : agentexec_execution_result_get_stderr (result));
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
 static AgentExecCodeExecutor *
 new_executor (gboolean stateful)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   AgentExecLocalExecutor *executor = agentexec_local_executor_new (TRUE, &error);
 
   if (executor == NULL ||
@@ -95,10 +91,10 @@ new_executor (gboolean stateful)
 static void
 bench_stateless (void)
 {
-  g_autoptr(AgentExecCodeExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
-  g_autoptr(GArray) ours = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GArray) floor_ = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (AgentExecCodeExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr (GArray) ours = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) floor_ = g_array_new (FALSE, FALSE, sizeof (double));
   double ours_median, floor_median;
 
   timed_run (executor, input);
@@ -113,10 +109,10 @@ bench_stateless (void)
     }
   ours_median = percentile (ours, 0.5);
   floor_median = percentile (floor_, 0.5);
-  g_print ("%-44s %9.2f ms  p90 %7.2f ms\n", "local stateless print(1), median",
-           ours_median, percentile (ours, 0.9));
-  g_print ("%-44s %9.2f ms  p90 %7.2f ms\n", "python3 -c 'print(1)' spawned, median",
-           floor_median, percentile (floor_, 0.9));
+  g_print ("%-44s %9.2f ms  p90 %7.2f ms\n", "local stateless print(1), median", ours_median,
+           percentile (ours, 0.9));
+  g_print ("%-44s %9.2f ms  p90 %7.2f ms\n", "python3 -c 'print(1)' spawned, median", floor_median,
+           percentile (floor_, 0.9));
   g_print ("%-44s %9.3fx   (target <= 1.15x)\n", "ratio local / python3 -c",
            ours_median / floor_median);
 }
@@ -124,9 +120,9 @@ bench_stateless (void)
 static void
 bench_stateful (void)
 {
-  g_autoptr(AgentExecCodeExecutor) executor = new_executor (TRUE);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("x = 1", "python");
-  g_autoptr(GArray) samples = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (AgentExecCodeExecutor) executor = new_executor (TRUE);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("x = 1", "python");
+  g_autoptr (GArray) samples = g_array_new (FALSE, FALSE, sizeof (double));
   double median;
 
   agentexec_execution_input_set_execution_id (input, "bench");
@@ -147,14 +143,14 @@ bench_stateful (void)
 typedef struct
 {
   AgentExecCodeExecutor *executor;
-  int                    runs;
+  int runs;
 } Worker;
 
 static gpointer
 worker_thread (gpointer data)
 {
   Worker *w = data;
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
 
   for (int i = 0; i < w->runs; i++)
     timed_run (w->executor, input);
@@ -164,13 +160,13 @@ worker_thread (gpointer data)
 static void
 bench_concurrency (void)
 {
-  g_autoptr(AgentExecCodeExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecCodeExecutor) executor = new_executor (FALSE);
   const int callers[] = { 1, 8, 32 };
   const int total = 64;
 
   for (guint c = 0; c < G_N_ELEMENTS (callers); c++)
     {
-      g_autoptr(GPtrArray) threads = g_ptr_array_new ();
+      g_autoptr (GPtrArray) threads = g_ptr_array_new ();
       Worker worker = { executor, total / callers[c] };
       gint64 start = g_get_monotonic_time ();
       double seconds;
@@ -189,11 +185,10 @@ bench_concurrency (void)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("- Local backend benchmark");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("- Local backend benchmark");
+  g_autoptr (GError) error = NULL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || runs < 1 || round_trips < 1)

@@ -21,14 +21,14 @@
 
 #include "libagentexec.h"
 
-typedef struct {
+typedef struct
+{
   const char *name;
-  char       *text;
+  char *text;
 } Input;
 
 static char *
-repeat (const char *unit,
-        guint       times)
+repeat (const char *unit, guint times)
 {
   GString *out = g_string_new (NULL);
 
@@ -46,12 +46,14 @@ make_reply (void)
 
   for (guint i = 0; i < 2000; i++)
     {
-      g_string_append_printf (out,
-        "### Step %u\n\n"
-        "We now compute the *next* value from the `previous` one; see the notes below.\n"
-        "1. load the data\n2. transform it\n\n"
-        "> Note: the function is pure, so it can be retried.\n\n"
-        "```python\n", i);
+      g_string_append_printf (
+          out,
+          "### Step %u\n\n"
+          "We now compute the *next* value from the `previous` one; see the notes below.\n"
+          "1. load the data\n2. transform it\n\n"
+          "> Note: the function is pure, so it can be retried.\n\n"
+          "```python\n",
+          i);
       for (guint j = 0; j < 16; j++)
         g_string_append_printf (out, "value_%u = transform(value_%u, factor=%u)  # step %u\n",
                                 j + 1, j, j * 7 + 3, i);
@@ -61,8 +63,7 @@ make_reply (void)
 }
 
 static double
-median (double *v,
-        guint   n)
+median (double *v, guint n)
 {
   for (guint i = 1; i < n; i++)
     for (guint j = i; j > 0 && v[j - 1] > v[j]; j--)
@@ -75,9 +76,7 @@ median (double *v,
 }
 
 static void
-measure (AgentExecCodeBlockParser *parser,
-         const Input              *input,
-         guint                     runs)
+measure (AgentExecCodeBlockParser *parser, const Input *input, guint runs)
 {
   gsize len = strlen (input->text);
   double *seconds = g_new (double, runs);
@@ -87,24 +86,23 @@ measure (AgentExecCodeBlockParser *parser,
   for (guint r = 0; r < runs; r++)
     {
       gint64 start = g_get_monotonic_time ();
-      g_autoptr(GPtrArray) found =
-        agentexec_code_block_parser_extract_code_blocks_full (parser, input->text, len);
+      g_autoptr (GPtrArray) found =
+          agentexec_code_block_parser_extract_code_blocks_full (parser, input->text, len);
 
       seconds[r] = (g_get_monotonic_time () - start) / 1e6;
       blocks = found->len;
     }
   mid = median (seconds, runs);
-  best = seconds[0];   /* sorted by median () */
-  printf ("%-28s %10zu %7u %10.3f %10.3f %10.1f\n", input->name, len, blocks, mid * 1e3,
-          best * 1e3, len / 1e6 / best);
+  best = seconds[0]; /* sorted by median () */
+  printf ("%-28s %10zu %7u %10.3f %10.3f %10.1f\n", input->name, len, blocks, mid * 1e3, best * 1e3,
+          len / 1e6 / best);
   g_free (seconds);
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
-  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr (AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
   const char *dir = NULL;
   guint runs = 21;
   g_autofree char *dashes = repeat ("- ", 50000);
@@ -134,15 +132,15 @@ main (int   argc,
         }
     }
 
-  printf ("%-28s %10s %7s %10s %10s %10s\n", "input (in process)", "bytes", "blocks",
-          "median ms", "best ms", "MB/s");
+  printf ("%-28s %10s %7s %10s %10s %10s\n", "input (in process)", "bytes", "blocks", "median ms",
+          "best ms", "MB/s");
   for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
     {
       if (dir != NULL)
         {
           g_autofree char *name = g_strconcat (inputs[i].name, ".md", NULL);
           g_autofree char *path = g_build_filename (dir, name, NULL);
-          g_autoptr(GError) error = NULL;
+          g_autoptr (GError) error = NULL;
 
           if (!g_file_set_contents (path, inputs[i].text, -1, &error))
             {

@@ -43,8 +43,8 @@
 
 struct _AgentExecExecutorContext
 {
-  GObject     parent_instance;
-  GMutex      mutex;
+  GObject parent_instance;
+  GMutex mutex;
   JsonObject *state;
 };
 
@@ -138,8 +138,7 @@ _agentexec_json_node_deep_copy (JsonNode *node)
 /* The object under @key of @parent, created (or replaced when it is not an
  * object) as ADK's setdefault does. */
 static JsonObject *
-ensure_object (JsonObject *parent,
-               const char *key)
+ensure_object (JsonObject *parent, const char *key)
 {
   JsonNode *node = json_object_get_member (parent, key);
 
@@ -149,8 +148,7 @@ ensure_object (JsonObject *parent,
 }
 
 static JsonArray *
-ensure_array (JsonObject *parent,
-              const char *key)
+ensure_array (JsonObject *parent, const char *key)
 {
   JsonNode *node = json_object_get_member (parent, key);
 
@@ -160,8 +158,7 @@ ensure_array (JsonObject *parent,
 }
 
 static JsonObject *
-lookup_object (JsonObject *parent,
-               const char *key)
+lookup_object (JsonObject *parent, const char *key)
 {
   JsonNode *node = json_object_get_member (parent, key);
 
@@ -169,8 +166,7 @@ lookup_object (JsonObject *parent,
 }
 
 static JsonArray *
-lookup_array (JsonObject *parent,
-              const char *key)
+lookup_array (JsonObject *parent, const char *key)
 {
   JsonNode *node = json_object_get_member (parent, key);
 
@@ -216,11 +212,10 @@ agentexec_executor_context_new (JsonObject *session_state)
  * Since: 1.0
  */
 AgentExecExecutorContext *
-agentexec_executor_context_new_from_json (const char  *json,
-                                          GError     **error)
+agentexec_executor_context_new_from_json (const char *json, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
   JsonNode *root;
 
   g_return_val_if_fail (json != NULL, NULL);
@@ -272,7 +267,7 @@ agentexec_executor_context_get_session_state (AgentExecExecutorContext *self)
 char *
 agentexec_executor_context_to_json (AgentExecExecutorContext *self)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   JsonNode *root;
   char *json;
 
@@ -302,7 +297,7 @@ agentexec_executor_context_to_json (AgentExecExecutorContext *self)
 JsonObject *
 agentexec_executor_context_get_state_delta (AgentExecExecutorContext *self)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   JsonObject *delta;
 
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self), NULL);
@@ -310,9 +305,9 @@ agentexec_executor_context_get_state_delta (AgentExecExecutorContext *self)
   locker = g_mutex_locker_new (&self->mutex);
   code_execution_context (self);
   delta = json_object_new ();
-  json_object_set_member (delta, CONTEXT_KEY,
-                          _agentexec_json_node_deep_copy (json_object_get_member (self->state,
-                                                                                  CONTEXT_KEY)));
+  json_object_set_member (
+      delta, CONTEXT_KEY,
+      _agentexec_json_node_deep_copy (json_object_get_member (self->state, CONTEXT_KEY)));
   return delta;
 }
 
@@ -327,7 +322,7 @@ agentexec_executor_context_get_state_delta (AgentExecExecutorContext *self)
 char *
 agentexec_executor_context_get_execution_id (AgentExecExecutorContext *self)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   JsonNode *node;
 
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self), NULL);
@@ -348,9 +343,9 @@ agentexec_executor_context_get_execution_id (AgentExecExecutorContext *self)
  */
 void
 agentexec_executor_context_set_execution_id (AgentExecExecutorContext *self,
-                                             const char               *execution_id)
+                                             const char *execution_id)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
 
   g_return_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self));
   g_return_if_fail (execution_id != NULL);
@@ -362,7 +357,7 @@ agentexec_executor_context_set_execution_id (AgentExecExecutorContext *self,
 static GStrv
 strings_of (JsonArray *array)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
 
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
     {
@@ -385,7 +380,7 @@ strings_of (JsonArray *array)
 GStrv
 agentexec_executor_context_get_processed_file_names (AgentExecExecutorContext *self)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
 
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self), NULL);
 
@@ -402,9 +397,9 @@ agentexec_executor_context_get_processed_file_names (AgentExecExecutorContext *s
  */
 void
 agentexec_executor_context_add_processed_file_names (AgentExecExecutorContext *self,
-                                                     const char * const       *file_names)
+                                                     const char *const *file_names)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   JsonArray *array;
 
   g_return_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self));
@@ -429,7 +424,7 @@ agentexec_executor_context_add_processed_file_names (AgentExecExecutorContext *s
 GPtrArray *
 agentexec_executor_context_get_input_files (AgentExecExecutorContext *self)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   GPtrArray *files = g_ptr_array_new_with_free_func (g_object_unref);
   JsonArray *array;
 
@@ -439,9 +434,9 @@ agentexec_executor_context_get_input_files (AgentExecExecutorContext *self)
   array = lookup_array (self->state, INPUT_FILE_KEY);
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
     {
-      g_autoptr(GError) error = NULL;
-      AgentExecFile *file = agentexec_file_new_from_json (json_array_get_element (array, i),
-                                                          &error);
+      g_autoptr (GError) error = NULL;
+      AgentExecFile *file =
+          agentexec_file_new_from_json (json_array_get_element (array, i), &error);
 
       if (file != NULL)
         g_ptr_array_add (files, file);
@@ -459,10 +454,9 @@ agentexec_executor_context_get_input_files (AgentExecExecutorContext *self)
  * Since: 1.0
  */
 void
-agentexec_executor_context_add_input_files (AgentExecExecutorContext *self,
-                                            GPtrArray                *files)
+agentexec_executor_context_add_input_files (AgentExecExecutorContext *self, GPtrArray *files)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   JsonArray *array;
 
   g_return_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self));
@@ -485,7 +479,7 @@ agentexec_executor_context_add_input_files (AgentExecExecutorContext *self,
 void
 agentexec_executor_context_clear_input_files (AgentExecExecutorContext *self)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   JsonObject *context;
 
   g_return_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self));
@@ -499,8 +493,7 @@ agentexec_executor_context_clear_input_files (AgentExecExecutorContext *self)
 }
 
 static guint
-error_count_locked (AgentExecExecutorContext *self,
-                    const char               *invocation_id)
+error_count_locked (AgentExecExecutorContext *self, const char *invocation_id)
 {
   JsonObject *counts = lookup_object (self->state, ERROR_COUNT_KEY);
   JsonNode *node;
@@ -522,9 +515,9 @@ error_count_locked (AgentExecExecutorContext *self,
  */
 guint
 agentexec_executor_context_get_error_count (AgentExecExecutorContext *self,
-                                            const char               *invocation_id)
+                                            const char *invocation_id)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
 
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self), 0);
   g_return_val_if_fail (invocation_id != NULL, 0);
@@ -542,9 +535,9 @@ agentexec_executor_context_get_error_count (AgentExecExecutorContext *self,
  */
 void
 agentexec_executor_context_increment_error_count (AgentExecExecutorContext *self,
-                                                  const char               *invocation_id)
+                                                  const char *invocation_id)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   guint count;
 
   g_return_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self));
@@ -567,9 +560,9 @@ agentexec_executor_context_increment_error_count (AgentExecExecutorContext *self
  */
 void
 agentexec_executor_context_reset_error_count (AgentExecExecutorContext *self,
-                                              const char               *invocation_id)
+                                              const char *invocation_id)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   JsonObject *counts;
 
   g_return_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self));
@@ -596,12 +589,12 @@ agentexec_executor_context_reset_error_count (AgentExecExecutorContext *self,
  */
 void
 agentexec_executor_context_update_code_execution_result (AgentExecExecutorContext *self,
-                                                         const char               *invocation_id,
-                                                         const char               *code,
-                                                         const char               *result_stdout,
-                                                         const char               *result_stderr)
+                                                         const char *invocation_id,
+                                                         const char *code,
+                                                         const char *result_stdout,
+                                                         const char *result_stderr)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   JsonObject *entry;
   JsonArray *history;
 
@@ -613,8 +606,10 @@ agentexec_executor_context_update_code_execution_result (AgentExecExecutorContex
   history = ensure_array (ensure_object (self->state, CODE_EXECUTION_RESULTS_KEY), invocation_id);
   entry = json_object_new ();
   json_object_set_string_member (entry, "code", code);
-  json_object_set_string_member (entry, "result_stdout", result_stdout != NULL ? result_stdout : "");
-  json_object_set_string_member (entry, "result_stderr", result_stderr != NULL ? result_stderr : "");
+  json_object_set_string_member (entry, "result_stdout",
+                                 result_stdout != NULL ? result_stdout : "");
+  json_object_set_string_member (entry, "result_stderr",
+                                 result_stderr != NULL ? result_stderr : "");
   json_object_set_int_member (entry, "timestamp", g_get_real_time () / G_USEC_PER_SEC);
   json_array_add_object_element (history, entry);
 }
@@ -631,12 +626,12 @@ agentexec_executor_context_update_code_execution_result (AgentExecExecutorContex
  */
 JsonArray *
 agentexec_executor_context_get_code_execution_results (AgentExecExecutorContext *self,
-                                                       const char               *invocation_id)
+                                                       const char *invocation_id)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   JsonObject *results;
   JsonNode *node;
-  g_autoptr(JsonNode) copy = NULL;
+  g_autoptr (JsonNode) copy = NULL;
 
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (self), NULL);
   g_return_val_if_fail (invocation_id != NULL, NULL);

@@ -19,24 +19,21 @@
 typedef struct
 {
   AgentExecCodeExecutionFlow *flow;
-  AgentExecExecutorContext   *context;
-  JsonArray                  *messages;   /* the conversation, OpenAI style */
+  AgentExecExecutorContext *context;
+  JsonArray *messages; /* the conversation, OpenAI style */
 } Loop;
 
 static void
-print_indented (const char *label,
-                const char *text)
+print_indented (const char *label, const char *text)
 {
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
 
   for (guint i = 0; lines[i] != NULL; i++)
     g_print ("%-8s│ %s\n", i == 0 ? label : "", lines[i]);
 }
 
 static void
-add_message (Loop       *loop,
-             const char *role,
-             const char *content)
+add_message (Loop *loop, const char *role, const char *content)
 {
   JsonObject *message = json_object_new ();
 
@@ -60,12 +57,9 @@ print_run (AgentExecCodeExecutionStep *step)
 
 /* One reply of the scripted model; FALSE when the task is over. */
 static gboolean
-handle_reply (Loop        *loop,
-              const char  *invocation,
-              const char  *reply,
-              GError     **error)
+handle_reply (Loop *loop, const char *invocation, const char *reply, GError **error)
 {
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
 
   print_indented ("model", reply);
   step = agentexec_code_execution_flow_process_text (loop->flow, loop->context, invocation, reply,
@@ -82,8 +76,8 @@ handle_reply (Loop        *loop,
   add_message (loop, "assistant", reply);
   if (agentexec_code_execution_step_get_gated (step))
     g_print ("%-8s│ %u code errors in a row (error-retry-attempts %u): the reply passes "
-             "through unexecuted\n", "gate",
-             agentexec_executor_context_get_error_count (loop->context, invocation),
+             "through unexecuted\n",
+             "gate", agentexec_executor_context_get_error_count (loop->context, invocation),
              agentexec_code_execution_flow_get_error_retry_attempts (loop->flow));
   else
     g_print ("%-8s│ no code: this is the final answer\n", "done");
@@ -91,9 +85,7 @@ handle_reply (Loop        *loop,
 }
 
 static gboolean
-run_task (Loop        *loop,
-          JsonObject  *task,
-          GError     **error)
+run_task (Loop *loop, JsonObject *task, GError **error)
 {
   const char *invocation = json_object_get_string_member (task, "invocation");
   const char *question = json_object_get_string_member (task, "question");
@@ -113,11 +105,10 @@ run_task (Loop        *loop,
 
 /* What the session state (ADK's keys) holds at the end. */
 static void
-print_summary (Loop      *loop,
-               JsonArray *tasks)
+print_summary (Loop *loop, JsonArray *tasks)
 {
-  g_autoptr(JsonObject) delta = agentexec_executor_context_get_state_delta (loop->context);
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonObject) delta = agentexec_executor_context_get_state_delta (loop->context);
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *delta_json = NULL;
 
   json_node_set_object (node, delta);
@@ -126,10 +117,10 @@ print_summary (Loop      *loop,
            json_array_get_length (loop->messages));
   for (guint i = 0; i < json_array_get_length (tasks); i++)
     {
-      const char *invocation = json_object_get_string_member (
-        json_array_get_object_element (tasks, i), "invocation");
-      g_autoptr(JsonArray) history =
-        agentexec_executor_context_get_code_execution_results (loop->context, invocation);
+      const char *invocation =
+          json_object_get_string_member (json_array_get_object_element (tasks, i), "invocation");
+      g_autoptr (JsonArray) history =
+          agentexec_executor_context_get_code_execution_results (loop->context, invocation);
 
       g_print ("  %s: %u runs in _code_execution_results, error count %u\n", invocation,
                json_array_get_length (history),
@@ -139,10 +130,9 @@ print_summary (Loop      *loop,
 }
 
 static JsonArray *
-load_tasks (const char  *path,
-            GError     **error)
+load_tasks (const char *path, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
   JsonObject *object;
 
@@ -160,13 +150,12 @@ load_tasks (const char  *path,
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   const char *path = argc > 1 ? argv[1] : EXAMPLES_DATA_DIR "/agent-loop.json";
-  g_autoptr(AgentExecLocalExecutor) executor = NULL;
-  g_autoptr(JsonArray) tasks = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = NULL;
+  g_autoptr (JsonArray) tasks = NULL;
+  g_autoptr (GError) error = NULL;
   Loop loop = { 0 };
 
   setlocale (LC_ALL, "");

@@ -38,26 +38,29 @@ static GPrivate retry_after_hint = G_PRIVATE_INIT (NULL);
 
 typedef struct
 {
-  GStrv    code_block_delimiters;
-  GStrv    execution_result_delimiters;
-  guint64  max_output_bytes;
-  guint    error_retry_attempts;
-  guint    max_retries;
-  guint    retry_delay_ms;
-  guint    timeout_ms;
-  guint    stateful : 1;
-  guint    long_running : 1;
-  guint    optimize_data_file : 1;
+  GStrv code_block_delimiters;
+  GStrv execution_result_delimiters;
+  guint64 max_output_bytes;
+  guint error_retry_attempts;
+  guint max_retries;
+  guint retry_delay_ms;
+  guint timeout_ms;
+  guint stateful : 1;
+  guint long_running : 1;
+  guint optimize_data_file : 1;
 } AgentExecBaseExecutorPrivate;
 
 static void code_executor_iface_init (AgentExecCodeExecutorInterface *iface);
 
-G_DEFINE_ABSTRACT_TYPE_WITH_CODE (AgentExecBaseExecutor, agentexec_base_executor, G_TYPE_OBJECT,
+G_DEFINE_ABSTRACT_TYPE_WITH_CODE (AgentExecBaseExecutor,
+                                  agentexec_base_executor,
+                                  G_TYPE_OBJECT,
                                   G_ADD_PRIVATE (AgentExecBaseExecutor)
-                                  G_IMPLEMENT_INTERFACE (AGENTEXEC_TYPE_CODE_EXECUTOR,
-                                                         code_executor_iface_init))
+                                      G_IMPLEMENT_INTERFACE (AGENTEXEC_TYPE_CODE_EXECUTOR,
+                                                             code_executor_iface_init))
 
-enum {
+enum
+{
   PROP_0,
   PROP_STATEFUL,
   PROP_LONG_RUNNING,
@@ -72,23 +75,22 @@ enum {
   N_PROPS
 };
 
-static GParamSpec *properties [N_PROPS];
+static GParamSpec *properties[N_PROPS];
 
-enum {
+enum
+{
   RETRY,
   N_SIGNALS
 };
 
-static guint signals [N_SIGNALS];
+static guint signals[N_SIGNALS];
 
-static const char * const default_code_block_delimiters[] = {
-  "```tool_code\n", "\n```", "```python\n", "\n```", NULL
-};
-static const char * const default_execution_result_delimiters[] = {
-  "```tool_output\n", "\n```", NULL
-};
+static const char *const default_code_block_delimiters[] = { "```tool_code\n", "\n```",
+                                                             "```python\n", "\n```", NULL };
+static const char *const default_execution_result_delimiters[] = { "```tool_output\n", "\n```",
+                                                                   NULL };
 
-#define PRIV(self) \
+#define PRIV(self)                                                                                 \
   ((AgentExecBaseExecutorPrivate *) agentexec_base_executor_get_instance_private (self))
 
 static void
@@ -103,9 +105,9 @@ agentexec_base_executor_finalize (GObject *object)
 }
 
 static void
-agentexec_base_executor_get_property (GObject    *object,
-                                      guint       prop_id,
-                                      GValue     *value,
+agentexec_base_executor_get_property (GObject *object,
+                                      guint prop_id,
+                                      GValue *value,
                                       GParamSpec *pspec)
 {
   AgentExecBaseExecutorPrivate *priv = PRIV (AGENTEXEC_BASE_EXECUTOR (object));
@@ -148,7 +150,7 @@ agentexec_base_executor_get_property (GObject    *object,
 }
 
 static gboolean
-delimiters_valid (const char * const *pairs)
+delimiters_valid (const char *const *pairs)
 {
   guint n = pairs != NULL ? g_strv_length ((char **) pairs) : 0;
 
@@ -161,57 +163,51 @@ delimiters_valid (const char * const *pairs)
 }
 
 static void
-set_delimiters (GObject            *object,
-                GStrv              *field,
-                const char * const *value,
-                const char * const *fallback,
-                guint               prop_id)
+set_delimiters (GObject *object,
+                GStrv *field,
+                const char *const *value,
+                const char *const *fallback,
+                guint prop_id)
 {
   if (value != NULL && !delimiters_valid (value))
     {
       g_critical ("%s: “%s” takes pairs of non-empty strings (start, end, start, end...); "
-                  "keeping the ADK defaults", G_OBJECT_TYPE_NAME (object),
-                  properties [prop_id]->name);
+                  "keeping the ADK defaults",
+                  G_OBJECT_TYPE_NAME (object), properties[prop_id]->name);
       value = NULL;
     }
   if (value == NULL)
     value = fallback;
-  if (*field != NULL && g_strv_equal ((const char * const *) *field, value))
+  if (*field != NULL && g_strv_equal ((const char *const *) *field, value))
     return;
   g_strfreev (*field);
   *field = g_strdupv ((char **) value);
-  g_object_notify_by_pspec (object, properties [prop_id]);
+  g_object_notify_by_pspec (object, properties[prop_id]);
 }
 
 static void
-set_flag (GObject *object,
-          guint   *field_value,
-          gboolean value,
-          guint    prop_id)
+set_flag (GObject *object, guint *field_value, gboolean value, guint prop_id)
 {
   if (*field_value == (guint) !!value)
     return;
   *field_value = !!value;
-  g_object_notify_by_pspec (object, properties [prop_id]);
+  g_object_notify_by_pspec (object, properties[prop_id]);
 }
 
 static void
-set_uint (GObject *object,
-          guint   *field,
-          guint    value,
-          guint    prop_id)
+set_uint (GObject *object, guint *field, guint value, guint prop_id)
 {
   if (*field == value)
     return;
   *field = value;
-  g_object_notify_by_pspec (object, properties [prop_id]);
+  g_object_notify_by_pspec (object, properties[prop_id]);
 }
 
 static void
-agentexec_base_executor_set_property (GObject      *object,
-                                      guint         prop_id,
+agentexec_base_executor_set_property (GObject *object,
+                                      guint prop_id,
                                       const GValue *value,
-                                      GParamSpec   *pspec)
+                                      GParamSpec *pspec)
 {
   AgentExecBaseExecutorPrivate *priv = PRIV (AGENTEXEC_BASE_EXECUTOR (object));
   guint flag;
@@ -271,38 +267,33 @@ real_close (AgentExecBaseExecutor *self)
 }
 
 static gboolean
-real_process_llm_request (AgentExecBaseExecutor  *self,
-                          JsonObject             *request,
-                          GError                **error)
+real_process_llm_request (AgentExecBaseExecutor *self, JsonObject *request, GError **error)
 {
   return TRUE;
 }
 
 static GParamSpec *
-flag_property (const char *name,
-               gboolean    default_value)
+flag_property (const char *name, gboolean default_value)
 {
-  return g_param_spec_boolean (name, NULL, NULL, default_value,
-                               (G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                                G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+  return g_param_spec_boolean (
+      name, NULL, NULL, default_value,
+      (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 }
 
 static GParamSpec *
-uint_property (const char *name,
-               guint       maximum,
-               guint       default_value)
+uint_property (const char *name, guint maximum, guint default_value)
 {
-  return g_param_spec_uint (name, NULL, NULL, 0, maximum, default_value,
-                            (G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                             G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+  return g_param_spec_uint (
+      name, NULL, NULL, 0, maximum, default_value,
+      (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 }
 
 static void
 agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GParamFlags flags = (G_PARAM_READWRITE | G_PARAM_CONSTRUCT |
-                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  GParamFlags flags =
+      (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   object_class->finalize = agentexec_base_executor_finalize;
   object_class->get_property = agentexec_base_executor_get_property;
@@ -318,7 +309,7 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_STATEFUL] = flag_property ("stateful", FALSE);
+  properties[PROP_STATEFUL] = flag_property ("stateful", FALSE);
 
   /**
    * AgentExecBaseExecutor:long-running:
@@ -328,7 +319,7 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_LONG_RUNNING] = flag_property ("long-running", FALSE);
+  properties[PROP_LONG_RUNNING] = flag_property ("long-running", FALSE);
 
   /**
    * AgentExecBaseExecutor:optimize-data-file:
@@ -338,7 +329,7 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_OPTIMIZE_DATA_FILE] = flag_property ("optimize-data-file", FALSE);
+  properties[PROP_OPTIMIZE_DATA_FILE] = flag_property ("optimize-data-file", FALSE);
 
   /**
    * AgentExecBaseExecutor:error-retry-attempts:
@@ -348,7 +339,7 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_ERROR_RETRY_ATTEMPTS] = uint_property ("error-retry-attempts", 1000, 2);
+  properties[PROP_ERROR_RETRY_ATTEMPTS] = uint_property ("error-retry-attempts", 1000, 2);
 
   /**
    * AgentExecBaseExecutor:max-retries:
@@ -359,7 +350,7 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_RETRIES] = uint_property ("max-retries", 100, 0);
+  properties[PROP_MAX_RETRIES] = uint_property ("max-retries", 100, 0);
 
   /**
    * AgentExecBaseExecutor:retry-delay-ms:
@@ -369,7 +360,7 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_RETRY_DELAY_MS] = uint_property ("retry-delay-ms", 600000, 250);
+  properties[PROP_RETRY_DELAY_MS] = uint_property ("retry-delay-ms", 600000, 250);
 
   /**
    * AgentExecBaseExecutor:timeout-ms:
@@ -379,7 +370,7 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_TIMEOUT_MS] = uint_property ("timeout-ms", G_MAXUINT, 60000);
+  properties[PROP_TIMEOUT_MS] = uint_property ("timeout-ms", G_MAXUINT, 60000);
 
   /**
    * AgentExecBaseExecutor:max-output-bytes:
@@ -389,8 +380,8 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_OUTPUT_BYTES] =
-    g_param_spec_uint64 ("max-output-bytes", NULL, NULL, 0, G_MAXUINT64, 1024 * 1024, flags);
+  properties[PROP_MAX_OUTPUT_BYTES] =
+      g_param_spec_uint64 ("max-output-bytes", NULL, NULL, 0, G_MAXUINT64, 1024 * 1024, flags);
 
   /**
    * AgentExecBaseExecutor:code-block-delimiters:
@@ -401,8 +392,8 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_CODE_BLOCK_DELIMITERS] =
-    g_param_spec_boxed ("code-block-delimiters", NULL, NULL, G_TYPE_STRV, flags);
+  properties[PROP_CODE_BLOCK_DELIMITERS] =
+      g_param_spec_boxed ("code-block-delimiters", NULL, NULL, G_TYPE_STRV, flags);
 
   /**
    * AgentExecBaseExecutor:execution-result-delimiters:
@@ -412,8 +403,8 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_EXECUTION_RESULT_DELIMITERS] =
-    g_param_spec_boxed ("execution-result-delimiters", NULL, NULL, G_TYPE_STRV, flags);
+  properties[PROP_EXECUTION_RESULT_DELIMITERS] =
+      g_param_spec_boxed ("execution-result-delimiters", NULL, NULL, G_TYPE_STRV, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -434,16 +425,9 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  signals [RETRY] =
-    g_signal_new ("retry",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 4,
-                  AGENTEXEC_TYPE_EXECUTION_INPUT,
-                  G_TYPE_UINT,
-                  G_TYPE_UINT,
-                  G_TYPE_ERROR);
+  signals[RETRY] = g_signal_new ("retry", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                 NULL, NULL, G_TYPE_NONE, 4, AGENTEXEC_TYPE_EXECUTION_INPUT,
+                                 G_TYPE_UINT, G_TYPE_UINT, G_TYPE_ERROR);
 }
 
 static void
@@ -452,12 +436,12 @@ agentexec_base_executor_init (AgentExecBaseExecutor *self)
 }
 
 static AgentExecExecutionResult *
-run_once (AgentExecBaseExecutor     *self,
-          AgentExecExecutorContext  *context,
-          AgentExecExecutionInput   *input,
-          const char                *language,
-          GCancellable              *cancellable,
-          GError                   **error)
+run_once (AgentExecBaseExecutor *self,
+          AgentExecExecutorContext *context,
+          AgentExecExecutionInput *input,
+          const char *language,
+          GCancellable *cancellable,
+          GError **error)
 {
   AgentExecBaseExecutorClass *klass = AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self);
 
@@ -474,10 +458,7 @@ run_once (AgentExecBaseExecutor     *self,
 }
 
 static gboolean
-give_up (AgentExecBaseExecutor  *self,
-         guint                   attempt,
-         GError                 *cause,
-         GError                **error)
+give_up (AgentExecBaseExecutor *self, guint attempt, GError *cause, GError **error)
 {
   AgentExecBaseExecutorPrivate *priv = PRIV (self);
 
@@ -486,8 +467,8 @@ give_up (AgentExecBaseExecutor  *self,
       if (attempt > 1 && _agentexec_error_is_transient (cause))
         g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_RETRIES_EXHAUSTED,
                      "Gave up after %u attempts (max-retries is %u): %s. Check that the "
-                     "backend is running, or raise max-retries", attempt,
-                     priv->max_retries, cause->message);
+                     "backend is running, or raise max-retries",
+                     attempt, priv->max_retries, cause->message);
       else
         g_propagate_error (error, g_error_copy (cause));
       return TRUE;
@@ -495,12 +476,13 @@ give_up (AgentExecBaseExecutor  *self,
   return FALSE;
 }
 
-typedef struct {
-  AgentExecBaseExecutor   *self;
+typedef struct
+{
+  AgentExecBaseExecutor *self;
   AgentExecExecutionInput *input;
-  guint                    attempt;
-  guint                    delay_ms;
-  GError                  *error;
+  guint attempt;
+  guint delay_ms;
+  GError *error;
 } RetryEmission;
 
 static void
@@ -519,22 +501,22 @@ emit_retry_in_context (gpointer data)
 {
   RetryEmission *e = data;
 
-  g_signal_emit (e->self, signals [RETRY], 0, e->input, e->attempt, e->delay_ms, e->error);
+  g_signal_emit (e->self, signals[RETRY], 0, e->input, e->attempt, e->delay_ms, e->error);
   return G_SOURCE_REMOVE;
 }
 
 /* ::retry, in the caller's context (the output context of an async run). */
 static void
-emit_retry (AgentExecBaseExecutor   *self,
+emit_retry (AgentExecBaseExecutor *self,
             AgentExecExecutionInput *input,
-            guint                    attempt,
-            guint                    delay_ms,
-            const GError            *error)
+            guint attempt,
+            guint delay_ms,
+            const GError *error)
 {
   GMainContext *context = _agentexec_code_executor_get_output_context ();
   RetryEmission *e;
 
-  if (!g_signal_has_handler_pending (self, signals [RETRY], 0, TRUE))
+  if (!g_signal_has_handler_pending (self, signals[RETRY], 0, TRUE))
     return;
   e = g_new0 (RetryEmission, 1);
   e->self = g_object_ref (self);
@@ -562,11 +544,11 @@ take_retry_after_hint (void)
 }
 
 static AgentExecExecutionResult *
-base_execute_code (AgentExecCodeExecutor     *executor,
-                   AgentExecExecutorContext  *context,
-                   AgentExecExecutionInput   *input,
-                   GCancellable              *cancellable,
-                   GError                   **error)
+base_execute_code (AgentExecCodeExecutor *executor,
+                   AgentExecExecutorContext *context,
+                   AgentExecExecutionInput *input,
+                   GCancellable *cancellable,
+                   GError **error)
 {
   AgentExecBaseExecutor *self = AGENTEXEC_BASE_EXECUTOR (executor);
   gint64 start = g_get_monotonic_time ();
@@ -576,9 +558,9 @@ base_execute_code (AgentExecCodeExecutor     *executor,
   if (language == NULL)
     return NULL;
 
-  for (guint attempt = 1; ; attempt++)
+  for (guint attempt = 1;; attempt++)
     {
-      g_autoptr(GError) local_error = NULL;
+      g_autoptr (GError) local_error = NULL;
       AgentExecExecutionResult *result;
       guint retry_after_ms, delay_ms;
 
@@ -604,8 +586,8 @@ base_execute_code (AgentExecCodeExecutor     *executor,
           return NULL;
         }
       g_debug ("Attempt %u failed (%s); retrying", attempt, local_error->message);
-      delay_ms = MAX (_agentexec_retry_delay_ms (PRIV (self)->retry_delay_ms, attempt),
-                      retry_after_ms);
+      delay_ms =
+          MAX (_agentexec_retry_delay_ms (PRIV (self)->retry_delay_ms, attempt), retry_after_ms);
       emit_retry (self, input, attempt, delay_ms, local_error);
       if (!_agentexec_sleep_ms (delay_ms, cancellable, error))
         return NULL;
@@ -621,9 +603,7 @@ base_close (AgentExecCodeExecutor *executor)
 }
 
 static gboolean
-base_process_llm_request (AgentExecCodeExecutor  *executor,
-                          JsonObject             *request,
-                          GError                **error)
+base_process_llm_request (AgentExecCodeExecutor *executor, JsonObject *request, GError **error)
 {
   AgentExecBaseExecutor *self = AGENTEXEC_BASE_EXECUTOR (executor);
 
@@ -657,12 +637,12 @@ code_executor_iface_init (AgentExecCodeExecutorInterface *iface)
  * Since: 1.0
  */
 AgentExecExecutionResult *
-agentexec_base_executor_run (AgentExecBaseExecutor     *self,
-                             AgentExecExecutorContext  *context,
-                             AgentExecExecutionInput   *input,
-                             const char                *language,
-                             GCancellable              *cancellable,
-                             GError                   **error)
+agentexec_base_executor_run (AgentExecBaseExecutor *self,
+                             AgentExecExecutorContext *context,
+                             AgentExecExecutionInput *input,
+                             const char *language,
+                             GCancellable *cancellable,
+                             GError **error)
 {
   g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTION_INPUT (input), NULL);
@@ -697,8 +677,7 @@ agentexec_base_executor_get_stateful (AgentExecBaseExecutor *self)
  * Since: 1.0
  */
 void
-agentexec_base_executor_set_stateful (AgentExecBaseExecutor *self,
-                                      gboolean               stateful)
+agentexec_base_executor_set_stateful (AgentExecBaseExecutor *self, gboolean stateful)
 {
   g_return_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self));
 
@@ -779,8 +758,7 @@ agentexec_base_executor_get_timeout_ms (AgentExecBaseExecutor *self)
  * Since: 1.0
  */
 void
-agentexec_base_executor_set_timeout_ms (AgentExecBaseExecutor *self,
-                                        guint                  timeout_ms)
+agentexec_base_executor_set_timeout_ms (AgentExecBaseExecutor *self, guint timeout_ms)
 {
   g_return_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self));
 
@@ -812,12 +790,12 @@ agentexec_base_executor_get_max_output_bytes (AgentExecBaseExecutor *self)
  *
  * Since: 1.0
  */
-const char * const *
+const char *const *
 agentexec_base_executor_get_code_block_delimiters (AgentExecBaseExecutor *self)
 {
   g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
 
-  return (const char * const *) PRIV (self)->code_block_delimiters;
+  return (const char *const *) PRIV (self)->code_block_delimiters;
 }
 
 /**
@@ -829,18 +807,18 @@ agentexec_base_executor_get_code_block_delimiters (AgentExecBaseExecutor *self)
  *
  * Since: 1.0
  */
-const char * const *
+const char *const *
 agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *self)
 {
   g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
 
-  return (const char * const *) PRIV (self)->execution_result_delimiters;
+  return (const char *const *) PRIV (self)->execution_result_delimiters;
 }
 
 /* Private API */
 
 guint
-_agentexec_base_executor_effective_timeout_ms (AgentExecBaseExecutor   *self,
+_agentexec_base_executor_effective_timeout_ms (AgentExecBaseExecutor *self,
                                                AgentExecExecutionInput *input)
 {
   guint per_input = agentexec_execution_input_get_timeout_ms (input);
@@ -863,11 +841,9 @@ _agentexec_error_is_transient (const GError *error)
     return error->code == AGENTEXEC_ERROR_BACKEND_UNAVAILABLE;
   if (error->domain == G_IO_ERROR)
     return error->code == G_IO_ERROR_CONNECTION_REFUSED ||
-           error->code == G_IO_ERROR_CONNECTION_CLOSED ||
-           error->code == G_IO_ERROR_BROKEN_PIPE ||
+           error->code == G_IO_ERROR_CONNECTION_CLOSED || error->code == G_IO_ERROR_BROKEN_PIPE ||
            error->code == G_IO_ERROR_HOST_UNREACHABLE ||
-           error->code == G_IO_ERROR_NETWORK_UNREACHABLE ||
-           error->code == G_IO_ERROR_BUSY;
+           error->code == G_IO_ERROR_NETWORK_UNREACHABLE || error->code == G_IO_ERROR_BUSY;
   return FALSE;
 }
 
@@ -878,8 +854,7 @@ _agentexec_error_is_transient (const GError *error)
  * callers retrying together spread out, capped at 30 s.
  */
 guint
-_agentexec_retry_delay_ms (guint base_delay_ms,
-                           guint attempt)
+_agentexec_retry_delay_ms (guint base_delay_ms, guint attempt)
 {
   guint64 delay = base_delay_ms;
   double jitter;
@@ -915,9 +890,7 @@ _agentexec_retry_after_hint (guint delay_ms)
  * G_IO_ERROR_CANCELLED).
  */
 gboolean
-_agentexec_sleep_ms (guint          delay_ms,
-                     GCancellable  *cancellable,
-                     GError       **error)
+_agentexec_sleep_ms (guint delay_ms, GCancellable *cancellable, GError **error)
 {
   GPollFD pollfd;
   gint64 deadline = g_get_monotonic_time () + (gint64) delay_ms * 1000;

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#if !defined (AGENTEXEC_INSIDE) && !defined (AGENTEXEC_COMPILATION)
+#if !defined(AGENTEXEC_INSIDE) && !defined(AGENTEXEC_COMPILATION)
 #error "Only <libagentexec.h> can be included directly."
 #endif
 
@@ -19,8 +19,8 @@ G_BEGIN_DECLS
 #define AGENTEXEC_TYPE_BASE_EXECUTOR (agentexec_base_executor_get_type ())
 
 AGENTEXEC_AVAILABLE_IN_ALL
-G_DECLARE_DERIVABLE_TYPE (AgentExecBaseExecutor, agentexec_base_executor, AGENTEXEC,
-                          BASE_EXECUTOR, GObject)
+G_DECLARE_DERIVABLE_TYPE (
+    AgentExecBaseExecutor, agentexec_base_executor, AGENTEXEC, BASE_EXECUTOR, GObject)
 
 /**
  * AgentExecBaseExecutorClass:
@@ -39,49 +39,48 @@ struct _AgentExecBaseExecutorClass
 {
   GObjectClass parent_class;
 
-  AgentExecExecutionResult *(*run)   (AgentExecBaseExecutor     *self,
-                                      AgentExecExecutorContext  *context,
-                                      AgentExecExecutionInput   *input,
-                                      const char                *language,
-                                      GCancellable              *cancellable,
-                                      GError                   **error);
-  void                      (*close) (AgentExecBaseExecutor     *self);
-  gboolean                  (*process_llm_request) (AgentExecBaseExecutor  *self,
-                                                    JsonObject             *request,
-                                                    GError                **error);
+  AgentExecExecutionResult *(*run) (AgentExecBaseExecutor *self,
+                                    AgentExecExecutorContext *context,
+                                    AgentExecExecutionInput *input,
+                                    const char *language,
+                                    GCancellable *cancellable,
+                                    GError **error);
+  void (*close) (AgentExecBaseExecutor *self);
+  gboolean (*process_llm_request) (AgentExecBaseExecutor *self,
+                                   JsonObject *request,
+                                   GError **error);
 
   /*< private >*/
   gpointer _reserved[8];
 };
 
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecExecutionResult *agentexec_base_executor_run                      (AgentExecBaseExecutor     *self,
-                                                                            AgentExecExecutorContext  *context,
-                                                                            AgentExecExecutionInput   *input,
-                                                                            const char                *language,
-                                                                            GCancellable              *cancellable,
-                                                                            GError                   **error);
+AgentExecExecutionResult *agentexec_base_executor_run (AgentExecBaseExecutor *self,
+                                                       AgentExecExecutorContext *context,
+                                                       AgentExecExecutionInput *input,
+                                                       const char *language,
+                                                       GCancellable *cancellable,
+                                                       GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean            agentexec_base_executor_get_stateful                   (AgentExecBaseExecutor *self);
+gboolean agentexec_base_executor_get_stateful (AgentExecBaseExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                agentexec_base_executor_set_stateful                   (AgentExecBaseExecutor *self,
-                                                                            gboolean               stateful);
+void agentexec_base_executor_set_stateful (AgentExecBaseExecutor *self, gboolean stateful);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint               agentexec_base_executor_get_error_retry_attempts       (AgentExecBaseExecutor *self);
+guint agentexec_base_executor_get_error_retry_attempts (AgentExecBaseExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint               agentexec_base_executor_get_max_retries                (AgentExecBaseExecutor *self);
+guint agentexec_base_executor_get_max_retries (AgentExecBaseExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint               agentexec_base_executor_get_retry_delay_ms             (AgentExecBaseExecutor *self);
+guint agentexec_base_executor_get_retry_delay_ms (AgentExecBaseExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint               agentexec_base_executor_get_timeout_ms                 (AgentExecBaseExecutor *self);
+guint agentexec_base_executor_get_timeout_ms (AgentExecBaseExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                agentexec_base_executor_set_timeout_ms                 (AgentExecBaseExecutor *self,
-                                                                            guint                  timeout_ms);
+void agentexec_base_executor_set_timeout_ms (AgentExecBaseExecutor *self, guint timeout_ms);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint64             agentexec_base_executor_get_max_output_bytes           (AgentExecBaseExecutor *self);
+guint64 agentexec_base_executor_get_max_output_bytes (AgentExecBaseExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-const char * const *agentexec_base_executor_get_code_block_delimiters      (AgentExecBaseExecutor *self);
+const char *const *agentexec_base_executor_get_code_block_delimiters (AgentExecBaseExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-const char * const *agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *self);
+const char *const *
+agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *self);
 
 G_END_DECLS

@@ -55,33 +55,34 @@
 
 struct _AgentExecCodeExecutionFlow
 {
-  GObject                parent_instance;
+  GObject parent_instance;
   AgentExecCodeExecutor *executor;
 };
 
 G_DEFINE_FINAL_TYPE (AgentExecCodeExecutionFlow, agentexec_code_execution_flow, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_EXECUTOR,
   N_PROPS
 };
 
-static GParamSpec *properties [N_PROPS];
+static GParamSpec *properties[N_PROPS];
 
 /* One call: what to run and what to fill in once it ran. */
 typedef struct
 {
-  AgentExecExecutorContext   *context;
-  char                       *invocation_id;
+  AgentExecExecutorContext *context;
+  char *invocation_id;
   AgentExecCodeExecutionStep *step;
-  AgentExecExecutionInput    *input;
-  AgentExecFile              *data_file;   /* preprocess: the file explored */
-  char                       *text;        /* process_text: the model text */
-  gsize                       block_end;
-  JsonObject                 *request;     /* preprocess */
-  GPtrArray                  *pending;     /* preprocess: files to explore */
-  GPtrArray                  *steps;       /* preprocess: steps done */
+  AgentExecExecutionInput *input;
+  AgentExecFile *data_file; /* preprocess: the file explored */
+  char *text;               /* process_text: the model text */
+  gsize block_end;
+  JsonObject *request; /* preprocess */
+  GPtrArray *pending;  /* preprocess: files to explore */
+  GPtrArray *steps;    /* preprocess: steps done */
 } Job;
 
 static void
@@ -102,8 +103,7 @@ job_free (Job *job)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, job_free)
 
 static Job *
-job_new (AgentExecExecutorContext *context,
-         const char               *invocation_id)
+job_new (AgentExecExecutorContext *context, const char *invocation_id)
 {
   Job *job = g_new0 (Job, 1);
 
@@ -123,9 +123,9 @@ agentexec_code_execution_flow_dispose (GObject *object)
 }
 
 static void
-agentexec_code_execution_flow_get_property (GObject    *object,
-                                            guint       prop_id,
-                                            GValue     *value,
+agentexec_code_execution_flow_get_property (GObject *object,
+                                            guint prop_id,
+                                            GValue *value,
                                             GParamSpec *pspec)
 {
   AgentExecCodeExecutionFlow *self = AGENTEXEC_CODE_EXECUTION_FLOW (object);
@@ -141,10 +141,10 @@ agentexec_code_execution_flow_get_property (GObject    *object,
 }
 
 static void
-agentexec_code_execution_flow_set_property (GObject      *object,
-                                            guint         prop_id,
+agentexec_code_execution_flow_set_property (GObject *object,
+                                            guint prop_id,
                                             const GValue *value,
-                                            GParamSpec   *pspec)
+                                            GParamSpec *pspec)
 {
   AgentExecCodeExecutionFlow *self = AGENTEXEC_CODE_EXECUTION_FLOW (object);
 
@@ -174,9 +174,9 @@ agentexec_code_execution_flow_class_init (AgentExecCodeExecutionFlowClass *klass
    *
    * Since: 1.0
    */
-  properties [PROP_EXECUTOR] =
-    g_param_spec_object ("executor", NULL, NULL, AGENTEXEC_TYPE_CODE_EXECUTOR,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_EXECUTOR] =
+      g_param_spec_object ("executor", NULL, NULL, AGENTEXEC_TYPE_CODE_EXECUTOR,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -221,19 +221,18 @@ agentexec_code_execution_flow_get_executor (AgentExecCodeExecutionFlow *self)
 /* Executor settings, read from its properties when it has them. */
 
 static GParamSpec *
-executor_property (AgentExecCodeExecutionFlow *self,
-                   const char                 *name,
-                   GType                       type)
+executor_property (AgentExecCodeExecutionFlow *self, const char *name, GType type)
 {
   GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (self->executor), name);
 
   return pspec != NULL && G_PARAM_SPEC_VALUE_TYPE (pspec) == type &&
-         (pspec->flags & G_PARAM_READABLE) ? pspec : NULL;
+                 (pspec->flags & G_PARAM_READABLE)
+             ? pspec
+             : NULL;
 }
 
 static gboolean
-executor_flag (AgentExecCodeExecutionFlow *self,
-               const char                 *name)
+executor_flag (AgentExecCodeExecutionFlow *self, const char *name)
 {
   gboolean value = FALSE;
 
@@ -244,8 +243,8 @@ executor_flag (AgentExecCodeExecutionFlow *self,
 
 static GStrv
 executor_delimiters (AgentExecCodeExecutionFlow *self,
-                     const char                 *name,
-                     const char * const         *fallback)
+                     const char *name,
+                     const char *const *fallback)
 {
   GStrv value = NULL;
 
@@ -284,8 +283,7 @@ agentexec_code_execution_flow_get_error_retry_attempts (AgentExecCodeExecutionFl
 }
 
 static gboolean
-is_gated (AgentExecCodeExecutionFlow *self,
-          Job                        *job)
+is_gated (AgentExecCodeExecutionFlow *self, Job *job)
 {
   return agentexec_executor_context_get_error_count (job->context, job->invocation_id) >=
          agentexec_code_execution_flow_get_error_retry_attempts (self);
@@ -303,8 +301,7 @@ is_builtin (AgentExecCodeExecutionFlow *self)
 /* ADK's _get_or_set_execution_id: stateful executors keep one session id
  * in the context (a new random one when the context has none). */
 static char *
-execution_id (AgentExecCodeExecutionFlow *self,
-              AgentExecExecutorContext   *context)
+execution_id (AgentExecCodeExecutionFlow *self, AgentExecExecutorContext *context)
 {
   char *id;
 
@@ -321,10 +318,10 @@ execution_id (AgentExecCodeExecutionFlow *self,
 
 static AgentExecExecutionInput *
 make_input (AgentExecCodeExecutionFlow *self,
-            Job                        *job,
-            const char                 *code,
-            const char                 *language,
-            GPtrArray                  *files)
+            Job *job,
+            const char *code,
+            const char *language,
+            GPtrArray *files)
 {
   AgentExecExecutionInput *input = agentexec_execution_input_new (code, language);
   g_autofree char *id = execution_id (self, job->context);
@@ -339,8 +336,8 @@ make_input (AgentExecCodeExecutionFlow *self,
 static JsonObject *
 deep_copy_object (JsonObject *object)
 {
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  g_autoptr(JsonNode) copy = NULL;
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonNode) copy = NULL;
 
   json_node_set_object (node, object);
   copy = _agentexec_json_node_deep_copy (node);
@@ -351,12 +348,10 @@ deep_copy_object (JsonObject *object)
  * result content, state delta (taken before the counts change), error
  * count, artifacts. */
 static void
-record_result (AgentExecCodeExecutionFlow *self,
-               Job                        *job,
-               AgentExecExecutionResult   *result)
+record_result (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResult *result)
 {
   AgentExecCodeExecutionStep *step = job->step;
-  g_autoptr(JsonObject) part = agentexec_genai_build_code_execution_result_part (result);
+  g_autoptr (JsonObject) part = agentexec_genai_build_code_execution_result_part (result);
   GPtrArray *files = agentexec_execution_result_get_output_files (result);
 
   step->executed = TRUE;
@@ -372,13 +367,11 @@ record_result (AgentExecCodeExecutionFlow *self,
 }
 
 static void
-finish_text (AgentExecCodeExecutionFlow *self,
-             Job                        *job,
-             AgentExecExecutionResult   *result)
+finish_text (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResult *result)
 {
-  g_auto(GStrv) delimiters = executor_delimiters (self, "execution-result-delimiters",
-                                                  _agentexec_default_execution_result_delimiters);
-  g_autoptr(AgentExecResultFormatter) formatter = NULL;
+  g_auto (GStrv) delimiters = executor_delimiters (self, "execution-result-delimiters",
+                                                   _agentexec_default_execution_result_delimiters);
+  g_autoptr (AgentExecResultFormatter) formatter = NULL;
   g_autofree char *head = g_strndup (job->text, job->block_end);
 
   formatter = agentexec_result_formatter_new_with_delimiters (delimiters[0], delimiters[1]);
@@ -388,19 +381,16 @@ finish_text (AgentExecCodeExecutionFlow *self,
 
 /* Everything after a run: history entry, processed file, result. */
 static void
-finish_run (AgentExecCodeExecutionFlow *self,
-            Job                        *job,
-            AgentExecExecutionResult   *result)
+finish_run (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResult *result)
 {
   const char *code = agentexec_execution_input_get_code (job->input);
 
   agentexec_executor_context_update_code_execution_result (
-    job->context, job->invocation_id, code,
-    agentexec_execution_result_get_stdout (result),
-    agentexec_execution_result_get_stderr (result));
+      job->context, job->invocation_id, code, agentexec_execution_result_get_stdout (result),
+      agentexec_execution_result_get_stderr (result));
   if (job->data_file != NULL)
     agentexec_executor_context_add_processed_file_names (
-      job->context, (const char *[]) { agentexec_file_get_name (job->data_file), NULL });
+        job->context, (const char *[]){ agentexec_file_get_name (job->data_file), NULL });
   record_result (self, job, result);
   if (job->text != NULL)
     finish_text (self, job, result);
@@ -412,12 +402,10 @@ finish_run (AgentExecCodeExecutionFlow *self,
 /* The name ADK gives an inline image: its display name, else the local time
  * and the MIME subtype ("20250101_120000.png"). */
 static char *
-image_name (JsonObject *inline_data,
-            const char *mime_type)
+image_name (JsonObject *inline_data, const char *mime_type)
 {
-  const char *display = _agentexec_genai_object_string (inline_data, "displayName",
-                                                        "display_name");
-  g_autoptr(GDateTime) now = NULL;
+  const char *display = _agentexec_genai_object_string (inline_data, "displayName", "display_name");
+  g_autoptr (GDateTime) now = NULL;
   g_autofree char *stamp = NULL;
 
   if (display != NULL && display[0] != '\0')
@@ -441,7 +429,7 @@ save_inline_images (AgentExecCodeExecutionStep *step)
       g_autofree char *name = NULL;
       g_autofree char *text = NULL;
       g_autofree guchar *data = NULL;
-      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr (GBytes) bytes = NULL;
       const char *mime, *base64;
       gsize len = 0;
 
@@ -449,8 +437,9 @@ save_inline_images (AgentExecCodeExecutionStep *step)
         continue;
       part = json_node_get_object (node);
       inline_data = _agentexec_genai_part_member (part, "inlineData", "inline_data");
-      mime = inline_data != NULL ? _agentexec_genai_object_string (inline_data, "mimeType",
-                                                                   "mime_type") : NULL;
+      mime = inline_data != NULL
+                 ? _agentexec_genai_object_string (inline_data, "mimeType", "mime_type")
+                 : NULL;
       if (mime == NULL || !g_str_has_prefix (mime, "image/"))
         continue;
       base64 = _agentexec_genai_object_string (inline_data, "data", NULL);
@@ -459,20 +448,17 @@ save_inline_images (AgentExecCodeExecutionStep *step)
       name = image_name (inline_data, mime);
       g_ptr_array_add (step->saved_artifacts, agentexec_file_new (name, mime, bytes));
       text = g_strdup_printf ("Saved as artifact: %s. ", name);
-      json_object_remove_member (part, json_object_has_member (part, "inlineData")
-                                         ? "inlineData" : "inline_data");
+      json_object_remove_member (part, json_object_has_member (part, "inlineData") ? "inlineData"
+                                                                                   : "inline_data");
       json_object_set_string_member (part, "text", text);
     }
 }
 
 static void
-plan_response (AgentExecCodeExecutionFlow *self,
-               Job                        *job,
-               JsonObject                 *content,
-               gboolean                    partial)
+plan_response (AgentExecCodeExecutionFlow *self, Job *job, JsonObject *content, gboolean partial)
 {
-  g_auto(GStrv) delimiters = NULL;
-  g_autoptr(GPtrArray) files = NULL;
+  g_auto (GStrv) delimiters = NULL;
+  g_autoptr (GPtrArray) files = NULL;
   g_autofree char *language = NULL;
   g_autofree char *code = NULL;
   AgentExecCodeExecutionStep *step = job->step;
@@ -490,9 +476,9 @@ plan_response (AgentExecCodeExecutionFlow *self,
       step->gated = TRUE;
       return;
     }
-  delimiters = executor_delimiters (self, "code-block-delimiters",
-                                    _agentexec_default_code_block_delimiters);
-  code = _agentexec_genai_extract_code (step->model_content, (const char * const *) delimiters,
+  delimiters =
+      executor_delimiters (self, "code-block-delimiters", _agentexec_default_code_block_delimiters);
+  code = _agentexec_genai_extract_code (step->model_content, (const char *const *) delimiters,
                                         &language);
   if (code == NULL || code[0] == '\0')
     {
@@ -507,12 +493,10 @@ plan_response (AgentExecCodeExecutionFlow *self,
 }
 
 static void
-plan_text (AgentExecCodeExecutionFlow *self,
-           Job                        *job,
-           const char                 *text)
+plan_text (AgentExecCodeExecutionFlow *self, Job *job, const char *text)
 {
-  g_auto(GStrv) delimiters = NULL;
-  g_autoptr(GPtrArray) files = NULL;
+  g_auto (GStrv) delimiters = NULL;
+  g_autoptr (GPtrArray) files = NULL;
   g_autofree char *language = NULL;
   g_autofree char *code = NULL;
   gsize start = 0, end = 0;
@@ -524,10 +508,10 @@ plan_text (AgentExecCodeExecutionFlow *self,
       step->gated = TRUE;
       return;
     }
-  delimiters = executor_delimiters (self, "code-block-delimiters",
-                                    _agentexec_default_code_block_delimiters);
-  code = _agentexec_find_first_code_block (text, (const char * const *) delimiters,
-                                           &start, &end, &language);
+  delimiters =
+      executor_delimiters (self, "code-block-delimiters", _agentexec_default_code_block_delimiters);
+  code = _agentexec_find_first_code_block (text, (const char *const *) delimiters, &start, &end,
+                                           &language);
   if (code == NULL)
     return;
   g_clear_pointer (&step->text, g_free);
@@ -543,77 +527,77 @@ plan_text (AgentExecCodeExecutionFlow *self,
 /* Data files (ADK's data-file optimisation).                          */
 
 static const char data_file_helper[] =
-  "import csv\n"
-  "\n"
-  "try:\n"
-  "  import pandas as pd\n"
-  "except ImportError:  # explore with the standard library when pandas is missing\n"
-  "  pd = None\n"
-  "\n"
-  "\n"
-  "def crop(s: str, max_chars: int = 64) -> str:\n"
-  "  \"\"\"Crops a string to max_chars characters.\"\"\"\n"
-  "  return s[: max_chars - 3] + '...' if len(s) > max_chars else s\n"
-  "\n"
-  "\n"
-  "def read_rows(path):\n"
-  "  \"\"\"A CSV file as (header, rows) with the csv module.\"\"\"\n"
-  "  with open(path, newline='') as f:\n"
-  "    rows = list(csv.reader(f))\n"
-  "  return (rows[0] if rows else [], rows[1:])\n"
-  "\n"
-  "\n"
-  "def explore_rows(table) -> None:\n"
-  "  \"\"\"Prints some information about a (header, rows) table.\"\"\"\n"
-  "  header, rows = table\n"
-  "  print(f'Total rows: {len(rows)}')\n"
-  "  print(f'Total columns: {len(header)}')\n"
-  "  print()\n"
-  "  print('Columns | Non-Null Count | Unique Values Count | Unique Values')\n"
-  "  for i, name in enumerate(header):\n"
-  "    values = [row[i] if i < len(row) else '' for row in rows]\n"
-  "    present = [v for v in values if v != '']\n"
-  "    unique = list(dict.fromkeys(values))\n"
-  "    print(f'{name} | {len(present)} / {len(rows)} non-null | {len(unique)} | '\n"
-  "          f'{crop(str(unique))}')\n"
-  "\n"
-  "\n"
-  "def explore_df(df) -> None:\n"
-  "  \"\"\"Prints some information about a pandas DataFrame.\"\"\"\n"
-  "  if pd is None or not isinstance(df, pd.DataFrame):\n"
-  "    explore_rows(df)\n"
-  "    return\n"
-  "  with pd.option_context(\n"
-  "      'display.max_columns', None, 'display.expand_frame_repr', False\n"
-  "  ):\n"
-  "    # Print the column names to never encounter KeyError when selecting one.\n"
-  "    df_dtypes = df.dtypes\n"
-  "\n"
-  "    # Obtain information about data types and missing values.\n"
-  "    df_nulls = (len(df) - df.isnull().sum()).apply(\n"
-  "        lambda x: f'{x} / {df.shape[0]} non-null'\n"
-  "    )\n"
-  "\n"
-  "    # Explore unique total values in columns using `.unique()`.\n"
-  "    df_unique_count = df.apply(lambda x: len(x.unique()))\n"
-  "\n"
-  "    # Explore unique values in columns using `.unique()`.\n"
-  "    df_unique = df.apply(lambda x: crop(str(list(x.unique()))))\n"
-  "\n"
-  "    df_info = pd.concat(\n"
-  "        (\n"
-  "            df_dtypes.rename('Dtype'),\n"
-  "            df_nulls.rename('Non-Null Count'),\n"
-  "            df_unique_count.rename('Unique Values Count'),\n"
-  "            df_unique.rename('Unique Values'),\n"
-  "        ),\n"
-  "        axis=1,\n"
-  "    )\n"
-  "    df_info.index.name = 'Columns'\n"
-  "    print(f\"\"\"Total rows: {df.shape[0]}\n"
-  "Total columns: {df.shape[1]}\n"
-  "\n"
-  "{df_info}\"\"\")\n";
+    "import csv\n"
+    "\n"
+    "try:\n"
+    "  import pandas as pd\n"
+    "except ImportError:  # explore with the standard library when pandas is missing\n"
+    "  pd = None\n"
+    "\n"
+    "\n"
+    "def crop(s: str, max_chars: int = 64) -> str:\n"
+    "  \"\"\"Crops a string to max_chars characters.\"\"\"\n"
+    "  return s[: max_chars - 3] + '...' if len(s) > max_chars else s\n"
+    "\n"
+    "\n"
+    "def read_rows(path):\n"
+    "  \"\"\"A CSV file as (header, rows) with the csv module.\"\"\"\n"
+    "  with open(path, newline='') as f:\n"
+    "    rows = list(csv.reader(f))\n"
+    "  return (rows[0] if rows else [], rows[1:])\n"
+    "\n"
+    "\n"
+    "def explore_rows(table) -> None:\n"
+    "  \"\"\"Prints some information about a (header, rows) table.\"\"\"\n"
+    "  header, rows = table\n"
+    "  print(f'Total rows: {len(rows)}')\n"
+    "  print(f'Total columns: {len(header)}')\n"
+    "  print()\n"
+    "  print('Columns | Non-Null Count | Unique Values Count | Unique Values')\n"
+    "  for i, name in enumerate(header):\n"
+    "    values = [row[i] if i < len(row) else '' for row in rows]\n"
+    "    present = [v for v in values if v != '']\n"
+    "    unique = list(dict.fromkeys(values))\n"
+    "    print(f'{name} | {len(present)} / {len(rows)} non-null | {len(unique)} | '\n"
+    "          f'{crop(str(unique))}')\n"
+    "\n"
+    "\n"
+    "def explore_df(df) -> None:\n"
+    "  \"\"\"Prints some information about a pandas DataFrame.\"\"\"\n"
+    "  if pd is None or not isinstance(df, pd.DataFrame):\n"
+    "    explore_rows(df)\n"
+    "    return\n"
+    "  with pd.option_context(\n"
+    "      'display.max_columns', None, 'display.expand_frame_repr', False\n"
+    "  ):\n"
+    "    # Print the column names to never encounter KeyError when selecting one.\n"
+    "    df_dtypes = df.dtypes\n"
+    "\n"
+    "    # Obtain information about data types and missing values.\n"
+    "    df_nulls = (len(df) - df.isnull().sum()).apply(\n"
+    "        lambda x: f'{x} / {df.shape[0]} non-null'\n"
+    "    )\n"
+    "\n"
+    "    # Explore unique total values in columns using `.unique()`.\n"
+    "    df_unique_count = df.apply(lambda x: len(x.unique()))\n"
+    "\n"
+    "    # Explore unique values in columns using `.unique()`.\n"
+    "    df_unique = df.apply(lambda x: crop(str(list(x.unique()))))\n"
+    "\n"
+    "    df_info = pd.concat(\n"
+    "        (\n"
+    "            df_dtypes.rename('Dtype'),\n"
+    "            df_nulls.rename('Non-Null Count'),\n"
+    "            df_unique_count.rename('Unique Values Count'),\n"
+    "            df_unique.rename('Unique Values'),\n"
+    "        ),\n"
+    "        axis=1,\n"
+    "    )\n"
+    "    df_info.index.name = 'Columns'\n"
+    "    print(f\"\"\"Total rows: {df.shape[0]}\n"
+    "Total columns: {df.shape[1]}\n"
+    "\n"
+    "{df_info}\"\"\")\n";
 
 /* ADK's _get_normalized_file_name: the extension dropped, other characters
  * than [A-Za-z0-9_] made "_", "_" in front of a leading digit. */
@@ -625,8 +609,8 @@ variable_name (const char *file_name)
   GString *name = g_string_sized_new (len + 1);
 
   for (gsize i = 0; i < len; i++)
-    g_string_append_c (name, g_ascii_isalnum (file_name[i]) || file_name[i] == '_'
-                             ? file_name[i] : '_');
+    g_string_append_c (name,
+                       g_ascii_isalnum (file_name[i]) || file_name[i] == '_' ? file_name[i] : '_');
   if (name->len == 0 || g_ascii_isdigit (name->str[0]))
     g_string_prepend_c (name, '_');
   return g_string_free (name, FALSE);
@@ -693,8 +677,7 @@ text_part (const char *text)
 }
 
 static gboolean
-is_csv_inline_part (JsonObject  *part,
-                    const char **data)
+is_csv_inline_part (JsonObject *part, const char **data)
 {
   JsonObject *inline_data = _agentexec_genai_part_member (part, "inlineData", "inline_data");
   const char *mime;
@@ -707,8 +690,7 @@ is_csv_inline_part (JsonObject  *part,
 }
 
 static gboolean
-file_listed (GPtrArray  *files,
-             const char *name)
+file_listed (GPtrArray *files, const char *name)
 {
   for (guint i = 0; i < files->len; i++)
     if (g_str_equal (agentexec_file_get_name (g_ptr_array_index (files, i)), name))
@@ -723,10 +705,10 @@ static GPtrArray *
 extract_inline_files (Job *job)
 {
   GPtrArray *all = agentexec_executor_context_get_input_files (job->context);
-  g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) added = g_ptr_array_new_with_free_func (g_object_unref);
   JsonNode *node = json_object_get_member (job->request, "contents");
-  JsonArray *contents = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node)
-                                                                      : NULL;
+  JsonArray *contents =
+      node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 
   for (guint i = 0; contents != NULL && i < json_array_get_length (contents); i++)
     {
@@ -748,7 +730,7 @@ extract_inline_files (Job *job)
           g_autofree char *name = NULL;
           g_autofree char *text = NULL;
           g_autofree guchar *bytes = NULL;
-          g_autoptr(JsonObject) placeholder = json_object_new ();
+          g_autoptr (JsonObject) placeholder = json_object_new ();
           const char *data = NULL;
           gsize len = 0;
 
@@ -762,7 +744,7 @@ extract_inline_files (Job *job)
           json_node_set_object (part_node, placeholder);
           if (!file_listed (all, name))
             {
-              g_autoptr(GBytes) content_bytes = g_bytes_new (bytes, len);
+              g_autoptr (GBytes) content_bytes = g_bytes_new (bytes, len);
               AgentExecFile *file = agentexec_file_new (name, CSV_MIME_TYPE, content_bytes);
 
               g_ptr_array_add (all, g_object_ref (file));
@@ -777,17 +759,16 @@ extract_inline_files (Job *job)
 
 /* The files not explored yet, in order. */
 static GPtrArray *
-files_to_explore (Job       *job,
-                  GPtrArray *all)
+files_to_explore (Job *job, GPtrArray *all)
 {
-  g_auto(GStrv) processed = agentexec_executor_context_get_processed_file_names (job->context);
+  g_auto (GStrv) processed = agentexec_executor_context_get_processed_file_names (job->context);
   GPtrArray *pending = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (guint i = 0; i < all->len; i++)
     {
       AgentExecFile *file = g_ptr_array_index (all, i);
 
-      if (!g_strv_contains ((const char * const *) processed, agentexec_file_get_name (file)) &&
+      if (!g_strv_contains ((const char *const *) processed, agentexec_file_get_name (file)) &&
           g_strcmp0 (agentexec_file_get_mime_type (file), CSV_MIME_TYPE) == 0)
         g_ptr_array_add (pending, g_object_ref (file));
     }
@@ -796,11 +777,9 @@ files_to_explore (Job       *job,
 
 /* Step 0 of preprocess_request: the executor's hook, then the data files. */
 static gboolean
-plan_request (AgentExecCodeExecutionFlow  *self,
-              Job                         *job,
-              GError                     **error)
+plan_request (AgentExecCodeExecutionFlow *self, Job *job, GError **error)
 {
-  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr (GPtrArray) all = NULL;
 
   job->steps = g_ptr_array_new_with_free_func (g_object_unref);
   if (!agentexec_code_executor_process_llm_request (self->executor, job->request, error))
@@ -816,8 +795,7 @@ plan_request (AgentExecCodeExecutionFlow  *self,
 }
 
 static void
-append_content (JsonObject *request,
-                JsonObject *content)
+append_content (JsonObject *request, JsonObject *content)
 {
   JsonNode *node = json_object_get_member (request, "contents");
 
@@ -829,12 +807,11 @@ append_content (JsonObject *request,
 
 /* Sets up the run of the next pending file; FALSE when none is left. */
 static gboolean
-plan_next_file (AgentExecCodeExecutionFlow *self,
-                Job                        *job)
+plan_next_file (AgentExecCodeExecutionFlow *self, Job *job)
 {
-  g_autoptr(AgentExecFile) file = NULL;
-  g_autoptr(GPtrArray) files = g_ptr_array_new ();
-  g_autoptr(JsonObject) code_part = NULL;
+  g_autoptr (AgentExecFile) file = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new ();
+  g_autoptr (JsonObject) code_part = NULL;
   g_autofree char *code = NULL;
   g_autofree char *label = NULL;
   JsonArray *parts;
@@ -865,9 +842,7 @@ plan_next_file (AgentExecCodeExecutionFlow *self,
 }
 
 static void
-finish_file (AgentExecCodeExecutionFlow *self,
-             Job                        *job,
-             AgentExecExecutionResult   *result)
+finish_file (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResult *result)
 {
   finish_run (self, job, result);
   append_content (job->request, job->step->result_content);
@@ -876,16 +851,15 @@ finish_file (AgentExecCodeExecutionFlow *self,
 
 /* ADK converts every content of the request last, the new ones too. */
 static void
-rewrite_history (AgentExecCodeExecutionFlow *self,
-                 JsonObject                 *request)
+rewrite_history (AgentExecCodeExecutionFlow *self, JsonObject *request)
 {
-  g_auto(GStrv) code = executor_delimiters (self, "code-block-delimiters",
-                                            _agentexec_default_code_block_delimiters);
-  g_auto(GStrv) results = executor_delimiters (self, "execution-result-delimiters",
-                                               _agentexec_default_execution_result_delimiters);
+  g_auto (GStrv) code =
+      executor_delimiters (self, "code-block-delimiters", _agentexec_default_code_block_delimiters);
+  g_auto (GStrv) results = executor_delimiters (self, "execution-result-delimiters",
+                                                _agentexec_default_execution_result_delimiters);
   JsonNode *node = json_object_get_member (request, "contents");
-  JsonArray *contents = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node)
-                                                                      : NULL;
+  JsonArray *contents =
+      node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
   const char *first_pair[] = { code[0], code[1], NULL };
 
   for (guint i = 0; contents != NULL && i < json_array_get_length (contents); i++)
@@ -894,7 +868,7 @@ rewrite_history (AgentExecCodeExecutionFlow *self,
 
       if (JSON_NODE_HOLDS_OBJECT (content))
         agentexec_genai_convert_code_execution_parts (json_node_get_object (content), first_pair,
-                                                      (const char * const *) results);
+                                                      (const char *const *) results);
     }
 }
 
@@ -902,10 +876,7 @@ rewrite_history (AgentExecCodeExecutionFlow *self,
 /* Public API: sync.                                                   */
 
 static AgentExecExecutionResult *
-run_sync (AgentExecCodeExecutionFlow  *self,
-          Job                         *job,
-          GCancellable                *cancellable,
-          GError                     **error)
+run_sync (AgentExecCodeExecutionFlow *self, Job *job, GCancellable *cancellable, GError **error)
 {
   return agentexec_code_executor_execute_code (self->executor, job->context, job->input,
                                                cancellable, error);
@@ -941,14 +912,14 @@ run_sync (AgentExecCodeExecutionFlow  *self,
  * Since: 1.0
  */
 GPtrArray *
-agentexec_code_execution_flow_preprocess_request (AgentExecCodeExecutionFlow  *self,
-                                                  AgentExecExecutorContext    *context,
-                                                  const char                  *invocation_id,
-                                                  JsonObject                  *request,
-                                                  GCancellable                *cancellable,
-                                                  GError                     **error)
+agentexec_code_execution_flow_preprocess_request (AgentExecCodeExecutionFlow *self,
+                                                  AgentExecExecutorContext *context,
+                                                  const char *invocation_id,
+                                                  JsonObject *request,
+                                                  GCancellable *cancellable,
+                                                  GError **error)
 {
-  g_autoptr(Job) job = NULL;
+  g_autoptr (Job) job = NULL;
 
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self), NULL);
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (context), NULL);
@@ -961,7 +932,7 @@ agentexec_code_execution_flow_preprocess_request (AgentExecCodeExecutionFlow  *s
     return NULL;
   while (plan_next_file (self, job))
     {
-      g_autoptr(AgentExecExecutionResult) result = run_sync (self, job, cancellable, error);
+      g_autoptr (AgentExecExecutionResult) result = run_sync (self, job, cancellable, error);
 
       if (result == NULL)
         return NULL;
@@ -1001,16 +972,16 @@ agentexec_code_execution_flow_preprocess_request (AgentExecCodeExecutionFlow  *s
  * Since: 1.0
  */
 AgentExecCodeExecutionStep *
-agentexec_code_execution_flow_postprocess_response (AgentExecCodeExecutionFlow  *self,
-                                                    AgentExecExecutorContext    *context,
-                                                    const char                  *invocation_id,
-                                                    JsonObject                  *content,
-                                                    gboolean                     partial,
-                                                    GCancellable                *cancellable,
-                                                    GError                     **error)
+agentexec_code_execution_flow_postprocess_response (AgentExecCodeExecutionFlow *self,
+                                                    AgentExecExecutorContext *context,
+                                                    const char *invocation_id,
+                                                    JsonObject *content,
+                                                    gboolean partial,
+                                                    GCancellable *cancellable,
+                                                    GError **error)
 {
-  g_autoptr(Job) job = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (Job) job = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self), NULL);
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (context), NULL);
@@ -1050,15 +1021,15 @@ agentexec_code_execution_flow_postprocess_response (AgentExecCodeExecutionFlow  
  * Since: 1.0
  */
 AgentExecCodeExecutionStep *
-agentexec_code_execution_flow_process_text (AgentExecCodeExecutionFlow  *self,
-                                            AgentExecExecutorContext    *context,
-                                            const char                  *invocation_id,
-                                            const char                  *text,
-                                            GCancellable                *cancellable,
-                                            GError                     **error)
+agentexec_code_execution_flow_process_text (AgentExecCodeExecutionFlow *self,
+                                            AgentExecExecutorContext *context,
+                                            const char *invocation_id,
+                                            const char *text,
+                                            GCancellable *cancellable,
+                                            GError **error)
 {
-  g_autoptr(Job) job = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (Job) job = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self), NULL);
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTOR_CONTEXT (context), NULL);
@@ -1083,18 +1054,16 @@ agentexec_code_execution_flow_process_text (AgentExecCodeExecutionFlow  *self,
 static void run_async (GTask *task);
 
 static void
-run_done (GObject      *source,
-          GAsyncResult *res,
-          gpointer      user_data)
+run_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   AgentExecCodeExecutionFlow *self = g_task_get_source_object (task);
   Job *job = g_task_get_task_data (task);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   GError *error = NULL;
 
-  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
-                                                        &error);
+  result =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res, &error);
   if (result == NULL)
     {
       g_task_return_error (task, error);
@@ -1137,12 +1106,12 @@ run_async (GTask *task)
 
 static GTask *
 task_new (AgentExecCodeExecutionFlow *self,
-          Job                        *job,
-          GCancellable               *cancellable,
-          GAsyncReadyCallback         callback,
-          gpointer                    user_data,
-          gpointer                    source_tag,
-          const char                 *name)
+          Job *job,
+          GCancellable *cancellable,
+          GAsyncReadyCallback callback,
+          gpointer user_data,
+          gpointer source_tag,
+          const char *name)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
@@ -1169,12 +1138,12 @@ task_new (AgentExecCodeExecutionFlow *self,
  */
 void
 agentexec_code_execution_flow_preprocess_request_async (AgentExecCodeExecutionFlow *self,
-                                                        AgentExecExecutorContext   *context,
-                                                        const char                 *invocation_id,
-                                                        JsonObject                 *request,
-                                                        GCancellable               *cancellable,
-                                                        GAsyncReadyCallback         callback,
-                                                        gpointer                    user_data)
+                                                        AgentExecExecutorContext *context,
+                                                        const char *invocation_id,
+                                                        JsonObject *request,
+                                                        GCancellable *cancellable,
+                                                        GAsyncReadyCallback callback,
+                                                        gpointer user_data)
 {
   GError *error = NULL;
   Job *job;
@@ -1211,9 +1180,9 @@ agentexec_code_execution_flow_preprocess_request_async (AgentExecCodeExecutionFl
  * Since: 1.0
  */
 GPtrArray *
-agentexec_code_execution_flow_preprocess_request_finish (AgentExecCodeExecutionFlow  *self,
-                                                         GAsyncResult                *result,
-                                                         GError                     **error)
+agentexec_code_execution_flow_preprocess_request_finish (AgentExecCodeExecutionFlow *self,
+                                                         GAsyncResult *result,
+                                                         GError **error)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
@@ -1238,13 +1207,13 @@ agentexec_code_execution_flow_preprocess_request_finish (AgentExecCodeExecutionF
  */
 void
 agentexec_code_execution_flow_postprocess_response_async (AgentExecCodeExecutionFlow *self,
-                                                          AgentExecExecutorContext   *context,
-                                                          const char                 *invocation_id,
-                                                          JsonObject                 *content,
-                                                          gboolean                    partial,
-                                                          GCancellable               *cancellable,
-                                                          GAsyncReadyCallback         callback,
-                                                          gpointer                    user_data)
+                                                          AgentExecExecutorContext *context,
+                                                          const char *invocation_id,
+                                                          JsonObject *content,
+                                                          gboolean partial,
+                                                          GCancellable *cancellable,
+                                                          GAsyncReadyCallback callback,
+                                                          gpointer user_data)
 {
   Job *job;
   GTask *task;
@@ -1274,9 +1243,9 @@ agentexec_code_execution_flow_postprocess_response_async (AgentExecCodeExecution
  * Since: 1.0
  */
 AgentExecCodeExecutionStep *
-agentexec_code_execution_flow_postprocess_response_finish (AgentExecCodeExecutionFlow  *self,
-                                                           GAsyncResult                *result,
-                                                           GError                     **error)
+agentexec_code_execution_flow_postprocess_response_finish (AgentExecCodeExecutionFlow *self,
+                                                           GAsyncResult *result,
+                                                           GError **error)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
@@ -1300,12 +1269,12 @@ agentexec_code_execution_flow_postprocess_response_finish (AgentExecCodeExecutio
  */
 void
 agentexec_code_execution_flow_process_text_async (AgentExecCodeExecutionFlow *self,
-                                                  AgentExecExecutorContext   *context,
-                                                  const char                 *invocation_id,
-                                                  const char                 *text,
-                                                  GCancellable               *cancellable,
-                                                  GAsyncReadyCallback         callback,
-                                                  gpointer                    user_data)
+                                                  AgentExecExecutorContext *context,
+                                                  const char *invocation_id,
+                                                  const char *text,
+                                                  GCancellable *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer user_data)
 {
   Job *job;
   GTask *task;
@@ -1335,9 +1304,9 @@ agentexec_code_execution_flow_process_text_async (AgentExecCodeExecutionFlow *se
  * Since: 1.0
  */
 AgentExecCodeExecutionStep *
-agentexec_code_execution_flow_process_text_finish (AgentExecCodeExecutionFlow  *self,
-                                                   GAsyncResult                *result,
-                                                   GError                     **error)
+agentexec_code_execution_flow_process_text_finish (AgentExecCodeExecutionFlow *self,
+                                                   GAsyncResult *result,
+                                                   GError **error)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#if !defined (AGENTEXEC_INSIDE) && !defined (AGENTEXEC_COMPILATION)
+#if !defined(AGENTEXEC_INSIDE) && !defined(AGENTEXEC_COMPILATION)
 #error "Only <libagentexec.h> can be included directly."
 #endif
 
@@ -22,75 +22,78 @@ G_BEGIN_DECLS
 #define AGENTEXEC_TYPE_CODE_EXECUTION_FLOW (agentexec_code_execution_flow_get_type ())
 
 AGENTEXEC_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (AgentExecCodeExecutionFlow, agentexec_code_execution_flow, AGENTEXEC,
-                      CODE_EXECUTION_FLOW, GObject)
+G_DECLARE_FINAL_TYPE (AgentExecCodeExecutionFlow,
+                      agentexec_code_execution_flow,
+                      AGENTEXEC,
+                      CODE_EXECUTION_FLOW,
+                      GObject)
 
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecCodeExecutionFlow *agentexec_code_execution_flow_new                   (AgentExecCodeExecutor       *executor);
+AgentExecCodeExecutionFlow *agentexec_code_execution_flow_new (AgentExecCodeExecutor *executor);
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecCodeExecutor      *agentexec_code_execution_flow_get_executor          (AgentExecCodeExecutionFlow  *self);
+AgentExecCodeExecutor *
+agentexec_code_execution_flow_get_executor (AgentExecCodeExecutionFlow *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint                       agentexec_code_execution_flow_get_error_retry_attempts (AgentExecCodeExecutionFlow *self);
+guint agentexec_code_execution_flow_get_error_retry_attempts (AgentExecCodeExecutionFlow *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-GPtrArray                  *agentexec_code_execution_flow_preprocess_request    (AgentExecCodeExecutionFlow  *self,
-                                                                                 AgentExecExecutorContext    *context,
-                                                                                 const char                  *invocation_id,
-                                                                                 JsonObject                  *request,
-                                                                                 GCancellable                *cancellable,
-                                                                                 GError                     **error);
+GPtrArray *agentexec_code_execution_flow_preprocess_request (AgentExecCodeExecutionFlow *self,
+                                                             AgentExecExecutorContext *context,
+                                                             const char *invocation_id,
+                                                             JsonObject *request,
+                                                             GCancellable *cancellable,
+                                                             GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                        agentexec_code_execution_flow_preprocess_request_async (AgentExecCodeExecutionFlow *self,
-                                                                                 AgentExecExecutorContext    *context,
-                                                                                 const char                  *invocation_id,
-                                                                                 JsonObject                  *request,
-                                                                                 GCancellable                *cancellable,
-                                                                                 GAsyncReadyCallback          callback,
-                                                                                 gpointer                     user_data);
+void agentexec_code_execution_flow_preprocess_request_async (AgentExecCodeExecutionFlow *self,
+                                                             AgentExecExecutorContext *context,
+                                                             const char *invocation_id,
+                                                             JsonObject *request,
+                                                             GCancellable *cancellable,
+                                                             GAsyncReadyCallback callback,
+                                                             gpointer user_data);
 AGENTEXEC_AVAILABLE_IN_ALL
-GPtrArray                  *agentexec_code_execution_flow_preprocess_request_finish (AgentExecCodeExecutionFlow *self,
-                                                                                 GAsyncResult                *result,
-                                                                                 GError                     **error);
+GPtrArray *agentexec_code_execution_flow_preprocess_request_finish (
+    AgentExecCodeExecutionFlow *self, GAsyncResult *result, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecCodeExecutionStep *agentexec_code_execution_flow_postprocess_response  (AgentExecCodeExecutionFlow  *self,
-                                                                                 AgentExecExecutorContext    *context,
-                                                                                 const char                  *invocation_id,
-                                                                                 JsonObject                  *content,
-                                                                                 gboolean                     partial,
-                                                                                 GCancellable                *cancellable,
-                                                                                 GError                     **error);
+AgentExecCodeExecutionStep *
+agentexec_code_execution_flow_postprocess_response (AgentExecCodeExecutionFlow *self,
+                                                    AgentExecExecutorContext *context,
+                                                    const char *invocation_id,
+                                                    JsonObject *content,
+                                                    gboolean partial,
+                                                    GCancellable *cancellable,
+                                                    GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                        agentexec_code_execution_flow_postprocess_response_async (AgentExecCodeExecutionFlow *self,
-                                                                                 AgentExecExecutorContext    *context,
-                                                                                 const char                  *invocation_id,
-                                                                                 JsonObject                  *content,
-                                                                                 gboolean                     partial,
-                                                                                 GCancellable                *cancellable,
-                                                                                 GAsyncReadyCallback          callback,
-                                                                                 gpointer                     user_data);
+void agentexec_code_execution_flow_postprocess_response_async (AgentExecCodeExecutionFlow *self,
+                                                               AgentExecExecutorContext *context,
+                                                               const char *invocation_id,
+                                                               JsonObject *content,
+                                                               gboolean partial,
+                                                               GCancellable *cancellable,
+                                                               GAsyncReadyCallback callback,
+                                                               gpointer user_data);
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecCodeExecutionStep *agentexec_code_execution_flow_postprocess_response_finish (AgentExecCodeExecutionFlow *self,
-                                                                                 GAsyncResult                *result,
-                                                                                 GError                     **error);
+AgentExecCodeExecutionStep *agentexec_code_execution_flow_postprocess_response_finish (
+    AgentExecCodeExecutionFlow *self, GAsyncResult *result, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecCodeExecutionStep *agentexec_code_execution_flow_process_text          (AgentExecCodeExecutionFlow  *self,
-                                                                                 AgentExecExecutorContext    *context,
-                                                                                 const char                  *invocation_id,
-                                                                                 const char                  *text,
-                                                                                 GCancellable                *cancellable,
-                                                                                 GError                     **error);
+AgentExecCodeExecutionStep *
+agentexec_code_execution_flow_process_text (AgentExecCodeExecutionFlow *self,
+                                            AgentExecExecutorContext *context,
+                                            const char *invocation_id,
+                                            const char *text,
+                                            GCancellable *cancellable,
+                                            GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                        agentexec_code_execution_flow_process_text_async    (AgentExecCodeExecutionFlow  *self,
-                                                                                 AgentExecExecutorContext    *context,
-                                                                                 const char                  *invocation_id,
-                                                                                 const char                  *text,
-                                                                                 GCancellable                *cancellable,
-                                                                                 GAsyncReadyCallback          callback,
-                                                                                 gpointer                     user_data);
+void agentexec_code_execution_flow_process_text_async (AgentExecCodeExecutionFlow *self,
+                                                       AgentExecExecutorContext *context,
+                                                       const char *invocation_id,
+                                                       const char *text,
+                                                       GCancellable *cancellable,
+                                                       GAsyncReadyCallback callback,
+                                                       gpointer user_data);
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecCodeExecutionStep *agentexec_code_execution_flow_process_text_finish   (AgentExecCodeExecutionFlow  *self,
-                                                                                 GAsyncResult                *result,
-                                                                                 GError                     **error);
+AgentExecCodeExecutionStep *agentexec_code_execution_flow_process_text_finish (
+    AgentExecCodeExecutionFlow *self, GAsyncResult *result, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-char                       *agentexec_code_execution_flow_get_data_file_code    (const char                  *file_name);
+char *agentexec_code_execution_flow_get_data_file_code (const char *file_name);
 
 G_END_DECLS

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#if !defined (AGENTEXEC_INSIDE) && !defined (AGENTEXEC_COMPILATION)
+#if !defined(AGENTEXEC_INSIDE) && !defined(AGENTEXEC_COMPILATION)
 #error "Only <libagentexec.h> can be included directly."
 #endif
 
@@ -20,30 +20,34 @@ G_BEGIN_DECLS
 #define AGENTEXEC_TYPE_CODE_EXECUTION_STEP (agentexec_code_execution_step_get_type ())
 
 AGENTEXEC_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (AgentExecCodeExecutionStep, agentexec_code_execution_step, AGENTEXEC,
-                      CODE_EXECUTION_STEP, GObject)
+G_DECLARE_FINAL_TYPE (AgentExecCodeExecutionStep,
+                      agentexec_code_execution_step,
+                      AGENTEXEC,
+                      CODE_EXECUTION_STEP,
+                      GObject)
 
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean                  agentexec_code_execution_step_get_executed         (AgentExecCodeExecutionStep *self);
+gboolean agentexec_code_execution_step_get_executed (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean                  agentexec_code_execution_step_get_gated            (AgentExecCodeExecutionStep *self);
+gboolean agentexec_code_execution_step_get_gated (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-const char               *agentexec_code_execution_step_get_code             (AgentExecCodeExecutionStep *self);
+const char *agentexec_code_execution_step_get_code (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-const char               *agentexec_code_execution_step_get_language         (AgentExecCodeExecutionStep *self);
+const char *agentexec_code_execution_step_get_language (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-JsonObject               *agentexec_code_execution_step_get_model_content    (AgentExecCodeExecutionStep *self);
+JsonObject *agentexec_code_execution_step_get_model_content (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-JsonObject               *agentexec_code_execution_step_get_result_content   (AgentExecCodeExecutionStep *self);
+JsonObject *agentexec_code_execution_step_get_result_content (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-JsonObject               *agentexec_code_execution_step_get_state_delta      (AgentExecCodeExecutionStep *self);
+JsonObject *agentexec_code_execution_step_get_state_delta (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-GPtrArray                *agentexec_code_execution_step_get_saved_artifacts  (AgentExecCodeExecutionStep *self);
+GPtrArray *agentexec_code_execution_step_get_saved_artifacts (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecExecutionResult *agentexec_code_execution_step_get_execution_result (AgentExecCodeExecutionStep *self);
+AgentExecExecutionResult *
+agentexec_code_execution_step_get_execution_result (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-const char               *agentexec_code_execution_step_get_text             (AgentExecCodeExecutionStep *self);
+const char *agentexec_code_execution_step_get_text (AgentExecCodeExecutionStep *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-const char               *agentexec_code_execution_step_get_result_text      (AgentExecCodeExecutionStep *self);
+const char *agentexec_code_execution_step_get_result_text (AgentExecCodeExecutionStep *self);
 
 G_END_DECLS

@@ -32,17 +32,19 @@
 
 G_DEFINE_INTERFACE (AgentExecCodeExecutor, agentexec_code_executor, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   OUTPUT,
   N_SIGNALS
 };
 
-static guint signals [N_SIGNALS];
+static guint signals[N_SIGNALS];
 static GPrivate output_context_key;
 
-typedef struct {
+typedef struct
+{
   AgentExecExecutorContext *context;
-  AgentExecExecutionInput  *input;
+  AgentExecExecutionInput *input;
 } ExecuteData;
 
 static void
@@ -56,9 +58,9 @@ execute_data_free (gpointer data)
 }
 
 static void
-execute_code_thread (GTask        *task,
-                     gpointer      source_object,
-                     gpointer      task_data,
+execute_code_thread (GTask *task,
+                     gpointer source_object,
+                     gpointer task_data,
                      GCancellable *cancellable)
 {
   AgentExecCodeExecutor *self = source_object;
@@ -77,14 +79,14 @@ execute_code_thread (GTask        *task,
 }
 
 static void
-real_execute_code_async (AgentExecCodeExecutor    *self,
+real_execute_code_async (AgentExecCodeExecutor *self,
                          AgentExecExecutorContext *context,
-                         AgentExecExecutionInput  *input,
-                         GCancellable             *cancellable,
-                         GAsyncReadyCallback       callback,
-                         gpointer                  user_data)
+                         AgentExecExecutionInput *input,
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GTask) task = NULL;
   ExecuteData *d = g_new0 (ExecuteData, 1);
 
   d->context = context != NULL ? g_object_ref (context) : NULL;
@@ -98,9 +100,7 @@ real_execute_code_async (AgentExecCodeExecutor    *self,
 }
 
 static AgentExecExecutionResult *
-real_execute_code_finish (AgentExecCodeExecutor  *self,
-                          GAsyncResult           *result,
-                          GError                **error)
+real_execute_code_finish (AgentExecCodeExecutor *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
@@ -113,9 +113,7 @@ real_close (AgentExecCodeExecutor *self)
 }
 
 static gboolean
-real_process_llm_request (AgentExecCodeExecutor  *self,
-                          JsonObject             *request,
-                          GError                **error)
+real_process_llm_request (AgentExecCodeExecutor *self, JsonObject *request, GError **error)
 {
   return TRUE;
 }
@@ -143,15 +141,9 @@ agentexec_code_executor_default_init (AgentExecCodeExecutorInterface *iface)
    *
    * Since: 1.0
    */
-  signals [OUTPUT] =
-    g_signal_new ("output",
-                  G_TYPE_FROM_INTERFACE (iface),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 3,
-                  AGENTEXEC_TYPE_EXECUTION_INPUT,
-                  AGENTEXEC_TYPE_STREAM,
-                  G_TYPE_BYTES);
+  signals[OUTPUT] = g_signal_new ("output", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST, 0,
+                                  NULL, NULL, NULL, G_TYPE_NONE, 3, AGENTEXEC_TYPE_EXECUTION_INPUT,
+                                  AGENTEXEC_TYPE_STREAM, G_TYPE_BYTES);
 }
 
 /**
@@ -173,11 +165,11 @@ agentexec_code_executor_default_init (AgentExecCodeExecutorInterface *iface)
  * Since: 1.0
  */
 AgentExecExecutionResult *
-agentexec_code_executor_execute_code (AgentExecCodeExecutor     *self,
-                                      AgentExecExecutorContext  *context,
-                                      AgentExecExecutionInput   *input,
-                                      GCancellable              *cancellable,
-                                      GError                   **error)
+agentexec_code_executor_execute_code (AgentExecCodeExecutor *self,
+                                      AgentExecExecutorContext *context,
+                                      AgentExecExecutionInput *input,
+                                      GCancellable *cancellable,
+                                      GError **error)
 {
   AgentExecCodeExecutorInterface *iface;
 
@@ -192,7 +184,8 @@ agentexec_code_executor_execute_code (AgentExecCodeExecutor     *self,
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
                    "%s does not implement execute_code: implement it (do_execute_code "
-                   "in Python) to make it a code executor", G_OBJECT_TYPE_NAME (self));
+                   "in Python) to make it a code executor",
+                   G_OBJECT_TYPE_NAME (self));
       return NULL;
     }
   return iface->execute_code (self, context, input, cancellable, error);
@@ -213,12 +206,12 @@ agentexec_code_executor_execute_code (AgentExecCodeExecutor     *self,
  * Since: 1.0
  */
 void
-agentexec_code_executor_execute_code_async (AgentExecCodeExecutor    *self,
+agentexec_code_executor_execute_code_async (AgentExecCodeExecutor *self,
                                             AgentExecExecutorContext *context,
-                                            AgentExecExecutionInput  *input,
-                                            GCancellable             *cancellable,
-                                            GAsyncReadyCallback       callback,
-                                            gpointer                  user_data)
+                                            AgentExecExecutionInput *input,
+                                            GCancellable *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data)
 {
   g_return_if_fail (AGENTEXEC_IS_CODE_EXECUTOR (self));
   g_return_if_fail (context == NULL || AGENTEXEC_IS_EXECUTOR_CONTEXT (context));
@@ -243,9 +236,9 @@ agentexec_code_executor_execute_code_async (AgentExecCodeExecutor    *self,
  * Since: 1.0
  */
 AgentExecExecutionResult *
-agentexec_code_executor_execute_code_finish (AgentExecCodeExecutor  *self,
-                                             GAsyncResult           *result,
-                                             GError                **error)
+agentexec_code_executor_execute_code_finish (AgentExecCodeExecutor *self,
+                                             GAsyncResult *result,
+                                             GError **error)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTOR (self), NULL);
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
@@ -288,9 +281,9 @@ agentexec_code_executor_close (AgentExecCodeExecutor *self)
  * Since: 1.0
  */
 gboolean
-agentexec_code_executor_process_llm_request (AgentExecCodeExecutor  *self,
-                                             JsonObject             *request,
-                                             GError                **error)
+agentexec_code_executor_process_llm_request (AgentExecCodeExecutor *self,
+                                             JsonObject *request,
+                                             GError **error)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTOR (self), FALSE);
   g_return_val_if_fail (request != NULL, FALSE);
@@ -312,10 +305,10 @@ agentexec_code_executor_process_llm_request (AgentExecCodeExecutor  *self,
  * Since: 1.0
  */
 void
-agentexec_code_executor_emit_output (AgentExecCodeExecutor   *self,
+agentexec_code_executor_emit_output (AgentExecCodeExecutor *self,
                                      AgentExecExecutionInput *input,
-                                     AgentExecStream          stream,
-                                     GBytes                  *chunk)
+                                     AgentExecStream stream,
+                                     GBytes *chunk)
 {
   gsize len;
   const char *data;
@@ -338,14 +331,15 @@ _agentexec_code_executor_get_output_context (void)
 gboolean
 _agentexec_code_executor_has_output_handler (AgentExecCodeExecutor *self)
 {
-  return g_signal_has_handler_pending (self, signals [OUTPUT], 0, TRUE);
+  return g_signal_has_handler_pending (self, signals[OUTPUT], 0, TRUE);
 }
 
-typedef struct {
-  AgentExecCodeExecutor   *self;
+typedef struct
+{
+  AgentExecCodeExecutor *self;
   AgentExecExecutionInput *input;
-  AgentExecStream          stream;
-  GBytes                  *chunk;
+  AgentExecStream stream;
+  GBytes *chunk;
 } OutputEmission;
 
 static void
@@ -364,19 +358,19 @@ emit_in_context (gpointer data)
 {
   OutputEmission *e = data;
 
-  g_signal_emit (e->self, signals [OUTPUT], 0, e->input, e->stream, e->chunk);
+  g_signal_emit (e->self, signals[OUTPUT], 0, e->input, e->stream, e->chunk);
   return G_SOURCE_REMOVE;
 }
 
 void
-_agentexec_code_executor_emit_output_in (AgentExecCodeExecutor   *self,
-                                         GMainContext            *output_context,
+_agentexec_code_executor_emit_output_in (AgentExecCodeExecutor *self,
+                                         GMainContext *output_context,
                                          AgentExecExecutionInput *input,
-                                         AgentExecStream          stream,
-                                         const char              *data,
-                                         gsize                    len)
+                                         AgentExecStream stream,
+                                         const char *data,
+                                         gsize len)
 {
-  g_autoptr(GSource) source = NULL;
+  g_autoptr (GSource) source = NULL;
   OutputEmission *e;
 
   if (len == 0 || !_agentexec_code_executor_has_output_handler (self))

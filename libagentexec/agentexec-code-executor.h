@@ -5,7 +5,7 @@
 
 #pragma once
 
-#if !defined (AGENTEXEC_INSIDE) && !defined (AGENTEXEC_COMPILATION)
+#if !defined(AGENTEXEC_INSIDE) && !defined(AGENTEXEC_COMPILATION)
 #error "Only <libagentexec.h> can be included directly."
 #endif
 
@@ -23,8 +23,8 @@ G_BEGIN_DECLS
 #define AGENTEXEC_TYPE_CODE_EXECUTOR (agentexec_code_executor_get_type ())
 
 AGENTEXEC_AVAILABLE_IN_ALL
-G_DECLARE_INTERFACE (AgentExecCodeExecutor, agentexec_code_executor, AGENTEXEC, CODE_EXECUTOR,
-                     GObject)
+G_DECLARE_INTERFACE (
+    AgentExecCodeExecutor, agentexec_code_executor, AGENTEXEC, CODE_EXECUTOR, GObject)
 
 /**
  * AgentExecCodeExecutorInterface:
@@ -45,56 +45,56 @@ struct _AgentExecCodeExecutorInterface
 {
   GTypeInterface parent_iface;
 
-  AgentExecExecutionResult *(*execute_code)        (AgentExecCodeExecutor     *self,
-                                                    AgentExecExecutorContext  *context,
-                                                    AgentExecExecutionInput   *input,
-                                                    GCancellable              *cancellable,
-                                                    GError                   **error);
-  void                      (*execute_code_async)  (AgentExecCodeExecutor     *self,
-                                                    AgentExecExecutorContext  *context,
-                                                    AgentExecExecutionInput   *input,
-                                                    GCancellable              *cancellable,
-                                                    GAsyncReadyCallback        callback,
-                                                    gpointer                   user_data);
-  AgentExecExecutionResult *(*execute_code_finish) (AgentExecCodeExecutor     *self,
-                                                    GAsyncResult              *result,
-                                                    GError                   **error);
-  void                      (*close)               (AgentExecCodeExecutor     *self);
-  gboolean                  (*process_llm_request) (AgentExecCodeExecutor     *self,
-                                                    JsonObject                *request,
-                                                    GError                   **error);
+  AgentExecExecutionResult *(*execute_code) (AgentExecCodeExecutor *self,
+                                             AgentExecExecutorContext *context,
+                                             AgentExecExecutionInput *input,
+                                             GCancellable *cancellable,
+                                             GError **error);
+  void (*execute_code_async) (AgentExecCodeExecutor *self,
+                              AgentExecExecutorContext *context,
+                              AgentExecExecutionInput *input,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data);
+  AgentExecExecutionResult *(*execute_code_finish) (AgentExecCodeExecutor *self,
+                                                    GAsyncResult *result,
+                                                    GError **error);
+  void (*close) (AgentExecCodeExecutor *self);
+  gboolean (*process_llm_request) (AgentExecCodeExecutor *self,
+                                   JsonObject *request,
+                                   GError **error);
 
   /*< private >*/
   gpointer _reserved[8];
 };
 
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecExecutionResult *agentexec_code_executor_execute_code        (AgentExecCodeExecutor     *self,
-                                                                       AgentExecExecutorContext  *context,
-                                                                       AgentExecExecutionInput   *input,
-                                                                       GCancellable              *cancellable,
-                                                                       GError                   **error);
+AgentExecExecutionResult *agentexec_code_executor_execute_code (AgentExecCodeExecutor *self,
+                                                                AgentExecExecutorContext *context,
+                                                                AgentExecExecutionInput *input,
+                                                                GCancellable *cancellable,
+                                                                GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_code_executor_execute_code_async  (AgentExecCodeExecutor     *self,
-                                                                       AgentExecExecutorContext  *context,
-                                                                       AgentExecExecutionInput   *input,
-                                                                       GCancellable              *cancellable,
-                                                                       GAsyncReadyCallback        callback,
-                                                                       gpointer                   user_data);
+void agentexec_code_executor_execute_code_async (AgentExecCodeExecutor *self,
+                                                 AgentExecExecutorContext *context,
+                                                 AgentExecExecutionInput *input,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer user_data);
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecExecutionResult *agentexec_code_executor_execute_code_finish (AgentExecCodeExecutor     *self,
-                                                                       GAsyncResult              *result,
-                                                                       GError                   **error);
+AgentExecExecutionResult *agentexec_code_executor_execute_code_finish (AgentExecCodeExecutor *self,
+                                                                       GAsyncResult *result,
+                                                                       GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_code_executor_close               (AgentExecCodeExecutor     *self);
+void agentexec_code_executor_close (AgentExecCodeExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean                  agentexec_code_executor_process_llm_request (AgentExecCodeExecutor     *self,
-                                                                       JsonObject                *request,
-                                                                       GError                   **error);
+gboolean agentexec_code_executor_process_llm_request (AgentExecCodeExecutor *self,
+                                                      JsonObject *request,
+                                                      GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_code_executor_emit_output         (AgentExecCodeExecutor     *self,
-                                                                       AgentExecExecutionInput   *input,
-                                                                       AgentExecStream            stream,
-                                                                       GBytes                    *chunk);
+void agentexec_code_executor_emit_output (AgentExecCodeExecutor *self,
+                                          AgentExecExecutionInput *input,
+                                          AgentExecStream stream,
+                                          GBytes *chunk);
 
 G_END_DECLS

@@ -12,13 +12,12 @@
 
 G_BEGIN_DECLS
 
-void      _agentexec_curl_global_init        (void);
-CURL     *_agentexec_curl_easy_new           (GCancellable  *cancellable,
-                                              char          *error_buffer);
-gboolean  _agentexec_curl_check              (CURLcode       code,
-                                              const char    *error_buffer,
-                                              GCancellable  *cancellable,
-                                              const char    *what,
-                                              GError       **error);
+void _agentexec_curl_global_init (void);
+CURL *_agentexec_curl_easy_new (GCancellable *cancellable, char *error_buffer);
+gboolean _agentexec_curl_check (CURLcode code,
+                                const char *error_buffer,
+                                GCancellable *cancellable,
+                                const char *what,
+                                GError **error);
 
 G_END_DECLS

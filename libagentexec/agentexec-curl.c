@@ -29,11 +29,8 @@ _agentexec_curl_global_init (void)
 }
 
 static int
-xferinfo_cancel (void       *clientp,
-                 curl_off_t  dltotal,
-                 curl_off_t  dlnow,
-                 curl_off_t  ultotal,
-                 curl_off_t  ulnow)
+xferinfo_cancel (
+    void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
   return g_cancellable_is_cancelled (clientp) ? 1 : 0;
 }
@@ -48,8 +45,7 @@ xferinfo_cancel (void       *clientp,
  * callback that aborts the transfer when @cancellable is cancelled.
  */
 CURL *
-_agentexec_curl_easy_new (GCancellable *cancellable,
-                          char         *error_buffer)
+_agentexec_curl_easy_new (GCancellable *cancellable, char *error_buffer)
 {
   CURL *curl;
 
@@ -79,18 +75,18 @@ _agentexec_curl_easy_new (GCancellable *cancellable,
  * the base executor retries).
  */
 gboolean
-_agentexec_curl_check (CURLcode       code,
-                       const char    *error_buffer,
-                       GCancellable  *cancellable,
-                       const char    *what,
-                       GError       **error)
+_agentexec_curl_check (CURLcode code,
+                       const char *error_buffer,
+                       GCancellable *cancellable,
+                       const char *what,
+                       GError **error)
 {
   const char *detail;
 
   if (code == CURLE_OK)
     return TRUE;
-  detail = error_buffer != NULL && error_buffer[0] != '\0' ? error_buffer
-                                                          : curl_easy_strerror (code);
+  detail =
+      error_buffer != NULL && error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror (code);
   switch (code)
     {
     case CURLE_ABORTED_BY_CALLBACK:
@@ -99,8 +95,8 @@ _agentexec_curl_check (CURLcode       code,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s was cancelled", what);
       return FALSE;
     case CURLE_OPERATION_TIMEDOUT:
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_TIMEOUT,
-                   "%s timed out: %s", what, detail);
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_TIMEOUT, "%s timed out: %s", what,
+                   detail);
       return FALSE;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -109,12 +105,11 @@ _agentexec_curl_check (CURLcode       code,
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
-                   "%s failed: %s", what, detail);
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE, "%s failed: %s",
+                   what, detail);
       return FALSE;
     default:
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
-                   "%s failed: %s", what, detail);
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL, "%s failed: %s", what, detail);
       return FALSE;
     }
 }

@@ -29,15 +29,16 @@
 
 struct _AgentExecFile
 {
-  GObject  parent_instance;
-  char    *name;
-  char    *mime_type;
-  GBytes  *content;
+  GObject parent_instance;
+  char *name;
+  char *mime_type;
+  GBytes *content;
 };
 
 G_DEFINE_FINAL_TYPE (AgentExecFile, agentexec_file, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_NAME,
   PROP_MIME_TYPE,
@@ -45,7 +46,7 @@ enum {
   N_PROPS
 };
 
-static GParamSpec *properties [N_PROPS];
+static GParamSpec *properties[N_PROPS];
 
 static void
 agentexec_file_constructed (GObject *object)
@@ -81,10 +82,7 @@ agentexec_file_finalize (GObject *object)
 }
 
 static void
-agentexec_file_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
+agentexec_file_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   AgentExecFile *self = AGENTEXEC_FILE (object);
 
@@ -105,10 +103,7 @@ agentexec_file_get_property (GObject    *object,
 }
 
 static void
-agentexec_file_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
+agentexec_file_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   AgentExecFile *self = AGENTEXEC_FILE (object);
 
@@ -145,9 +140,9 @@ agentexec_file_class_init (AgentExecFileClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
-                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+  properties[PROP_NAME] =
+      g_param_spec_string ("name", NULL, NULL, NULL,
+                           (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
   /**
    * AgentExecFile:mime-type:
@@ -156,9 +151,9 @@ agentexec_file_class_init (AgentExecFileClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MIME_TYPE] =
-    g_param_spec_string ("mime-type", NULL, NULL, NULL,
-                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+  properties[PROP_MIME_TYPE] =
+      g_param_spec_string ("mime-type", NULL, NULL, NULL,
+                           (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
   /**
    * AgentExecFile:content:
@@ -167,9 +162,9 @@ agentexec_file_class_init (AgentExecFileClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_CONTENT] =
-    g_param_spec_boxed ("content", NULL, NULL, G_TYPE_BYTES,
-                        (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+  properties[PROP_CONTENT] =
+      g_param_spec_boxed ("content", NULL, NULL, G_TYPE_BYTES,
+                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -192,23 +187,17 @@ agentexec_file_init (AgentExecFile *self)
  * Since: 1.0
  */
 AgentExecFile *
-agentexec_file_new (const char *name,
-                    const char *mime_type,
-                    GBytes     *content)
+agentexec_file_new (const char *name, const char *mime_type, GBytes *content)
 {
   g_return_val_if_fail (name != NULL, NULL);
   g_return_val_if_fail (content != NULL, NULL);
 
-  return g_object_new (AGENTEXEC_TYPE_FILE,
-                       "name", name,
-                       "mime-type", mime_type,
-                       "content", content,
-                       NULL);
+  return g_object_new (AGENTEXEC_TYPE_FILE, "name", name, "mime-type", mime_type, "content",
+                       content, NULL);
 }
 
 static const char *
-member_string (JsonObject *object,
-               const char *member)
+member_string (JsonObject *object, const char *member)
 {
   JsonNode *node;
 
@@ -234,12 +223,11 @@ member_string (JsonObject *object,
  * Since: 1.0
  */
 AgentExecFile *
-agentexec_file_new_from_json (JsonNode  *node,
-                              GError   **error)
+agentexec_file_new_from_json (JsonNode *node, GError **error)
 {
   JsonObject *object;
   const char *name, *content, *mime_type;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   guchar *data;
   gsize len = 0;
 
@@ -334,7 +322,7 @@ agentexec_file_get_content (AgentExecFile *self)
 JsonNode *
 agentexec_file_to_json (AgentExecFile *self)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autofree char *encoded = NULL;
   gsize len;
   const guint8 *data;
@@ -366,14 +354,12 @@ agentexec_file_to_json (AgentExecFile *self)
  * Since: 1.0
  */
 gboolean
-agentexec_file_equal (AgentExecFile *self,
-                      AgentExecFile *other)
+agentexec_file_equal (AgentExecFile *self, AgentExecFile *other)
 {
   g_return_val_if_fail (AGENTEXEC_IS_FILE (self), FALSE);
   g_return_val_if_fail (AGENTEXEC_IS_FILE (other), FALSE);
 
-  return g_str_equal (self->name, other->name) &&
-         g_str_equal (self->mime_type, other->mime_type) &&
+  return g_str_equal (self->name, other->name) && g_str_equal (self->mime_type, other->mime_type) &&
          g_bytes_equal (self->content, other->content);
 }
 
@@ -384,10 +370,9 @@ agentexec_file_equal (AgentExecFile *self,
  * component, no NUL, no backslash tricks, at most 255 bytes a component.
  */
 gboolean
-_agentexec_file_validate_name (const char  *name,
-                               GError     **error)
+_agentexec_file_validate_name (const char *name, GError **error)
 {
-  g_auto(GStrv) parts = NULL;
+  g_auto (GStrv) parts = NULL;
 
   if (name == NULL || name[0] == '\0')
     {
@@ -399,14 +384,15 @@ _agentexec_file_validate_name (const char  *name,
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
                    "File name “%s” is not a relative UTF-8 path inside the work "
-                   "directory: use a name like “data/input.csv”", name);
+                   "directory: use a name like “data/input.csv”",
+                   name);
       return FALSE;
     }
   parts = g_strsplit (name, "/", -1);
   for (guint i = 0; parts[i] != NULL; i++)
     {
-      if (g_str_equal (parts[i], "..") || g_str_equal (parts[i], ".") ||
-          parts[i][0] == '\0' || strlen (parts[i]) > 255)
+      if (g_str_equal (parts[i], "..") || g_str_equal (parts[i], ".") || parts[i][0] == '\0' ||
+          strlen (parts[i]) > 255)
         {
           g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
                        "File name “%s” has a “%s” component: names must stay inside "
@@ -418,20 +404,23 @@ _agentexec_file_validate_name (const char  *name,
   return TRUE;
 }
 
-static const struct {
+static const struct
+{
   const char *suffix;
   const char *mime_type;
 } mime_table[] = {
-  { ".csv", "text/csv" }, { ".tsv", "text/tab-separated-values" },
-  { ".txt", "text/plain" }, { ".md", "text/markdown" }, { ".json", "application/json" },
-  { ".html", "text/html" }, { ".htm", "text/html" }, { ".xml", "application/xml" },
-  { ".py", "text/x-python" }, { ".js", "text/javascript" }, { ".sh", "application/x-sh" },
-  { ".png", "image/png" }, { ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" },
-  { ".gif", "image/gif" }, { ".svg", "image/svg+xml" }, { ".webp", "image/webp" },
-  { ".pdf", "application/pdf" }, { ".zip", "application/zip" },
-  { ".gz", "application/gzip" }, { ".tar", "application/x-tar" },
-  { ".parquet", "application/vnd.apache.parquet" }, { ".yaml", "application/yaml" },
-  { ".yml", "application/yaml" },
+  { ".csv", "text/csv" },          { ".tsv", "text/tab-separated-values" },
+  { ".txt", "text/plain" },        { ".md", "text/markdown" },
+  { ".json", "application/json" }, { ".html", "text/html" },
+  { ".htm", "text/html" },         { ".xml", "application/xml" },
+  { ".py", "text/x-python" },      { ".js", "text/javascript" },
+  { ".sh", "application/x-sh" },   { ".png", "image/png" },
+  { ".jpg", "image/jpeg" },        { ".jpeg", "image/jpeg" },
+  { ".gif", "image/gif" },         { ".svg", "image/svg+xml" },
+  { ".webp", "image/webp" },       { ".pdf", "application/pdf" },
+  { ".zip", "application/zip" },   { ".gz", "application/gzip" },
+  { ".tar", "application/x-tar" }, { ".parquet", "application/vnd.apache.parquet" },
+  { ".yaml", "application/yaml" }, { ".yml", "application/yaml" },
 };
 
 /*
@@ -441,9 +430,7 @@ static const struct {
  * for valid UTF-8 and application/octet-stream otherwise.
  */
 char *
-_agentexec_file_guess_mime (const char   *name,
-                            const guint8 *data,
-                            gsize         len)
+_agentexec_file_guess_mime (const char *name, const guint8 *data, gsize len)
 {
   g_autofree char *lower = g_ascii_strdown (name != NULL ? name : "", -1);
 

@@ -25,17 +25,13 @@
  *          | {"inlineData": {"mimeType": "...", "data": "<base64>"}}
  */
 
-const char * const _agentexec_default_code_block_delimiters[] = {
-  "```tool_code\n", "\n```", "```python\n", "\n```", NULL
-};
-const char * const _agentexec_default_execution_result_delimiters[] = {
-  "```tool_output\n", "\n```", NULL
-};
+const char *const _agentexec_default_code_block_delimiters[] = { "```tool_code\n", "\n```",
+                                                                 "```python\n", "\n```", NULL };
+const char *const _agentexec_default_execution_result_delimiters[] = { "```tool_output\n", "\n```",
+                                                                       NULL };
 
 JsonObject *
-_agentexec_genai_part_member (JsonObject *part,
-                              const char *camel,
-                              const char *snake)
+_agentexec_genai_part_member (JsonObject *part, const char *camel, const char *snake)
 {
   JsonNode *node = json_object_get_member (part, camel);
 
@@ -45,9 +41,7 @@ _agentexec_genai_part_member (JsonObject *part,
 }
 
 const char *
-_agentexec_genai_object_string (JsonObject *object,
-                                const char *camel,
-                                const char *snake)
+_agentexec_genai_object_string (JsonObject *object, const char *camel, const char *snake)
 {
   JsonNode *node = json_object_get_member (object, camel);
 
@@ -78,8 +72,7 @@ _agentexec_genai_content_parts (JsonObject *content)
 }
 
 static JsonObject *
-part_at (JsonArray *parts,
-         guint      index)
+part_at (JsonArray *parts, guint index)
 {
   JsonNode *node = json_array_get_element (parts, index);
 
@@ -157,7 +150,7 @@ genai_outcome (AgentExecExecutionResult *result)
 JsonObject *
 agentexec_genai_build_code_execution_result_part (AgentExecExecutionResult *result)
 {
-  g_autoptr(AgentExecResultFormatter) formatter = NULL;
+  g_autoptr (AgentExecResultFormatter) formatter = NULL;
   g_autofree char *output = NULL;
   JsonObject *part, *inner;
 
@@ -183,10 +176,9 @@ agentexec_genai_build_code_execution_result_part (AgentExecExecutionResult *resu
  * Since: 1.0
  */
 JsonObject *
-agentexec_genai_build_content (const char *role,
-                               JsonObject *part)
+agentexec_genai_build_content (const char *role, JsonObject *part)
 {
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   JsonObject *content;
   JsonArray *parts;
 
@@ -203,16 +195,15 @@ agentexec_genai_build_content (const char *role,
 }
 
 static gboolean
-pair_valid (const char * const *pair)
+pair_valid (const char *const *pair)
 {
   return pair != NULL && pair[0] != NULL && pair[1] != NULL;
 }
 
 static char *
-wrap_result (const char * const *delimiters,
-             const char         *output)
+wrap_result (const char *const *delimiters, const char *output)
 {
-  g_autoptr(AgentExecResultFormatter) formatter = NULL;
+  g_autoptr (AgentExecResultFormatter) formatter = NULL;
 
   formatter = agentexec_result_formatter_new_with_delimiters (delimiters[0], delimiters[1]);
   if (formatter == NULL)
@@ -246,9 +237,9 @@ wrap_result (const char * const *delimiters,
  * Since: 1.0
  */
 gboolean
-agentexec_genai_convert_code_execution_parts (JsonObject         *content,
-                                              const char * const *code_block_delimiter,
-                                              const char * const *execution_result_delimiters)
+agentexec_genai_convert_code_execution_parts (JsonObject *content,
+                                              const char *const *code_block_delimiter,
+                                              const char *const *execution_result_delimiters)
 {
   JsonArray *parts;
   JsonObject *last, *inner;
@@ -269,16 +260,15 @@ agentexec_genai_convert_code_execution_parts (JsonObject         *content,
   if ((inner = _agentexec_genai_part_member (last, "executableCode", "executable_code")) != NULL)
     {
       const char *code = _agentexec_genai_object_string (inner, "code", NULL);
-      g_autofree char *text = g_strconcat (code_block_delimiter[0], code ? code : "",
-                                           code_block_delimiter[1], NULL);
+      g_autofree char *text =
+          g_strconcat (code_block_delimiter[0], code ? code : "", code_block_delimiter[1], NULL);
 
       json_array_remove_element (parts, n - 1);
       json_array_add_object_element (parts, text_part (text));
       return TRUE;
     }
-  if (n == 1 &&
-      (inner = _agentexec_genai_part_member (last, "codeExecutionResult",
-                                             "code_execution_result")) != NULL)
+  if (n == 1 && (inner = _agentexec_genai_part_member (last, "codeExecutionResult",
+                                                       "code_execution_result")) != NULL)
     {
       const char *output = _agentexec_genai_object_string (inner, "output", NULL);
       g_autofree char *text = wrap_result (execution_result_delimiters, output ? output : "");
@@ -294,8 +284,7 @@ agentexec_genai_convert_code_execution_parts (JsonObject         *content,
 /* A native executableCode part without its result after it: keep the parts
  * up to it and return its code (ADK's first loop). */
 static char *
-extract_executable_part (JsonArray  *parts,
-                         char      **language)
+extract_executable_part (JsonArray *parts, char **language)
 {
   guint n = json_array_get_length (parts);
 
@@ -345,8 +334,7 @@ language_of_delimiter (const char *start)
 /* A copy of @first_text holding @prefix as its text: ADK deep-copies the
  * first text part, so its other members (such as `thought`) are kept. */
 static JsonObject *
-prefix_part (JsonObject *first_text,
-             const char *prefix)
+prefix_part (JsonObject *first_text, const char *prefix)
 {
   JsonObject *part = json_object_new ();
   JsonObjectIter iter;
@@ -363,10 +351,7 @@ prefix_part (JsonObject *first_text,
 
 /* The parts become [prefix text, when not empty] + the executable code part. */
 static void
-truncate_to_block (JsonArray  *parts,
-                   JsonObject *first_text,
-                   const char *prefix,
-                   const char *code)
+truncate_to_block (JsonArray *parts, JsonObject *first_text, const char *prefix, const char *code)
 {
   JsonObject *prefix_text = prefix[0] != '\0' ? prefix_part (first_text, prefix) : NULL;
 
@@ -387,14 +372,11 @@ truncate_to_block (JsonArray  *parts,
  * NULL). Returns its code, NULL when there is none or it is empty.
  */
 char *
-_agentexec_find_first_code_block (const char          *text,
-                                  const char * const  *delimiters,
-                                  gsize               *start,
-                                  gsize               *end,
-                                  char               **language)
+_agentexec_find_first_code_block (
+    const char *text, const char *const *delimiters, gsize *start, gsize *end, char **language)
 {
-  g_autoptr(AgentExecCodeBlockParser) parser = NULL;
-  g_autoptr(AgentExecCodeBlock) block = NULL;
+  g_autoptr (AgentExecCodeBlockParser) parser = NULL;
+  g_autoptr (AgentExecCodeBlock) block = NULL;
   const char *code;
 
   if (language != NULL)
@@ -417,12 +399,10 @@ _agentexec_find_first_code_block (const char          *text,
 }
 
 static char *
-extract_text_block (JsonArray           *parts,
-                    const char * const  *delimiters,
-                    char               **language)
+extract_text_block (JsonArray *parts, const char *const *delimiters, char **language)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
-  g_autoptr(JsonObject) first_text = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (JsonObject) first_text = NULL;
   g_autofree char *prefix = NULL;
   char *code;
   gsize start = 0, end = 0;
@@ -452,9 +432,9 @@ extract_text_block (JsonArray           *parts,
 }
 
 char *
-_agentexec_genai_extract_code (JsonObject          *content,
-                               const char * const  *code_block_delimiters,
-                               char               **language)
+_agentexec_genai_extract_code (JsonObject *content,
+                               const char *const *code_block_delimiters,
+                               char **language)
 {
   JsonArray *parts;
   char *code;
@@ -497,8 +477,8 @@ _agentexec_genai_extract_code (JsonObject          *content,
  * Since: 1.0
  */
 char *
-agentexec_genai_extract_code_and_truncate_content (JsonObject         *content,
-                                                   const char * const *code_block_delimiters)
+agentexec_genai_extract_code_and_truncate_content (JsonObject *content,
+                                                   const char *const *code_block_delimiters)
 {
   g_autofree char *code = NULL;
 

@@ -18,7 +18,8 @@
 #define DETECT_WINDOW (64 * 1024)
 #define DETECT_OPTIONS (PCRE2_MULTILINE | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
 
-typedef struct {
+typedef struct
+{
   const char *name;
   const char *extension;
   const char *aliases[8];
@@ -26,31 +27,39 @@ typedef struct {
 } Language;
 
 static const Language languages[] = {
-  { "python", ".py", { "py", "python3", "python2", "tool_code", "ipython", "py3", NULL },
+  { "python",
+    ".py",
+    { "py", "python3", "python2", "tool_code", "ipython", "py3", NULL },
     "^[ \\t]*(?:def[ \\t]+\\w+[ \\t]*\\(|class[ \\t]+\\w+[ \\t]*[(:]|import[ \\t]+\\w|"
     "from[ \\t]+[\\w.]+[ \\t]+import[ \\t]|print[ \\t]*\\(|if[ \\t]+__name__|elif[ \\t]|"
     "for[ \\t]+\\w+(?:[ \\t]*,[ \\t]*\\w+)*[ \\t]+in[ \\t][^\\n;]*:[ \\t]*$|"
     "(?:while|with|if)[ \\t][^\\n;{]*:[ \\t]*$|try:[ \\t]*$|except\\b|return[ \\t]+\\w+$|"
     "\\w+[ \\t]*=[ \\t]*\\[[^\\]\\n]*\\][ \\t]*$)" },
-  { "javascript", ".js", { "js", "node", "nodejs", "ecmascript", "mjs", NULL },
+  { "javascript",
+    ".js",
+    { "js", "node", "nodejs", "ecmascript", "mjs", NULL },
     "(?:console\\.(?:log|error)[ \\t]*\\(|\\b(?:const|let|var)[ \\t]+[\\w{\\[]|"
     "\\bfunction\\b[ \\t]*\\w*[ \\t]*\\(|=>|\\brequire[ \\t]*\\(|\\bmodule\\.exports\\b|"
     "^import[ \\t].*\\bfrom[ \\t]+['\"]|;[ \\t]*$|\\bprocess\\.\\w)" },
-  { "bash", ".sh", { "sh", "shell", "zsh", "console", "shellscript", NULL },
+  { "bash",
+    ".sh",
+    { "sh", "shell", "zsh", "console", "shellscript", NULL },
     "^[ \\t]*(?:echo[ \\t]|printf[ \\t]|cd[ \\t]|ls\\b|export[ \\t]+\\w+=|if[ \\t]+\\[|"
     "for[ \\t]+\\w+[ \\t]+in[ \\t][^:\\n]*;[ \\t]*do\\b|fi[ \\t]*$|done[ \\t]*$|then[ \\t]*$|"
     "\\w+=\\$|grep[ \\t]|cat[ \\t]+[\\w/<]|mkdir[ \\t]|apt(?:-get)?[ \\t]|set[ \\t]+-\\w)|\\$\\(" },
-  { "r", ".R", { "rscript", "rlang", NULL },
+  { "r",
+    ".R",
+    { "rscript", "rlang", NULL },
     "(?:\\w[ \\t]*<-[ \\t]|\\blibrary[ \\t]*\\(|\\bdata\\.frame[ \\t]*\\(|"
     "\\bggplot[ \\t]*\\(|\\bc\\([0-9])" },
-  { "java", ".java", { "jav", NULL },
+  { "java",
+    ".java",
+    { "jav", NULL },
     "(?:\\bpublic[ \\t]+(?:static[ \\t]+)?(?:final[ \\t]+)?(?:class|void)\\b|"
     "System\\.out\\.print)" },
 };
 
-static const char * const supported[] = {
-  "python", "javascript", "bash", "r", "java", NULL
-};
+static const char *const supported[] = { "python", "javascript", "bash", "r", "java", NULL };
 
 static const Language *
 lookup (const char *name)
@@ -82,8 +91,7 @@ lookup (const char *name)
  * Since: 1.0
  */
 const char *
-agentexec_language_resolve (const char  *name,
-                            GError     **error)
+agentexec_language_resolve (const char *name, GError **error)
 {
   g_autofree char *stripped = NULL;
   g_autofree char *list = NULL;
@@ -99,7 +107,8 @@ agentexec_language_resolve (const char  *name,
   list = g_strjoinv (", ", (char **) supported);
   g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                "Unsupported language “%s”: use one of %s (aliases such as py, js, "
-               "node, sh and tool_code are accepted)", stripped, list);
+               "node, sh and tool_code are accepted)",
+               stripped, list);
   return NULL;
 }
 
@@ -110,7 +119,7 @@ agentexec_language_resolve (const char  *name,
  *
  * Since: 1.0
  */
-const char * const *
+const char *const *
 agentexec_language_get_supported (void)
 {
   return supported;
@@ -143,8 +152,8 @@ compile_all (gpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (languages); i++)
     codes[i] = _agentexec_pcre2_compile (languages[i].pattern, DETECT_OPTIONS);
-  codes[G_N_ELEMENTS (languages)] = _agentexec_pcre2_compile ("\\A#![ \\t]*(?:\\S*/)?(?:env[ \\t]+(?:-\\S+[ \\t]+)*)?([A-Za-z][\\w.+-]*)",
-                                                              DETECT_OPTIONS);
+  codes[G_N_ELEMENTS (languages)] = _agentexec_pcre2_compile (
+      "\\A#![ \\t]*(?:\\S*/)?(?:env[ \\t]+(?:-\\S+[ \\t]+)*)?([A-Za-z][\\w.+-]*)", DETECT_OPTIONS);
   return codes;
 }
 
@@ -157,11 +166,9 @@ patterns (void)
 }
 
 static guint
-count_matches (pcre2_code *code,
-               const char *text,
-               gsize       len)
+count_matches (pcre2_code *code, const char *text, gsize len)
 {
-  g_autoptr(pcre2_match_data) match = pcre2_match_data_create_from_pattern (code, NULL);
+  g_autoptr (pcre2_match_data) match = pcre2_match_data_create_from_pattern (code, NULL);
   PCRE2_SIZE offset = 0;
   guint count = 0;
 
@@ -180,11 +187,10 @@ count_matches (pcre2_code *code,
 }
 
 static const char *
-detect_shebang (const char *code,
-                gsize       len)
+detect_shebang (const char *code, gsize len)
 {
   pcre2_code *shebang = patterns ()[G_N_ELEMENTS (languages)];
-  g_autoptr(pcre2_match_data) match = pcre2_match_data_create_from_pattern (shebang, NULL);
+  g_autoptr (pcre2_match_data) match = pcre2_match_data_create_from_pattern (shebang, NULL);
   g_autofree char *interpreter = NULL;
   PCRE2_SIZE *ovector;
   const Language *found;
@@ -256,8 +262,7 @@ agentexec_language_detect (const char *code)
  * detected one, else python (what ADK assumes for an unlabelled block).
  */
 const char *
-_agentexec_language_for_input (AgentExecExecutionInput  *input,
-                               GError                  **error)
+_agentexec_language_for_input (AgentExecExecutionInput *input, GError **error)
 {
   const char *given = agentexec_execution_input_get_language (input);
   const char *detected;

@@ -10,7 +10,6 @@
 
 G_BEGIN_DECLS
 
-pcre2_code *_agentexec_pcre2_compile (const char *pattern,
-                                      guint32     options);
+pcre2_code *_agentexec_pcre2_compile (const char *pattern, guint32 options);
 
 G_END_DECLS

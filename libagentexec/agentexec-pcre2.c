@@ -6,7 +6,7 @@
 #include "config.h"
 
 #ifdef HAVE_VALGRIND
-# include <valgrind/valgrind.h>
+#include <valgrind/valgrind.h>
 #endif
 
 #include "agentexec-pcre2-private.h"
@@ -34,15 +34,14 @@ jit_wanted (void)
  * offset and PCRE2's message.
  */
 pcre2_code *
-_agentexec_pcre2_compile (const char *pattern,
-                          guint32     options)
+_agentexec_pcre2_compile (const char *pattern, guint32 options)
 {
   int errcode;
   PCRE2_SIZE offset;
   pcre2_code *code;
 
-  code = pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED, options, &errcode, &offset,
-                        NULL);
+  code =
+      pcre2_compile ((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED, options, &errcode, &offset, NULL);
   if (code == NULL)
     {
       PCRE2_UCHAR message[256];

@@ -10,8 +10,7 @@
 
 G_BEGIN_DECLS
 
-AgentExecCodeBlock *_agentexec_code_block_parser_make_delimited (AgentExecCodeBlockParser      *self,
-                                                                 const char                    *text,
-                                                                 const AgentExecDelimiterMatch *match);
+AgentExecCodeBlock *_agentexec_code_block_parser_make_delimited (
+    AgentExecCodeBlockParser *self, const char *text, const AgentExecDelimiterMatch *match);
 
 G_END_DECLS

@@ -47,30 +47,28 @@
 
 struct _AgentExecCodeBlockParser
 {
-  GObject   parent_instance;
-  GStrv     delimiters;   /* NULL in CommonMark mode */
-  GStrv     infos;        /* per pair */
-  GStrv     languages;    /* per pair */
+  GObject parent_instance;
+  GStrv delimiters; /* NULL in CommonMark mode */
+  GStrv infos;      /* per pair */
+  GStrv languages;  /* per pair */
 };
 
 G_DEFINE_FINAL_TYPE (AgentExecCodeBlockParser, agentexec_code_block_parser, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_DELIMITERS,
   N_PROPS
 };
 
-static GParamSpec *properties [N_PROPS];
+static GParamSpec *properties[N_PROPS];
 
-static const char * const adk_delimiters[] = {
-  "```tool_code\n", "\n```",
-  "```python\n", "\n```",
-  NULL
-};
+static const char *const adk_delimiters[] = { "```tool_code\n", "\n```", "```python\n", "\n```",
+                                              NULL };
 
 static gboolean
-delimiters_valid (const char * const *pairs)
+delimiters_valid (const char *const *pairs)
 {
   guint n = 0;
 
@@ -81,8 +79,7 @@ delimiters_valid (const char * const *pairs)
 }
 
 static void
-set_delimiters (AgentExecCodeBlockParser *self,
-                const char * const       *pairs)
+set_delimiters (AgentExecCodeBlockParser *self, const char *const *pairs)
 {
   guint n_pairs;
 
@@ -106,7 +103,7 @@ set_delimiters (AgentExecCodeBlockParser *self,
 static void
 agentexec_code_block_parser_finalize (GObject *object)
 {
-  AgentExecCodeBlockParser *self = (AgentExecCodeBlockParser *)object;
+  AgentExecCodeBlockParser *self = (AgentExecCodeBlockParser *) object;
 
   g_strfreev (self->delimiters);
   g_strfreev (self->infos);
@@ -116,9 +113,9 @@ agentexec_code_block_parser_finalize (GObject *object)
 }
 
 static void
-agentexec_code_block_parser_get_property (GObject    *object,
-                                          guint       prop_id,
-                                          GValue     *value,
+agentexec_code_block_parser_get_property (GObject *object,
+                                          guint prop_id,
+                                          GValue *value,
                                           GParamSpec *pspec)
 {
   AgentExecCodeBlockParser *self = AGENTEXEC_CODE_BLOCK_PARSER (object);
@@ -134,10 +131,10 @@ agentexec_code_block_parser_get_property (GObject    *object,
 }
 
 static void
-agentexec_code_block_parser_set_property (GObject      *object,
-                                          guint         prop_id,
+agentexec_code_block_parser_set_property (GObject *object,
+                                          guint prop_id,
                                           const GValue *value,
-                                          GParamSpec   *pspec)
+                                          GParamSpec *pspec)
 {
   AgentExecCodeBlockParser *self = AGENTEXEC_CODE_BLOCK_PARSER (object);
 
@@ -168,10 +165,9 @@ agentexec_code_block_parser_class_init (AgentExecCodeBlockParserClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_DELIMITERS] =
-    g_param_spec_boxed ("delimiters", NULL, NULL, G_TYPE_STRV,
-                        (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                         G_PARAM_STATIC_STRINGS));
+  properties[PROP_DELIMITERS] =
+      g_param_spec_boxed ("delimiters", NULL, NULL, G_TYPE_STRV,
+                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -210,7 +206,7 @@ agentexec_code_block_parser_new (void)
  * Since: 1.0
  */
 AgentExecCodeBlockParser *
-agentexec_code_block_parser_new_with_delimiters (const char * const *pairs)
+agentexec_code_block_parser_new_with_delimiters (const char *const *pairs)
 {
   if (pairs == NULL)
     pairs = adk_delimiters;
@@ -246,19 +242,18 @@ agentexec_code_block_parser_get_commonmark (AgentExecCodeBlockParser *self)
  *
  * Since: 1.0
  */
-const char * const *
+const char *const *
 agentexec_code_block_parser_get_delimiters (AgentExecCodeBlockParser *self)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_BLOCK_PARSER (self), NULL);
 
-  return (const char * const *) self->delimiters;
+  return (const char *const *) self->delimiters;
 }
 
 /* Delimited code is the exact bytes between the delimiters; a NUL becomes
  * U+FFFD so the code stays one C string. */
 static char *
-copy_code (const char *p,
-           gsize       len)
+copy_code (const char *p, gsize len)
 {
   GString *out = g_string_sized_new (len);
   const char *end = p + len;
@@ -280,34 +275,30 @@ copy_code (const char *p,
 }
 
 AgentExecCodeBlock *
-_agentexec_code_block_parser_make_delimited (AgentExecCodeBlockParser      *self,
-                                             const char                    *text,
+_agentexec_code_block_parser_make_delimited (AgentExecCodeBlockParser *self,
+                                             const char *text,
                                              const AgentExecDelimiterMatch *match)
 {
-  return _agentexec_code_block_new (self->languages[match->pair], self->infos[match->pair],
-                                    copy_code (text + match->code_start,
-                                               match->code_end - match->code_start),
-                                    match->start, match->end, TRUE);
+  return _agentexec_code_block_new (
+      self->languages[match->pair], self->infos[match->pair],
+      copy_code (text + match->code_start, match->code_end - match->code_start), match->start,
+      match->end, TRUE);
 }
 
 static void
-collect_block (AgentExecCodeBlock *block,
-               gpointer            user_data)
+collect_block (AgentExecCodeBlock *block, gpointer user_data)
 {
   g_ptr_array_add (user_data, block);
 }
 
 static GPtrArray *
-extract_delimited (AgentExecCodeBlockParser *self,
-                   const char               *text,
-                   gsize                     len,
-                   gboolean                  first_only)
+extract_delimited (AgentExecCodeBlockParser *self, const char *text, gsize len, gboolean first_only)
 {
   GPtrArray *blocks = g_ptr_array_new_with_free_func (g_object_unref);
   AgentExecDelimiterScanner scanner;
   AgentExecDelimiterMatch match;
 
-  _agentexec_delimiter_scanner_init (&scanner, (const char * const *) self->delimiters);
+  _agentexec_delimiter_scanner_init (&scanner, (const char *const *) self->delimiters);
   while (_agentexec_delimiter_scanner_next (&scanner, text, len, TRUE, &match) == DELIMITER_FOUND)
     {
       if (match.code_end == match.code_start)
@@ -340,10 +331,10 @@ extract_delimited (AgentExecCodeBlockParser *self,
  */
 GPtrArray *
 agentexec_code_block_parser_extract_code_blocks_full (AgentExecCodeBlockParser *self,
-                                                      const char               *text,
-                                                      gssize                    len)
+                                                      const char *text,
+                                                      gssize len)
 {
-  g_autoptr(AgentExecFenceScanner) scanner = NULL;
+  g_autoptr (AgentExecFenceScanner) scanner = NULL;
   GPtrArray *blocks;
 
   g_return_val_if_fail (AGENTEXEC_IS_CODE_BLOCK_PARSER (self), NULL);
@@ -376,8 +367,7 @@ agentexec_code_block_parser_extract_code_blocks_full (AgentExecCodeBlockParser *
  * Since: 1.0
  */
 GPtrArray *
-agentexec_code_block_parser_extract_code_blocks (AgentExecCodeBlockParser *self,
-                                                 const char               *text)
+agentexec_code_block_parser_extract_code_blocks (AgentExecCodeBlockParser *self, const char *text)
 {
   g_return_val_if_fail (AGENTEXEC_IS_CODE_BLOCK_PARSER (self), NULL);
   g_return_val_if_fail (text != NULL, NULL);
@@ -386,8 +376,7 @@ agentexec_code_block_parser_extract_code_blocks (AgentExecCodeBlockParser *self,
 }
 
 static void
-keep_first (AgentExecCodeBlock *block,
-            gpointer            user_data)
+keep_first (AgentExecCodeBlock *block, gpointer user_data)
 {
   AgentExecCodeBlock **first = user_data;
 
@@ -419,9 +408,9 @@ keep_first (AgentExecCodeBlock *block,
  */
 AgentExecCodeBlock *
 agentexec_code_block_parser_extract_first_code_block (AgentExecCodeBlockParser *self,
-                                                      const char               *text)
+                                                      const char *text)
 {
-  g_autoptr(AgentExecFenceScanner) scanner = NULL;
+  g_autoptr (AgentExecFenceScanner) scanner = NULL;
   AgentExecCodeBlock *first = NULL;
 
   g_return_val_if_fail (AGENTEXEC_IS_CODE_BLOCK_PARSER (self), NULL);
@@ -429,7 +418,7 @@ agentexec_code_block_parser_extract_first_code_block (AgentExecCodeBlockParser *
 
   if (self->delimiters != NULL)
     {
-      g_autoptr(GPtrArray) blocks = extract_delimited (self, text, strlen (text), TRUE);
+      g_autoptr (GPtrArray) blocks = extract_delimited (self, text, strlen (text), TRUE);
 
       return blocks->len > 0 ? g_object_ref (g_ptr_array_index (blocks, 0)) : NULL;
     }
@@ -449,8 +438,7 @@ canonical (const char *name)
 }
 
 static gboolean
-language_wanted (const char         *language,
-                 const char * const *languages)
+language_wanted (const char *language, const char *const *languages)
 {
   const char *mine = canonical (language);
 
@@ -476,8 +464,7 @@ language_wanted (const char         *language,
  * Since: 1.0
  */
 GPtrArray *
-agentexec_code_block_parser_filter_by_language (GPtrArray          *blocks,
-                                                const char * const *languages)
+agentexec_code_block_parser_filter_by_language (GPtrArray *blocks, const char *const *languages)
 {
   GPtrArray *kept;
 

@@ -9,12 +9,12 @@
 
 G_BEGIN_DECLS
 
-AgentExecCodeBlock *_agentexec_code_block_new      (const char *language,
-                                                    const char *info,
-                                                    char       *code,
-                                                    guint64     start,
-                                                    guint64     end,
-                                                    gboolean    closed);
-gsize               _agentexec_code_block_get_code_length (AgentExecCodeBlock *self);
+AgentExecCodeBlock *_agentexec_code_block_new (const char *language,
+                                               const char *info,
+                                               char *code,
+                                               guint64 start,
+                                               guint64 end,
+                                               gboolean closed);
+gsize _agentexec_code_block_get_code_length (AgentExecCodeBlock *self);
 
 G_END_DECLS

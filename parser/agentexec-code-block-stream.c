@@ -40,46 +40,47 @@
 
 struct _AgentExecCodeBlockStream
 {
-  GObject                    parent_instance;
-  AgentExecCodeBlockParser  *parser;
-  AgentExecFenceScanner     *scanner;     /* CommonMark mode */
-  AgentExecDelimiterScanner  delimiters;  /* delimiter mode */
-  GString                   *text;        /* delimiter mode: all text so far */
-  GPtrArray                 *blocks;
-  gboolean                   finished;
-  gboolean                   busy;
+  GObject parent_instance;
+  AgentExecCodeBlockParser *parser;
+  AgentExecFenceScanner *scanner;       /* CommonMark mode */
+  AgentExecDelimiterScanner delimiters; /* delimiter mode */
+  GString *text;                        /* delimiter mode: all text so far */
+  GPtrArray *blocks;
+  gboolean finished;
+  gboolean busy;
 };
 
 G_DEFINE_FINAL_TYPE (AgentExecCodeBlockStream, agentexec_code_block_stream, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_PARSER,
   N_PROPS
 };
 
-enum {
+enum
+{
   BLOCK,
   N_SIGNALS
 };
 
-static GParamSpec *properties [N_PROPS];
-static guint signals [N_SIGNALS];
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
 
 static void
-deliver (AgentExecCodeBlock *block,
-         gpointer            user_data)
+deliver (AgentExecCodeBlock *block, gpointer user_data)
 {
   AgentExecCodeBlockStream *self = user_data;
 
   g_ptr_array_add (self->blocks, block);
-  g_signal_emit (self, signals [BLOCK], 0, block);
+  g_signal_emit (self, signals[BLOCK], 0, block);
 }
 
 static void
 agentexec_code_block_stream_constructed (GObject *object)
 {
-  AgentExecCodeBlockStream *self = (AgentExecCodeBlockStream *)object;
+  AgentExecCodeBlockStream *self = (AgentExecCodeBlockStream *) object;
 
   G_OBJECT_CLASS (agentexec_code_block_stream_parent_class)->constructed (object);
 
@@ -98,7 +99,7 @@ agentexec_code_block_stream_constructed (GObject *object)
 static void
 agentexec_code_block_stream_dispose (GObject *object)
 {
-  AgentExecCodeBlockStream *self = (AgentExecCodeBlockStream *)object;
+  AgentExecCodeBlockStream *self = (AgentExecCodeBlockStream *) object;
 
   g_clear_object (&self->parser);
   g_clear_pointer (&self->blocks, g_ptr_array_unref);
@@ -109,7 +110,7 @@ agentexec_code_block_stream_dispose (GObject *object)
 static void
 agentexec_code_block_stream_finalize (GObject *object)
 {
-  AgentExecCodeBlockStream *self = (AgentExecCodeBlockStream *)object;
+  AgentExecCodeBlockStream *self = (AgentExecCodeBlockStream *) object;
 
   g_clear_pointer (&self->scanner, _agentexec_fence_scanner_free);
   if (self->text != NULL)
@@ -119,9 +120,9 @@ agentexec_code_block_stream_finalize (GObject *object)
 }
 
 static void
-agentexec_code_block_stream_get_property (GObject    *object,
-                                          guint       prop_id,
-                                          GValue     *value,
+agentexec_code_block_stream_get_property (GObject *object,
+                                          guint prop_id,
+                                          GValue *value,
                                           GParamSpec *pspec)
 {
   AgentExecCodeBlockStream *self = AGENTEXEC_CODE_BLOCK_STREAM (object);
@@ -137,10 +138,10 @@ agentexec_code_block_stream_get_property (GObject    *object,
 }
 
 static void
-agentexec_code_block_stream_set_property (GObject      *object,
-                                          guint         prop_id,
+agentexec_code_block_stream_set_property (GObject *object,
+                                          guint prop_id,
                                           const GValue *value,
-                                          GParamSpec   *pspec)
+                                          GParamSpec *pspec)
 {
   AgentExecCodeBlockStream *self = AGENTEXEC_CODE_BLOCK_STREAM (object);
 
@@ -173,10 +174,9 @@ agentexec_code_block_stream_class_init (AgentExecCodeBlockStreamClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_PARSER] =
-    g_param_spec_object ("parser", NULL, NULL, AGENTEXEC_TYPE_CODE_BLOCK_PARSER,
-                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                          G_PARAM_STATIC_STRINGS));
+  properties[PROP_PARSER] =
+      g_param_spec_object ("parser", NULL, NULL, AGENTEXEC_TYPE_CODE_BLOCK_PARSER,
+                           (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -190,12 +190,8 @@ agentexec_code_block_stream_class_init (AgentExecCodeBlockStreamClass *klass)
    *
    * Since: 1.0
    */
-  signals [BLOCK] =
-    g_signal_new ("block",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, AGENTEXEC_TYPE_CODE_BLOCK);
+  signals[BLOCK] = g_signal_new ("block", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                 NULL, NULL, G_TYPE_NONE, 1, AGENTEXEC_TYPE_CODE_BLOCK);
 }
 
 static void
@@ -241,13 +237,12 @@ agentexec_code_block_stream_get_parser (AgentExecCodeBlockStream *self)
 }
 
 static void
-scan_delimited (AgentExecCodeBlockStream *self,
-                gboolean                  eof)
+scan_delimited (AgentExecCodeBlockStream *self, gboolean eof)
 {
   AgentExecDelimiterMatch match;
 
-  while (_agentexec_delimiter_scanner_next (&self->delimiters, self->text->str,
-                                            self->text->len, eof, &match) == DELIMITER_FOUND)
+  while (_agentexec_delimiter_scanner_next (&self->delimiters, self->text->str, self->text->len,
+                                            eof, &match) == DELIMITER_FOUND)
     if (match.code_end > match.code_start)
       deliver (_agentexec_code_block_parser_make_delimited (self->parser, self->text->str, &match),
                self);
@@ -265,9 +260,7 @@ scan_delimited (AgentExecCodeBlockStream *self,
  * Since: 1.0
  */
 void
-agentexec_code_block_stream_feed_full (AgentExecCodeBlockStream *self,
-                                       const char               *data,
-                                       gssize                    len)
+agentexec_code_block_stream_feed_full (AgentExecCodeBlockStream *self, const char *data, gssize len)
 {
   g_return_if_fail (AGENTEXEC_IS_CODE_BLOCK_STREAM (self));
   g_return_if_fail (data != NULL || len == 0);
@@ -303,8 +296,7 @@ agentexec_code_block_stream_feed_full (AgentExecCodeBlockStream *self,
  * Since: 1.0
  */
 void
-agentexec_code_block_stream_feed (AgentExecCodeBlockStream *self,
-                                  const char               *chunk)
+agentexec_code_block_stream_feed (AgentExecCodeBlockStream *self, const char *chunk)
 {
   g_return_if_fail (chunk != NULL);
 

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#if !defined (AGENTEXEC_INSIDE) && !defined (AGENTEXEC_COMPILATION)
+#if !defined(AGENTEXEC_INSIDE) && !defined(AGENTEXEC_COMPILATION)
 #error "Only <libagentexec.h> can be included directly."
 #endif
 
@@ -19,25 +19,24 @@ G_BEGIN_DECLS
 #define AGENTEXEC_TYPE_CODE_BLOCK_STREAM (agentexec_code_block_stream_get_type ())
 
 AGENTEXEC_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (AgentExecCodeBlockStream, agentexec_code_block_stream,
-                      AGENTEXEC, CODE_BLOCK_STREAM, GObject)
+G_DECLARE_FINAL_TYPE (
+    AgentExecCodeBlockStream, agentexec_code_block_stream, AGENTEXEC, CODE_BLOCK_STREAM, GObject)
 
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecCodeBlockStream *agentexec_code_block_stream_new         (AgentExecCodeBlockParser *parser);
+AgentExecCodeBlockStream *agentexec_code_block_stream_new (AgentExecCodeBlockParser *parser);
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecCodeBlockParser *agentexec_code_block_stream_get_parser  (AgentExecCodeBlockStream *self);
+AgentExecCodeBlockParser *agentexec_code_block_stream_get_parser (AgentExecCodeBlockStream *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_code_block_stream_feed        (AgentExecCodeBlockStream *self,
-                                                                   const char               *chunk);
+void agentexec_code_block_stream_feed (AgentExecCodeBlockStream *self, const char *chunk);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_code_block_stream_feed_full   (AgentExecCodeBlockStream *self,
-                                                                   const char               *data,
-                                                                   gssize                    len);
+void agentexec_code_block_stream_feed_full (AgentExecCodeBlockStream *self,
+                                            const char *data,
+                                            gssize len);
 AGENTEXEC_AVAILABLE_IN_ALL
-void                      agentexec_code_block_stream_finish      (AgentExecCodeBlockStream *self);
+void agentexec_code_block_stream_finish (AgentExecCodeBlockStream *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean                  agentexec_code_block_stream_is_finished (AgentExecCodeBlockStream *self);
+gboolean agentexec_code_block_stream_is_finished (AgentExecCodeBlockStream *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-GPtrArray                *agentexec_code_block_stream_get_blocks  (AgentExecCodeBlockStream *self);
+GPtrArray *agentexec_code_block_stream_get_blocks (AgentExecCodeBlockStream *self);
 
 G_END_DECLS

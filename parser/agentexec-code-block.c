@@ -34,19 +34,20 @@
 
 struct _AgentExecCodeBlock
 {
-  GObject  parent_instance;
-  char    *language;
-  char    *info;
-  char    *code;
-  gsize    code_length;
-  guint64  start;
-  guint64  end;
+  GObject parent_instance;
+  char *language;
+  char *info;
+  char *code;
+  gsize code_length;
+  guint64 start;
+  guint64 end;
   gboolean closed;
 };
 
 G_DEFINE_FINAL_TYPE (AgentExecCodeBlock, agentexec_code_block, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_LANGUAGE,
   PROP_INFO,
@@ -57,7 +58,7 @@ enum {
   N_PROPS
 };
 
-static GParamSpec *properties [N_PROPS];
+static GParamSpec *properties[N_PROPS];
 
 /* NULL fields (a NULL code given to the private constructor) read as "". */
 static inline const char *
@@ -69,7 +70,7 @@ or_empty (const char *s)
 static void
 agentexec_code_block_finalize (GObject *object)
 {
-  AgentExecCodeBlock *self = (AgentExecCodeBlock *)object;
+  AgentExecCodeBlock *self = (AgentExecCodeBlock *) object;
 
   g_free (self->language);
   g_free (self->info);
@@ -79,10 +80,7 @@ agentexec_code_block_finalize (GObject *object)
 }
 
 static void
-agentexec_code_block_get_property (GObject    *object,
-                                   guint       prop_id,
-                                   GValue     *value,
-                                   GParamSpec *pspec)
+agentexec_code_block_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   AgentExecCodeBlock *self = AGENTEXEC_CODE_BLOCK (object);
 
@@ -112,8 +110,7 @@ agentexec_code_block_get_property (GObject    *object,
 }
 
 static void
-set_string (char       **field,
-            const GValue *value)
+set_string (char **field, const GValue *value)
 {
   const char *str = g_value_get_string (value);
 
@@ -122,10 +119,10 @@ set_string (char       **field,
 }
 
 static void
-agentexec_code_block_set_property (GObject      *object,
-                                   guint         prop_id,
+agentexec_code_block_set_property (GObject *object,
+                                   guint prop_id,
                                    const GValue *value,
-                                   GParamSpec   *pspec)
+                                   GParamSpec *pspec)
 {
   AgentExecCodeBlock *self = AGENTEXEC_CODE_BLOCK (object);
 
@@ -158,17 +155,16 @@ agentexec_code_block_set_property (GObject      *object,
 static GParamSpec *
 string_property (const char *name)
 {
-  return g_param_spec_string (name, NULL, NULL, "",
-                              (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                               G_PARAM_STATIC_STRINGS));
+  return g_param_spec_string (
+      name, NULL, NULL, "", (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 }
 
 static GParamSpec *
 offset_property (const char *name)
 {
-  return g_param_spec_uint64 (name, NULL, NULL, 0, G_MAXUINT64, 0,
-                              (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                               G_PARAM_STATIC_STRINGS));
+  return g_param_spec_uint64 (
+      name, NULL, NULL, 0, G_MAXUINT64, 0,
+      (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 }
 
 static void
@@ -189,7 +185,7 @@ agentexec_code_block_class_init (AgentExecCodeBlockClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_LANGUAGE] = string_property ("language");
+  properties[PROP_LANGUAGE] = string_property ("language");
 
   /**
    * AgentExecCodeBlock:info:
@@ -200,7 +196,7 @@ agentexec_code_block_class_init (AgentExecCodeBlockClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_INFO] = string_property ("info");
+  properties[PROP_INFO] = string_property ("info");
 
   /**
    * AgentExecCodeBlock:code:
@@ -212,7 +208,7 @@ agentexec_code_block_class_init (AgentExecCodeBlockClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_CODE] = string_property ("code");
+  properties[PROP_CODE] = string_property ("code");
 
   /**
    * AgentExecCodeBlock:start:
@@ -222,7 +218,7 @@ agentexec_code_block_class_init (AgentExecCodeBlockClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_START] = offset_property ("start");
+  properties[PROP_START] = offset_property ("start");
 
   /**
    * AgentExecCodeBlock:end:
@@ -232,7 +228,7 @@ agentexec_code_block_class_init (AgentExecCodeBlockClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_END] = offset_property ("end");
+  properties[PROP_END] = offset_property ("end");
 
   /**
    * AgentExecCodeBlock:closed:
@@ -242,10 +238,9 @@ agentexec_code_block_class_init (AgentExecCodeBlockClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_CLOSED] =
-    g_param_spec_boolean ("closed", NULL, NULL, FALSE,
-                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                           G_PARAM_STATIC_STRINGS));
+  properties[PROP_CLOSED] =
+      g_param_spec_boolean ("closed", NULL, NULL, FALSE,
+                            (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -255,14 +250,9 @@ agentexec_code_block_init (AgentExecCodeBlock *self)
 {
 }
 
-
 AgentExecCodeBlock *
-_agentexec_code_block_new (const char *language,
-                           const char *info,
-                           char       *code,
-                           guint64     start,
-                           guint64     end,
-                           gboolean    closed)
+_agentexec_code_block_new (
+    const char *language, const char *info, char *code, guint64 start, guint64 end, gboolean closed)
 {
   AgentExecCodeBlock *self = g_object_new (AGENTEXEC_TYPE_CODE_BLOCK, NULL);
 

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#if !defined (AGENTEXEC_INSIDE) && !defined (AGENTEXEC_COMPILATION)
+#if !defined(AGENTEXEC_INSIDE) && !defined(AGENTEXEC_COMPILATION)
 #error "Only <libagentexec.h> can be included directly."
 #endif
 
@@ -23,14 +23,14 @@ G_DECLARE_FINAL_TYPE (AgentExecCodeBlock, agentexec_code_block, AGENTEXEC, CODE_
 AGENTEXEC_AVAILABLE_IN_ALL
 const char *agentexec_code_block_get_language (AgentExecCodeBlock *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-const char *agentexec_code_block_get_info     (AgentExecCodeBlock *self);
+const char *agentexec_code_block_get_info (AgentExecCodeBlock *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-const char *agentexec_code_block_get_code     (AgentExecCodeBlock *self);
+const char *agentexec_code_block_get_code (AgentExecCodeBlock *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint64     agentexec_code_block_get_start    (AgentExecCodeBlock *self);
+guint64 agentexec_code_block_get_start (AgentExecCodeBlock *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint64     agentexec_code_block_get_end      (AgentExecCodeBlock *self);
+guint64 agentexec_code_block_get_end (AgentExecCodeBlock *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean    agentexec_code_block_get_closed   (AgentExecCodeBlock *self);
+gboolean agentexec_code_block_get_closed (AgentExecCodeBlock *self);
 
 G_END_DECLS

@@ -22,8 +22,7 @@
 #include "agentexec-language.h"
 
 void
-_agentexec_delimiter_scanner_init (AgentExecDelimiterScanner *self,
-                                   const char * const        *pairs)
+_agentexec_delimiter_scanner_init (AgentExecDelimiterScanner *self, const char *const *pairs)
 {
   memset (self, 0, sizeof *self);
   self->pairs = pairs;
@@ -36,11 +35,7 @@ _agentexec_delimiter_scanner_init (AgentExecDelimiterScanner *self,
 
 /* Does @needle occur at @pos? %-1 when the text is too short to tell yet. */
 static int
-occurs_at (const char *text,
-           gsize       len,
-           gboolean    eof,
-           guint64     pos,
-           const char *needle)
+occurs_at (const char *text, gsize len, gboolean eof, guint64 pos, const char *needle)
 {
   gsize n = strlen (needle);
 
@@ -52,11 +47,7 @@ occurs_at (const char *text,
 /* The pair whose end delimiter occurs first at @pos, -1 for none, -2 when
  * more text is needed to decide. */
 static int
-end_at (AgentExecDelimiterScanner *self,
-        const char                *text,
-        gsize                      len,
-        gboolean                   eof,
-        guint64                    pos)
+end_at (AgentExecDelimiterScanner *self, const char *text, gsize len, gboolean eof, guint64 pos)
 {
   for (guint i = 0; i < self->n_pairs; i++)
     {
@@ -71,9 +62,7 @@ end_at (AgentExecDelimiterScanner *self,
 }
 
 static void
-find_last_end (AgentExecDelimiterScanner *self,
-               const char                *text,
-               gsize                      len)
+find_last_end (AgentExecDelimiterScanner *self, const char *text, gsize len)
 {
   self->last_end_known = TRUE;
   for (guint64 pos = len; pos > self->scan; pos--)
@@ -88,17 +77,13 @@ find_last_end (AgentExecDelimiterScanner *self,
 /* Once the text is complete, a start is worth trying only when an end
  * delimiter occurs at or after its code. */
 static gboolean
-viable (AgentExecDelimiterScanner *self,
-        guint64                    code_start)
+viable (AgentExecDelimiterScanner *self, guint64 code_start)
 {
   return self->any_end && self->last_end >= code_start;
 }
 
 static AgentExecDelimiterResult
-find_candidate (AgentExecDelimiterScanner *self,
-                const char                *text,
-                gsize                      len,
-                gboolean                   eof)
+find_candidate (AgentExecDelimiterScanner *self, const char *text, gsize len, gboolean eof)
 {
   while (self->scan < len)
     {
@@ -130,10 +115,10 @@ find_candidate (AgentExecDelimiterScanner *self,
 
 static AgentExecDelimiterResult
 find_end (AgentExecDelimiterScanner *self,
-          const char                *text,
-          gsize                      len,
-          gboolean                   eof,
-          AgentExecDelimiterMatch   *match)
+          const char *text,
+          gsize len,
+          gboolean eof,
+          AgentExecDelimiterMatch *match)
 {
   for (; self->end_scan < len; self->end_scan++)
     {
@@ -170,10 +155,10 @@ find_end (AgentExecDelimiterScanner *self,
  */
 AgentExecDelimiterResult
 _agentexec_delimiter_scanner_next (AgentExecDelimiterScanner *self,
-                                   const char                *text,
-                                   gsize                      len,
-                                   gboolean                   eof,
-                                   AgentExecDelimiterMatch   *match)
+                                   const char *text,
+                                   gsize len,
+                                   gboolean eof,
+                                   AgentExecDelimiterMatch *match)
 {
   if (eof && !self->last_end_known)
     find_last_end (self, text, len);
@@ -205,9 +190,7 @@ _agentexec_delimiter_scanner_next (AgentExecDelimiterScanner *self,
  *   or the word itself when it names none
  */
 void
-_agentexec_delimiter_pair_describe (const char  *start_delimiter,
-                                    char       **info,
-                                    char       **language)
+_agentexec_delimiter_pair_describe (const char *start_delimiter, char **info, char **language)
 {
   const char *p = start_delimiter;
   const char *canonical;

@@ -13,18 +13,14 @@
 G_BEGIN_DECLS
 
 /* Receives each block (transfer full) as soon as it is complete. */
-typedef void (*AgentExecBlockFunc) (AgentExecCodeBlock *block,
-                                    gpointer            user_data);
+typedef void (*AgentExecBlockFunc) (AgentExecCodeBlock *block, gpointer user_data);
 
 typedef struct _AgentExecFenceScanner AgentExecFenceScanner;
 
-AgentExecFenceScanner *_agentexec_fence_scanner_new    (AgentExecBlockFunc     func,
-                                                        gpointer               user_data);
-void                   _agentexec_fence_scanner_free   (AgentExecFenceScanner *self);
-void                   _agentexec_fence_scanner_feed   (AgentExecFenceScanner *self,
-                                                        const char            *data,
-                                                        gsize                  len);
-void                   _agentexec_fence_scanner_finish (AgentExecFenceScanner *self);
+AgentExecFenceScanner *_agentexec_fence_scanner_new (AgentExecBlockFunc func, gpointer user_data);
+void _agentexec_fence_scanner_free (AgentExecFenceScanner *self);
+void _agentexec_fence_scanner_feed (AgentExecFenceScanner *self, const char *data, gsize len);
+void _agentexec_fence_scanner_finish (AgentExecFenceScanner *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecFenceScanner, _agentexec_fence_scanner_free)
 

@@ -25,7 +25,8 @@
 #define TAB_STOP 4
 #define CODE_INDENT 4
 
-typedef enum {
+typedef enum
+{
   NODE_DOCUMENT,
   NODE_BLOCK_QUOTE,
   NODE_LIST,
@@ -38,64 +39,64 @@ typedef enum {
   NODE_HTML,
 } NodeType;
 
-typedef struct {
+typedef struct
+{
   guint8 type;
   guint8 html_type;
   guint8 ordered;
   guint8 has_child;
-  char   marker;          /* bullet character, or '.' / ')' of an ordered list */
-  gsize  marker_offset;
-  gsize  padding;
+  char marker; /* bullet character, or '.' / ')' of an ordered list */
+  gsize marker_offset;
+  gsize padding;
 } Node;
 
 struct _AgentExecFenceScanner
 {
-  AgentExecBlockFunc  func;
-  gpointer            user_data;
+  AgentExecBlockFunc func;
+  gpointer user_data;
 
-  Node               *nodes;
-  guint               n_nodes;
-  guint               nodes_alloc;
+  Node *nodes;
+  guint n_nodes;
+  guint nodes_alloc;
 
   /* The open fenced code block (at most one: it is always the innermost). */
-  char                fence_char;
-  gsize               fence_length;
-  gsize               fence_offset;
-  char               *info;
-  GString            *code;
-  guint64             fence_start;
-  gboolean            fence_fresh;
+  char fence_char;
+  gsize fence_length;
+  gsize fence_offset;
+  char *info;
+  GString *code;
+  guint64 fence_start;
+  gboolean fence_fresh;
 
   /* The line being processed, without its line ending. */
-  const char         *line;
-  gsize               len;
-  gsize               offset;
-  gsize               column;
-  gsize               first_nonspace;
-  gsize               first_nonspace_column;
-  gsize               indent;
-  gsize               kill_pos;
-  gboolean            blank;
-  gboolean            partially_consumed_tab;
-  gboolean            opened;
+  const char *line;
+  gsize len;
+  gsize offset;
+  gsize column;
+  gsize first_nonspace;
+  gsize first_nonspace_column;
+  gsize indent;
+  gsize kill_pos;
+  gboolean blank;
+  gboolean partially_consumed_tab;
+  gboolean opened;
 
   /* The open paragraph's text, kept while it may be nothing but link
    * reference definitions (it starts with '['). */
-  GString            *para;
-  gboolean            para_refs;
+  GString *para;
+  gboolean para_refs;
 
-  guint64             line_start;
-  guint64             line_number;
-  GString            *pending;
+  guint64 line_start;
+  guint64 line_number;
+  GString *pending;
 
-  pcre2_match_data   *match_data;
+  pcre2_match_data *match_data;
 };
 
 /* ---- characters and columns ------------------------------------------ */
 
 static inline char
-peek (AgentExecFenceScanner *self,
-      gsize                  pos)
+peek (AgentExecFenceScanner *self, gsize pos)
 {
   return _agentexec_line_peek (self->line, self->len, pos);
 }
@@ -139,9 +140,7 @@ find_first_nonspace (AgentExecFenceScanner *self)
 }
 
 static void
-advance_offset (AgentExecFenceScanner *self,
-                gsize                  count,
-                gboolean               columns)
+advance_offset (AgentExecFenceScanner *self, gsize count, gboolean columns)
 {
   while (count > 0 && self->offset < self->len)
     {
@@ -191,9 +190,7 @@ top (AgentExecFenceScanner *self)
 }
 
 static void
-emit_fence (AgentExecFenceScanner *self,
-            guint64                end,
-            gboolean               closed)
+emit_fence (AgentExecFenceScanner *self, guint64 end, gboolean closed)
 {
   g_autofree char *language = _agentexec_info_get_language (self->info);
   AgentExecCodeBlock *block;
@@ -219,16 +216,14 @@ pop (AgentExecFenceScanner *self)
 }
 
 static void
-close_unmatched (AgentExecFenceScanner *self,
-                 guint                  matched)
+close_unmatched (AgentExecFenceScanner *self, guint matched)
 {
   while (self->n_nodes > matched)
     pop (self);
 }
 
 static gboolean
-can_contain (NodeType parent,
-             NodeType child)
+can_contain (NodeType parent, NodeType child)
 {
   switch (parent)
     {
@@ -244,8 +239,7 @@ can_contain (NodeType parent,
 }
 
 static Node *
-add_child (AgentExecFenceScanner *self,
-           NodeType               type)
+add_child (AgentExecFenceScanner *self, NodeType type)
 {
   Node *node;
 
@@ -267,8 +261,7 @@ add_child (AgentExecFenceScanner *self,
 /* ---- the fence ----------------------------------------------------------- */
 
 static void
-open_fence (AgentExecFenceScanner *self,
-            gsize                  length)
+open_fence (AgentExecFenceScanner *self, gsize length)
 {
   gsize info_start = self->first_nonspace + length;
 
@@ -285,10 +278,7 @@ open_fence (AgentExecFenceScanner *self,
 
 /* Appends @n bytes and, with @newline, a '\n': one resize, one copy. */
 static inline void
-code_append (GString    *code,
-             const char *p,
-             gsize       n,
-             gboolean    newline)
+code_append (GString *code, const char *p, gsize n, gboolean newline)
 {
   gsize old = code->len;
 
@@ -332,8 +322,7 @@ append_code_line (AgentExecFenceScanner *self)
 
 /* Returns %FALSE when the line is the closing fence (and is consumed). */
 static gboolean
-continue_fence (AgentExecFenceScanner *self,
-                gsize                  eol_len)
+continue_fence (AgentExecFenceScanner *self, gsize eol_len)
 {
   gsize matched = 0;
 
@@ -356,8 +345,7 @@ continue_fence (AgentExecFenceScanner *self,
 /* ---- one line -------------------------------------------------------------- */
 
 static gboolean
-match_item (AgentExecFenceScanner *self,
-            Node                  *item)
+match_item (AgentExecFenceScanner *self, Node *item)
 {
   if (self->indent >= item->marker_offset + item->padding)
     {
@@ -388,8 +376,7 @@ match_block_quote (AgentExecFenceScanner *self)
 /* Matches the open blocks against the line's prefixes. Returns how many
  * matched (the document always does), or 0 when the line closed the fence. */
 static guint
-check_open_blocks (AgentExecFenceScanner *self,
-                   gsize                  eol_len)
+check_open_blocks (AgentExecFenceScanner *self, gsize eol_len)
 {
   guint i;
 
@@ -440,8 +427,7 @@ check_open_blocks (AgentExecFenceScanner *self,
 
 /* New blocks replace the unmatched ones: close those first. */
 static void
-start_new_block (AgentExecFenceScanner *self,
-                 guint                  matched)
+start_new_block (AgentExecFenceScanner *self, guint matched)
 {
   if (!self->opened)
     {
@@ -451,11 +437,11 @@ start_new_block (AgentExecFenceScanner *self,
 }
 
 static gboolean
-open_list_item (AgentExecFenceScanner *self,
-                guint                  matched,
-                NodeType               cont_type)
+open_list_item (AgentExecFenceScanner *self, guint matched, NodeType cont_type)
 {
-  Node data = { 0, };
+  Node data = {
+    0,
+  };
   gsize marker_len;
   gsize save_offset, save_column, spaces;
   gboolean save_partial;
@@ -509,10 +495,7 @@ open_list_item (AgentExecFenceScanner *self,
 }
 
 static gboolean
-open_one_block (AgentExecFenceScanner *self,
-                guint                  matched,
-                NodeType               cont_type,
-                gboolean               maybe_lazy)
+open_one_block (AgentExecFenceScanner *self, guint matched, NodeType cont_type, gboolean maybe_lazy)
 {
   gboolean indented;
   gsize length;
@@ -529,21 +512,22 @@ open_one_block (AgentExecFenceScanner *self,
       start_new_block (self, matched);
       add_child (self, NODE_BLOCK_QUOTE);
     }
-  else if (!indented && _agentexec_scan_atx_heading_start (self->line, self->len, self->first_nonspace))
+  else if (!indented &&
+           _agentexec_scan_atx_heading_start (self->line, self->len, self->first_nonspace))
     {
       start_new_block (self, matched);
       add_child (self, NODE_HEADING);
       advance_to_end (self);
     }
-  else if (!indented && (length = _agentexec_scan_open_code_fence (self->line, self->len, self->first_nonspace)))
+  else if (!indented &&
+           (length = _agentexec_scan_open_code_fence (self->line, self->len, self->first_nonspace)))
     {
       start_new_block (self, matched);
       open_fence (self, length);
     }
-  else if (!indented &&
-           (html_type = _agentexec_scan_html_block_start (self->line, self->len, self->first_nonspace,
-                                                          cont_type != NODE_PARAGRAPH && !maybe_lazy,
-                                                          self->match_data)))
+  else if (!indented && (html_type = _agentexec_scan_html_block_start (
+                             self->line, self->len, self->first_nonspace,
+                             cont_type != NODE_PARAGRAPH && !maybe_lazy, self->match_data)))
     {
       start_new_block (self, matched);
       add_child (self, NODE_HTML)->html_type = html_type;
@@ -584,14 +568,12 @@ open_one_block (AgentExecFenceScanner *self,
 }
 
 static void
-open_new_blocks (AgentExecFenceScanner *self,
-                 guint                  matched)
+open_new_blocks (AgentExecFenceScanner *self, guint matched)
 {
   NodeType cont_type = self->nodes[matched - 1].type;
   gboolean maybe_lazy = top (self)->type == NODE_PARAGRAPH;
 
-  while (cont_type != NODE_FENCED_CODE && cont_type != NODE_INDENTED_CODE &&
-         cont_type != NODE_HTML)
+  while (cont_type != NODE_FENCED_CODE && cont_type != NODE_INDENTED_CODE && cont_type != NODE_HTML)
     {
       if (!open_one_block (self, matched, cont_type, maybe_lazy))
         break;
@@ -605,8 +587,7 @@ open_new_blocks (AgentExecFenceScanner *self,
 }
 
 static void
-keep_paragraph_text (AgentExecFenceScanner *self,
-                     gsize                  from)
+keep_paragraph_text (AgentExecFenceScanner *self, gsize from)
 {
   if (!self->para_refs || from > self->len)
     return;
@@ -615,8 +596,7 @@ keep_paragraph_text (AgentExecFenceScanner *self,
 }
 
 static void
-add_text (AgentExecFenceScanner *self,
-          guint                  matched)
+add_text (AgentExecFenceScanner *self, guint matched)
 {
   Node *container;
 
@@ -670,10 +650,7 @@ add_text (AgentExecFenceScanner *self,
 }
 
 static void
-process_line (AgentExecFenceScanner *self,
-              const char            *line,
-              gsize                  len,
-              gsize                  eol_len)
+process_line (AgentExecFenceScanner *self, const char *line, gsize len, gsize eol_len)
 {
   guint matched;
 
@@ -708,8 +685,7 @@ process_line (AgentExecFenceScanner *self,
 /* ---- feeding ------------------------------------------------------------------ */
 
 AgentExecFenceScanner *
-_agentexec_fence_scanner_new (AgentExecBlockFunc func,
-                              gpointer           user_data)
+_agentexec_fence_scanner_new (AgentExecBlockFunc func, gpointer user_data)
 {
   AgentExecFenceScanner *self = g_new0 (AgentExecFenceScanner, 1);
 
@@ -744,8 +720,7 @@ _agentexec_fence_scanner_free (AgentExecFenceScanner *self)
 
 /* Index of the first CR or LF in @p, or @len. */
 static gsize
-find_eol (const char *p,
-          gsize       len)
+find_eol (const char *p, gsize len)
 {
   const char *nl = memchr (p, '\n', len);
   gsize limit = nl != NULL ? (gsize) (nl - p) : len;
@@ -756,9 +731,7 @@ find_eol (const char *p,
 
 /* Completes the buffered partial line with the first bytes of @data. */
 static void
-feed_pending (AgentExecFenceScanner *self,
-              const char           **data,
-              gsize                 *len)
+feed_pending (AgentExecFenceScanner *self, const char **data, gsize *len)
 {
   GString *pending = self->pending;
   gsize k;
@@ -795,9 +768,7 @@ feed_pending (AgentExecFenceScanner *self,
 }
 
 void
-_agentexec_fence_scanner_feed (AgentExecFenceScanner *self,
-                               const char            *data,
-                               gsize                  len)
+_agentexec_fence_scanner_feed (AgentExecFenceScanner *self, const char *data, gsize len)
 {
   feed_pending (self, &data, &len);
 
@@ -836,4 +807,3 @@ _agentexec_fence_scanner_finish (AgentExecFenceScanner *self)
     }
   close_unmatched (self, 1);
 }
-

@@ -9,8 +9,7 @@
 
 G_BEGIN_DECLS
 
-char *_agentexec_decode_info_string (const char *raw,
-                                     gsize       len);
-char *_agentexec_info_get_language  (const char *info);
+char *_agentexec_decode_info_string (const char *raw, gsize len);
+char *_agentexec_info_get_language (const char *info);
 
 G_END_DECLS

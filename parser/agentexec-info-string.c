@@ -13,8 +13,7 @@
 #define IS_SPACE_OR_TAB(c) ((c) == ' ' || (c) == '\t')
 
 static void
-append_code_point (GString  *out,
-                   gunichar  c)
+append_code_point (GString *out, gunichar c)
 {
   char buf[8];
   int n;
@@ -28,9 +27,7 @@ append_code_point (GString  *out,
 /* Resolves an entity or numeric character reference at @p (which points at
  * '&'). Returns the bytes consumed, 0 when there is none. */
 static gsize
-decode_reference (const char *p,
-                  gsize       len,
-                  GString    *out)
+decode_reference (const char *p, gsize len, GString *out)
 {
   gsize i = 1;
 
@@ -82,8 +79,7 @@ decode_reference (const char *p,
  * Returns: (transfer full): the info string
  */
 char *
-_agentexec_decode_info_string (const char *raw,
-                               gsize       len)
+_agentexec_decode_info_string (const char *raw, gsize len)
 {
   GString *out;
   gsize i = 0;

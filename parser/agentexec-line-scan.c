@@ -19,40 +19,42 @@
  * matches an invalid sequence, so "rest of the line" conditions stop at
  * one, as they do in the reference implementation's UTF-8 scanners. */
 static const char html_start_pattern[] =
-  "^(?:"
-  "(<(?i:script|pre|style|textarea)(?:[ \\t>]|$))"
-  "|(<!--)"
-  "|(<\\?)"
-  "|(<![A-Za-z])"
-  "|(<!\\[CDATA\\[)"
-  "|(</?(?i:address|article|aside|base|basefont|blockquote|body|caption|center|"
-  "col|colgroup|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|"
-  "footer|form|frame|frameset|h1|h2|h3|h4|h5|h6|head|header|hr|html|iframe|"
-  "legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|"
-  "search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)"
-  "(?:[ \\t]|$|/?>))"
-  ")";
+    "^(?:"
+    "(<(?i:script|pre|style|textarea)(?:[ \\t>]|$))"
+    "|(<!--)"
+    "|(<\\?)"
+    "|(<![A-Za-z])"
+    "|(<!\\[CDATA\\[)"
+    "|(</?(?i:address|article|aside|base|basefont|blockquote|body|caption|center|"
+    "col|colgroup|dd|details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|"
+    "footer|form|frame|frameset|h1|h2|h3|h4|h5|h6|head|header|hr|html|iframe|"
+    "legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|"
+    "search|section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)"
+    "(?:[ \\t]|$|/?>))"
+    ")";
 
 /* Type 7: a complete open or closing tag alone on its line. Possessive
  * quantifiers keep the match linear in the line length. */
 static const char html_tag_pattern[] =
-  "^(?:<([A-Za-z][A-Za-z0-9-]*+)"
-  "(?:[ \\t]++[A-Za-z_:][A-Za-z0-9_.:-]*+"
-  "(?:[ \\t]*+=[ \\t]*+(?:[^ \\t\"'=<>`]++|'[^']*+'|\"[^\"]*+\"))?+)*+"
-  "[ \\t]*+/?>"
-  "|</[A-Za-z][A-Za-z0-9-]*+[ \\t]*+>)"
-  "[ \\t]*+$";
+    "^(?:<([A-Za-z][A-Za-z0-9-]*+)"
+    "(?:[ \\t]++[A-Za-z_:][A-Za-z0-9_.:-]*+"
+    "(?:[ \\t]*+=[ \\t]*+(?:[^ \\t\"'=<>`]++|'[^']*+'|\"[^\"]*+\"))?+)*+"
+    "[ \\t]*+/?>"
+    "|</[A-Za-z][A-Za-z0-9-]*+[ \\t]*+>)"
+    "[ \\t]*+$";
 
 /* End conditions of HTML blocks 1-5: the line contains… */
-static const char * const html_end_patterns[] = {
-  "^.*?</(?i:script|pre|style|textarea)>",
-  "^.*?-->",
-  "^.*?\\?>",
-  "^.*?>",
-  "^.*?\\]\\]>",
+static const char *const html_end_patterns[] = {
+  "^.*?</(?i:script|pre|style|textarea)>", "^.*?-->", "^.*?\\?>", "^.*?>", "^.*?\\]\\]>",
 };
 
-enum { RE_HTML_START, RE_HTML_TAG, RE_HTML_END1, N_RES = RE_HTML_END1 + 5 };
+enum
+{
+  RE_HTML_START,
+  RE_HTML_TAG,
+  RE_HTML_END1,
+  N_RES = RE_HTML_END1 + 5
+};
 
 #define PATTERN_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY)
 
@@ -81,8 +83,7 @@ _agentexec_line_scan_init (void)
 
 /* Valid UTF-8, where a NUL counts as the U+FFFD it stands for. */
 gboolean
-_agentexec_utf8_valid_or_nul (const char *p,
-                              gsize       len)
+_agentexec_utf8_valid_or_nul (const char *p, gsize len)
 {
   const char *end = p + len;
 
@@ -101,9 +102,7 @@ _agentexec_utf8_valid_or_nul (const char *p,
 
 /* "#" to "######" followed by a space, a tab or the end of the line. */
 gsize
-_agentexec_scan_atx_heading_start (const char *line,
-                                   gsize       len,
-                                   gsize       pos)
+_agentexec_scan_atx_heading_start (const char *line, gsize len, gsize pos)
 {
   gsize start = pos;
 
@@ -120,9 +119,7 @@ _agentexec_scan_atx_heading_start (const char *line,
  * holds no backtick, and an info string is characters (valid UTF-8).
  * Returns the fence length, 0 for none. */
 gsize
-_agentexec_scan_open_code_fence (const char *line,
-                                 gsize       len,
-                                 gsize       pos)
+_agentexec_scan_open_code_fence (const char *line, gsize len, gsize pos)
 {
   char c = peek (pos);
   gsize start = pos;
@@ -142,10 +139,7 @@ _agentexec_scan_open_code_fence (const char *line,
 
 /* A run of @fence_char followed only by spaces and tabs: its length. */
 gsize
-_agentexec_scan_close_code_fence (const char *line,
-                                  gsize       len,
-                                  gsize       pos,
-                                  char        fence_char)
+_agentexec_scan_close_code_fence (const char *line, gsize len, gsize pos, char fence_char)
 {
   gsize start = pos;
   gsize count;
@@ -159,9 +153,7 @@ _agentexec_scan_close_code_fence (const char *line,
 }
 
 gboolean
-_agentexec_scan_setext_heading_line (const char *line,
-                                     gsize       len,
-                                     gsize       pos)
+_agentexec_scan_setext_heading_line (const char *line, gsize len, gsize pos)
 {
   char c = peek (pos);
 
@@ -178,10 +170,7 @@ _agentexec_scan_setext_heading_line (const char *line,
  * failure *@kill_pos is where it failed: any later start before it fails
  * there too, which keeps a line like "- - - - … x" linear. */
 gboolean
-_agentexec_scan_thematic_break (const char *line,
-                                gsize       len,
-                                gsize       pos,
-                                gsize      *kill_pos)
+_agentexec_scan_thematic_break (const char *line, gsize len, gsize pos, gsize *kill_pos)
 {
   char c = peek (pos);
   guint count = 1;
@@ -207,9 +196,7 @@ _agentexec_scan_thematic_break (const char *line,
 }
 
 static gboolean
-rest_is_blank (const char *line,
-               gsize       len,
-               gsize       pos)
+rest_is_blank (const char *line, gsize len, gsize pos)
 {
   while (pos < len && is_space_or_tab (line[pos]))
     pos++;
@@ -222,11 +209,11 @@ rest_is_blank (const char *line,
  * Returns the marker's length, 0 for none. */
 gsize
 _agentexec_parse_list_marker (const char *line,
-                              gsize       len,
-                              gsize       pos,
-                              gboolean    interrupts_paragraph,
-                              gboolean   *ordered,
-                              char       *marker)
+                              gsize len,
+                              gsize pos,
+                              gboolean interrupts_paragraph,
+                              gboolean *ordered,
+                              char *marker)
 {
   gsize start = pos;
   char c = peek (pos);
@@ -270,11 +257,8 @@ _agentexec_parse_list_marker (const char *line,
 
 /* The type (1-7) of the HTML block starting at @pos, 0 for none. */
 guint
-_agentexec_scan_html_block_start (const char       *line,
-                                  gsize             len,
-                                  gsize             pos,
-                                  gboolean          allow_type_7,
-                                  pcre2_match_data *match_data)
+_agentexec_scan_html_block_start (
+    const char *line, gsize len, gsize pos, gboolean allow_type_7, pcre2_match_data *match_data)
 {
   pcre2_code **res = get_patterns ();
   const char *subject = line + pos;
@@ -303,7 +287,7 @@ _agentexec_scan_html_block_start (const char       *line,
   if (rc > 1 && ovector[2] != PCRE2_UNSET)
     {
       /* An open tag named like a type 1 block is not type 7. */
-      static const char * const excluded[] = { "pre", "script", "style", "textarea" };
+      static const char *const excluded[] = { "pre", "script", "style", "textarea" };
       gsize name_len = ovector[3] - ovector[2];
 
       for (guint i = 0; i < G_N_ELEMENTS (excluded); i++)
@@ -317,16 +301,13 @@ _agentexec_scan_html_block_start (const char       *line,
 /* Whether the line from @pos meets the end condition of an HTML block of
  * @type (1-5; blocks 6 and 7 end at a blank line instead). */
 gboolean
-_agentexec_html_block_ends (const char       *line,
-                            gsize             len,
-                            gsize             pos,
-                            guint             type,
-                            pcre2_match_data *match_data)
+_agentexec_html_block_ends (
+    const char *line, gsize len, gsize pos, guint type, pcre2_match_data *match_data)
 {
   gsize length = pos < len ? len - pos : 0;
 
   if (type < 1 || type > 5)
     return FALSE;
-  return pcre2_match (get_patterns ()[RE_HTML_END1 + type - 1], (PCRE2_SPTR) (line + pos),
-                      length, 0, 0, match_data, NULL) > 0;
+  return pcre2_match (get_patterns ()[RE_HTML_END1 + type - 1], (PCRE2_SPTR) (line + pos), length,
+                      0, 0, match_data, NULL) > 0;
 }

@@ -9,7 +9,6 @@
 
 G_BEGIN_DECLS
 
-gboolean _agentexec_only_link_reference_definitions (const char *text,
-                                                     gsize       len);
+gboolean _agentexec_only_link_reference_definitions (const char *text, gsize len);
 
 G_END_DECLS

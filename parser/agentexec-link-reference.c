@@ -19,10 +19,11 @@
 #define MAX_LABEL_LENGTH 1000
 #define MAX_PARENS 32
 
-typedef struct {
+typedef struct
+{
   const char *s;
-  gsize       len;
-  gsize       pos;
+  gsize len;
+  gsize pos;
 } Subject;
 
 static inline char
@@ -247,8 +248,7 @@ fail:
  *   nothing else
  */
 gboolean
-_agentexec_only_link_reference_definitions (const char *text,
-                                            gsize       len)
+_agentexec_only_link_reference_definitions (const char *text, gsize len)
 {
   Subject subj = { text, len, 0 };
 

@@ -21,79 +21,83 @@
 
 #define MAX_HEADER_BYTES (1024 * 1024)
 
-typedef enum {
+typedef enum
+{
   RESPONSE_HTTP,
   RESPONSE_RAW,
   RESPONSE_DROP,
 } ResponseKind;
 
-typedef struct {
+typedef struct
+{
   GBytes *data;
-  guint   delay_ms;
+  guint delay_ms;
 } Chunk;
 
 struct _AgentExecMockResponse
 {
-  gatomicrefcount  ref_count;
-  ResponseKind     kind;
-  guint            status;
-  GPtrArray       *headers;      /* "Name: value" */
-  GBytes          *body;
-  GArray          *chunks;       /* Chunk; NULL unless streamed */
-  char            *method;
-  char            *path_prefix;
-  guint            delay_ms;
-  gsize            truncate_at;
-  gboolean         truncate;
+  gatomicrefcount ref_count;
+  ResponseKind kind;
+  guint status;
+  GPtrArray *headers; /* "Name: value" */
+  GBytes *body;
+  GArray *chunks; /* Chunk; NULL unless streamed */
+  char *method;
+  char *path_prefix;
+  guint delay_ms;
+  gsize truncate_at;
+  gboolean truncate;
 };
 
 struct _AgentExecMockRequest
 {
-  gatomicrefcount  ref_count;
-  char            *method;
-  char            *path;
-  GPtrArray       *headers;      /* "Name: value", NULL-terminated */
-  GByteArray      *body;         /* NUL-terminated after len */
+  gatomicrefcount ref_count;
+  char *method;
+  char *path;
+  GPtrArray *headers; /* "Name: value", NULL-terminated */
+  GByteArray *body;   /* NUL-terminated after len */
 };
 
 struct _AgentExecMockServer
 {
-  GMutex                mutex;
-  GCond                 cond;
-  GThread              *thread;
-  GMainContext         *context;
-  GMainLoop            *loop;
-  GSocketService       *service;
-  GCancellable         *cancellable;
-  GSocketAddress       *address;
-  GError               *start_error;
-  char                 *socket_path;
-  guint16               port;
-  gboolean              started;
-  gboolean              stopping;
-  gboolean              keep_alive;
+  GMutex mutex;
+  GCond cond;
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  GSocketService *service;
+  GCancellable *cancellable;
+  GSocketAddress *address;
+  GError *start_error;
+  char *socket_path;
+  guint16 port;
+  gboolean started;
+  gboolean stopping;
+  gboolean keep_alive;
 
-  GQueue                responses;
-  GPtrArray            *requests;
-  GPtrArray            *conn_threads;
-  guint                 n_connections;
-  AgentExecMockHandler  handler;
-  gpointer              handler_data;
-  GDestroyNotify        handler_destroy;
+  GQueue responses;
+  GPtrArray *requests;
+  GPtrArray *conn_threads;
+  guint n_connections;
+  AgentExecMockHandler handler;
+  gpointer handler_data;
+  GDestroyNotify handler_destroy;
 };
 
-typedef struct {
+typedef struct
+{
   AgentExecMockServer *server;
-  GSocketConnection   *connection;
+  GSocketConnection *connection;
 } ConnData;
 
 /* Buffered reading from a connection */
 
-typedef struct {
+typedef struct
+{
   GInputStream *in;
   GCancellable *cancellable;
-  GByteArray   *buf;
-  gsize         pos;
+  GByteArray *buf;
+  gsize pos;
 } Reader;
 
 static gboolean
@@ -141,9 +145,7 @@ reader_read_line (Reader *reader)
 }
 
 static gboolean
-reader_read_into (Reader     *reader,
-                  gsize       n,
-                  GByteArray *out)
+reader_read_into (Reader *reader, gsize n, GByteArray *out)
 {
   while (n > 0)
     {
@@ -208,8 +210,7 @@ agentexec_mock_request_get_path (const AgentExecMockRequest *self)
 }
 
 const char *
-agentexec_mock_request_get_header (const AgentExecMockRequest *self,
-                                   const char                 *name)
+agentexec_mock_request_get_header (const AgentExecMockRequest *self, const char *name)
 {
   gsize name_len = strlen (name);
 
@@ -217,22 +218,20 @@ agentexec_mock_request_get_header (const AgentExecMockRequest *self,
     {
       const char *line = g_ptr_array_index (self->headers, i);
 
-      if (line != NULL && g_ascii_strncasecmp (line, name, name_len) == 0 &&
-          line[name_len] == ':')
+      if (line != NULL && g_ascii_strncasecmp (line, name, name_len) == 0 && line[name_len] == ':')
         return line + name_len + 1 + strspn (line + name_len + 1, " \t");
     }
   return NULL;
 }
 
-const char * const *
+const char *const *
 agentexec_mock_request_get_headers (const AgentExecMockRequest *self)
 {
-  return (const char * const *) self->headers->pdata;
+  return (const char *const *) self->headers->pdata;
 }
 
 const char *
-agentexec_mock_request_get_body (const AgentExecMockRequest *self,
-                                 gsize                      *len)
+agentexec_mock_request_get_body (const AgentExecMockRequest *self, gsize *len)
 {
   if (len != NULL)
     *len = self->body->len;
@@ -240,8 +239,7 @@ agentexec_mock_request_get_body (const AgentExecMockRequest *self,
 }
 
 static gboolean
-read_chunked_body (Reader     *reader,
-                   GByteArray *body)
+read_chunked_body (Reader *reader, GByteArray *body)
 {
   for (;;)
     {
@@ -260,7 +258,7 @@ read_chunked_body (Reader     *reader,
       if (crlf == NULL)
         return FALSE;
     }
-  for (;;)   /* trailers up to the empty line */
+  for (;;) /* trailers up to the empty line */
     {
       g_autofree char *line = reader_read_line (reader);
 
@@ -272,9 +270,7 @@ read_chunked_body (Reader     *reader,
 }
 
 static gboolean
-read_body (Reader               *reader,
-           GOutputStream        *out,
-           AgentExecMockRequest *request)
+read_body (Reader *reader, GOutputStream *out, AgentExecMockRequest *request)
 {
   const char *expect = agentexec_mock_request_get_header (request, "Expect");
   const char *te = agentexec_mock_request_get_header (request, "Transfer-Encoding");
@@ -300,12 +296,11 @@ read_body (Reader               *reader,
 
 /* One request, or NULL when the connection ended (or sent garbage). */
 static AgentExecMockRequest *
-read_request (Reader        *reader,
-              GOutputStream *out)
+read_request (Reader *reader, GOutputStream *out)
 {
-  g_autoptr(AgentExecMockRequest) request = request_new ();
+  g_autoptr (AgentExecMockRequest) request = request_new ();
   g_autofree char *request_line = NULL;
-  g_auto(GStrv) parts = NULL;
+  g_auto (GStrv) parts = NULL;
   static const guint8 nul = 0;
 
   do
@@ -356,8 +351,7 @@ response_alloc (ResponseKind kind)
 }
 
 static GBytes *
-bytes_from (const char *data,
-            gssize      len)
+bytes_from (const char *data, gssize len)
 {
   if (data == NULL)
     return g_bytes_new (NULL, 0);
@@ -365,9 +359,7 @@ bytes_from (const char *data,
 }
 
 AgentExecMockResponse *
-agentexec_mock_response_new (guint       status,
-                             const char *body,
-                             gssize      len)
+agentexec_mock_response_new (guint status, const char *body, gssize len)
 {
   AgentExecMockResponse *self = response_alloc (RESPONSE_HTTP);
 
@@ -377,8 +369,7 @@ agentexec_mock_response_new (guint       status,
 }
 
 AgentExecMockResponse *
-agentexec_mock_response_new_raw (const char *data,
-                                 gssize      len)
+agentexec_mock_response_new_raw (const char *data, gssize len)
 {
   AgentExecMockResponse *self = response_alloc (RESPONSE_RAW);
 
@@ -423,16 +414,15 @@ agentexec_mock_response_unref (AgentExecMockResponse *self)
 
 void
 agentexec_mock_response_add_header (AgentExecMockResponse *self,
-                                    const char            *name,
-                                    const char            *value)
+                                    const char *name,
+                                    const char *value)
 {
   g_return_if_fail (self != NULL && name != NULL && value != NULL);
   g_ptr_array_add (self->headers, g_strdup_printf ("%s: %s", name, value));
 }
 
 void
-agentexec_mock_response_set_delay_ms (AgentExecMockResponse *self,
-                                      guint                  delay_ms)
+agentexec_mock_response_set_delay_ms (AgentExecMockResponse *self, guint delay_ms)
 {
   g_return_if_fail (self != NULL);
   self->delay_ms = delay_ms;
@@ -440,8 +430,8 @@ agentexec_mock_response_set_delay_ms (AgentExecMockResponse *self,
 
 void
 agentexec_mock_response_set_route (AgentExecMockResponse *self,
-                                   const char            *method,
-                                   const char            *path_prefix)
+                                   const char *method,
+                                   const char *path_prefix)
 {
   g_return_if_fail (self != NULL);
   g_free (self->method);
@@ -452,9 +442,9 @@ agentexec_mock_response_set_route (AgentExecMockResponse *self,
 
 void
 agentexec_mock_response_add_chunk (AgentExecMockResponse *self,
-                                   const char            *data,
-                                   gssize                 len,
-                                   guint                  delay_ms)
+                                   const char *data,
+                                   gssize len,
+                                   guint delay_ms)
 {
   Chunk chunk;
 
@@ -470,8 +460,7 @@ agentexec_mock_response_add_chunk (AgentExecMockResponse *self,
 }
 
 void
-agentexec_mock_response_set_truncate (AgentExecMockResponse *self,
-                                      gsize                  body_bytes)
+agentexec_mock_response_set_truncate (AgentExecMockResponse *self, gsize body_bytes)
 {
   g_return_if_fail (self != NULL);
   self->truncate = TRUE;
@@ -485,8 +474,7 @@ is_routed (AgentExecMockResponse *response)
 }
 
 static gboolean
-response_matches (AgentExecMockResponse      *response,
-                  const AgentExecMockRequest *request)
+response_matches (AgentExecMockResponse *response, const AgentExecMockRequest *request)
 {
   if (response->method != NULL && g_strcmp0 (response->method, request->method) != 0)
     return FALSE;
@@ -499,8 +487,7 @@ response_matches (AgentExecMockResponse      *response,
 
 /* Sleeps @delay_ms unless the server stops first; returns FALSE if it did. */
 static gboolean
-server_wait (AgentExecMockServer *self,
-             guint                delay_ms)
+server_wait (AgentExecMockServer *self, guint delay_ms)
 {
   gint64 end = g_get_monotonic_time () + (gint64) delay_ms * 1000;
   gboolean stopping;
@@ -514,17 +501,13 @@ server_wait (AgentExecMockServer *self,
 }
 
 static gboolean
-write_bytes (AgentExecMockServer *self,
-             GOutputStream       *out,
-             const void          *data,
-             gsize                len)
+write_bytes (AgentExecMockServer *self, GOutputStream *out, const void *data, gsize len)
 {
   return len == 0 || g_output_stream_write_all (out, data, len, NULL, self->cancellable, NULL);
 }
 
 static gboolean
-has_header (AgentExecMockResponse *response,
-            const char            *name)
+has_header (AgentExecMockResponse *response, const char *name)
 {
   gsize name_len = strlen (name);
 
@@ -539,12 +522,13 @@ has_header (AgentExecMockResponse *response,
 }
 
 static GString *
-response_head (AgentExecMockResponse *response,
-               gboolean               keep_alive)
+response_head (AgentExecMockResponse *response, gboolean keep_alive)
 {
   GString *head = g_string_new (NULL);
-  const char *reason = response->status < 300 ? "OK" : response->status < 400 ? "Redirect"
-                     : response->status < 500 ? "Client Error" : "Server Error";
+  const char *reason = response->status < 300   ? "OK"
+                       : response->status < 400 ? "Redirect"
+                       : response->status < 500 ? "Client Error"
+                                                : "Server Error";
 
   g_string_append_printf (head, "HTTP/1.1 %u %s\r\n", response->status, reason);
   for (guint i = 0; i < response->headers->len; i++)
@@ -561,25 +545,20 @@ response_head (AgentExecMockResponse *response,
 }
 
 static gboolean
-write_chunk (AgentExecMockServer *self,
-             GOutputStream       *out,
-             GBytes              *data)
+write_chunk (AgentExecMockServer *self, GOutputStream *out, GBytes *data)
 {
-  g_autofree char *size_line = g_strdup_printf ("%" G_GSIZE_MODIFIER "x\r\n",
-                                                g_bytes_get_size (data));
+  g_autofree char *size_line =
+      g_strdup_printf ("%" G_GSIZE_MODIFIER "x\r\n", g_bytes_get_size (data));
   gsize len;
   const char *bytes = g_bytes_get_data (data, &len);
 
   return write_bytes (self, out, size_line, strlen (size_line)) &&
-         write_bytes (self, out, bytes, len) &&
-         write_bytes (self, out, "\r\n", 2);
+         write_bytes (self, out, bytes, len) && write_bytes (self, out, "\r\n", 2);
 }
 
 /* Returns whether the connection may serve another request. */
 static gboolean
-write_streamed (AgentExecMockServer   *self,
-                GOutputStream         *out,
-                AgentExecMockResponse *response)
+write_streamed (AgentExecMockServer *self, GOutputStream *out, AgentExecMockResponse *response)
 {
   guint sent = 0;
 
@@ -607,12 +586,12 @@ write_streamed (AgentExecMockServer   *self,
 }
 
 static gboolean
-write_response (AgentExecMockServer   *self,
-                GOutputStream         *out,
+write_response (AgentExecMockServer *self,
+                GOutputStream *out,
                 AgentExecMockResponse *response,
-                gboolean               keep_alive)
+                gboolean keep_alive)
 {
-  g_autoptr(GString) message = NULL;
+  g_autoptr (GString) message = NULL;
   gsize body_len;
   const char *body;
 
@@ -633,14 +612,12 @@ write_response (AgentExecMockServer   *self,
   if (response->truncate)
     body_len = MIN (body_len, response->truncate_at);
   g_string_append_len (message, body, body_len);
-  return write_bytes (self, out, message->str, message->len) && !response->truncate &&
-         keep_alive;
+  return write_bytes (self, out, message->str, message->len) && !response->truncate && keep_alive;
 }
 
 /* Records @request and picks its response (transfer full). */
 static AgentExecMockResponse *
-take_response (AgentExecMockServer  *self,
-               AgentExecMockRequest *request)
+take_response (AgentExecMockServer *self, AgentExecMockRequest *request)
 {
   AgentExecMockResponse *response = NULL;
   AgentExecMockHandler handler;
@@ -689,14 +666,14 @@ connection_thread (gpointer data)
   AgentExecMockServer *self = conn->server;
   GIOStream *stream = G_IO_STREAM (conn->connection);
   GOutputStream *out = g_io_stream_get_output_stream (stream);
-  Reader reader = { g_io_stream_get_input_stream (stream), self->cancellable,
-                    g_byte_array_new (), 0 };
+  Reader reader = { g_io_stream_get_input_stream (stream), self->cancellable, g_byte_array_new (),
+                    0 };
   gboolean more = TRUE;
 
   while (more)
     {
-      g_autoptr(AgentExecMockRequest) request = read_request (&reader, out);
-      g_autoptr(AgentExecMockResponse) response = NULL;
+      g_autoptr (AgentExecMockRequest) request = read_request (&reader, out);
+      g_autoptr (AgentExecMockResponse) response = NULL;
       gboolean keep_alive;
 
       if (request == NULL)
@@ -715,10 +692,10 @@ connection_thread (gpointer data)
 }
 
 static gboolean
-on_incoming (GSocketService    *service,
+on_incoming (GSocketService *service,
              GSocketConnection *connection,
-             GObject           *source_object,
-             gpointer           user_data)
+             GObject *source_object,
+             gpointer user_data)
 {
   AgentExecMockServer *self = user_data;
   ConnData *conn;
@@ -753,12 +730,12 @@ drain_context (GMainContext *context)
 static gboolean
 start_listening (AgentExecMockServer *self)
 {
-  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr (GSocketAddress) effective = NULL;
 
   self->service = g_socket_service_new ();
   if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), self->address,
-                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
-                                      NULL, &effective, &self->start_error))
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, NULL,
+                                      &effective, &self->start_error))
     return FALSE;
   if (G_IS_INET_SOCKET_ADDRESS (effective))
     self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
@@ -791,9 +768,7 @@ server_thread (gpointer data)
 }
 
 static AgentExecMockServer *
-server_start (GSocketAddress  *address,
-              const char      *socket_path,
-              GError         **error)
+server_start (GSocketAddress *address, const char *socket_path, GError **error)
 {
   AgentExecMockServer *self = g_new0 (AgentExecMockServer, 1);
 
@@ -817,7 +792,7 @@ server_start (GSocketAddress  *address,
     {
       g_propagate_prefixed_error (error, g_steal_pointer (&self->start_error),
                                   "mock server: cannot listen: ");
-      g_clear_pointer (&self->socket_path, g_free);   /* not ours to remove */
+      g_clear_pointer (&self->socket_path, g_free); /* not ours to remove */
       agentexec_mock_server_free (self);
       return NULL;
     }
@@ -827,14 +802,13 @@ server_start (GSocketAddress  *address,
 AgentExecMockServer *
 agentexec_mock_server_new_tcp (GError **error)
 {
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
 
   return server_start (g_inet_socket_address_new (loopback, 0), NULL, error);
 }
 
 AgentExecMockServer *
-agentexec_mock_server_new_unix (const char  *path,
-                                GError     **error)
+agentexec_mock_server_new_unix (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -920,8 +894,7 @@ agentexec_mock_server_get_socket_path (AgentExecMockServer *self)
 }
 
 void
-agentexec_mock_server_set_keep_alive (AgentExecMockServer *self,
-                                      gboolean             keep_alive)
+agentexec_mock_server_set_keep_alive (AgentExecMockServer *self, gboolean keep_alive)
 {
   g_mutex_lock (&self->mutex);
   self->keep_alive = keep_alive;
@@ -929,8 +902,7 @@ agentexec_mock_server_set_keep_alive (AgentExecMockServer *self,
 }
 
 void
-agentexec_mock_server_enqueue (AgentExecMockServer   *self,
-                               AgentExecMockResponse *response)
+agentexec_mock_server_enqueue (AgentExecMockServer *self, AgentExecMockResponse *response)
 {
   g_return_if_fail (self != NULL && response != NULL);
 
@@ -941,9 +913,9 @@ agentexec_mock_server_enqueue (AgentExecMockServer   *self,
 
 void
 agentexec_mock_server_enqueue_simple (AgentExecMockServer *self,
-                                      guint                status,
-                                      const char          *content_type,
-                                      const char          *body)
+                                      guint status,
+                                      const char *content_type,
+                                      const char *body)
 {
   AgentExecMockResponse *response = agentexec_mock_response_new (status, body, -1);
 
@@ -964,10 +936,10 @@ agentexec_mock_server_get_n_pending (AgentExecMockServer *self)
 }
 
 void
-agentexec_mock_server_set_handler (AgentExecMockServer  *self,
-                                   AgentExecMockHandler  handler,
-                                   gpointer              user_data,
-                                   GDestroyNotify        destroy)
+agentexec_mock_server_set_handler (AgentExecMockServer *self,
+                                   AgentExecMockHandler handler,
+                                   gpointer user_data,
+                                   GDestroyNotify destroy)
 {
   gpointer old_data;
   GDestroyNotify old_destroy;
@@ -995,8 +967,7 @@ agentexec_mock_server_get_n_requests (AgentExecMockServer *self)
 }
 
 AgentExecMockRequest *
-agentexec_mock_server_get_request (AgentExecMockServer *self,
-                                   guint                index)
+agentexec_mock_server_get_request (AgentExecMockServer *self, guint index)
 {
   AgentExecMockRequest *request = NULL;
 
@@ -1008,9 +979,7 @@ agentexec_mock_server_get_request (AgentExecMockServer *self,
 }
 
 gboolean
-agentexec_mock_server_wait_for_requests (AgentExecMockServer *self,
-                                         guint                n,
-                                         guint                timeout_ms)
+agentexec_mock_server_wait_for_requests (AgentExecMockServer *self, guint n, guint timeout_ms)
 {
   gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   gboolean reached;

@@ -18,12 +18,13 @@
 
 /* A plain libcurl client, to test the mock server on its own. */
 
-typedef struct {
-  long        status;
-  GString    *body;
-  GString    *headers;
-  CURLcode    code;
-  double      seconds;
+typedef struct
+{
+  long status;
+  GString *body;
+  GString *headers;
+  CURLcode code;
+  double seconds;
 } Fetch;
 
 static size_t
@@ -42,10 +43,10 @@ fetch_clear (Fetch *fetch)
 
 static Fetch
 fetch (AgentExecMockServer *server,
-       const char          *method,
-       const char          *path,
-       const char          *body,
-       const char          *extra_header)
+       const char *method,
+       const char *path,
+       const char *body,
+       const char *extra_header)
 {
   g_autofree char *base = agentexec_mock_server_get_url (server);
   g_autofree char *url = g_strconcat (base, path, NULL);
@@ -81,10 +82,10 @@ fetch (AgentExecMockServer *server,
 static void
 test_mock_basic (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecMockServer) server = agentexec_mock_server_new_tcp (&error);
-  g_autoptr(AgentExecMockRequest) request = NULL;
-  g_autoptr(AgentExecMockResponse) response = agentexec_mock_response_new (201, "{\"a\":1}", -1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecMockServer) server = agentexec_mock_server_new_tcp (&error);
+  g_autoptr (AgentExecMockRequest) request = NULL;
+  g_autoptr (AgentExecMockResponse) response = agentexec_mock_response_new (201, "{\"a\":1}", -1);
   Fetch f;
   gsize len;
 
@@ -123,7 +124,7 @@ test_mock_basic (void)
 static void
 test_mock_unix (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("mock-XXXXXX", &error);
   g_autofree char *path = g_build_filename (dir, "engine.sock", NULL);
   AgentExecMockServer *server;
@@ -159,8 +160,8 @@ test_mock_unix (void)
 static void
 test_mock_chunked (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecMockServer) server = agentexec_mock_server_new_tcp (&error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecMockServer) server = agentexec_mock_server_new_tcp (&error);
   AgentExecMockResponse *response = agentexec_mock_response_new (200, "data: 1\r\n\r\n", -1);
   Fetch f;
 
@@ -191,8 +192,8 @@ test_mock_chunked (void)
 static void
 test_mock_failures (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecMockServer) server = agentexec_mock_server_new_tcp (&error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecMockServer) server = agentexec_mock_server_new_tcp (&error);
   AgentExecMockResponse *response;
   Fetch f;
 
@@ -229,12 +230,12 @@ test_mock_failures (void)
 static void
 test_mock_keep_alive (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecMockServer) server = agentexec_mock_server_new_tcp (&error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecMockServer) server = agentexec_mock_server_new_tcp (&error);
   g_autofree char *base = NULL;
   g_autofree char *url = NULL;
   g_autofree char *big = g_strnfill (200000, 'x');
-  g_autoptr(AgentExecMockRequest) request = NULL;
+  g_autoptr (AgentExecMockRequest) request = NULL;
   GString *sink = g_string_new (NULL);
   CURL *curl = curl_easy_init ();
   struct curl_slist *headers = curl_slist_append (NULL, "Transfer-Encoding: chunked");
@@ -275,9 +276,7 @@ late_fetch (gpointer data)
 }
 
 static AgentExecMockResponse *
-echo_handler (AgentExecMockServer        *server,
-              const AgentExecMockRequest *request,
-              gpointer                    user_data)
+echo_handler (AgentExecMockServer *server, const AgentExecMockRequest *request, gpointer user_data)
 {
   return agentexec_mock_response_new (200, agentexec_mock_request_get_path (request), -1);
 }
@@ -285,7 +284,7 @@ echo_handler (AgentExecMockServer        *server,
 static void
 test_mock_shutdown (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   AgentExecMockServer *server = agentexec_mock_server_new_tcp (&error);
   AgentExecMockResponse *response = agentexec_mock_response_new (200, "never", -1);
   GThread *thread;
@@ -310,7 +309,6 @@ test_mock_shutdown (void)
   g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (thread)), !=, CURLE_OK);
 }
 
-
 /* The BuiltIn executor */
 
 #define TEST_KEY "AIzaTEST-key-0123456789-secret"
@@ -322,10 +320,10 @@ static GMutex log_mutex;
 static GString *log_text;
 
 static GLogWriterOutput
-capture_writer (GLogLevelFlags   log_level,
+capture_writer (GLogLevelFlags log_level,
                 const GLogField *fields,
-                gsize            n_fields,
-                gpointer         user_data)
+                gsize n_fields,
+                gpointer user_data)
 {
   g_mutex_lock (&log_mutex);
   for (gsize i = 0; i < n_fields; i++)
@@ -337,16 +335,16 @@ capture_writer (GLogLevelFlags   log_level,
   return g_log_writer_default (log_level, fields, n_fields, user_data);
 }
 
-typedef struct {
-  AgentExecMockServer      *server;
+typedef struct
+{
+  AgentExecMockServer *server;
   AgentExecBuiltInExecutor *executor;
 } Fixture;
 
 static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
+fixture_setup (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *url = NULL;
   g_autofree char *base_url = NULL;
 
@@ -354,17 +352,13 @@ fixture_setup (Fixture       *fixture,
   g_assert_no_error (error);
   url = agentexec_mock_server_get_url (fixture->server);
   base_url = g_strconcat (url, "/v1beta", NULL);
-  fixture->executor = g_object_new (AGENTEXEC_TYPE_BUILT_IN_EXECUTOR,
-                                    "base-url", base_url,
-                                    "api-key", TEST_KEY,
-                                    "max-retries", 0,
-                                    "retry-delay-ms", 10,
-                                    NULL);
+  fixture->executor =
+      g_object_new (AGENTEXEC_TYPE_BUILT_IN_EXECUTOR, "base-url", base_url, "api-key", TEST_KEY,
+                    "max-retries", 0, "retry-delay-ms", 10, NULL);
 }
 
 static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
+fixture_teardown (Fixture *fixture, gconstpointer data)
 {
   g_clear_object (&fixture->executor);
   g_clear_pointer (&fixture->server, agentexec_mock_server_free);
@@ -373,7 +367,7 @@ fixture_teardown (Fixture       *fixture,
 static char *
 load_data (const char *name)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "builtin", name, NULL);
   char *contents = NULL;
 
@@ -383,8 +377,7 @@ load_data (const char *name)
 }
 
 static AgentExecMockResponse *
-json_response (guint       status,
-               const char *file)
+json_response (guint status, const char *file)
 {
   g_autofree char *body = load_data (file);
   AgentExecMockResponse *response = agentexec_mock_response_new (status, body, -1);
@@ -394,29 +387,24 @@ json_response (guint       status,
 }
 
 static void
-enqueue_file (Fixture    *fixture,
-              guint       status,
-              const char *file)
+enqueue_file (Fixture *fixture, guint status, const char *file)
 {
   agentexec_mock_server_enqueue (fixture->server, json_response (status, file));
 }
 
 static AgentExecExecutionResult *
-run_code (Fixture     *fixture,
-          const char  *code,
-          GError     **error)
+run_code (Fixture *fixture, const char *code, GError **error)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");
 
-  return agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor),
-                                               NULL, input, NULL, error);
+  return agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor), NULL,
+                                               input, NULL, error);
 }
 
 static JsonObject *
-request_json (AgentExecMockRequest *request,
-              JsonParser           *parser)
+request_json (AgentExecMockRequest *request, JsonParser *parser)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gsize len;
   const char *body = agentexec_mock_request_get_body (request, &len);
 
@@ -429,14 +417,11 @@ request_json (AgentExecMockRequest *request,
 /* What the server received: POST to the model path, the key header, a body
  * holding exactly the code-execution tool and the code. */
 static void
-assert_gemini_request (Fixture    *fixture,
-                       guint       index,
-                       const char *path,
-                       const char *code)
+assert_gemini_request (Fixture *fixture, guint index, const char *path, const char *code)
 {
-  g_autoptr(AgentExecMockRequest) request = agentexec_mock_server_get_request (fixture->server,
-                                                                               index);
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (AgentExecMockRequest) request =
+      agentexec_mock_server_get_request (fixture->server, index);
+  g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *body;
   JsonArray *tools, *contents, *parts;
   JsonObject *last;
@@ -450,13 +435,14 @@ assert_gemini_request (Fixture    *fixture,
   body = request_json (request, parser);
   tools = json_object_get_array_member (body, "tools");
   g_assert_cmpuint (json_array_get_length (tools), ==, 1);
-  g_assert_true (json_object_has_member (json_array_get_object_element (tools, 0),
-                                         "codeExecution"));
+  g_assert_true (
+      json_object_has_member (json_array_get_object_element (tools, 0), "codeExecution"));
   g_assert_true (json_object_has_member (body, "systemInstruction"));
   contents = json_object_get_array_member (body, "contents");
   g_assert_cmpuint (json_array_get_length (contents), ==, 1);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (contents, 0),
-                                                  "role"), ==, "user");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (contents, 0), "role"), ==,
+      "user");
   parts = json_object_get_array_member (json_array_get_object_element (contents, 0), "parts");
   last = json_array_get_object_element (parts, json_array_get_length (parts) - 1);
   g_assert_nonnull (strstr (json_object_get_string_member (last, "text"), code));
@@ -465,7 +451,11 @@ assert_gemini_request (Fixture    *fixture,
 static void
 test_model_support (void)
 {
-  static const struct { const char *model; gboolean supported; } cases[] = {
+  static const struct
+  {
+    const char *model;
+    gboolean supported;
+  } cases[] = {
     { "gemini-2.0-flash", TRUE },
     { "gemini-2.5-pro", TRUE },
     { "gemini-2.0-flash-exp", TRUE },
@@ -504,7 +494,7 @@ test_model_support (void)
 static JsonNode *
 parse_json (const char *text)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   JsonNode *node = json_from_string (text, &error);
 
   g_assert_no_error (error);
@@ -512,10 +502,9 @@ parse_json (const char *text)
 }
 
 static void
-assert_json_equal (JsonNode   *node,
-                   const char *expected)
+assert_json_equal (JsonNode *node, const char *expected)
 {
-  g_autoptr(JsonNode) want = parse_json (expected);
+  g_autoptr (JsonNode) want = parse_json (expected);
 
   if (!json_node_equal (node, want))
     {
@@ -526,9 +515,7 @@ assert_json_equal (JsonNode   *node,
 }
 
 static gboolean
-process_request (AgentExecBuiltInExecutor  *executor,
-                 JsonNode                  *node,
-                 GError                   **error)
+process_request (AgentExecBuiltInExecutor *executor, JsonNode *node, GError **error)
 {
   return agentexec_code_executor_process_llm_request (AGENTEXEC_CODE_EXECUTOR (executor),
                                                       json_node_get_object (node), error);
@@ -537,19 +524,19 @@ process_request (AgentExecBuiltInExecutor  *executor,
 static void
 test_process_request_rest (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = parse_json (
-    "{\"contents\": [{\"role\": \"user\", \"parts\": [{\"text\": \"hi\"}]}],"
-    " \"systemInstruction\": {\"parts\": [{\"text\": \"be brief\"}]},"
-    " \"tools\": [{\"googleSearch\": {}}, {\"functionDeclarations\": [{\"name\": \"f\"}]}],"
-    " \"generationConfig\": {\"temperature\": 0.5, \"topK\": 3}}");
+  g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = parse_json (
+      "{\"contents\": [{\"role\": \"user\", \"parts\": [{\"text\": \"hi\"}]}],"
+      " \"systemInstruction\": {\"parts\": [{\"text\": \"be brief\"}]},"
+      " \"tools\": [{\"googleSearch\": {}}, {\"functionDeclarations\": [{\"name\": \"f\"}]}],"
+      " \"generationConfig\": {\"temperature\": 0.5, \"topK\": 3}}");
   static const char expected[] =
-    "{\"contents\": [{\"role\": \"user\", \"parts\": [{\"text\": \"hi\"}]}],"
-    " \"systemInstruction\": {\"parts\": [{\"text\": \"be brief\"}]},"
-    " \"tools\": [{\"googleSearch\": {}}, {\"functionDeclarations\": [{\"name\": \"f\"}]},"
-    "            {\"codeExecution\": {}}],"
-    " \"generationConfig\": {\"temperature\": 0.5, \"topK\": 3}}";
+      "{\"contents\": [{\"role\": \"user\", \"parts\": [{\"text\": \"hi\"}]}],"
+      " \"systemInstruction\": {\"parts\": [{\"text\": \"be brief\"}]},"
+      " \"tools\": [{\"googleSearch\": {}}, {\"functionDeclarations\": [{\"name\": \"f\"}]},"
+      "            {\"codeExecution\": {}}],"
+      " \"generationConfig\": {\"temperature\": 0.5, \"topK\": 3}}";
 
   g_assert_true (process_request (executor, node, &error));
   g_assert_no_error (error);
@@ -563,30 +550,29 @@ test_process_request_rest (void)
 static void
 test_process_request_adk (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) snake = parse_json (
-    "{\"model\": \"models/gemini-2.0-flash\","
-    " \"contents\": [{\"role\": \"user\","
-    "   \"parts\": [{\"inline_data\": {\"mime_type\": \"text/csv\","
-    "   \"data\": \"YQ==\"}}]}],"
-    " \"config\": {\"system_instruction\": \"x\", \"max_output_tokens\": 10}}");
-  g_autoptr(JsonNode) bare = parse_json (
-    "{\"model\": \"gemini-2.5-pro\", \"contents\": []}");
-  g_autoptr(JsonNode) nulls = parse_json ("{\"model\": \"gemini-2.5-pro\", \"config\": null}");
-  g_autoptr(JsonNode) camel_config = parse_json (
-    "{\"model\": \"gemini-2.5-pro\", \"config\": {\"systemInstruction\": \"x\","
-    " \"tools\": [{\"googleSearch\": {}}]}}");
+  g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) snake =
+      parse_json ("{\"model\": \"models/gemini-2.0-flash\","
+                  " \"contents\": [{\"role\": \"user\","
+                  "   \"parts\": [{\"inline_data\": {\"mime_type\": \"text/csv\","
+                  "   \"data\": \"YQ==\"}}]}],"
+                  " \"config\": {\"system_instruction\": \"x\", \"max_output_tokens\": 10}}");
+  g_autoptr (JsonNode) bare = parse_json ("{\"model\": \"gemini-2.5-pro\", \"contents\": []}");
+  g_autoptr (JsonNode) nulls = parse_json ("{\"model\": \"gemini-2.5-pro\", \"config\": null}");
+  g_autoptr (JsonNode) camel_config =
+      parse_json ("{\"model\": \"gemini-2.5-pro\", \"config\": {\"systemInstruction\": \"x\","
+                  " \"tools\": [{\"googleSearch\": {}}]}}");
 
   g_assert_true (process_request (executor, snake, &error));
   g_assert_no_error (error);
   assert_json_equal (snake,
-    "{\"model\": \"models/gemini-2.0-flash\","
-    " \"contents\": [{\"role\": \"user\","
-    "   \"parts\": [{\"inline_data\": {\"mime_type\": \"text/csv\","
-    "   \"data\": \"YQ==\"}}]}],"
-    " \"config\": {\"system_instruction\": \"x\", \"max_output_tokens\": 10,"
-    "              \"tools\": [{\"code_execution\": {}}]}}");
+                     "{\"model\": \"models/gemini-2.0-flash\","
+                     " \"contents\": [{\"role\": \"user\","
+                     "   \"parts\": [{\"inline_data\": {\"mime_type\": \"text/csv\","
+                     "   \"data\": \"YQ==\"}}]}],"
+                     " \"config\": {\"system_instruction\": \"x\", \"max_output_tokens\": 10,"
+                     "              \"tools\": [{\"code_execution\": {}}]}}");
 
   g_assert_true (process_request (executor, bare, &error));
   g_assert_no_error (error);
@@ -602,20 +588,20 @@ test_process_request_adk (void)
 
   g_assert_true (process_request (executor, camel_config, &error));
   assert_json_equal (camel_config,
-    "{\"model\": \"gemini-2.5-pro\", \"config\": {\"systemInstruction\": \"x\","
-    " \"tools\": [{\"googleSearch\": {}}, {\"codeExecution\": {}}]}}");
+                     "{\"model\": \"gemini-2.5-pro\", \"config\": {\"systemInstruction\": \"x\","
+                     " \"tools\": [{\"googleSearch\": {}}, {\"codeExecution\": {}}]}}");
 }
 
 static void
 test_process_request_existing (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) snake = parse_json (
-    "{\"tools\": [{\"code_execution\": {}}, {\"google_search\": {}}]}");
-  g_autoptr(JsonNode) twice = parse_json (
-    "{\"tools\": [{\"googleSearch\": {}}, {\"codeExecution\": {}},"
-    "             {\"codeExecution\": {}, \"urlContext\": {}}, {\"code_execution\": {}}]}");
+  g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) snake =
+      parse_json ("{\"tools\": [{\"code_execution\": {}}, {\"google_search\": {}}]}");
+  g_autoptr (JsonNode) twice = parse_json (
+      "{\"tools\": [{\"googleSearch\": {}}, {\"codeExecution\": {}},"
+      "             {\"codeExecution\": {}, \"urlContext\": {}}, {\"code_execution\": {}}]}");
 
   /* Already there (either spelling): unchanged. */
   g_assert_true (process_request (executor, snake, &error));
@@ -630,27 +616,27 @@ test_process_request_existing (void)
 static void
 test_process_request_unsupported (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
+  g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
   static const char *models[] = { "gemini-1.5-pro", "tunedModels/abc-123", "gpt-4o" };
 
   for (guint i = 0; i < G_N_ELEMENTS (models); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       g_autofree char *text = g_strdup_printf ("{\"model\": \"%s\", \"contents\": []}", models[i]);
-      g_autofree char *message = g_strdup_printf (
-        "Gemini code execution tool is not supported for model %s", models[i]);
-      g_autoptr(JsonNode) node = parse_json (text);
+      g_autofree char *message =
+          g_strdup_printf ("Gemini code execution tool is not supported for model %s", models[i]);
+      g_autoptr (JsonNode) node = parse_json (text);
 
       g_assert_false (process_request (executor, node, &error));
       g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
       g_assert_cmpstr (error->message, ==, message);
-      assert_json_equal (node, text);   /* untouched */
+      assert_json_equal (node, text); /* untouched */
     }
 
   /* Without "model" in the request, the executor's model decides. */
   {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonNode) node = parse_json ("{\"contents\": []}");
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) node = parse_json ("{\"contents\": []}");
 
     agentexec_built_in_executor_set_model (executor, "gemini-1.0-pro");
     g_assert_false (process_request (executor, node, &error));
@@ -662,10 +648,10 @@ test_process_request_unsupported (void)
 static void
 test_process_request_malformed (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) config = parse_json ("{\"model\": \"gemini-2.0-flash\", \"config\": 3}");
-  g_autoptr(JsonNode) tools = parse_json ("{\"tools\": {\"codeExecution\": {}}}");
+  g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) config = parse_json ("{\"model\": \"gemini-2.0-flash\", \"config\": 3}");
+  g_autoptr (JsonNode) tools = parse_json ("{\"tools\": {\"codeExecution\": {}}}");
 
   g_assert_false (process_request (executor, config, &error));
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
@@ -679,7 +665,7 @@ test_process_request_malformed (void)
 static void
 test_properties (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
+  g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
   g_autofree char *model = agentexec_built_in_executor_dup_model (executor);
   g_autofree char *base_url = agentexec_built_in_executor_dup_base_url (executor);
   g_autofree char *set_url = NULL;
@@ -708,7 +694,7 @@ test_properties (void)
 static void
 test_api_key_sources (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) executor = NULL;
+  g_autoptr (AgentExecBuiltInExecutor) executor = NULL;
 
   g_unsetenv ("GEMINI_API_KEY");
   g_unsetenv ("GOOGLE_API_KEY");
@@ -728,13 +714,12 @@ test_api_key_sources (void)
 
 /* The key from the environment: GEMINI_API_KEY first, then GOOGLE_API_KEY. */
 static void
-test_env_key_sent (Fixture       *fixture,
-                   gconstpointer  data)
+test_env_key_sent (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecMockRequest) first = NULL;
-  g_autoptr(AgentExecMockRequest) second = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecMockRequest) first = NULL;
+  g_autoptr (AgentExecMockRequest) second = NULL;
 
   agentexec_built_in_executor_set_api_key (fixture->executor, NULL);
   g_setenv ("GEMINI_API_KEY", "gemini-env-key", TRUE);
@@ -757,11 +742,10 @@ test_env_key_sent (Fixture       *fixture,
 }
 
 static void
-test_no_key (Fixture       *fixture,
-             gconstpointer  data)
+test_no_key (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_unsetenv ("GEMINI_API_KEY");
   g_unsetenv ("GOOGLE_API_KEY");
@@ -774,11 +758,10 @@ test_no_key (Fixture       *fixture,
 }
 
 static void
-test_success (Fixture       *fixture,
-              gconstpointer  data)
+test_success (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   enqueue_file (fixture, 200, "success.json");
   result = run_code (fixture, "print(sum(range(10)))", &error);
@@ -796,12 +779,11 @@ test_success (Fixture       *fixture,
 }
 
 static void
-test_model_path (Fixture       *fixture,
-                 gconstpointer  data)
+test_model_path (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecMockRequest) request = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecMockRequest) request = NULL;
 
   agentexec_built_in_executor_set_model (fixture->executor, "models/gemini-2.0-flash-001");
   enqueue_file (fixture, 200, "success.json");
@@ -820,11 +802,10 @@ test_model_path (Fixture       *fixture,
 }
 
 static void
-test_failure (Fixture       *fixture,
-              gconstpointer  data)
+test_failure (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   enqueue_file (fixture, 200, "failure.json");
   result = run_code (fixture, "print(1 / 0)", &error);
@@ -839,11 +820,10 @@ test_failure (Fixture       *fixture,
 }
 
 static void
-test_deadline (Fixture       *fixture,
-               gconstpointer  data)
+test_deadline (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   enqueue_file (fixture, 200, "deadline.json");
   result = run_code (fixture, "import time\nprint('start')\ntime.sleep(600)", &error);
@@ -851,18 +831,17 @@ test_deadline (Fixture       *fixture,
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "start\n");
-  g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (result),
-                            "OUTCOME_DEADLINE_EXCEEDED"));
+  g_assert_nonnull (
+      strstr (agentexec_execution_result_get_stderr (result), "OUTCOME_DEADLINE_EXCEEDED"));
 }
 
 static void
-test_image (Fixture       *fixture,
-            gconstpointer  data)
+test_image (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GRegex) adk_name = g_regex_new ("^[0-9]{8}_[0-9]{6}\\.png$", 0, 0, NULL);
-  g_autoptr(GRegex) second_name = g_regex_new ("^[0-9]{8}_[0-9]{6}(_2)?\\.png$", 0, 0, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GRegex) adk_name = g_regex_new ("^[0-9]{8}_[0-9]{6}\\.png$", 0, 0, NULL);
+  g_autoptr (GRegex) second_name = g_regex_new ("^[0-9]{8}_[0-9]{6}(_2)?\\.png$", 0, 0, NULL);
   GPtrArray *files;
   AgentExecFile *png, *png2, *csv;
   gsize len;
@@ -894,11 +873,10 @@ test_image (Fixture       *fixture,
 }
 
 static void
-test_multiple (Fixture       *fixture,
-               gconstpointer  data)
+test_multiple (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   /* The model ran other code before and after ours: ours is the one reported. */
   enqueue_file (fixture, 200, "multiple.json");
@@ -915,15 +893,15 @@ test_multiple (Fixture       *fixture,
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "warm-up\n");
 }
 
-typedef struct {
+typedef struct
+{
   const char *file;
-  int         code;
+  int code;
   const char *needle;
 } ReplyErrorCase;
 
 static void
-test_reply_errors (Fixture       *fixture,
-                   gconstpointer  data)
+test_reply_errors (Fixture *fixture, gconstpointer data)
 {
   static const ReplyErrorCase cases[] = {
     { "blocked.json", AGENTEXEC_ERROR_INVALID_INPUT, "blockReason SAFETY" },
@@ -934,8 +912,8 @@ test_reply_errors (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(AgentExecExecutionResult) result = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AgentExecExecutionResult) result = NULL;
 
       g_test_message ("%s", cases[i].file);
       enqueue_file (fixture, 200, cases[i].file);
@@ -946,34 +924,42 @@ test_reply_errors (Fixture       *fixture,
     }
 }
 
-typedef struct {
-  guint       status;
+typedef struct
+{
+  guint status;
   const char *file;
-  int         code;
+  int code;
   const char *needles[3];
 } HttpErrorCase;
 
 static void
-test_http_errors (Fixture       *fixture,
-                  gconstpointer  data)
+test_http_errors (Fixture *fixture, gconstpointer data)
 {
   static const HttpErrorCase cases[] = {
-    { 400, "error-400.json", AGENTEXEC_ERROR_INVALID_INPUT,
+    { 400,
+      "error-400.json",
+      AGENTEXEC_ERROR_INVALID_INPUT,
       { "HTTP 400 INVALID_ARGUMENT", "Request contains an invalid argument.", NULL } },
-    { 400, "error-key.json", AGENTEXEC_ERROR_FAILED,
+    { 400,
+      "error-key.json",
+      AGENTEXEC_ERROR_FAILED,
       { "API key not valid", "GEMINI_API_KEY", NULL } },
     { 401, "error-403.json", AGENTEXEC_ERROR_FAILED, { "HTTP 401", "api-key", NULL } },
-    { 403, "error-403.json", AGENTEXEC_ERROR_FAILED,
+    { 403,
+      "error-403.json",
+      AGENTEXEC_ERROR_FAILED,
       { "HTTP 403 PERMISSION_DENIED", "unregistered callers", "GEMINI_API_KEY" } },
-    { 404, "error-404.json", AGENTEXEC_ERROR_FAILED,
+    { 404,
+      "error-404.json",
+      AGENTEXEC_ERROR_FAILED,
       { "“gemini-2.5-flash”", "HTTP 404 NOT_FOUND", "is not found for API version" } },
     { 409, "error-400.json", AGENTEXEC_ERROR_PROTOCOL, { "HTTP 409", NULL, NULL } },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(AgentExecExecutionResult) result = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AgentExecExecutionResult) result = NULL;
 
       g_test_message ("HTTP %u %s", cases[i].status, cases[i].file);
       enqueue_file (fixture, cases[i].status, cases[i].file);
@@ -990,11 +976,10 @@ test_http_errors (Fixture       *fixture,
 }
 
 static void
-test_not_retried_with_retries (Fixture       *fixture,
-                               gconstpointer  data)
+test_not_retried_with_retries (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_object_set (fixture->executor, "max-retries", 3, NULL);
   enqueue_file (fixture, 404, "error-404.json");
@@ -1004,11 +989,10 @@ test_not_retried_with_retries (Fixture       *fixture,
 }
 
 static void
-test_retry_429 (Fixture       *fixture,
-                gconstpointer  data)
+test_retry_429 (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   AgentExecMockResponse *limited = json_response (429, "error-429.json");
   gint64 start;
 
@@ -1028,11 +1012,10 @@ test_retry_429 (Fixture       *fixture,
 }
 
 static void
-test_429_without_retries (Fixture       *fixture,
-                          gconstpointer  data)
+test_429_without_retries (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   AgentExecMockResponse *limited = json_response (429, "error-429.json");
   gint64 start = g_get_monotonic_time ();
 
@@ -1058,11 +1041,10 @@ test_429_without_retries (Fixture       *fixture,
 }
 
 static void
-test_retry_500 (Fixture       *fixture,
-                gconstpointer  data)
+test_retry_500 (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   enqueue_file (fixture, 500, "error-500.json");
   result = run_code (fixture, "print(1)", &error);
@@ -1092,16 +1074,15 @@ test_retry_500 (Fixture       *fixture,
 }
 
 static void
-test_malformed (Fixture       *fixture,
-                gconstpointer  data)
+test_malformed (Fixture *fixture, gconstpointer data)
 {
   static const char *bodies[] = { "{\"candidates\": [", "<html>oops</html>", "", "[1, 2]",
                                   "\"text\"" };
 
   for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(AgentExecExecutionResult) result = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AgentExecExecutionResult) result = NULL;
 
       g_test_message ("body %s", bodies[i]);
       agentexec_mock_server_enqueue_simple (fixture->server, 200, "application/json", bodies[i]);
@@ -1113,11 +1094,10 @@ test_malformed (Fixture       *fixture,
 }
 
 static void
-test_truncated (Fixture       *fixture,
-                gconstpointer  data)
+test_truncated (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   AgentExecMockResponse *response = json_response (200, "success.json");
 
   agentexec_mock_response_set_truncate (response, 100);
@@ -1138,15 +1118,14 @@ test_truncated (Fixture       *fixture,
 }
 
 static void
-test_dropped_and_refused (Fixture       *fixture,
-                          gconstpointer  data)
+test_dropped_and_refused (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) address = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) bound = NULL;
   g_autofree char *url = NULL;
 
   agentexec_mock_server_enqueue (fixture->server, agentexec_mock_response_new_drop ());
@@ -1155,8 +1134,7 @@ test_dropped_and_refused (Fixture       *fixture,
   g_clear_error (&error);
 
   /* A port nobody listens on (bound, never listened). */
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                         &error);
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
   g_assert_no_error (error);
   address = g_inet_socket_address_new (loopback, 0);
   g_socket_bind (socket, address, FALSE, &error);
@@ -1171,12 +1149,11 @@ test_dropped_and_refused (Fixture       *fixture,
 }
 
 static void
-test_timeout (Fixture       *fixture,
-              gconstpointer  data)
+test_timeout (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
   AgentExecMockResponse *response = json_response (200, "success.json");
   gint64 start;
 
@@ -1197,8 +1174,8 @@ test_timeout (Fixture       *fixture,
   agentexec_built_in_executor_set_request_timeout_ms (fixture->executor, 0);
   g_object_set (input, "timeout-ms", 300, NULL);
   start = g_get_monotonic_time ();
-  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor),
-                                                 NULL, input, NULL, &error);
+  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor), NULL,
+                                                 input, NULL, &error);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_TIMEOUT);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
 }
@@ -1212,13 +1189,12 @@ cancel_thread (gpointer data)
 }
 
 static void
-test_cancel (Fixture       *fixture,
-             gconstpointer  data)
+test_cancel (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   AgentExecMockResponse *response = json_response (200, "success.json");
   GThread *thread;
   gint64 start;
@@ -1227,59 +1203,58 @@ test_cancel (Fixture       *fixture,
   agentexec_mock_server_enqueue (fixture->server, response);
   thread = g_thread_new ("cancel", cancel_thread, cancellable);
   start = g_get_monotonic_time ();
-  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor),
-                                                 NULL, input, cancellable, &error);
+  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor), NULL,
+                                                 input, cancellable, &error);
   g_thread_join (thread);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
 }
 
 static void
-test_unsupported_input (Fixture       *fixture,
-                        gconstpointer  data)
+test_unsupported_input (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecExecutionInput) js = agentexec_execution_input_new ("console.log(1)", "js");
-  g_autoptr(AgentExecExecutionInput) args = agentexec_execution_input_new ("print(1)", "python");
-  static const char * const argv[] = { "a", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionInput) js = agentexec_execution_input_new ("console.log(1)", "js");
+  g_autoptr (AgentExecExecutionInput) args = agentexec_execution_input_new ("print(1)", "python");
+  static const char *const argv[] = { "a", NULL };
 
-  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor),
-                                                 NULL, js, NULL, &error);
+  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor), NULL,
+                                                 js, NULL, &error);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE);
   g_assert_nonnull (strstr (error->message, "javascript"));
   g_clear_error (&error);
   agentexec_execution_input_set_argv (args, argv);
-  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor),
-                                                 NULL, args, NULL, &error);
+  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor), NULL,
+                                                 args, NULL, &error);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
   g_assert_cmpuint (agentexec_mock_server_get_n_requests (fixture->server), ==, 0);
 }
 
 static void
-test_input_files (Fixture       *fixture,
-                  gconstpointer  data)
+test_input_files (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecExecutionInput) input =
-    agentexec_execution_input_new ("print(sum(range(10)))", "python");
-  g_autoptr(GBytes) content = g_bytes_new_static ("a,b\n1,2\n", 8);
-  g_autoptr(AgentExecFile) file = agentexec_file_new ("data.csv", "text/csv", content);
-  g_autoptr(AgentExecMockRequest) request = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionInput) input =
+      agentexec_execution_input_new ("print(sum(range(10)))", "python");
+  g_autoptr (GBytes) content = g_bytes_new_static ("a,b\n1,2\n", 8);
+  g_autoptr (AgentExecFile) file = agentexec_file_new ("data.csv", "text/csv", content);
+  g_autoptr (AgentExecMockRequest) request = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
   JsonArray *parts;
   JsonObject *label, *blob;
 
   agentexec_execution_input_add_file (input, file);
   enqueue_file (fixture, 200, "success.json");
-  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor),
-                                                 NULL, input, NULL, &error);
+  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (fixture->executor), NULL,
+                                                 input, NULL, &error);
   g_assert_no_error (error);
   request = agentexec_mock_server_get_request (fixture->server, 0);
   parts = json_object_get_array_member (
-    json_array_get_object_element (json_object_get_array_member (request_json (request, parser),
-                                                                 "contents"), 0), "parts");
+      json_array_get_object_element (
+          json_object_get_array_member (request_json (request, parser), "contents"), 0),
+      "parts");
   g_assert_cmpuint (json_array_get_length (parts), ==, 3);
   label = json_array_get_object_element (parts, 0);
   g_assert_nonnull (strstr (json_object_get_string_member (label, "text"), "data.csv"));
@@ -1289,16 +1264,17 @@ test_input_files (Fixture       *fixture,
 }
 
 static void
-test_max_output (Fixture       *fixture,
-                 gconstpointer  data)
+test_max_output (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_object_set (fixture->executor, "max-output-bytes", (guint64) 3, NULL);
-  agentexec_mock_server_enqueue_simple (fixture->server, 200, "application/json",
-    "{\"candidates\": [{\"content\": {\"parts\": [{\"executableCode\": {\"code\": \"x\"}},"
-    " {\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\", \"output\": \"ab\\u00e9cd\"}}]}}]}");
+  agentexec_mock_server_enqueue_simple (
+      fixture->server, 200, "application/json",
+      "{\"candidates\": [{\"content\": {\"parts\": [{\"executableCode\": {\"code\": \"x\"}},"
+      " {\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\", \"output\": "
+      "\"ab\\u00e9cd\"}}]}}]}");
   result = run_code (fixture, "x", &error);
   g_assert_no_error (error);
   /* Cut at 3 bytes, but never inside a UTF-8 character. */
@@ -1307,20 +1283,21 @@ test_max_output (Fixture       *fixture,
   g_assert_false (agentexec_execution_result_get_stderr_truncated (result));
 }
 
-typedef struct {
+typedef struct
+{
   GString *stdout_text;
   GString *stderr_text;
-  guint    n_chunks;
-  gint64   first_chunk_us;
+  guint n_chunks;
+  gint64 first_chunk_us;
   GThread *thread;
 } Collected;
 
 static void
-on_output (AgentExecCodeExecutor   *executor,
+on_output (AgentExecCodeExecutor *executor,
            AgentExecExecutionInput *input,
-           AgentExecStream          stream,
-           GBytes                  *chunk,
-           gpointer                 user_data)
+           AgentExecStream stream,
+           GBytes *chunk,
+           gpointer user_data)
 {
   Collected *collected = user_data;
   gsize len;
@@ -1330,7 +1307,8 @@ on_output (AgentExecCodeExecutor   *executor,
     collected->first_chunk_us = g_get_monotonic_time ();
   collected->thread = g_thread_self ();
   g_string_append_len (stream == AGENTEXEC_STREAM_STDOUT ? collected->stdout_text
-                                                         : collected->stderr_text, data, len);
+                                                         : collected->stderr_text,
+                       data, len);
 }
 
 static AgentExecMockResponse *
@@ -1350,11 +1328,10 @@ stream_response (guint pause_ms)
 }
 
 static void
-test_streaming (Fixture       *fixture,
-                gconstpointer  data)
+test_streaming (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   Collected collected = { g_string_new (NULL), g_string_new (NULL), 0, 0, NULL };
   static const char code[] = "for i in range(3):\n    print(i)\n";
   gint64 end;
@@ -1397,11 +1374,10 @@ test_streaming (Fixture       *fixture,
 }
 
 static void
-test_streaming_errors (Fixture       *fixture,
-                       gconstpointer  data)
+test_streaming_errors (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   g_autofree char *first = load_data ("stream-1.sse");
   AgentExecMockResponse *response;
 
@@ -1409,9 +1385,11 @@ test_streaming_errors (Fixture       *fixture,
 
   /* An error document in the stream. */
   response = agentexec_mock_response_new (200, first, -1);
-  agentexec_mock_response_add_chunk (response,
-    "data: {\"error\": {\"code\": 503, \"message\": \"The model is overloaded.\","
-    " \"status\": \"UNAVAILABLE\"}}\n\n", -1, 0);
+  agentexec_mock_response_add_chunk (
+      response,
+      "data: {\"error\": {\"code\": 503, \"message\": \"The model is overloaded.\","
+      " \"status\": \"UNAVAILABLE\"}}\n\n",
+      -1, 0);
   agentexec_mock_server_enqueue (fixture->server, response);
   result = run_code (fixture, "print(1)", &error);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
@@ -1448,16 +1426,15 @@ test_streaming_errors (Fixture       *fixture,
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL);
 }
 
-typedef struct {
+typedef struct
+{
   AgentExecExecutionResult *result;
-  GError                   *error;
-  gboolean                  done;
+  GError *error;
+  gboolean done;
 } AsyncState;
 
 static void
-on_async_done (GObject      *source,
-               GAsyncResult *res,
-               gpointer      user_data)
+on_async_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   AsyncState *state = user_data;
 
@@ -1467,18 +1444,17 @@ on_async_done (GObject      *source,
 }
 
 static void
-test_streaming_async (Fixture       *fixture,
-                      gconstpointer  data)
+test_streaming_async (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(AgentExecExecutionInput) input =
-    agentexec_execution_input_new ("for i in range(3):\n    print(i)\n", "python");
+  g_autoptr (AgentExecExecutionInput) input =
+      agentexec_execution_input_new ("for i in range(3):\n    print(i)\n", "python");
   Collected collected = { g_string_new (NULL), g_string_new (NULL), 0, 0, NULL };
   AsyncState state = { NULL, NULL, FALSE };
 
   g_signal_connect (fixture->executor, "output", G_CALLBACK (on_output), &collected);
   agentexec_mock_server_enqueue (fixture->server, stream_response (50));
-  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (fixture->executor),
-                                              NULL, input, NULL, on_async_done, &state);
+  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (fixture->executor), NULL,
+                                              input, NULL, on_async_done, &state);
   while (!state.done)
     g_main_context_iteration (NULL, TRUE);
   g_assert_no_error (state.error);
@@ -1492,12 +1468,12 @@ test_streaming_async (Fixture       *fixture,
 }
 
 static void
-test_key_never_in_messages (Fixture       *fixture,
-                            gconstpointer  data)
+test_key_never_in_messages (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *echo = g_strdup_printf (
-    "{\"error\": {\"code\": %%d, \"message\": \"API key %s is not valid for %s\","
-    " \"status\": \"X\"}}", TEST_KEY, TEST_KEY);
+      "{\"error\": {\"code\": %%d, \"message\": \"API key %s is not valid for %s\","
+      " \"status\": \"X\"}}",
+      TEST_KEY, TEST_KEY);
   static const guint statuses[] = { 400, 403, 404, 429, 500 };
 
   g_log_set_debug_enabled (TRUE);
@@ -1507,8 +1483,8 @@ test_key_never_in_messages (Fixture       *fixture,
   g_object_set (fixture->executor, "max-retries", 1, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(AgentExecExecutionResult) result = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AgentExecExecutionResult) result = NULL;
       g_autofree char *body = g_strdup_printf (echo, statuses[i]);
 
       /* 429 and 500 are retried once (max-retries 1): they answer twice. */
@@ -1532,8 +1508,8 @@ test_key_never_in_messages (Fixture       *fixture,
 static void
 test_retry_after_parsing (void)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autoptr(GDateTime) later = g_date_time_add_seconds (now, 120);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) later = g_date_time_add_seconds (now, 120);
   g_autofree char *http_date = g_date_time_format (later, "%a, %d %b %Y %H:%M:%S GMT");
   g_autofree char *long_page = g_strnfill (5000, 'x');
   static const char body[] = "{\"error\": {\"code\": 503, \"message\": \"overloaded\","
@@ -1578,9 +1554,9 @@ test_retry_after_parsing (void)
 }
 
 static AgentExecMockResponse *
-success_handler (AgentExecMockServer        *server,
+success_handler (AgentExecMockServer *server,
                  const AgentExecMockRequest *request,
-                 gpointer                    user_data)
+                 gpointer user_data)
 {
   AgentExecMockResponse *response = json_response (200, "success.json");
 
@@ -1589,16 +1565,14 @@ success_handler (AgentExecMockServer        *server,
 }
 
 static void
-count_done (GObject      *source,
-            GAsyncResult *res,
-            gpointer      user_data)
+count_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   guint *n_done = user_data;
 
-  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
-                                                        &error);
+  result =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "45\n");
   (*n_done)++;
@@ -1606,17 +1580,16 @@ count_done (GObject      *source,
 
 /* One executor, many calls at once (each in a worker thread of its own). */
 static void
-test_concurrent (Fixture       *fixture,
-                 gconstpointer  data)
+test_concurrent (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(AgentExecExecutionInput) input =
-    agentexec_execution_input_new ("print(sum(range(10)))", "python");
+  g_autoptr (AgentExecExecutionInput) input =
+      agentexec_execution_input_new ("print(sum(range(10)))", "python");
   guint n_done = 0;
 
   agentexec_mock_server_set_handler (fixture->server, success_handler, NULL, NULL);
   for (guint i = 0; i < 8; i++)
-    agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (fixture->executor),
-                                                NULL, input, NULL, count_done, &n_done);
+    agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (fixture->executor), NULL,
+                                                input, NULL, count_done, &n_done);
   while (n_done < 8)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpuint (agentexec_mock_server_get_n_requests (fixture->server), ==, 8);
@@ -1629,10 +1602,10 @@ test_concurrent (Fixture       *fixture,
 static void
 test_reply_merging (void)
 {
-  g_autoptr(AgentExecGeminiReply) reply = _agentexec_gemini_reply_new (NULL, NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  static const char * const chunks[] = {
+  g_autoptr (AgentExecGeminiReply) reply = _agentexec_gemini_reply_new (NULL, NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  static const char *const chunks[] = {
     "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Run\"}]}}]}",
     "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"ning\"},"
     " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"a = 1\\n\"}}]}}]}",
@@ -1647,8 +1620,8 @@ test_reply_merging (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (chunks); i++)
     {
-      g_assert_true (_agentexec_gemini_reply_add_json (reply, chunks[i], strlen (chunks[i]), "m",
-                                                       &error));
+      g_assert_true (
+          _agentexec_gemini_reply_add_json (reply, chunks[i], strlen (chunks[i]), "m", &error));
       g_assert_no_error (error);
     }
   result = _agentexec_gemini_reply_to_result (reply, "a = 1\nprint(a)\n", 1024, &error);
@@ -1658,10 +1631,7 @@ test_reply_merging (void)
 }
 
 static gboolean
-count_event (const char  *data,
-             gsize        len,
-             gpointer     user_data,
-             GError     **error)
+count_event (const char *data, gsize len, gpointer user_data, GError **error)
 {
   g_ptr_array_add (user_data, g_strndup (data, len));
   return TRUE;
@@ -1670,18 +1640,17 @@ count_event (const char  *data,
 static void
 test_sse_parser (void)
 {
-  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(AgentExecSseParser) parser = _agentexec_sse_parser_new (count_event, events);
-  static const char stream[] =
-    ": comment\r\n"
-    "event: message\r\n"
-    "data: one\r\n\r\n"
-    "data:two\n"
-    "data:  three\n\n"
-    "id: 7\rdata: four\r\r"
-    "datax: ignored\n\n"
-    "data: last";
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) events = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (AgentExecSseParser) parser = _agentexec_sse_parser_new (count_event, events);
+  static const char stream[] = ": comment\r\n"
+                               "event: message\r\n"
+                               "data: one\r\n\r\n"
+                               "data:two\n"
+                               "data:  three\n\n"
+                               "id: 7\rdata: four\r\r"
+                               "datax: ignored\n\n"
+                               "data: last";
+  g_autoptr (GError) error = NULL;
 
   /* Byte by byte: events do not depend on how the stream is cut. */
   for (gsize i = 0; i < strlen (stream); i++)
@@ -1700,10 +1669,10 @@ test_sse_parser (void)
 static void
 test_live (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) executor = NULL;
-  g_autoptr(AgentExecExecutionInput) input = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecBuiltInExecutor) executor = NULL;
+  g_autoptr (AgentExecExecutionInput) input = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   const char *key = g_getenv ("AGENTEXEC_TEST_GEMINI_API_KEY");
 
   if (key == NULL || *key == '\0')
@@ -1723,13 +1692,12 @@ test_live (void)
   g_assert_nonnull (strstr (agentexec_execution_result_get_stdout (result), "328350"));
 }
 
-#define ADD(path, func) \
-  g_test_add ("/agentexec/backend/builtin/" path, Fixture, NULL, fixture_setup, func, \
+#define ADD(path, func)                                                                            \
+  g_test_add ("/agentexec/backend/builtin/" path, Fixture, NULL, fixture_setup, func,              \
               fixture_teardown)
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   const char *live_key = g_getenv ("GEMINI_API_KEY");
 

@@ -19,16 +19,14 @@
 
 /* Stream frames */
 
-typedef struct {
+typedef struct
+{
   GString *out;
   GString *err;
 } Demuxed;
 
 static void
-on_frame (AgentExecStream  stream,
-          const char      *data,
-          gsize            len,
-          gpointer         user_data)
+on_frame (AgentExecStream stream, const char *data, gsize len, gpointer user_data)
 {
   Demuxed *d = user_data;
 
@@ -36,13 +34,12 @@ on_frame (AgentExecStream  stream,
 }
 
 static void
-append_frame (GString    *buffer,
-              guint8      type,
-              const char *payload)
+append_frame (GString *buffer, guint8 type, const char *payload)
 {
   guint32 len = (guint32) strlen (payload);
-  guint8 header[8] = { type, 0, 0, 0, len >> 24, (len >> 16) & 0xff, (len >> 8) & 0xff,
-                       len & 0xff };
+  guint8 header[8] = {
+    type, 0, 0, 0, len >> 24, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff
+  };
 
   g_string_append_len (buffer, (const char *) header, 8);
   g_string_append_len (buffer, payload, len);
@@ -63,18 +60,18 @@ sample_frames (void)
 static void
 test_demux_any_split (void)
 {
-  g_autoptr(GString) frames = sample_frames ();
+  g_autoptr (GString) frames = sample_frames ();
 
   /* Every way of cutting the stream in two gives the same result. */
   for (gsize cut = 0; cut <= frames->len; cut++)
     {
       Demuxed d = { g_string_new (NULL), g_string_new (NULL) };
-      g_autoptr(AgentExecDockerDemux) demux = _agentexec_docker_demux_new (on_frame, &d);
-      g_autoptr(GError) error = NULL;
+      g_autoptr (AgentExecDockerDemux) demux = _agentexec_docker_demux_new (on_frame, &d);
+      g_autoptr (GError) error = NULL;
 
       g_assert_true (_agentexec_docker_demux_feed (demux, frames->str, cut, &error));
-      g_assert_true (_agentexec_docker_demux_feed (demux, frames->str + cut, frames->len - cut,
-                                                   &error));
+      g_assert_true (
+          _agentexec_docker_demux_feed (demux, frames->str + cut, frames->len - cut, &error));
       g_assert_true (_agentexec_docker_demux_finish (demux, &error));
       g_assert_no_error (error);
       g_assert_cmpstr (d.out->str, ==, "hello world\n");
@@ -87,14 +84,14 @@ test_demux_any_split (void)
 static void
 test_demux_errors (void)
 {
-  g_autoptr(GString) frames = sample_frames ();
+  g_autoptr (GString) frames = sample_frames ();
   Demuxed d = { g_string_new (NULL), g_string_new (NULL) };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   /* Cut inside a payload, then inside a header. */
   for (guint i = 0; i < 2; i++)
     {
-      g_autoptr(AgentExecDockerDemux) demux = _agentexec_docker_demux_new (on_frame, &d);
+      g_autoptr (AgentExecDockerDemux) demux = _agentexec_docker_demux_new (on_frame, &d);
       gsize len = i == 0 ? frames->len - 3 : 8 + 6 + 4;
 
       g_assert_true (_agentexec_docker_demux_feed (demux, frames->str, len, &error));
@@ -105,7 +102,7 @@ test_demux_errors (void)
     }
   /* A TTY stream (no frame headers) is refused rather than misread. */
   {
-    g_autoptr(AgentExecDockerDemux) demux = _agentexec_docker_demux_new (on_frame, &d);
+    g_autoptr (AgentExecDockerDemux) demux = _agentexec_docker_demux_new (on_frame, &d);
 
     g_assert_false (_agentexec_docker_demux_feed (demux, "plain text output", 17, &error));
     g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL);
@@ -117,12 +114,12 @@ test_demux_errors (void)
 static void
 test_archive_round_trip (void)
 {
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GBytes) a = g_bytes_new_static ("alpha", 5);
-  g_autoptr(GBytes) b = g_bytes_new_static ("\x89PNG\r\n\x1a\n....", 12);
-  g_autoptr(GBytes) tar = NULL;
-  g_autoptr(GPtrArray) back = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GBytes) a = g_bytes_new_static ("alpha", 5);
+  g_autoptr (GBytes) b = g_bytes_new_static ("\x89PNG\r\n\x1a\n....", 12);
+  g_autoptr (GBytes) tar = NULL;
+  g_autoptr (GPtrArray) back = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_ptr_array_add (files, agentexec_file_new ("workspace/a.txt", NULL, a));
   g_ptr_array_add (files, agentexec_file_new ("workspace/deep/dir/b", NULL, b));
@@ -146,8 +143,8 @@ test_archive_round_trip (void)
 
   /* Garbage is an error, not a crash. */
   {
-    g_autoptr(GBytes) junk = g_bytes_new_static ("definitely not a tar archive", 28);
-    g_autoptr(GPtrArray) none = _agentexec_docker_archive_unpack (junk, TRUE, &error);
+    g_autoptr (GBytes) junk = g_bytes_new_static ("definitely not a tar archive", 28);
+    g_autoptr (GPtrArray) none = _agentexec_docker_archive_unpack (junk, TRUE, &error);
 
     g_assert_null (none);
     g_assert_nonnull (error);
@@ -156,24 +153,24 @@ test_archive_round_trip (void)
 
 /* A scripted engine */
 
-typedef struct {
-  char    *dir;
-  char    *socket;
-  char    *host;
+typedef struct
+{
+  char *dir;
+  char *socket;
+  char *host;
   AgentExecMockServer *server;
   /* What the engine answers */
   const char *api_version;
-  guint       create_status;
+  guint create_status;
   const char *create_body;
-  guint       create_delay_ms;
-  GString    *attach_body;
+  guint create_delay_ms;
+  GString *attach_body;
   const char *inspect_body;
-  GBytes     *archive;
+  GBytes *archive;
 } Engine;
 
 static AgentExecMockResponse *
-json_response (guint       status,
-               const char *body)
+json_response (guint status, const char *body)
 {
   AgentExecMockResponse *response = agentexec_mock_response_new (status, body, -1);
 
@@ -182,9 +179,7 @@ json_response (guint       status,
 }
 
 static AgentExecMockResponse *
-engine_answer (AgentExecMockServer        *server,
-               const AgentExecMockRequest *request,
-               gpointer                    user_data)
+engine_answer (AgentExecMockServer *server, const AgentExecMockRequest *request, gpointer user_data)
 {
   Engine *engine = user_data;
   const char *method = agentexec_mock_request_get_method (request);
@@ -212,8 +207,9 @@ engine_answer (AgentExecMockServer        *server,
     return json_response (200, "[]");
   if (strstr (path, "/attach") != NULL)
     {
-      g_autoptr(GString) raw = g_string_new ("HTTP/1.1 200 OK\r\n"
-                                             "Content-Type: application/vnd.docker.raw-stream\r\n\r\n");
+      g_autoptr (GString) raw =
+          g_string_new ("HTTP/1.1 200 OK\r\n"
+                        "Content-Type: application/vnd.docker.raw-stream\r\n\r\n");
 
       g_string_append_len (raw, engine->attach_body->str, engine->attach_body->len);
       return agentexec_mock_response_new_raw (raw->str, raw->len);
@@ -238,12 +234,11 @@ engine_answer (AgentExecMockServer        *server,
 }
 
 static void
-engine_setup (Engine        *engine,
-              gconstpointer  data)
+engine_setup (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GBytes) out = g_bytes_new_static ("made", 4);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GBytes) out = g_bytes_new_static ("made", 4);
 
   engine->dir = g_dir_make_tmp ("agentexec-mock-engine-XXXXXX", &error);
   g_assert_no_error (error);
@@ -263,8 +258,7 @@ engine_setup (Engine        *engine,
 }
 
 static void
-engine_teardown (Engine        *engine,
-                 gconstpointer  data)
+engine_teardown (Engine *engine, gconstpointer data)
 {
   g_clear_pointer (&engine->server, agentexec_mock_server_free);
   g_string_free (engine->attach_body, TRUE);
@@ -276,36 +270,31 @@ engine_teardown (Engine        *engine,
 }
 
 static AgentExecContainerExecutor *
-engine_executor (Engine  *engine,
-                 GError **error)
+engine_executor (Engine *engine, GError **error)
 {
-  return AGENTEXEC_CONTAINER_EXECUTOR (g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL,
-                                                       error, "docker-host", engine->host,
-                                                       "request-timeout-ms", 1000,
-                                                       "retry-delay-ms", 1,
-                                                       "pool-size", 0, NULL));
+  return AGENTEXEC_CONTAINER_EXECUTOR (
+      g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, error, "docker-host", engine->host,
+                      "request-timeout-ms", 1000, "retry-delay-ms", 1, "pool-size", 0, NULL));
 }
 
 static AgentExecExecutionResult *
-engine_run (AgentExecContainerExecutor  *executor,
-            GError                     **error)
+engine_run (AgentExecContainerExecutor *executor, GError **error)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
 
   return agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
                                                NULL, error);
 }
 
 static guint
-count_requests (Engine     *engine,
-                const char *method,
-                const char *suffix)
+count_requests (Engine *engine, const char *method, const char *suffix)
 {
   guint n = 0;
 
   for (guint i = 0; i < agentexec_mock_server_get_n_requests (engine->server); i++)
     {
-      g_autoptr(AgentExecMockRequest) request = agentexec_mock_server_get_request (engine->server, i);
+      g_autoptr (AgentExecMockRequest) request =
+          agentexec_mock_server_get_request (engine->server, i);
 
       if (g_str_equal (agentexec_mock_request_get_method (request), method) &&
           strstr (agentexec_mock_request_get_path (request), suffix) != NULL)
@@ -315,12 +304,12 @@ count_requests (Engine     *engine,
 }
 
 static JsonObject *
-create_body (Engine     *engine,
-             JsonParser *parser)
+create_body (Engine *engine, JsonParser *parser)
 {
   for (guint i = 0; i < agentexec_mock_server_get_n_requests (engine->server); i++)
     {
-      g_autoptr(AgentExecMockRequest) request = agentexec_mock_server_get_request (engine->server, i);
+      g_autoptr (AgentExecMockRequest) request =
+          agentexec_mock_server_get_request (engine->server, i);
       const char *body;
       gsize len;
 
@@ -334,14 +323,13 @@ create_body (Engine     *engine,
 }
 
 static void
-test_happy_path (Engine        *engine,
-                 gconstpointer  data)
+test_happy_path (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecMockRequest) first = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecMockRequest) first = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *body, *host_config, *labels;
   JsonArray *ulimits;
 
@@ -362,12 +350,12 @@ test_happy_path (Engine        *engine,
   body = create_body (engine, parser);
   host_config = json_object_get_object_member (body, "HostConfig");
   g_assert_cmpstr (json_object_get_string_member (host_config, "NetworkMode"), ==, "none");
-  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (host_config,
-                                                                               "CapDrop"), 0),
-                   ==, "ALL");
-  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (host_config,
-                                                                               "SecurityOpt"), 0),
-                   ==, "no-new-privileges");
+  g_assert_cmpstr (
+      json_array_get_string_element (json_object_get_array_member (host_config, "CapDrop"), 0), ==,
+      "ALL");
+  g_assert_cmpstr (
+      json_array_get_string_element (json_object_get_array_member (host_config, "SecurityOpt"), 0),
+      ==, "no-new-privileges");
   g_assert_true (json_object_get_boolean_member (host_config, "ReadonlyRootfs"));
   g_assert_cmpint (json_object_get_int_member (host_config, "Memory"), ==, 512 * 1024 * 1024);
   g_assert_cmpint (json_object_get_int_member (host_config, "MemorySwap"), ==, 512 * 1024 * 1024);
@@ -375,12 +363,14 @@ test_happy_path (Engine        *engine,
   g_assert_cmpint (json_object_get_int_member (host_config, "PidsLimit"), ==, 256);
   ulimits = json_object_get_array_member (host_config, "Ulimits");
   g_assert_cmpuint (json_array_get_length (ulimits), ==, 2);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (ulimits, 0),
-                                                  "Name"), ==, "nofile");
-  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (ulimits, 0),
-                                               "Hard"), <=, 20000);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (ulimits, 1),
-                                                  "Name"), ==, "nproc");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (ulimits, 0), "Name"), ==,
+      "nofile");
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (ulimits, 0), "Hard"),
+                   <=, 20000);
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (ulimits, 1), "Name"), ==,
+      "nproc");
   g_assert_cmpstr (json_object_get_string_member (body, "User"), ==, "1000:1000");
   labels = json_object_get_object_member (body, "Labels");
   g_assert_cmpstr (json_object_get_string_member (labels, AGENTEXEC_LABEL_MANAGED), ==, "1");
@@ -390,12 +380,11 @@ test_happy_path (Engine        *engine,
 }
 
 static void
-test_older_engine (Engine        *engine,
-                   gconstpointer  data)
+test_older_engine (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecContainerExecutor) executor = NULL;
-  g_autoptr(AgentExecMockRequest) request = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = NULL;
+  g_autoptr (AgentExecMockRequest) request = NULL;
 
   /* No API-Version header: /version says 1.40, which is then used. */
   engine->api_version = NULL;
@@ -413,12 +402,11 @@ test_older_engine (Engine        *engine,
 }
 
 static void
-test_server_error (Engine        *engine,
-                   gconstpointer  data)
+test_server_error (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_assert_no_error (error);
   engine->create_status = 500;
@@ -443,12 +431,11 @@ test_server_error (Engine        *engine,
 }
 
 static void
-test_malformed_json (Engine        *engine,
-                     gconstpointer  data)
+test_malformed_json (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_assert_no_error (error);
   engine->create_body = "{\"Id\": \"abc\", ";
@@ -473,12 +460,11 @@ test_malformed_json (Engine        *engine,
 }
 
 static void
-test_truncated_frames (Engine        *engine,
-                       gconstpointer  data)
+test_truncated_frames (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_assert_no_error (error);
   g_string_truncate (engine->attach_body, engine->attach_body->len - 2);
@@ -490,12 +476,11 @@ test_truncated_frames (Engine        *engine,
 }
 
 static void
-test_slow_engine (Engine        *engine,
-                  gconstpointer  data)
+test_slow_engine (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   gint64 start;
 
   g_assert_no_error (error);
@@ -510,13 +495,12 @@ test_slow_engine (Engine        *engine,
 }
 
 static void
-test_oom_and_exit (Engine        *engine,
-                   gconstpointer  data)
+test_oom_and_exit (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
-  g_autoptr(AgentExecExecutionResult) oom = NULL;
-  g_autoptr(AgentExecExecutionResult) failed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr (AgentExecExecutionResult) oom = NULL;
+  g_autoptr (AgentExecExecutionResult) failed = NULL;
 
   g_assert_no_error (error);
   engine->inspect_body = "{\"State\": {\"ExitCode\": 137, \"OOMKilled\": true}}";
@@ -533,12 +517,11 @@ test_oom_and_exit (Engine        *engine,
 }
 
 static void
-test_output_cap_mock (Engine        *engine,
-                      gconstpointer  data)
+test_output_cap_mock (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_assert_no_error (error);
   g_object_set (executor, "max-output-bytes", (guint64) 8, NULL);
@@ -556,11 +539,11 @@ test_no_engine (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("agentexec-no-engine-XXXXXX", NULL);
   g_autofree char *host = g_strconcat ("unix://", dir, "/docker.sock", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GObject *executor;
 
-  executor = g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error,
-                             "docker-host", host, NULL);
+  executor =
+      g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error, "docker-host", host, NULL);
   g_assert_null (executor);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
   g_assert_nonnull (strstr (error->message, host));
@@ -571,9 +554,9 @@ test_no_engine (void)
 static void
 test_docker_host_env (void)
 {
-  g_autoptr(AgentExecDockerClient) unix_client = NULL;
-  g_autoptr(AgentExecDockerClient) tcp_client = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecDockerClient) unix_client = NULL;
+  g_autoptr (AgentExecDockerClient) tcp_client = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_setenv ("DOCKER_HOST", "unix:///run/podman/podman.sock", TRUE);
   unix_client = _agentexec_docker_client_new (NULL, &error);
@@ -592,13 +575,12 @@ test_docker_host_env (void)
 }
 
 static void
-test_stateful_unsupported (Engine        *engine,
-                           gconstpointer  data)
+test_stateful_unsupported (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecContainerExecutor) executor = engine_executor (engine, &error);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("1", "r");
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("1", "r");
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_assert_no_error (error);
   agentexec_base_executor_set_stateful (AGENTEXEC_BASE_EXECUTOR (executor), TRUE);
@@ -611,16 +593,15 @@ test_stateful_unsupported (Engine        *engine,
 }
 
 static void
-test_hijack (Engine        *engine,
-             gconstpointer  data)
+test_hijack (Engine *engine, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecDockerClient) client = _agentexec_docker_client_new (engine->host, &error);
-  g_autoptr(AgentExecDockerHijack) conn = NULL;
-  g_autoptr(AgentExecMockRequest) request = NULL;
-  g_autoptr(GString) raw = g_string_new ("HTTP/1.1 101 UPGRADED\r\n"
-                                         "Content-Type: application/vnd.docker.raw-stream\r\n"
-                                         "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecDockerClient) client = _agentexec_docker_client_new (engine->host, &error);
+  g_autoptr (AgentExecDockerHijack) conn = NULL;
+  g_autoptr (AgentExecMockRequest) request = NULL;
+  g_autoptr (GString) raw = g_string_new ("HTTP/1.1 101 UPGRADED\r\n"
+                                          "Content-Type: application/vnd.docker.raw-stream\r\n"
+                                          "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
   AgentExecMockResponse *response;
   Demuxed d = { g_string_new (NULL), g_string_new (NULL) };
   AgentExecDockerWait wait;
@@ -629,13 +610,13 @@ test_hijack (Engine        *engine,
   response = agentexec_mock_response_new_raw (raw->str, raw->len);
   agentexec_mock_response_set_route (response, "POST", "/v1.41/containers/x/attach");
   agentexec_mock_server_enqueue (engine->server, response);
-  conn = _agentexec_docker_client_hijack (client, "/containers/x/attach?stream=1&stdin=1",
-                                          on_frame, &d, NULL, &error);
+  conn = _agentexec_docker_client_hijack (client, "/containers/x/attach?stream=1&stdin=1", on_frame,
+                                          &d, NULL, &error);
   g_assert_no_error (error);
   /* (The mock closes at once, so writing is left to the real-engine tests.) */
   do
-    wait = _agentexec_docker_hijack_pump (conn, g_get_monotonic_time () + 5 * G_USEC_PER_SEC,
-                                          NULL, &error);
+    wait = _agentexec_docker_hijack_pump (conn, g_get_monotonic_time () + 5 * G_USEC_PER_SEC, NULL,
+                                          &error);
   while (wait == AGENTEXEC_DOCKER_WAIT_DONE);
   /* The engine closed the stream after the output. */
   g_assert_cmpint (wait, ==, AGENTEXEC_DOCKER_WAIT_ERROR);
@@ -662,13 +643,12 @@ test_hijack (Engine        *engine,
   g_string_free (d.err, TRUE);
 }
 
-#define ENGINE_TEST(path, func) \
-  g_test_add ("/agentexec/backend/container-mock/" path, Engine, NULL, engine_setup, func, \
+#define ENGINE_TEST(path, func)                                                                    \
+  g_test_add ("/agentexec/backend/container-mock/" path, Engine, NULL, engine_setup, func,         \
               engine_teardown)
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 

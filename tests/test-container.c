@@ -28,16 +28,15 @@ running_in_ci (void)
 /* An executor with @first_property... set, or NULL (test skipped) when no
  * engine answers outside CI. Under CI=true a missing engine fails. */
 static AgentExecContainerExecutor *
-new_executor (const char *first_property,
-              ...)
+new_executor (const char *first_property, ...)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GObject *executor;
   va_list args;
 
   va_start (args, first_property);
-  executor = g_initable_new_valist (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, first_property, args,
-                                    NULL, &error);
+  executor =
+      g_initable_new_valist (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, first_property, args, NULL, &error);
   va_end (args);
   if (executor == NULL && !running_in_ci () &&
       g_error_matches (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE))
@@ -51,12 +50,12 @@ new_executor (const char *first_property,
 
 static AgentExecExecutionResult *
 run_code (AgentExecContainerExecutor *executor,
-          const char                 *code,
-          const char                 *language,
-          guint                       timeout_ms)
+          const char *code,
+          const char *language,
+          guint timeout_ms)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (code, language);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, language);
+  g_autoptr (GError) error = NULL;
   AgentExecExecutionResult *result;
 
   agentexec_execution_input_set_timeout_ms (input, timeout_ms);
@@ -68,12 +67,12 @@ run_code (AgentExecContainerExecutor *executor,
 }
 
 static AgentExecExecutionResult *
-run_code_error (AgentExecContainerExecutor  *executor,
-                const char                  *code,
-                const char                  *language,
-                GError                     **error)
+run_code_error (AgentExecContainerExecutor *executor,
+                const char *code,
+                const char *language,
+                GError **error)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (code, language);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, language);
 
   return agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
                                                NULL, error);
@@ -82,9 +81,9 @@ run_code_error (AgentExecContainerExecutor  *executor,
 static guint
 count_labelled (const char *filter)
 {
-  g_autoptr(AgentExecDockerClient) client = _agentexec_docker_client_new (NULL, NULL);
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) ids = NULL;
+  g_autoptr (AgentExecDockerClient) client = _agentexec_docker_client_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) ids = NULL;
 
   g_assert_nonnull (client);
   g_assert_true (_agentexec_docker_client_negotiate (client, NULL, &error));
@@ -94,27 +93,23 @@ count_labelled (const char *filter)
 }
 
 static AgentExecFile *
-text_file (const char *name,
-           const char *text)
+text_file (const char *name, const char *text)
 {
-  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+  g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
 
   return agentexec_file_new (name, NULL, bytes);
 }
 
 static void
-add_text_file (AgentExecExecutionInput *input,
-               const char              *name,
-               const char              *text)
+add_text_file (AgentExecExecutionInput *input, const char *name, const char *text)
 {
-  g_autoptr(AgentExecFile) file = text_file (name, text);
+  g_autoptr (AgentExecFile) file = text_file (name, text);
 
   agentexec_execution_input_add_file (input, file);
 }
 
 static AgentExecFile *
-find_file (AgentExecExecutionResult *result,
-           const char               *name)
+find_file (AgentExecExecutionResult *result, const char *name)
 {
   GPtrArray *files = agentexec_execution_result_get_output_files (result);
 
@@ -127,13 +122,13 @@ find_file (AgentExecExecutionResult *result,
 static void
 test_python_streams (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   if (executor == NULL)
     return;
-  result = run_code (executor, "import sys\nprint('out')\nprint('err', file=sys.stderr)\n",
-                     "py", 0);
+  result =
+      run_code (executor, "import sys\nprint('out')\nprint('err', file=sys.stderr)\n", "py", 0);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "out\n");
   g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "err\n");
   g_assert_cmpint (agentexec_execution_result_get_exit_code (result), ==, 0);
@@ -146,10 +141,10 @@ test_python_streams (void)
 static void
 test_languages (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionResult) js = NULL;
-  g_autoptr(AgentExecExecutionResult) sh = NULL;
-  g_autoptr(AgentExecExecutionResult) fail = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionResult) js = NULL;
+  g_autoptr (AgentExecExecutionResult) sh = NULL;
+  g_autoptr (AgentExecExecutionResult) fail = NULL;
 
   if (executor == NULL)
     return;
@@ -167,10 +162,10 @@ test_languages (void)
 static void
 test_missing_language (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "r");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "r");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   gint64 start;
 
   if (executor == NULL)
@@ -192,18 +187,17 @@ test_missing_language (void)
 static void
 test_files (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionInput) input = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionInput) input = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   AgentExecFile *file;
-  const char *code =
-    "print(open('in.txt').read())\n"
-    "print(open('data/nums.csv').read().strip())\n"
-    "open('data/nums.csv', 'a').write('3\\n')\n"
-    "open('out.json', 'w').write('{\"a\": 1}')\n"
-    "import os; os.makedirs('plots', exist_ok=True)\n"
-    "open('plots/p.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + bytes(8))\n";
+  const char *code = "print(open('in.txt').read())\n"
+                     "print(open('data/nums.csv').read().strip())\n"
+                     "open('data/nums.csv', 'a').write('3\\n')\n"
+                     "open('out.json', 'w').write('{\"a\": 1}')\n"
+                     "import os; os.makedirs('plots', exist_ok=True)\n"
+                     "open('plots/p.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + bytes(8))\n";
 
   if (executor == NULL)
     return;
@@ -230,16 +224,17 @@ test_files (void)
 static void
 test_bad_file_names (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
   const char *names[] = { "../escape.txt", "/etc/passwd", "a/../../b", "./x/../../y" };
 
   if (executor == NULL)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
-      g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
-      g_autoptr(AgentExecExecutionResult) result = NULL;
-      g_autoptr(GError) error = NULL;
+      g_autoptr (AgentExecExecutionInput) input =
+          agentexec_execution_input_new ("print(1)", "python");
+      g_autoptr (AgentExecExecutionResult) result = NULL;
+      g_autoptr (GError) error = NULL;
 
       add_text_file (input, names[i], "x");
       result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
@@ -252,14 +247,16 @@ test_bad_file_names (void)
 static void
 test_symlink_not_followed (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   if (executor == NULL)
     return;
   /* A symlink to a file outside /workspace must not bring its content back. */
-  result = run_code (executor, "import os\nos.symlink('/etc/passwd', 'leak')\n"
-                     "os.symlink('/etc', 'dir')\nopen('ok.txt', 'w').write('ok')\n", "python", 0);
+  result = run_code (executor,
+                     "import os\nos.symlink('/etc/passwd', 'leak')\n"
+                     "os.symlink('/etc', 'dir')\nopen('ok.txt', 'w').write('ok')\n",
+                     "python", 0);
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
   g_assert_null (find_file (result, "leak"));
   g_assert_null (find_file (result, "dir/passwd"));
@@ -270,11 +267,11 @@ test_symlink_not_followed (void)
 static void
 test_env_argv_large_code (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionInput) input = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GString) code = g_string_new ("import os, sys\n");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionInput) input = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GString) code = g_string_new ("import os, sys\n");
+  g_autoptr (GError) error = NULL;
   const char *env[] = { "GREETING=hi there", NULL };
   const char *argv[] = { "one", "two", NULL };
 
@@ -291,16 +288,15 @@ test_env_argv_large_code (void)
                                                  NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "");
-  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==,
-                   "hi there ['one', 'two']\n");
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "hi there ['one', 'two']\n");
   g_assert_cmpuint (agentexec_execution_result_get_output_files (result)->len, ==, 0);
 }
 
 static void
 test_secure_defaults (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   g_autofree char *network_mode = NULL;
   g_autofree char *user = NULL;
   guint64 memory = 0;
@@ -334,19 +330,20 @@ test_secure_defaults (void)
 static void
 test_read_only_root (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   if (executor == NULL)
     return;
-  result = run_code (executor,
-                     "for p in ['/etc/evil', '/home/runner/evil', '/usr/evil', '/workspace/../x']:\n"
-                     "    try:\n"
-                     "        open(p, 'w').write('x'); print('WROTE', p)\n"
-                     "    except OSError as e:\n"
-                     "        print('denied', e.errno)\n"
-                     "open('/tmp/t', 'w').write('tmp ok'); print(open('/tmp/t').read())\n",
-                     "python", 0);
+  result =
+      run_code (executor,
+                "for p in ['/etc/evil', '/home/runner/evil', '/usr/evil', '/workspace/../x']:\n"
+                "    try:\n"
+                "        open(p, 'w').write('x'); print('WROTE', p)\n"
+                "    except OSError as e:\n"
+                "        print('denied', e.errno)\n"
+                "open('/tmp/t', 'w').write('tmp ok'); print(open('/tmp/t').read())\n",
+                "python", 0);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==,
                    "denied 30\ndenied 30\ndenied 30\ndenied 30\ntmp ok\n");
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
@@ -355,8 +352,8 @@ test_read_only_root (void)
 static void
 test_network_denied (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   if (executor == NULL)
     return;
@@ -377,13 +374,14 @@ test_network_denied (void)
 static void
 test_timeout (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   gint64 start = g_get_monotonic_time ();
 
   if (executor == NULL)
     return;
-  result = run_code (executor, "import sys\nprint('before', flush=True)\n"
+  result = run_code (executor,
+                     "import sys\nprint('before', flush=True)\n"
                      "print('err before', file=sys.stderr, flush=True)\nwhile True: pass\n",
                      "python", 1500);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
@@ -398,14 +396,16 @@ test_timeout (void)
 static void
 test_memory_limit (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor =
-    new_executor ("memory-bytes", (guint64) 64 * 1024 * 1024, NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor =
+      new_executor ("memory-bytes", (guint64) 64 * 1024 * 1024, NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   if (executor == NULL)
     return;
-  result = run_code (executor, "print('start', flush=True)\nblocks = []\n"
-                     "while True: blocks.append(bytearray(16 * 1024 * 1024))\n", "python", 30000);
+  result = run_code (executor,
+                     "print('start', flush=True)\nblocks = []\n"
+                     "while True: blocks.append(bytearray(16 * 1024 * 1024))\n",
+                     "python", 30000);
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
                    AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "start\n");
@@ -416,9 +416,9 @@ test_memory_limit (void)
 static void
 test_pids_limit (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor ("pids-limit", 64, NULL);
-  g_autoptr(AgentExecExecutionResult) counted = NULL;
-  g_autoptr(AgentExecExecutionResult) bomb = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor ("pids-limit", 64, NULL);
+  g_autoptr (AgentExecExecutionResult) counted = NULL;
+  g_autoptr (AgentExecExecutionResult) bomb = NULL;
   gint64 n;
 
   if (executor == NULL)
@@ -441,8 +441,8 @@ test_pids_limit (void)
 static void
 test_output_cap (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   const char *out;
 
   if (executor == NULL)
@@ -463,21 +463,22 @@ test_output_cap (void)
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
 }
 
-typedef struct {
-  GMainLoop                *loop;
+typedef struct
+{
+  GMainLoop *loop;
   AgentExecExecutionResult *result;
-  GError                   *error;
-  GString                  *streamed[2];
-  gint64                    first_chunk;
-  gint64                    finished;
+  GError *error;
+  GString *streamed[2];
+  gint64 first_chunk;
+  gint64 finished;
 } StreamData;
 
 static void
-on_output (AgentExecCodeExecutor   *executor,
+on_output (AgentExecCodeExecutor *executor,
            AgentExecExecutionInput *input,
-           AgentExecStream          stream,
-           GBytes                  *chunk,
-           StreamData              *data)
+           AgentExecStream stream,
+           GBytes *chunk,
+           StreamData *data)
 {
   gsize len;
   const char *bytes = g_bytes_get_data (chunk, &len);
@@ -488,36 +489,37 @@ on_output (AgentExecCodeExecutor   *executor,
 }
 
 static void
-on_done (GObject      *source,
-         GAsyncResult *res,
-         gpointer      user_data)
+on_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   StreamData *data = user_data;
 
   data->finished = g_get_monotonic_time ();
-  data->result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source),
-                                                              res, &data->error);
+  data->result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
+                                                              &data->error);
   g_main_loop_quit (data->loop);
 }
 
 static void
 test_streaming (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  g_autoptr(AgentExecExecutionInput) input = NULL;
-  StreamData data = { 0, };
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  g_autoptr (AgentExecExecutionInput) input = NULL;
+  StreamData data = {
+    0,
+  };
 
   if (executor == NULL)
     return;
   input = agentexec_execution_input_new ("import sys, time\nprint('first', flush=True)\n"
                                          "print('warn', file=sys.stderr, flush=True)\n"
-                                         "time.sleep(1.5)\nprint('second')\n", "python");
+                                         "time.sleep(1.5)\nprint('second')\n",
+                                         "python");
   data.loop = g_main_loop_new (NULL, FALSE);
   data.streamed[0] = g_string_new (NULL);
   data.streamed[1] = g_string_new (NULL);
   g_signal_connect (executor, "output", G_CALLBACK (on_output), &data);
-  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
-                                              NULL, on_done, &data);
+  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input, NULL,
+                                              on_done, &data);
   g_main_loop_run (data.loop);
   g_assert_no_error (data.error);
   g_assert_cmpstr (data.streamed[0]->str, ==, "first\nsecond\n");
@@ -531,28 +533,28 @@ test_streaming (void)
   g_main_loop_unref (data.loop);
 }
 
-typedef struct {
+typedef struct
+{
   GMainLoop *loop;
-  guint      pending;
-  guint      ok;
+  guint pending;
+  guint ok;
 } ConcurrentData;
 
-typedef struct {
+typedef struct
+{
   ConcurrentData *data;
-  char           *expected;
+  char *expected;
 } ConcurrentCall;
 
 static void
-on_concurrent_done (GObject      *source,
-                    GAsyncResult *res,
-                    gpointer      user_data)
+on_concurrent_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   ConcurrentCall *call = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
-  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
-                                                        &error);
+  result =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res, &error);
   g_assert_no_error (error);
   if (g_strcmp0 (agentexec_execution_result_get_stdout (result), call->expected) == 0 &&
       agentexec_execution_result_get_outcome (result) == AGENTEXEC_OUTCOME_OK)
@@ -566,8 +568,10 @@ on_concurrent_done (GObject      *source,
 static void
 test_concurrent (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor (NULL);
-  ConcurrentData data = { 0, };
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (NULL);
+  ConcurrentData data = {
+    0,
+  };
   gint64 start = g_get_monotonic_time ();
 
   if (executor == NULL)
@@ -577,14 +581,15 @@ test_concurrent (void)
   for (guint i = 0; i < 16; i++)
     {
       g_autofree char *code = g_strdup_printf ("import os\nopen('id', 'w').write('%u')\n"
-                                               "print(%u * 2, sorted(os.listdir('.')))", i, i);
-      g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");
+                                               "print(%u * 2, sorted(os.listdir('.')))",
+                                               i, i);
+      g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");
       ConcurrentCall *call = g_new0 (ConcurrentCall, 1);
 
       call->data = &data;
       call->expected = g_strdup_printf ("%u ['id']\n", i * 2);
-      agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
-                                                  input, NULL, on_concurrent_done, call);
+      agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                  NULL, on_concurrent_done, call);
     }
   g_main_loop_run (data.loop);
   g_assert_cmpuint (data.ok, ==, 16);
@@ -603,11 +608,11 @@ cancel_soon (GCancellable *cancellable)
 static void
 test_cancel (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor ("pool-size", 0, NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("sleep 60", "bash");
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor ("pool-size", 0, NULL);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("sleep 60", "bash");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   GThread *thread;
   gint64 start = g_get_monotonic_time ();
 
@@ -623,17 +628,18 @@ test_cancel (void)
   g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
 }
 
-typedef struct {
+typedef struct
+{
   AgentExecContainerExecutor *executor;
-  AgentExecExecutionResult   *result;
-  GError                     *error;
+  AgentExecExecutionResult *result;
+  GError *error;
 } CloseData;
 
 static gpointer
 run_long (gpointer user_data)
 {
   CloseData *data = user_data;
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("sleep 60", "bash");
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("sleep 60", "bash");
 
   data->result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (data->executor),
                                                        NULL, input, NULL, &data->error);
@@ -643,8 +649,10 @@ run_long (gpointer user_data)
 static void
 test_close_removes (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_executor ("pool-size", 0, NULL);
-  CloseData data = { 0, };
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor ("pool-size", 0, NULL);
+  CloseData data = {
+    0,
+  };
   g_autofree char *executor_id = NULL;
   GThread *thread;
   gint64 start;
@@ -662,8 +670,8 @@ test_close_removes (void)
   g_thread_join (thread);
   /* The run ends at once, with an error rather than a made-up result. */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
-  g_assert_true (data.result == NULL || agentexec_execution_result_get_outcome (data.result) !=
-                 AGENTEXEC_OUTCOME_OK);
+  g_assert_true (data.result == NULL ||
+                 agentexec_execution_result_get_outcome (data.result) != AGENTEXEC_OUTCOME_OK);
   g_assert_true (data.result != NULL || data.error != NULL);
   g_clear_object (&data.result);
   g_clear_error (&data.error);
@@ -684,12 +692,12 @@ dead_pid (void)
 static void
 test_reaper (void)
 {
-  g_autoptr(AgentExecContainerExecutor) probe = new_executor (NULL);
-  g_autoptr(AgentExecContainerExecutor) executor = NULL;
-  g_autoptr(AgentExecDockerClient) client = NULL;
-  g_autoptr(JsonNode) body = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) probe = new_executor (NULL);
+  g_autoptr (AgentExecContainerExecutor) executor = NULL;
+  g_autoptr (AgentExecDockerClient) client = NULL;
+  g_autoptr (JsonNode) body = NULL;
+  g_autoptr (JsonNode) answer = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *owner = NULL;
   g_autofree char *filter = NULL;
   AgentExecContainerSpec spec;
@@ -708,8 +716,8 @@ test_reaper (void)
   json_object_set_string_member (labels, AGENTEXEC_LABEL_OWNER, owner);
   client = _agentexec_docker_client_new (NULL, &error);
   g_assert_true (_agentexec_docker_client_negotiate (client, NULL, &error));
-  answer = _agentexec_docker_client_request_json (client, "POST", "/containers/create", body,
-                                                  NULL, NULL, &error);
+  answer = _agentexec_docker_client_request_json (client, "POST", "/containers/create", body, NULL,
+                                                  NULL, &error);
   g_assert_no_error (error);
   filter = g_strdup_printf (AGENTEXEC_LABEL_OWNER "=%s", owner);
   g_assert_cmpuint (count_labelled (filter), ==, 1);
@@ -721,17 +729,17 @@ test_reaper (void)
 static void
 test_unreachable (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GObject *executor;
 
-  executor = g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error,
-                             "docker-host", "unix:///nonexistent/docker.sock", NULL);
+  executor = g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error, "docker-host",
+                             "unix:///nonexistent/docker.sock", NULL);
   g_assert_null (executor);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
   g_assert_nonnull (strstr (error->message, "unix:///nonexistent/docker.sock"));
   g_clear_error (&error);
-  executor = g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error,
-                             "docker-host", "ftp://example.org", NULL);
+  executor = g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error, "docker-host",
+                             "ftp://example.org", NULL);
   g_assert_null (executor);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
 }
@@ -739,14 +747,14 @@ test_unreachable (void)
 static void
 test_missing_image (void)
 {
-  g_autoptr(AgentExecContainerExecutor) probe = new_executor (NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) probe = new_executor (NULL);
+  g_autoptr (GError) error = NULL;
   GObject *executor;
 
   if (probe == NULL)
     return;
-  executor = g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error,
-                             "image", "agentexec-no-such-image:never", NULL);
+  executor = g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error, "image",
+                             "agentexec-no-such-image:never", NULL);
   g_assert_null (executor);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "agentexec-no-such-image:never"));
@@ -756,14 +764,14 @@ test_missing_image (void)
 static void
 test_dockerfile (void)
 {
-  g_autofree char *dockerfile = g_strdup_printf ("FROM " IMAGE "\nENV AGENTEXEC_TEST=%d\n",
-                                                 (int) getpid ());
-  g_autoptr(AgentExecContainerExecutor) built = NULL;
-  g_autoptr(AgentExecContainerExecutor) reused = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecDockerClient) client = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *dockerfile =
+      g_strdup_printf ("FROM " IMAGE "\nENV AGENTEXEC_TEST=%d\n", (int) getpid ());
+  g_autoptr (AgentExecContainerExecutor) built = NULL;
+  g_autoptr (AgentExecContainerExecutor) reused = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecDockerClient) client = NULL;
+  g_autoptr (GBytes) answer = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *expected = g_strdup_printf ("%d\n", (int) getpid ());
   g_autofree char *sum = NULL;
   g_autofree char *path = NULL;
@@ -784,32 +792,33 @@ test_dockerfile (void)
   path = g_strdup_printf ("/images/agentexec-custom:%.16s?force=1", sum);
   client = _agentexec_docker_client_new (NULL, NULL);
   g_assert_true (_agentexec_docker_client_negotiate (client, NULL, &error));
-  answer = _agentexec_docker_client_request (client, "DELETE", path, NULL, NULL, 0, NULL, NULL,
-                                             &error);
+  answer =
+      _agentexec_docker_client_request (client, "DELETE", path, NULL, NULL, 0, NULL, NULL, &error);
   g_assert_no_error (error);
   /* A broken Dockerfile: the daemon's message comes through. */
-  built = AGENTEXEC_CONTAINER_EXECUTOR (g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL,
-                                                        &error, "dockerfile",
-                                                        "FROM agentexec-no-such-base:never\n",
-                                                        NULL));
+  built = AGENTEXEC_CONTAINER_EXECUTOR (
+      g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, &error, "dockerfile",
+                      "FROM agentexec-no-such-base:never\n", NULL));
   g_assert_null (built);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED);
-  g_assert_nonnull (strstr (error->message, "Building the image from the dockerfile property failed: "));
+  g_assert_nonnull (
+      strstr (error->message, "Building the image from the dockerfile property failed: "));
 }
 
 /* A proxy from 127.0.0.1:<port> to the engine's unix socket, in a thread of
  * its own, so one test talks to the engine over tcp:// without touching the
  * running daemon's configuration. */
-typedef struct {
-  GThread        *thread;
-  GMainContext   *context;
-  GMainLoop      *loop;
+typedef struct
+{
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
   GSocketService *service;
-  GPtrArray      *streams;
-  guint16         port;
-  GMutex          lock;
-  GCond           cond;
-  gboolean        ready;
+  GPtrArray *streams;
+  guint16 port;
+  GMutex lock;
+  GCond cond;
+  gboolean ready;
 } Proxy;
 
 /* The unix socket of the engine under test (DOCKER_HOST, else the default). */
@@ -826,22 +835,20 @@ engine_socket_path (void)
 }
 
 static void
-spliced (GObject      *source,
-         GAsyncResult *res,
-         gpointer      user_data)
+spliced (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_io_stream_splice_finish (res, NULL);
 }
 
 static gboolean
-on_incoming (GSocketService    *service,
+on_incoming (GSocketService *service,
              GSocketConnection *connection,
-             GObject           *source,
-             gpointer           user_data)
+             GObject *source,
+             gpointer user_data)
 {
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (engine_socket_path ());
-  g_autoptr(GSocketConnection) upstream = NULL;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (engine_socket_path ());
+  g_autoptr (GSocketConnection) upstream = NULL;
   Proxy *proxy = user_data;
 
   upstream = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, NULL);
@@ -859,18 +866,17 @@ static gpointer
 proxy_thread (gpointer user_data)
 {
   Proxy *proxy = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_main_context_push_thread_default (proxy->context);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1",
-                                                                            proxy->port);
-  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr (GSocketAddress) address =
+      g_inet_socket_address_new_from_string ("127.0.0.1", proxy->port);
+  g_autoptr (GSocketAddress) bound = NULL;
 
   /* Loopback only: the engine must not be reachable from the network. */
   proxy->service = g_socket_service_new ();
-  g_socket_listener_add_address (G_SOCKET_LISTENER (proxy->service), address,
-                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound,
-                                 &error);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (proxy->service), address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
   g_assert_no_error (error);
   proxy->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g_signal_connect (proxy->service, "incoming", G_CALLBACK (on_incoming), proxy);
@@ -927,11 +933,11 @@ proxy_stop (Proxy *proxy)
 static void
 test_tcp (void)
 {
-  g_autoptr(AgentExecContainerExecutor) probe = new_executor (NULL);
-  g_autoptr(AgentExecContainerExecutor) executor = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecExecutionInput) input = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) probe = new_executor (NULL);
+  g_autoptr (AgentExecContainerExecutor) executor = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionInput) input = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
   Proxy *proxy;
 
@@ -942,7 +948,8 @@ test_tcp (void)
   executor = new_executor ("docker-host", host, "max-retries", 2, "retry-delay-ms", 10, NULL);
   g_assert_cmpstr (agentexec_container_executor_get_docker_host (executor), ==, host);
   input = agentexec_execution_input_new ("import sys\nprint('over tcp')\n"
-                                         "print('e', file=sys.stderr)", "python");
+                                         "print('e', file=sys.stderr)",
+                                         "python");
   add_text_file (input, "in.txt", "x");
   result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
                                                  NULL, &error);
@@ -973,10 +980,10 @@ cut_engine_soon (gpointer data)
 static void
 test_engine_lost_mid_run (void)
 {
-  g_autoptr(AgentExecContainerExecutor) probe = new_executor (NULL);
-  g_autoptr(AgentExecContainerExecutor) executor = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) probe = new_executor (NULL);
+  g_autoptr (AgentExecContainerExecutor) executor = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
   GThread *cutter;
   Proxy *proxy;
@@ -1008,12 +1015,11 @@ test_engine_lost_mid_run (void)
 
 /* An executor whose pool holds @n warm containers of @language. */
 static AgentExecContainerExecutor *
-new_warm_executor (const char *language,
-                   guint       n)
+new_warm_executor (const char *language, guint n)
 {
   AgentExecContainerExecutor *executor = new_executor ("pool-size", n, NULL);
   AgentExecContainerPool *pool;
-  g_autoptr(AgentExecExecutionResult) first = NULL;
+  g_autoptr (AgentExecExecutionResult) first = NULL;
 
   if (executor == NULL)
     return NULL;
@@ -1029,11 +1035,11 @@ new_warm_executor (const char *language,
 static void
 test_pool_runs (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_warm_executor ("python", 2);
-  g_autoptr(AgentExecExecutionInput) input = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecExecutionResult) exited = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_warm_executor ("python", 2);
+  g_autoptr (AgentExecExecutionInput) input = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) exited = NULL;
+  g_autoptr (GError) error = NULL;
   gint64 start;
 
   if (executor == NULL)
@@ -1064,27 +1070,31 @@ test_pool_runs (void)
 static void
 test_pool_isolation (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_warm_executor ("python", 2);
-  g_autoptr(AgentExecExecutionResult) writer = NULL;
-  g_autoptr(AgentExecExecutionResult) reader = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_warm_executor ("python", 2);
+  g_autoptr (AgentExecExecutionResult) writer = NULL;
+  g_autoptr (AgentExecExecutionResult) reader = NULL;
 
   if (executor == NULL)
     return;
-  writer = run_code (executor, "open('/workspace/secret', 'w').write('s')\n"
-                     "open('/tmp/secret', 'w').write('s')\nx = 42\n", "python", 0);
+  writer = run_code (executor,
+                     "open('/workspace/secret', 'w').write('s')\n"
+                     "open('/tmp/secret', 'w').write('s')\nx = 42\n",
+                     "python", 0);
   g_assert_cmpint (agentexec_execution_result_get_outcome (writer), ==, AGENTEXEC_OUTCOME_OK);
-  reader = run_code (executor, "import os\nprint(os.path.exists('/workspace/secret'), "
-                     "os.path.exists('/tmp/secret'), 'x' in globals())\n", "python", 0);
+  reader = run_code (executor,
+                     "import os\nprint(os.path.exists('/workspace/secret'), "
+                     "os.path.exists('/tmp/secret'), 'x' in globals())\n",
+                     "python", 0);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (reader), ==, "False False False\n");
 }
 
 static void
 test_pool_timeout_and_languages (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor = new_warm_executor ("python", 1);
-  g_autoptr(AgentExecExecutionResult) looped = NULL;
-  g_autoptr(AgentExecExecutionResult) js = NULL;
-  g_autoptr(AgentExecExecutionResult) sh = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_warm_executor ("python", 1);
+  g_autoptr (AgentExecExecutionResult) looped = NULL;
+  g_autoptr (AgentExecExecutionResult) js = NULL;
+  g_autoptr (AgentExecExecutionResult) sh = NULL;
 
   if (executor == NULL)
     return;
@@ -1109,12 +1119,12 @@ test_pool_timeout_and_languages (void)
 
 static AgentExecExecutionResult *
 run_in_session (AgentExecContainerExecutor *executor,
-                const char                 *execution_id,
-                const char                 *code,
-                guint                       timeout_ms,
-                GError                    **error)
+                const char *execution_id,
+                const char *code,
+                guint timeout_ms,
+                GError **error)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");
 
   agentexec_execution_input_set_execution_id (input, execution_id);
   agentexec_execution_input_set_timeout_ms (input, timeout_ms);
@@ -1122,24 +1132,25 @@ run_in_session (AgentExecContainerExecutor *executor,
                                                NULL, error);
 }
 
-#define SESSION_STDOUT(executor, id, code) \
-  G_STMT_START { \
-    g_autoptr(GError) e_ = NULL; \
-    g_autoptr(AgentExecExecutionResult) r_ = run_in_session (executor, id, code, 0, &e_); \
-    g_assert_no_error (e_); \
-    g_clear_pointer (&last_stdout, g_free); \
-    last_stdout = g_strdup (agentexec_execution_result_get_stdout (r_)); \
-    last_restarted = agentexec_execution_result_get_session_restarted (r_); \
-  } G_STMT_END
+#define SESSION_STDOUT(executor, id, code)                                                         \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    g_autoptr (GError) e_ = NULL;                                                                  \
+    g_autoptr (AgentExecExecutionResult) r_ = run_in_session (executor, id, code, 0, &e_);         \
+    g_assert_no_error (e_);                                                                        \
+    g_clear_pointer (&last_stdout, g_free);                                                        \
+    last_stdout = g_strdup (agentexec_execution_result_get_stdout (r_));                           \
+    last_restarted = agentexec_execution_result_get_session_restarted (r_);                        \
+  }                                                                                                \
+  G_STMT_END
 
 static void
 test_stateful_sessions (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor =
-    new_executor ("stateful", TRUE, "pool-size", 0, "max-sessions", 2,
-                  "session-idle-timeout-ms", 0, NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = new_executor (
+      "stateful", TRUE, "pool-size", 0, "max-sessions", 2, "session-idle-timeout-ms", 0, NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *last_stdout = NULL;
   gboolean last_restarted = FALSE;
   gint64 start;
@@ -1169,8 +1180,8 @@ test_stateful_sessions (void)
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_RESOURCE_LIMIT);
   g_clear_error (&error);
   /* A crash ends the session's interpreter: the next run says state was lost. */
-  result = run_in_session (executor, "a", "import os\nprint('dying', flush=True)\nos._exit(3)",
-                           0, &error);
+  result = run_in_session (executor, "a", "import os\nprint('dying', flush=True)\nos._exit(3)", 0,
+                           &error);
   g_assert_no_error (error);
   g_assert_cmpint (agentexec_execution_result_get_exit_code (result), ==, 3);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "dying\n");
@@ -1196,8 +1207,8 @@ test_stateful_sessions (void)
 static void
 test_stateful_idle_reaped (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor =
-    new_executor ("stateful", TRUE, "pool-size", 0, "session-idle-timeout-ms", 500, NULL);
+  g_autoptr (AgentExecContainerExecutor) executor =
+      new_executor ("stateful", TRUE, "pool-size", 0, "session-idle-timeout-ms", 500, NULL);
   g_autofree char *last_stdout = NULL;
   gboolean last_restarted = FALSE;
 
@@ -1215,19 +1226,18 @@ test_stateful_idle_reaped (void)
   g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
 }
 
-typedef struct {
+typedef struct
+{
   GMainLoop *loop;
-  guint      pending;
-  GError    *error;
+  guint pending;
+  GError *error;
 } ManyData;
 
 static void
-on_many_done (GObject      *source,
-              GAsyncResult *res,
-              gpointer      user_data)
+on_many_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   ManyData *data = user_data;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
                                                         data->error == NULL ? &data->error : NULL);
@@ -1238,11 +1248,13 @@ on_many_done (GObject      *source,
 static void
 test_stateful_concurrent (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor =
-    new_executor ("stateful", TRUE, "pool-size", 0, NULL);
+  g_autoptr (AgentExecContainerExecutor) executor =
+      new_executor ("stateful", TRUE, "pool-size", 0, NULL);
   g_autofree char *last_stdout = NULL;
   gboolean last_restarted = FALSE;
-  ManyData data = { 0, };
+  ManyData data = {
+    0,
+  };
   const char *ids[] = { "s0", "s1", "s2", "s3" };
 
   if (executor == NULL)
@@ -1254,13 +1266,12 @@ test_stateful_concurrent (void)
   data.pending = 32;
   for (guint i = 0; i < 32; i++)
     {
-      g_autoptr(AgentExecExecutionInput) input =
-        agentexec_execution_input_new ("m = n\nimport time\ntime.sleep(0.01)\nn = m + 1",
-                                       "python");
+      g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (
+          "m = n\nimport time\ntime.sleep(0.01)\nn = m + 1", "python");
 
       agentexec_execution_input_set_execution_id (input, ids[i % G_N_ELEMENTS (ids)]);
-      agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
-                                                  input, NULL, on_many_done, &data);
+      agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                  NULL, on_many_done, &data);
     }
   g_main_loop_run (data.loop);
   g_assert_no_error (data.error);
@@ -1276,14 +1287,14 @@ test_stateful_concurrent (void)
 static void
 test_stateful_cancel (void)
 {
-  g_autoptr(AgentExecContainerExecutor) executor =
-    new_executor ("stateful", TRUE, "pool-size", 0, NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("import time\n"
-                                                                            "time.sleep(60)",
-                                                                            "python");
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor =
+      new_executor ("stateful", TRUE, "pool-size", 0, NULL);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("import time\n"
+                                                                             "time.sleep(60)",
+                                                                             "python");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *last_stdout = NULL;
   gboolean last_restarted = FALSE;
   GThread *thread;
@@ -1308,12 +1319,10 @@ test_stateful_cancel (void)
 
 /* Must stay the last test: nothing labelled may be left in the engine. */
 
-
-
 static void
 test_no_leftovers (void)
 {
-  g_autoptr(AgentExecContainerExecutor) probe = new_executor (NULL);
+  g_autoptr (AgentExecContainerExecutor) probe = new_executor (NULL);
 
   if (probe == NULL)
     return;
@@ -1322,8 +1331,7 @@ test_no_leftovers (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 

@@ -15,7 +15,7 @@
 static JsonNode *
 parse (const char *json)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   JsonNode *node = json_from_string (json, &error);
 
   g_assert_no_error (error);
@@ -26,9 +26,9 @@ parse (const char *json)
 static char *
 load_adk_state (void)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "context", "adk-state.json",
-                                                 NULL);
-  g_autoptr(GError) error = NULL;
+  g_autofree char *path =
+      g_test_build_filename (G_TEST_DIST, "data", "context", "adk-state.json", NULL);
+  g_autoptr (GError) error = NULL;
   char *contents = NULL;
 
   g_file_get_contents (path, &contents, NULL, &error);
@@ -37,8 +37,7 @@ load_adk_state (void)
 }
 
 static JsonObject *
-state_member (AgentExecExecutorContext *context,
-              const char               *key)
+state_member (AgentExecExecutorContext *context, const char *key)
 {
   JsonObject *state = agentexec_executor_context_get_session_state (context);
 
@@ -50,11 +49,11 @@ state_member (AgentExecExecutorContext *context,
 static void
 test_state_new (void)
 {
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
   g_autofree char *json = agentexec_executor_context_to_json (context);
-  g_auto(GStrv) names = agentexec_executor_context_get_processed_file_names (context);
-  g_autoptr(GPtrArray) files = agentexec_executor_context_get_input_files (context);
-  g_autoptr(JsonArray) history = NULL;
+  g_auto (GStrv) names = agentexec_executor_context_get_processed_file_names (context);
+  g_autoptr (GPtrArray) files = agentexec_executor_context_get_input_files (context);
+  g_autoptr (JsonArray) history = NULL;
 
   g_assert_cmpstr (json, ==, "{\"_code_execution_context\":{}}");
   g_assert_null (agentexec_executor_context_get_execution_id (context));
@@ -70,13 +69,13 @@ static void
 test_state_adk_read (void)
 {
   g_autofree char *json = load_adk_state ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new_from_json (json,
-                                                                                          &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutorContext) context =
+      agentexec_executor_context_new_from_json (json, &error);
   g_autofree char *id = NULL;
-  g_auto(GStrv) names = NULL;
-  g_autoptr(GPtrArray) files = NULL;
-  g_autoptr(JsonArray) history = NULL;
+  g_auto (GStrv) names = NULL;
+  g_autoptr (GPtrArray) files = NULL;
+  g_autoptr (JsonArray) history = NULL;
   JsonObject *entry;
   AgentExecFile *file;
   const char *data;
@@ -86,7 +85,7 @@ test_state_adk_read (void)
   id = agentexec_executor_context_get_execution_id (context);
   g_assert_cmpstr (id, ==, "8c3a0f5e-6b1d-4c2e-9f0a-1d2e3f4a5b6c");
   names = agentexec_executor_context_get_processed_file_names (context);
-  g_assert_cmpstrv (names, ((const char *[]) { "data_1_1.csv", NULL }));
+  g_assert_cmpstrv (names, ((const char *[]){ "data_1_1.csv", NULL }));
 
   files = agentexec_executor_context_get_input_files (context);
   g_assert_cmpuint (files->len, ==, 1);
@@ -114,11 +113,11 @@ static void
 test_state_adk_round_trip (void)
 {
   g_autofree char *json = load_adk_state ();
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new_from_json (json,
-                                                                                          NULL);
+  g_autoptr (AgentExecExecutorContext) context =
+      agentexec_executor_context_new_from_json (json, NULL);
   g_autofree char *written = agentexec_executor_context_to_json (context);
-  g_autoptr(JsonNode) before = parse (json);
-  g_autoptr(JsonNode) after = parse (written);
+  g_autoptr (JsonNode) before = parse (json);
+  g_autoptr (JsonNode) after = parse (written);
 
   g_assert_true (json_node_equal (before, after));
 }
@@ -128,18 +127,18 @@ test_state_adk_round_trip (void)
 static void
 test_state_written_shape (void)
 {
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GBytes) content = g_bytes_new_static ("a,b\n1,2\n", 8);
-  g_autoptr(JsonNode) expected = NULL;
-  g_autoptr(JsonNode) actual = NULL;
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GBytes) content = g_bytes_new_static ("a,b\n1,2\n", 8);
+  g_autoptr (JsonNode) expected = NULL;
+  g_autoptr (JsonNode) actual = NULL;
   g_autofree char *json = NULL;
   JsonObject *results, *entry;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   agentexec_executor_context_set_execution_id (context, "session-1");
   agentexec_executor_context_add_processed_file_names (context,
-                                                       (const char *[]) { "data_1_1.csv", NULL });
+                                                       (const char *[]){ "data_1_1.csv", NULL });
   g_ptr_array_add (files, agentexec_file_new ("data_1_1.csv", "text/csv", content));
   agentexec_executor_context_add_input_files (context, files);
   agentexec_executor_context_increment_error_count (context, "inv");
@@ -172,10 +171,10 @@ static void
 test_delta_shape (void)
 {
   g_autofree char *json = load_adk_state ();
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new_from_json (json,
-                                                                                          NULL);
-  g_autoptr(JsonObject) delta = agentexec_executor_context_get_state_delta (context);
-  g_autoptr(GList) members = json_object_get_members (delta);
+  g_autoptr (AgentExecExecutorContext) context =
+      agentexec_executor_context_new_from_json (json, NULL);
+  g_autoptr (JsonObject) delta = agentexec_executor_context_get_state_delta (context);
+  g_autoptr (GList) members = json_object_get_members (delta);
   JsonObject *inner = json_object_get_object_member (delta, "_code_execution_context");
   JsonArray *names;
 
@@ -186,7 +185,7 @@ test_delta_shape (void)
 
   /* Later changes to the context do not show in the delta, nor the other way round. */
   agentexec_executor_context_add_processed_file_names (context,
-                                                       (const char *[]) { "data_2_1.csv", NULL });
+                                                       (const char *[]){ "data_2_1.csv", NULL });
   agentexec_executor_context_set_execution_id (context, "changed");
   names = json_object_get_array_member (inner, "processed_input_files");
   g_assert_cmpuint (json_array_get_length (names), ==, 1);
@@ -194,9 +193,9 @@ test_delta_shape (void)
                    "8c3a0f5e-6b1d-4c2e-9f0a-1d2e3f4a5b6c");
   json_array_add_string_element (names, "from-delta.csv");
   {
-    g_auto(GStrv) now = agentexec_executor_context_get_processed_file_names (context);
+    g_auto (GStrv) now = agentexec_executor_context_get_processed_file_names (context);
 
-    g_assert_cmpstrv (now, ((const char *[]) { "data_1_1.csv", "data_2_1.csv", NULL }));
+    g_assert_cmpstrv (now, ((const char *[]){ "data_1_1.csv", "data_2_1.csv", NULL }));
   }
 }
 
@@ -204,7 +203,7 @@ test_delta_shape (void)
 static void
 test_error_counts (void)
 {
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
   JsonObject *counts;
 
   agentexec_executor_context_reset_error_count (context, "a");
@@ -230,9 +229,9 @@ test_error_counts (void)
 static void
 test_results_history (void)
 {
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
-  g_autoptr(JsonArray) first = NULL;
-  g_autoptr(JsonArray) second = NULL;
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (JsonArray) first = NULL;
+  g_autoptr (JsonArray) second = NULL;
   JsonObject *entry;
 
   agentexec_executor_context_update_code_execution_result (context, "a", "x = 1", "", "");
@@ -260,27 +259,28 @@ static void
 test_input_files_clear (void)
 {
   g_autofree char *json = load_adk_state ();
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new_from_json (json,
-                                                                                          NULL);
-  g_autoptr(GPtrArray) files = NULL;
-  g_auto(GStrv) names = NULL;
+  g_autoptr (AgentExecExecutorContext) context =
+      agentexec_executor_context_new_from_json (json, NULL);
+  g_autoptr (GPtrArray) files = NULL;
+  g_auto (GStrv) names = NULL;
 
   agentexec_executor_context_clear_input_files (context);
   files = agentexec_executor_context_get_input_files (context);
   names = agentexec_executor_context_get_processed_file_names (context);
   g_assert_cmpuint (files->len, ==, 0);
   g_assert_cmpuint (g_strv_length (names), ==, 0);
-  g_assert_cmpuint (json_array_get_length (
-    json_object_get_array_member (agentexec_executor_context_get_session_state (context),
-                                  "_code_executor_input_files")), ==, 0);
+  g_assert_cmpuint (
+      json_array_get_length (json_object_get_array_member (
+          agentexec_executor_context_get_session_state (context), "_code_executor_input_files")),
+      ==, 0);
 }
 
 /* The context works on the caller's object: changes show there. */
 static void
 test_state_shared (void)
 {
-  g_autoptr(JsonObject) state = json_object_new ();
-  g_autoptr(AgentExecExecutorContext) context = NULL;
+  g_autoptr (JsonObject) state = json_object_new ();
+  g_autoptr (AgentExecExecutorContext) context = NULL;
 
   json_object_set_string_member (state, "app:theme", "dark");
   context = agentexec_executor_context_new (state);
@@ -288,15 +288,16 @@ test_state_shared (void)
   g_assert_true (agentexec_executor_context_get_session_state (context) == state);
   g_assert_true (json_object_has_member (state, "_code_execution_context"));
   g_assert_cmpint (json_object_get_int_member (
-    json_object_get_object_member (state, "_code_executor_error_counts"), "inv"), ==, 1);
+                       json_object_get_object_member (state, "_code_executor_error_counts"), "inv"),
+                   ==, 1);
   g_assert_cmpstr (json_object_get_string_member (state, "app:theme"), ==, "dark");
 }
 
 static void
 test_state_invalid (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutorContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutorContext) context = NULL;
 
   context = agentexec_executor_context_new_from_json ("{\"_code_execution_context\": ", &error);
   g_assert_null (context);
@@ -321,15 +322,15 @@ test_state_wrong_types (void)
                      " \"mime_type\": \"text/plain\"}],"
                      " \"_code_executor_error_counts\": {\"inv\": \"many\"},"
                      " \"_code_execution_results\": {\"inv\": 3}}";
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new_from_json (json,
-                                                                                          NULL);
-  g_autoptr(GPtrArray) files = agentexec_executor_context_get_input_files (context);
-  g_auto(GStrv) names = agentexec_executor_context_get_processed_file_names (context);
-  g_autoptr(JsonArray) history = agentexec_executor_context_get_code_execution_results (context,
-                                                                                        "inv");
+  g_autoptr (AgentExecExecutorContext) context =
+      agentexec_executor_context_new_from_json (json, NULL);
+  g_autoptr (GPtrArray) files = agentexec_executor_context_get_input_files (context);
+  g_auto (GStrv) names = agentexec_executor_context_get_processed_file_names (context);
+  g_autoptr (JsonArray) history =
+      agentexec_executor_context_get_code_execution_results (context, "inv");
 
   g_assert_null (agentexec_executor_context_get_execution_id (context));
-  g_assert_cmpstrv (names, ((const char *[]) { "a.csv", NULL }));
+  g_assert_cmpstrv (names, ((const char *[]){ "a.csv", NULL }));
   g_assert_cmpuint (files->len, ==, 1);
   g_assert_cmpstr (agentexec_file_get_name (g_ptr_array_index (files, 0)), ==, "ok.txt");
   g_assert_cmpuint (json_array_get_length (history), ==, 0);
@@ -348,12 +349,12 @@ hammer (gpointer data)
   for (guint i = 0; i < N_INCREMENTS; i++)
     {
       g_autofree char *json = NULL;
-      g_autoptr(JsonObject) delta = NULL;
+      g_autoptr (JsonObject) delta = NULL;
 
       agentexec_executor_context_increment_error_count (context, "shared");
       agentexec_executor_context_update_code_execution_result (context, "shared", "x", "", "");
       agentexec_executor_context_add_processed_file_names (context,
-                                                           (const char *[]) { "f.csv", NULL });
+                                                           (const char *[]){ "f.csv", NULL });
       if (i % 50 == 0)
         {
           json = agentexec_executor_context_to_json (context);
@@ -366,9 +367,9 @@ hammer (gpointer data)
 static void
 test_threads (void)
 {
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
-  g_autoptr(JsonArray) history = NULL;
-  g_auto(GStrv) names = NULL;
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (JsonArray) history = NULL;
+  g_auto (GStrv) names = NULL;
   GThread *threads[N_THREADS];
 
   for (guint i = 0; i < N_THREADS; i++)
@@ -388,29 +389,29 @@ test_threads (void)
 /* Retries: a fake backend that fails a chosen number of times.        */
 
 #define TEST_TYPE_FLAKY_EXECUTOR (test_flaky_executor_get_type ())
-G_DECLARE_FINAL_TYPE (TestFlakyExecutor, test_flaky_executor, TEST, FLAKY_EXECUTOR,
-                      AgentExecBaseExecutor)
+G_DECLARE_FINAL_TYPE (
+    TestFlakyExecutor, test_flaky_executor, TEST, FLAKY_EXECUTOR, AgentExecBaseExecutor)
 
 struct _TestFlakyExecutor
 {
   AgentExecBaseExecutor parent_instance;
-  guint                 failures;   /* how many runs fail before one succeeds */
-  GQuark                domain;
-  int                   code;
-  gboolean              code_error; /* succeed with a failing program instead */
-  guint                 runs;
-  guint                 retry_after_ms; /* the peer's Retry-After, 0: none */
+  guint failures; /* how many runs fail before one succeeds */
+  GQuark domain;
+  int code;
+  gboolean code_error; /* succeed with a failing program instead */
+  guint runs;
+  guint retry_after_ms; /* the peer's Retry-After, 0: none */
 };
 
 G_DEFINE_FINAL_TYPE (TestFlakyExecutor, test_flaky_executor, AGENTEXEC_TYPE_BASE_EXECUTOR)
 
 static AgentExecExecutionResult *
-flaky_run (AgentExecBaseExecutor     *base,
-           AgentExecExecutorContext  *context,
-           AgentExecExecutionInput   *input,
-           const char                *language,
-           GCancellable              *cancellable,
-           GError                   **error)
+flaky_run (AgentExecBaseExecutor *base,
+           AgentExecExecutorContext *context,
+           AgentExecExecutionInput *input,
+           const char *language,
+           GCancellable *cancellable,
+           GError **error)
 {
   TestFlakyExecutor *self = TEST_FLAKY_EXECUTOR (base);
   guint run = g_atomic_int_add (&self->runs, 1) + 1;
@@ -442,26 +443,20 @@ test_flaky_executor_init (TestFlakyExecutor *self)
 }
 
 static TestFlakyExecutor *
-flaky_new (guint failures,
-           guint max_retries,
-           guint delay_ms)
+flaky_new (guint failures, guint max_retries, guint delay_ms)
 {
-  TestFlakyExecutor *self = g_object_new (TEST_TYPE_FLAKY_EXECUTOR,
-                                          "max-retries", max_retries,
-                                          "retry-delay-ms", delay_ms,
-                                          NULL);
+  TestFlakyExecutor *self = g_object_new (TEST_TYPE_FLAKY_EXECUTOR, "max-retries", max_retries,
+                                          "retry-delay-ms", delay_ms, NULL);
 
   self->failures = failures;
   return self;
 }
 
 static AgentExecExecutionResult *
-run_flaky (TestFlakyExecutor  *flaky,
-           GCancellable       *cancellable,
-           GError            **error)
+run_flaky (TestFlakyExecutor *flaky, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print('x')",
-                                                                            "python");
+  g_autoptr (AgentExecExecutionInput) input =
+      agentexec_execution_input_new ("print('x')", "python");
 
   return agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (flaky), NULL, input,
                                                cancellable, error);
@@ -471,9 +466,9 @@ run_flaky (TestFlakyExecutor  *flaky,
 static void
 test_retries_recover (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (2, 3, 1);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = run_flaky (flaky, NULL, &error);
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (2, 3, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = run_flaky (flaky, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_cmpuint (flaky->runs, ==, 3);
@@ -486,8 +481,8 @@ test_retries_recover (void)
 static void
 test_retries_first_success (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (0, 3, 1);
-  g_autoptr(AgentExecExecutionResult) result = run_flaky (flaky, NULL, NULL);
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (0, 3, 1);
+  g_autoptr (AgentExecExecutionResult) result = run_flaky (flaky, NULL, NULL);
 
   g_assert_cmpuint (agentexec_execution_result_get_attempts (result), ==, 1);
   g_assert_cmpuint (flaky->runs, ==, 1);
@@ -497,9 +492,9 @@ test_retries_first_success (void)
 static void
 test_retries_exhausted (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (100, 2, 1);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = run_flaky (flaky, NULL, &error);
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (100, 2, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = run_flaky (flaky, NULL, &error);
 
   g_assert_null (result);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_RETRIES_EXHAUSTED);
@@ -513,12 +508,12 @@ test_retries_exhausted (void)
 static void
 test_retries_default_none (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = g_object_new (TEST_TYPE_FLAKY_EXECUTOR, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (TestFlakyExecutor) flaky = g_object_new (TEST_TYPE_FLAKY_EXECUTOR, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
-  g_assert_cmpuint (agentexec_base_executor_get_max_retries (AGENTEXEC_BASE_EXECUTOR (flaky)),
-                    ==, 0);
+  g_assert_cmpuint (agentexec_base_executor_get_max_retries (AGENTEXEC_BASE_EXECUTOR (flaky)), ==,
+                    0);
   flaky->failures = 5;
   result = run_flaky (flaky, NULL, &error);
   g_assert_null (result);
@@ -530,7 +525,11 @@ test_retries_default_none (void)
 static void
 test_retries_not_transient (void)
 {
-  struct { GQuark domain; int code; } cases[] = {
+  struct
+  {
+    GQuark domain;
+    int code;
+  } cases[] = {
     { AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT },
     { AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL },
     { AGENTEXEC_ERROR, AGENTEXEC_ERROR_TIMEOUT },
@@ -540,9 +539,9 @@ test_retries_not_transient (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(TestFlakyExecutor) flaky = flaky_new (5, 4, 1);
-      g_autoptr(GError) error = NULL;
-      g_autoptr(AgentExecExecutionResult) result = NULL;
+      g_autoptr (TestFlakyExecutor) flaky = flaky_new (5, 4, 1);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AgentExecExecutionResult) result = NULL;
 
       flaky->domain = cases[i].domain;
       flaky->code = cases[i].code;
@@ -557,14 +556,14 @@ test_retries_not_transient (void)
 static void
 test_retries_io_errors (void)
 {
-  int codes[] = { G_IO_ERROR_CONNECTION_REFUSED, G_IO_ERROR_CONNECTION_CLOSED,
-                  G_IO_ERROR_BROKEN_PIPE, G_IO_ERROR_HOST_UNREACHABLE,
+  int codes[] = { G_IO_ERROR_CONNECTION_REFUSED,  G_IO_ERROR_CONNECTION_CLOSED,
+                  G_IO_ERROR_BROKEN_PIPE,         G_IO_ERROR_HOST_UNREACHABLE,
                   G_IO_ERROR_NETWORK_UNREACHABLE, G_IO_ERROR_BUSY };
 
   for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
     {
-      g_autoptr(TestFlakyExecutor) flaky = flaky_new (1, 1, 1);
-      g_autoptr(AgentExecExecutionResult) result = NULL;
+      g_autoptr (TestFlakyExecutor) flaky = flaky_new (1, 1, 1);
+      g_autoptr (AgentExecExecutionResult) result = NULL;
 
       flaky->domain = G_IO_ERROR;
       flaky->code = codes[i];
@@ -578,8 +577,8 @@ test_retries_io_errors (void)
 static void
 test_retries_code_error (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (0, 5, 1);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (0, 5, 1);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   flaky->code_error = TRUE;
   result = run_flaky (flaky, NULL, NULL);
@@ -608,10 +607,10 @@ cancel_thread (gpointer data)
 static void
 test_retries_cancel_backoff (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (100, 5, 20000);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (100, 5, 20000);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   GThread *thread = g_thread_new ("cancel", cancel_thread, cancellable);
   gint64 start = g_get_monotonic_time ();
 
@@ -627,10 +626,10 @@ test_retries_cancel_backoff (void)
 static void
 test_retries_cancel_before (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (0, 5, 1);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (0, 5, 1);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_cancellable_cancel (cancellable);
   result = run_flaky (flaky, cancellable, &error);
@@ -639,9 +638,7 @@ test_retries_cancel_before (void)
 }
 
 static void
-got_result (GObject      *source,
-            GAsyncResult *res,
-            gpointer      data)
+got_result (GObject *source, GAsyncResult *res, gpointer data)
 {
   GAsyncResult **out = data;
 
@@ -652,21 +649,21 @@ got_result (GObject      *source,
 static void
 test_retries_async (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (2, 3, 1);
-  g_autoptr(TestFlakyExecutor) slow = flaky_new (100, 5, 20000);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("1", "python");
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GAsyncResult) res2 = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (2, 3, 1);
+  g_autoptr (TestFlakyExecutor) slow = flaky_new (100, 5, 20000);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("1", "python");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GAsyncResult) res2 = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
 
   agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (flaky), NULL, input, NULL,
                                               got_result, &res);
   while (res == NULL)
     g_main_context_iteration (NULL, TRUE);
-  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (flaky), res,
-                                                        &error);
+  result =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (flaky), res, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (agentexec_execution_result_get_attempts (result), ==, 3);
 
@@ -675,28 +672,28 @@ test_retries_async (void)
   g_timeout_add (100, cancel_later, cancellable);
   while (res2 == NULL)
     g_main_context_iteration (NULL, TRUE);
-  g_assert_null (agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (slow), res2,
-                                                              &error));
+  g_assert_null (
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (slow), res2, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpuint (slow->runs, ==, 1);
 }
 
 typedef struct
 {
-  guint    count;
-  guint    attempts[8];
-  guint    delays[8];
+  guint count;
+  guint attempts[8];
+  guint delays[8];
   GThread *thread;
-  char    *last_message;
+  char *last_message;
 } RetrySeen;
 
 static void
-on_retry (AgentExecBaseExecutor   *executor,
+on_retry (AgentExecBaseExecutor *executor,
           AgentExecExecutionInput *input,
-          guint                    attempt,
-          guint                    delay_ms,
-          GError                  *error,
-          gpointer                 data)
+          guint attempt,
+          guint delay_ms,
+          GError *error,
+          gpointer data)
 {
   RetrySeen *seen = data;
 
@@ -717,8 +714,8 @@ on_retry (AgentExecBaseExecutor   *executor,
 static void
 test_retries_signal (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (2, 3, 20);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (2, 3, 20);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   RetrySeen seen = { 0 };
 
   g_signal_connect (flaky, "retry", G_CALLBACK (on_retry), &seen);
@@ -739,10 +736,10 @@ test_retries_signal (void)
 static void
 test_retries_signal_async (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (3, 3, 1);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("1", "python");
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (3, 3, 1);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("1", "python");
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   RetrySeen seen = { 0 };
 
   g_signal_connect (flaky, "retry", G_CALLBACK (on_retry), &seen);
@@ -750,8 +747,7 @@ test_retries_signal_async (void)
                                               got_result, &res);
   while (res == NULL)
     g_main_context_iteration (NULL, TRUE);
-  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (flaky), res,
-                                                        NULL);
+  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (flaky), res, NULL);
   g_assert_cmpuint (agentexec_execution_result_get_attempts (result), ==, 4);
   g_assert_cmpuint (seen.count, ==, 3);
   g_assert_true (seen.thread == g_thread_self ());
@@ -762,8 +758,8 @@ test_retries_signal_async (void)
 static void
 test_retries_retry_after (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (1, 2, 1);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (1, 2, 1);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   gint64 start = g_get_monotonic_time ();
 
   flaky->retry_after_ms = 200;
@@ -777,9 +773,9 @@ test_retries_retry_after (void)
 static void
 test_retries_retry_after_too_long (void)
 {
-  g_autoptr(TestFlakyExecutor) flaky = flaky_new (1, 2, 1);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (TestFlakyExecutor) flaky = flaky_new (1, 2, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   gint64 start = g_get_monotonic_time ();
 
   flaky->retry_after_ms = 10 * 60 * 1000;
@@ -814,8 +810,8 @@ test_retries_backoff (void)
 static void
 test_retries_sleep (void)
 {
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
 
   g_assert_true (_agentexec_sleep_ms (50, cancellable, &error));
@@ -830,8 +826,7 @@ test_retries_sleep (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 

@@ -15,8 +15,8 @@
 /* A test executor: echoes the code on stdout, streams it in two chunks, and
  * fails with the code's text as stderr when the code starts with "fail". */
 #define TEST_TYPE_ECHO_EXECUTOR (test_echo_executor_get_type ())
-G_DECLARE_FINAL_TYPE (TestEchoExecutor, test_echo_executor, TEST, ECHO_EXECUTOR,
-                      AgentExecBaseExecutor)
+G_DECLARE_FINAL_TYPE (
+    TestEchoExecutor, test_echo_executor, TEST, ECHO_EXECUTOR, AgentExecBaseExecutor)
 
 struct _TestEchoExecutor
 {
@@ -27,12 +27,12 @@ struct _TestEchoExecutor
 G_DEFINE_FINAL_TYPE (TestEchoExecutor, test_echo_executor, AGENTEXEC_TYPE_BASE_EXECUTOR)
 
 static AgentExecExecutionResult *
-test_echo_executor_run (AgentExecBaseExecutor     *executor,
-                        AgentExecExecutorContext  *context,
-                        AgentExecExecutionInput   *input,
-                        const char                *language,
-                        GCancellable              *cancellable,
-                        GError                   **error)
+test_echo_executor_run (AgentExecBaseExecutor *executor,
+                        AgentExecExecutorContext *context,
+                        AgentExecExecutionInput *input,
+                        const char *language,
+                        GCancellable *cancellable,
+                        GError **error)
 {
   TestEchoExecutor *self = TEST_ECHO_EXECUTOR (executor);
   const char *code = agentexec_execution_input_get_code (input);
@@ -71,17 +71,31 @@ test_echo_executor_init (TestEchoExecutor *self)
 static void
 test_language_aliases (void)
 {
-  static const struct { const char *name; const char *canonical; } cases[] = {
-    { "python", "python" }, { "PY", "python" }, { "Python3", "python" },
-    { "tool_code", "python" }, { " py ", "python" }, { "node", "javascript" },
-    { "JS", "javascript" }, { "nodejs", "javascript" }, { "JavaScript", "javascript" },
-    { "sh", "bash" }, { "Shell", "bash" }, { "BASH", "bash" }, { "r", "r" },
-    { "R", "r" }, { "java", "java" },
+  static const struct
+  {
+    const char *name;
+    const char *canonical;
+  } cases[] = {
+    { "python", "python" },
+    { "PY", "python" },
+    { "Python3", "python" },
+    { "tool_code", "python" },
+    { " py ", "python" },
+    { "node", "javascript" },
+    { "JS", "javascript" },
+    { "nodejs", "javascript" },
+    { "JavaScript", "javascript" },
+    { "sh", "bash" },
+    { "Shell", "bash" },
+    { "BASH", "bash" },
+    { "r", "r" },
+    { "R", "r" },
+    { "java", "java" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       const char *resolved = agentexec_language_resolve (cases[i].name, &error);
 
       g_assert_no_error (error);
@@ -97,7 +111,7 @@ test_language_aliases (void)
 static void
 test_language_unsupported (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_null (agentexec_language_resolve ("cobol", &error));
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE);
@@ -112,7 +126,11 @@ test_language_unsupported (void)
 static void
 test_language_detect (void)
 {
-  static const struct { const char *code; const char *expected; } cases[] = {
+  static const struct
+  {
+    const char *code;
+    const char *expected;
+  } cases[] = {
     { "#!/usr/bin/env python3\nx = 1\n", "python" },
     { "#!/usr/bin/python3.11\n", "python" },
     { "#!/bin/bash\necho hi\n", "bash" },
@@ -129,7 +147,8 @@ test_language_detect (void)
     { "for f in *.txt; do\n  cat \"$f\"\ndone\n", "bash" },
     { "x <- c(1, 2, 3)\nprint(mean(x))\n", "r" },
     { "public class Main {\n  public static void main(String[] a) {\n"
-      "    System.out.println(1);\n  }\n}\n", "java" },
+      "    System.out.println(1);\n  }\n}\n",
+      "java" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -144,8 +163,8 @@ test_language_detect (void)
 static void
 test_language_for_input (void)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("plain words", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("plain words", NULL);
+  g_autoptr (GError) error = NULL;
 
   g_assert_cmpstr (_agentexec_language_for_input (input, &error), ==, "python");
   agentexec_execution_input_set_code (input, "console.log(1);");
@@ -178,11 +197,11 @@ static void
 test_file_base64_binary (void)
 {
   static const guint8 data[] = { 'a', 0, 0xff, 0xfe, 0, '\n', 0x80, 'z' };
-  g_autoptr(GBytes) bytes = g_bytes_new_static (data, sizeof data);
-  g_autoptr(AgentExecFile) file = agentexec_file_new ("blob.bin", NULL, bytes);
-  g_autoptr(JsonNode) node = agentexec_file_to_json (file);
-  g_autoptr(AgentExecFile) back = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new_static (data, sizeof data);
+  g_autoptr (AgentExecFile) file = agentexec_file_new ("blob.bin", NULL, bytes);
+  g_autoptr (JsonNode) node = agentexec_file_to_json (file);
+  g_autoptr (AgentExecFile) back = NULL;
+  g_autoptr (GError) error = NULL;
   JsonObject *object = json_node_get_object (node);
 
   g_assert_cmpstr (agentexec_file_get_mime_type (file), ==, "application/octet-stream");
@@ -194,8 +213,8 @@ test_file_base64_binary (void)
   back = agentexec_file_new_from_json (node, &error);
   g_assert_no_error (error);
   g_assert_true (agentexec_file_equal (file, back));
-  g_assert_cmpmem (g_bytes_get_data (agentexec_file_get_content (back), NULL), sizeof data,
-                   data, sizeof data);
+  g_assert_cmpmem (g_bytes_get_data (agentexec_file_get_content (back), NULL), sizeof data, data,
+                   sizeof data);
 }
 
 static void
@@ -207,18 +226,19 @@ test_file_from_json_errors (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(JsonNode) node = json_from_string (bad[i], NULL);
-      g_autoptr(GError) error = NULL;
+      g_autoptr (JsonNode) node = json_from_string (bad[i], NULL);
+      g_autoptr (GError) error = NULL;
 
       g_assert_null (agentexec_file_new_from_json (node, &error));
       g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
     }
 
   {
-    g_autoptr(JsonNode) node =
-      json_from_string ("{\"name\": \"a.csv\", \"content\": \"YSxiCg==\", \"mimeType\": "
-                        "\"text/csv\"}", NULL);
-    g_autoptr(AgentExecFile) file = agentexec_file_new_from_json (node, NULL);
+    g_autoptr (JsonNode) node =
+        json_from_string ("{\"name\": \"a.csv\", \"content\": \"YSxiCg==\", \"mimeType\": "
+                          "\"text/csv\"}",
+                          NULL);
+    g_autoptr (AgentExecFile) file = agentexec_file_new_from_json (node, NULL);
 
     g_assert_cmpstr (agentexec_file_get_mime_type (file), ==, "text/csv");
     g_assert_cmpuint (g_bytes_get_size (agentexec_file_get_content (file)), ==, 4);
@@ -237,7 +257,7 @@ test_file_validate_name (void)
     g_assert_true (_agentexec_file_validate_name (good[i], NULL));
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       g_assert_false (_agentexec_file_validate_name (bad[i], &error));
       g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
@@ -253,8 +273,8 @@ test_file_mime (void)
   g_autofree char *c = _agentexec_file_guess_mime ("notes", (const guint8 *) "héllo", 6);
   g_autofree char *d = _agentexec_file_guess_mime ("data.csv", NULL, 0);
   g_autofree char *e = _agentexec_file_guess_mime ("empty", NULL, 0);
-  g_autoptr(GBytes) nothing = g_bytes_new (NULL, 0);
-  g_autoptr(AgentExecFile) empty = agentexec_file_new ("empty", NULL, nothing);
+  g_autoptr (GBytes) nothing = g_bytes_new (NULL, 0);
+  g_autoptr (AgentExecFile) empty = agentexec_file_new ("empty", NULL, nothing);
 
   g_assert_cmpstr (a, ==, "image/png");
   g_assert_cmpstr (b, ==, "image/png");
@@ -269,11 +289,11 @@ test_file_mime (void)
 static void
 test_input_properties (void)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "py");
-  g_autoptr(GBytes) one = g_bytes_new_static ("1", 1);
-  g_autoptr(GBytes) two = g_bytes_new_static ("2", 1);
-  g_autoptr(AgentExecFile) f1 = agentexec_file_new ("a.txt", NULL, one);
-  g_autoptr(AgentExecFile) f2 = agentexec_file_new ("a.txt", NULL, two);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "py");
+  g_autoptr (GBytes) one = g_bytes_new_static ("1", 1);
+  g_autoptr (GBytes) two = g_bytes_new_static ("2", 1);
+  g_autoptr (AgentExecFile) f1 = agentexec_file_new ("a.txt", NULL, one);
+  g_autoptr (AgentExecFile) f2 = agentexec_file_new ("a.txt", NULL, two);
   const char *argv[] = { "--x", "y", NULL };
   const char *env[] = { "A=1", NULL };
   guint timeout = 0;
@@ -297,13 +317,13 @@ test_input_properties (void)
 static void
 test_result_settle_outcome (void)
 {
-  g_autoptr(AgentExecExecutionResult) silent =
-    agentexec_execution_result_new (AGENTEXEC_OUTCOME_OK, "partial", "", 3, NULL);
-  g_autoptr(AgentExecExecutionResult) ok =
-    agentexec_execution_result_new (AGENTEXEC_OUTCOME_OK, "fine", NULL, 0, NULL);
-  g_autoptr(AgentExecExecutionResult) warned =
-    agentexec_execution_result_new (AGENTEXEC_OUTCOME_OK, "", "DeprecationWarning", 0, NULL);
-  g_autoptr(AgentExecExecutionResult) killed = _agentexec_execution_result_new_empty ();
+  g_autoptr (AgentExecExecutionResult) silent =
+      agentexec_execution_result_new (AGENTEXEC_OUTCOME_OK, "partial", "", 3, NULL);
+  g_autoptr (AgentExecExecutionResult) ok =
+      agentexec_execution_result_new (AGENTEXEC_OUTCOME_OK, "fine", NULL, 0, NULL);
+  g_autoptr (AgentExecExecutionResult) warned =
+      agentexec_execution_result_new (AGENTEXEC_OUTCOME_OK, "", "DeprecationWarning", 0, NULL);
+  g_autoptr (AgentExecExecutionResult) killed = _agentexec_execution_result_new_empty ();
 
   g_assert_cmpint (agentexec_execution_result_get_outcome (silent), ==, AGENTEXEC_OUTCOME_FAILED);
   g_assert_true (agentexec_execution_result_is_error (silent));
@@ -336,11 +356,11 @@ test_result_text_from_bytes (void)
 static void
 test_result_to_json (void)
 {
-  g_autoptr(GBytes) bytes = g_bytes_new_static ("a,b\n", 4);
-  g_autoptr(AgentExecFile) file = agentexec_file_new ("out.csv", NULL, bytes);
-  g_autoptr(GPtrArray) files = g_ptr_array_new ();
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("a,b\n", 4);
+  g_autoptr (AgentExecFile) file = agentexec_file_new ("out.csv", NULL, bytes);
+  g_autoptr (GPtrArray) files = g_ptr_array_new ();
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (JsonNode) node = NULL;
   JsonObject *object;
 
   g_ptr_array_add (files, file);
@@ -359,12 +379,10 @@ test_result_to_json (void)
 /* Formatter */
 
 static AgentExecExecutionResult *
-result_with (const char *out,
-             const char *err,
-             guint       n_files)
+result_with (const char *out, const char *err, guint n_files)
 {
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GBytes) bytes = g_bytes_new_static ("x", 1);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("x", 1);
 
   for (guint i = 0; i < n_files; i++)
     {
@@ -378,8 +396,9 @@ result_with (const char *out,
 static void
 test_formatter_adk_text (void)
 {
-  g_autoptr(AgentExecResultFormatter) formatter = agentexec_result_formatter_new ();
-  static const struct {
+  g_autoptr (AgentExecResultFormatter) formatter = agentexec_result_formatter_new ();
+  static const struct
+  {
     const char *out, *err;
     guint files;
     const char *expected;
@@ -395,17 +414,17 @@ test_formatter_adk_text (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(AgentExecExecutionResult) result = result_with (cases[i].out, cases[i].err,
-                                                                cases[i].files);
+      g_autoptr (AgentExecExecutionResult) result =
+          result_with (cases[i].out, cases[i].err, cases[i].files);
       g_autofree char *text = agentexec_result_formatter_format_result (formatter, result);
 
       g_assert_cmpstr (text, ==, cases[i].expected);
     }
 
   {
-    g_autoptr(AgentExecExecutionResult) result = result_with ("42\n", "", 0);
-    g_autofree char *inline_text = agentexec_result_formatter_format_inline_result (formatter,
-                                                                                    result);
+    g_autoptr (AgentExecExecutionResult) result = result_with ("42\n", "", 0);
+    g_autofree char *inline_text =
+        agentexec_result_formatter_format_inline_result (formatter, result);
 
     g_assert_cmpstr (inline_text, ==, "```tool_output\nCode execution result:\n42\n\n\n```");
   }
@@ -414,21 +433,29 @@ test_formatter_adk_text (void)
 static void
 test_formatter_round_trip (void)
 {
-  g_autoptr(AgentExecResultFormatter) formatter = agentexec_result_formatter_new ();
-  g_autoptr(AgentExecResultFormatter) custom =
-    agentexec_result_formatter_new_with_delimiters ("<out>", "</out>");
+  g_autoptr (AgentExecResultFormatter) formatter = agentexec_result_formatter_new ();
+  g_autoptr (AgentExecResultFormatter) custom =
+      agentexec_result_formatter_new_with_delimiters ("<out>", "</out>");
   static const char *outputs[] = {
-    "plain", "", "\n", "a\n```\nb", "````python\nx\n````", "``` inline ``` ticks",
-    "ends with fence\n```", "```", "unicode ✓ — ok", "line\n\n```tool_output\nnested\n```\n",
+    "plain",
+    "",
+    "\n",
+    "a\n```\nb",
+    "````python\nx\n````",
+    "``` inline ``` ticks",
+    "ends with fence\n```",
+    "```",
+    "unicode ✓ — ok",
+    "line\n\n```tool_output\nnested\n```\n",
   };
   GString *text = g_string_new ("Model said something.\n\n");
-  g_auto(GStrv) found = NULL;
+  g_auto (GStrv) found = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (outputs); i++)
     {
       g_autofree char *wrapped = agentexec_result_formatter_wrap (formatter, outputs[i]);
-      g_auto(GStrv) single = agentexec_result_formatter_extract_execution_results (formatter,
-                                                                                   wrapped);
+      g_auto (GStrv) single =
+          agentexec_result_formatter_extract_execution_results (formatter, wrapped);
 
       g_assert_cmpuint (g_strv_length (single), ==, 1);
       g_assert_cmpstr (single[0], ==, outputs[i]);
@@ -442,14 +469,14 @@ test_formatter_round_trip (void)
 
   {
     g_autofree char *wrapped = agentexec_result_formatter_wrap (custom, "x</ou");
-    g_auto(GStrv) back = agentexec_result_formatter_extract_execution_results (custom, wrapped);
+    g_auto (GStrv) back = agentexec_result_formatter_extract_execution_results (custom, wrapped);
 
     g_assert_cmpstr (wrapped, ==, "<out>x</ou</out>");
-    g_assert_cmpstrv (back, ((const char *[]) { "x</ou", NULL }));
+    g_assert_cmpstrv (back, ((const char *[]){ "x</ou", NULL }));
   }
   {
-    g_auto(GStrv) none = agentexec_result_formatter_extract_execution_results (
-      formatter, "```tool_output\nunclosed result");
+    g_auto (GStrv) none = agentexec_result_formatter_extract_execution_results (
+        formatter, "```tool_output\nunclosed result");
 
     g_assert_cmpuint (g_strv_length (none), ==, 0);
   }
@@ -460,14 +487,14 @@ test_formatter_round_trip (void)
 static void
 test_executor_defaults (void)
 {
-  g_autoptr(AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
-  const char * const adk_code[] = { "```tool_code\n", "\n```", "```python\n", "\n```", NULL };
-  const char * const adk_result[] = { "```tool_output\n", "\n```", NULL };
+  g_autoptr (AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
+  const char *const adk_code[] = { "```tool_code\n", "\n```", "```python\n", "\n```", NULL };
+  const char *const adk_result[] = { "```tool_output\n", "\n```", NULL };
   guint64 max_output;
   gboolean stateful, long_running, optimize;
 
-  g_object_get (executor, "max-output-bytes", &max_output, "stateful", &stateful,
-                "long-running", &long_running, "optimize-data-file", &optimize, NULL);
+  g_object_get (executor, "max-output-bytes", &max_output, "stateful", &stateful, "long-running",
+                &long_running, "optimize-data-file", &optimize, NULL);
   g_assert_cmpuint (agentexec_base_executor_get_error_retry_attempts (executor), ==, 2);
   g_assert_cmpuint (agentexec_base_executor_get_timeout_ms (executor), ==, 60000);
   g_assert_cmpuint (agentexec_base_executor_get_max_retries (executor), ==, 0);
@@ -476,17 +503,16 @@ test_executor_defaults (void)
   g_assert_false (long_running);
   g_assert_false (optimize);
   g_assert_cmpstrv (agentexec_base_executor_get_code_block_delimiters (executor), adk_code);
-  g_assert_cmpstrv (agentexec_base_executor_get_execution_result_delimiters (executor),
-                    adk_result);
+  g_assert_cmpstrv (agentexec_base_executor_get_execution_result_delimiters (executor), adk_result);
   g_assert_true (AGENTEXEC_IS_CODE_EXECUTOR (executor));
 }
 
 static void
 test_executor_bad_delimiters (void)
 {
-  g_autoptr(AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
-  const char * const odd[] = { "<a>", NULL };
-  const char * const custom[] = { "<r>", "</r>", NULL };
+  g_autoptr (AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
+  const char *const odd[] = { "<a>", NULL };
+  const char *const custom[] = { "<r>", "</r>", NULL };
 
   g_test_expect_message ("AgentExec", G_LOG_LEVEL_CRITICAL, "*pairs of non-empty strings*");
   g_object_set (executor, "execution-result-delimiters", odd, NULL);
@@ -498,11 +524,11 @@ test_executor_bad_delimiters (void)
 }
 
 static void
-collect_output (AgentExecCodeExecutor   *executor,
+collect_output (AgentExecCodeExecutor *executor,
                 AgentExecExecutionInput *input,
-                AgentExecStream          stream,
-                GBytes                  *chunk,
-                gpointer                 user_data)
+                AgentExecStream stream,
+                GBytes *chunk,
+                gpointer user_data)
 {
   GString *collected = user_data;
 
@@ -514,10 +540,10 @@ collect_output (AgentExecCodeExecutor   *executor,
 static void
 test_executor_sync (void)
 {
-  g_autoptr(AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("echo hi; ls", NULL);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("echo hi; ls", NULL);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   GString *collected = g_string_new (NULL);
 
   g_signal_connect (executor, "output", G_CALLBACK (collect_output), collected);
@@ -535,9 +561,9 @@ test_executor_sync (void)
 static void
 test_executor_failure_outcome (void)
 {
-  g_autoptr(AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("fail now", "python");
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("fail now", "python");
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
                                                  NULL, NULL);
@@ -548,9 +574,9 @@ test_executor_failure_outcome (void)
 static void
 test_executor_unsupported_language (void)
 {
-  g_autoptr(AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("x", "fortran77");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("x", "fortran77");
+  g_autoptr (GError) error = NULL;
 
   g_assert_null (agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
                                                        input, NULL, &error));
@@ -560,10 +586,10 @@ test_executor_unsupported_language (void)
 static void
 test_executor_cancelled_before_start (void)
 {
-  g_autoptr(AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", NULL);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
 
   g_cancellable_cancel (cancellable);
   g_assert_null (agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
@@ -572,24 +598,22 @@ test_executor_cancelled_before_start (void)
 }
 
 static void
-on_executed (GObject      *source,
-             GAsyncResult *res,
-             gpointer      user_data)
+on_executed (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   AgentExecExecutionResult **out = user_data;
   GError *error = NULL;
 
-  *out = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
-                                                      &error);
+  *out =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res, &error);
   g_assert_no_error (error);
 }
 
 static void
-count_chunk (AgentExecCodeExecutor   *executor,
+count_chunk (AgentExecCodeExecutor *executor,
              AgentExecExecutionInput *input,
-             AgentExecStream          stream,
-             GBytes                  *chunk,
-             gpointer                 user_data)
+             AgentExecStream stream,
+             GBytes *chunk,
+             gpointer user_data)
 {
   GPtrArray *chunks = user_data;
 
@@ -599,17 +623,16 @@ count_chunk (AgentExecCodeExecutor   *executor,
 static void
 test_executor_async (void)
 {
-  g_autoptr(AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print('abcd')",
-                                                                            NULL);
-  g_autoptr(GPtrArray) chunks = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr (AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print('abcd')", NULL);
+  g_autoptr (GPtrArray) chunks = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GMainContext) context = g_main_context_new ();
   AgentExecExecutionResult *result = NULL;
 
   g_main_context_push_thread_default (context);
   g_signal_connect (executor, "output", G_CALLBACK (count_chunk), chunks);
-  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
-                                              NULL, on_executed, &result);
+  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input, NULL,
+                                              on_executed, &result);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
   /* the chunks were emitted in this thread, in order, before completion */
@@ -626,14 +649,13 @@ test_executor_async (void)
 static void
 test_executor_process_llm_request_default (void)
 {
-  g_autoptr(AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
-  g_autoptr(JsonNode) request = json_from_string ("{\"contents\": [], \"tools\": []}", NULL);
+  g_autoptr (AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
+  g_autoptr (JsonNode) request = json_from_string ("{\"contents\": [], \"tools\": []}", NULL);
   g_autofree char *before = json_to_string (request, FALSE);
   g_autofree char *after = NULL;
 
-  g_assert_true (agentexec_code_executor_process_llm_request (AGENTEXEC_CODE_EXECUTOR (executor),
-                                                              json_node_get_object (request),
-                                                              NULL));
+  g_assert_true (agentexec_code_executor_process_llm_request (
+      AGENTEXEC_CODE_EXECUTOR (executor), json_node_get_object (request), NULL));
   after = json_to_string (request, FALSE);
   g_assert_cmpstr (before, ==, after);
 }
@@ -641,23 +663,34 @@ test_executor_process_llm_request_default (void)
 /* An interface implementation that forgot execute_code. */
 #define TEST_TYPE_EMPTY_EXECUTOR (test_empty_executor_get_type ())
 G_DECLARE_FINAL_TYPE (TestEmptyExecutor, test_empty_executor, TEST, EMPTY_EXECUTOR, GObject)
-struct _TestEmptyExecutor { GObject parent_instance; };
+struct _TestEmptyExecutor
+{
+  GObject parent_instance;
+};
 static void
 test_empty_executor_iface_init (AgentExecCodeExecutorInterface *iface)
 {
 }
-G_DEFINE_FINAL_TYPE_WITH_CODE (TestEmptyExecutor, test_empty_executor, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestEmptyExecutor,
+                               test_empty_executor,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (AGENTEXEC_TYPE_CODE_EXECUTOR,
                                                       test_empty_executor_iface_init))
-static void test_empty_executor_class_init (TestEmptyExecutorClass *klass) { }
-static void test_empty_executor_init (TestEmptyExecutor *self) { }
+static void
+test_empty_executor_class_init (TestEmptyExecutorClass *klass)
+{
+}
+static void
+test_empty_executor_init (TestEmptyExecutor *self)
+{
+}
 
 static void
 test_executor_not_implemented (void)
 {
-  g_autoptr(GObject) executor = g_object_new (TEST_TYPE_EMPTY_EXECUTOR, NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("1", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GObject) executor = g_object_new (TEST_TYPE_EMPTY_EXECUTOR, NULL);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("1", NULL);
+  g_autoptr (GError) error = NULL;
 
   g_assert_null (agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
                                                        input, NULL, &error));
@@ -669,7 +702,7 @@ test_executor_not_implemented (void)
 static void
 test_misuse_criticals (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (g_test_subprocess ())
     {
@@ -686,8 +719,7 @@ test_misuse_criticals (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 

@@ -19,32 +19,32 @@
 /* Other lines are ignored. Every run is recorded.                     */
 
 #define TEST_TYPE_FAKE_EXECUTOR (test_fake_executor_get_type ())
-G_DECLARE_FINAL_TYPE (TestFakeExecutor, test_fake_executor, TEST, FAKE_EXECUTOR,
-                      AgentExecBaseExecutor)
+G_DECLARE_FINAL_TYPE (
+    TestFakeExecutor, test_fake_executor, TEST, FAKE_EXECUTOR, AgentExecBaseExecutor)
 
 struct _TestFakeExecutor
 {
   AgentExecBaseExecutor parent_instance;
-  GPtrArray            *runs;          /* AgentExecExecutionInput */
-  gboolean              unavailable;   /* fail every run as an unreachable backend */
-  guint                 llm_requests;
+  GPtrArray *runs;      /* AgentExecExecutionInput */
+  gboolean unavailable; /* fail every run as an unreachable backend */
+  guint llm_requests;
 };
 
 G_DEFINE_FINAL_TYPE (TestFakeExecutor, test_fake_executor, AGENTEXEC_TYPE_BASE_EXECUTOR)
 
 static AgentExecExecutionResult *
-fake_run (AgentExecBaseExecutor     *base,
-          AgentExecExecutorContext  *context,
-          AgentExecExecutionInput   *input,
-          const char                *language,
-          GCancellable              *cancellable,
-          GError                   **error)
+fake_run (AgentExecBaseExecutor *base,
+          AgentExecExecutorContext *context,
+          AgentExecExecutionInput *input,
+          const char *language,
+          GCancellable *cancellable,
+          GError **error)
 {
   TestFakeExecutor *self = TEST_FAKE_EXECUTOR (base);
-  g_auto(GStrv) lines = g_strsplit (agentexec_execution_input_get_code (input), "\n", -1);
-  g_autoptr(GString) out = g_string_new (NULL);
-  g_autoptr(GString) err = g_string_new (NULL);
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_auto (GStrv) lines = g_strsplit (agentexec_execution_input_get_code (input), "\n", -1);
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GString) err = g_string_new (NULL);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   int exit_code = 0;
 
   g_ptr_array_add (self->runs, g_object_ref (input));
@@ -67,7 +67,7 @@ fake_run (AgentExecBaseExecutor     *base,
         exit_code = atoi (lines[i] + 5);
       else if (g_str_has_prefix (lines[i], "save "))
         {
-          g_autoptr(GBytes) bytes = g_bytes_new_static ("data", 4);
+          g_autoptr (GBytes) bytes = g_bytes_new_static ("data", 4);
 
           g_ptr_array_add (files, agentexec_file_new (lines[i] + 5, NULL, bytes));
         }
@@ -77,9 +77,7 @@ fake_run (AgentExecBaseExecutor     *base,
 }
 
 static gboolean
-fake_process_llm_request (AgentExecBaseExecutor  *base,
-                          JsonObject             *request,
-                          GError                **error)
+fake_process_llm_request (AgentExecBaseExecutor *base, JsonObject *request, GError **error)
 {
   TestFakeExecutor *self = TEST_FAKE_EXECUTOR (base);
   JsonArray *tools = json_array_new ();
@@ -126,15 +124,15 @@ G_DECLARE_FINAL_TYPE (TestPlainExecutor, test_plain_executor, TEST, PLAIN_EXECUT
 struct _TestPlainExecutor
 {
   GObject parent_instance;
-  guint   runs;
+  guint runs;
 };
 
 static AgentExecExecutionResult *
-plain_execute_code (AgentExecCodeExecutor     *executor,
-                    AgentExecExecutorContext  *context,
-                    AgentExecExecutionInput   *input,
-                    GCancellable              *cancellable,
-                    GError                   **error)
+plain_execute_code (AgentExecCodeExecutor *executor,
+                    AgentExecExecutorContext *context,
+                    AgentExecExecutionInput *input,
+                    GCancellable *cancellable,
+                    GError **error)
 {
   TEST_PLAIN_EXECUTOR (executor)->runs++;
   return agentexec_execution_result_new (AGENTEXEC_OUTCOME_OK, "", "always fails\n", 1, NULL);
@@ -146,7 +144,9 @@ plain_iface_init (AgentExecCodeExecutorInterface *iface)
   iface->execute_code = plain_execute_code;
 }
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (TestPlainExecutor, test_plain_executor, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestPlainExecutor,
+                               test_plain_executor,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (AGENTEXEC_TYPE_CODE_EXECUTOR,
                                                       plain_iface_init))
 
@@ -166,8 +166,8 @@ test_plain_executor_init (TestPlainExecutor *self)
 static JsonObject *
 object_from (const char *json)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = json_from_string (json, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = json_from_string (json, &error);
 
   g_assert_no_error (error);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
@@ -175,11 +175,10 @@ object_from (const char *json)
 }
 
 static void
-assert_json (JsonObject *object,
-             const char *expected)
+assert_json (JsonObject *object, const char *expected)
 {
-  g_autoptr(JsonNode) actual_node = json_node_new (JSON_NODE_OBJECT);
-  g_autoptr(JsonNode) expected_node = NULL;
+  g_autoptr (JsonNode) actual_node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonNode) expected_node = NULL;
 
   g_assert_nonnull (object);
   json_node_set_object (actual_node, object);
@@ -195,14 +194,10 @@ assert_json (JsonObject *object,
 }
 
 static AgentExecExecutionResult *
-result_of (const char *out,
-           const char *err,
-           int         exit_code,
-           const char *file1,
-           const char *file2)
+result_of (const char *out, const char *err, int exit_code, const char *file1, const char *file2)
 {
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GBytes) bytes = g_bytes_new_static ("x", 1);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("x", 1);
 
   if (file1 != NULL)
     g_ptr_array_add (files, agentexec_file_new (file1, NULL, bytes));
@@ -212,11 +207,9 @@ result_of (const char *out,
 }
 
 static void
-assert_result_part (AgentExecExecutionResult *result,
-                    const char               *outcome,
-                    const char               *output)
+assert_result_part (AgentExecExecutionResult *result, const char *outcome, const char *output)
 {
-  g_autoptr(JsonObject) part = agentexec_genai_build_code_execution_result_part (result);
+  g_autoptr (JsonObject) part = agentexec_genai_build_code_execution_result_part (result);
   JsonObject *inner = json_object_get_object_member (part, "codeExecutionResult");
 
   g_assert_cmpuint (json_object_get_size (part), ==, 1);
@@ -230,7 +223,7 @@ assert_result_part (AgentExecExecutionResult *result,
 static void
 test_genai_executable_code_part (void)
 {
-  g_autoptr(JsonObject) part = agentexec_genai_build_executable_code_part ("print(1)");
+  g_autoptr (JsonObject) part = agentexec_genai_build_executable_code_part ("print(1)");
 
   assert_json (part, "{\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"print(1)\"}}");
 }
@@ -239,7 +232,7 @@ test_genai_executable_code_part (void)
 static void
 test_genai_result_stdout (void)
 {
-  g_autoptr(AgentExecExecutionResult) result = result_of ("4\n", "", 0, NULL, NULL);
+  g_autoptr (AgentExecExecutionResult) result = result_of ("4\n", "", 0, NULL, NULL);
 
   assert_result_part (result, "OUTCOME_OK", "Code execution result:\n4\n\n");
 }
@@ -248,7 +241,7 @@ test_genai_result_stdout (void)
 static void
 test_genai_result_empty (void)
 {
-  g_autoptr(AgentExecExecutionResult) result = result_of ("", "", 0, NULL, NULL);
+  g_autoptr (AgentExecExecutionResult) result = result_of ("", "", 0, NULL, NULL);
 
   assert_result_part (result, "OUTCOME_OK", "Code execution result:\n\n");
 }
@@ -257,7 +250,7 @@ test_genai_result_empty (void)
 static void
 test_genai_result_stderr (void)
 {
-  g_autoptr(AgentExecExecutionResult) result = result_of ("", "NameError: x\n", 1, NULL, NULL);
+  g_autoptr (AgentExecExecutionResult) result = result_of ("", "NameError: x\n", 1, NULL, NULL);
 
   assert_result_part (result, "OUTCOME_FAILED", "NameError: x\n");
 }
@@ -266,7 +259,7 @@ test_genai_result_stderr (void)
 static void
 test_genai_result_stderr_keeps_stdout (void)
 {
-  g_autoptr(AgentExecExecutionResult) result = result_of ("partial\n", "boom\n", 1, NULL, NULL);
+  g_autoptr (AgentExecExecutionResult) result = result_of ("partial\n", "boom\n", 1, NULL, NULL);
 
   assert_result_part (result, "OUTCOME_FAILED",
                       "Code execution result:\npartial\n\n\nError:\nboom\n");
@@ -277,8 +270,8 @@ test_genai_result_stderr_keeps_stdout (void)
 static void
 test_genai_result_artifacts (void)
 {
-  g_autoptr(AgentExecExecutionResult) files_only = result_of ("", "", 0, "plot.png", "out.csv");
-  g_autoptr(AgentExecExecutionResult) both = result_of ("done", "", 0, "plot.png", NULL);
+  g_autoptr (AgentExecExecutionResult) files_only = result_of ("", "", 0, "plot.png", "out.csv");
+  g_autoptr (AgentExecExecutionResult) both = result_of ("done", "", 0, "plot.png", NULL);
 
   assert_result_part (files_only, "OUTCOME_OK", "Saved artifacts:\n`plot.png`,`out.csv`");
   assert_result_part (both, "OUTCOME_OK",
@@ -289,14 +282,14 @@ test_genai_result_artifacts (void)
 static void
 test_genai_result_failed_outcomes (void)
 {
-  g_autoptr(AgentExecExecutionResult) silent = result_of ("", "", 3, NULL, NULL);
-  g_autoptr(AgentExecExecutionResult) timeout =
-    agentexec_execution_result_new (AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED, "", "", 0, NULL);
-  g_autoptr(JsonObject) part = agentexec_genai_build_code_execution_result_part (timeout);
+  g_autoptr (AgentExecExecutionResult) silent = result_of ("", "", 3, NULL, NULL);
+  g_autoptr (AgentExecExecutionResult) timeout =
+      agentexec_execution_result_new (AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED, "", "", 0, NULL);
+  g_autoptr (JsonObject) part = agentexec_genai_build_code_execution_result_part (timeout);
 
   assert_result_part (silent, "OUTCOME_FAILED", "Code execution result:\n\n");
   g_assert_cmpstr (json_object_get_string_member (
-                     json_object_get_object_member (part, "codeExecutionResult"), "outcome"),
+                       json_object_get_object_member (part, "codeExecutionResult"), "outcome"),
                    ==, "OUTCOME_DEADLINE_EXCEEDED");
 }
 
@@ -304,9 +297,9 @@ test_genai_result_failed_outcomes (void)
 static void
 test_genai_convert_trailing_code (void)
 {
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"Let me check.\"},"
-    " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"print(1)\"}}]}");
+  g_autoptr (JsonObject) content =
+      object_from ("{\"role\": \"model\", \"parts\": [{\"text\": \"Let me check.\"},"
+                   " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"print(1)\"}}]}");
 
   g_assert_true (agentexec_genai_convert_code_execution_parts (content, NULL, NULL));
   assert_json (content, "{\"role\": \"model\", \"parts\": [{\"text\": \"Let me check.\"},"
@@ -318,9 +311,9 @@ test_genai_convert_trailing_code (void)
 static void
 test_genai_convert_single_result (void)
 {
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"code_execution_result\": {\"outcome\": \"OUTCOME_OK\","
-    " \"output\": \"Code execution result:\\n1\\n\\n\"}}]}");
+  g_autoptr (JsonObject) content = object_from (
+      "{\"role\": \"model\", \"parts\": [{\"code_execution_result\": {\"outcome\": \"OUTCOME_OK\","
+      " \"output\": \"Code execution result:\\n1\\n\\n\"}}]}");
   const char *result_pair[] = { "<out>", "</out>", NULL };
   const char *code_pair[] = { "<code>", "</code>", NULL };
 
@@ -347,7 +340,7 @@ test_genai_convert_untouched (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(JsonObject) content = object_from (cases[i]);
+      g_autoptr (JsonObject) content = object_from (cases[i]);
 
       g_assert_false (agentexec_genai_convert_code_execution_parts (content, NULL, NULL));
       assert_json (content, cases[i]);
@@ -358,9 +351,9 @@ test_genai_convert_untouched (void)
 static void
 test_genai_extract_first_block (void)
 {
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"First:\\n```python\\nprint(1)\\n```\\n"
-    "Then:\\n```python\\nprint(2)\\n```\\n\"}]}");
+  g_autoptr (JsonObject) content = object_from (
+      "{\"role\": \"model\", \"parts\": [{\"text\": \"First:\\n```python\\nprint(1)\\n```\\n"
+      "Then:\\n```python\\nprint(2)\\n```\\n\"}]}");
   g_autofree char *code = agentexec_genai_extract_code_and_truncate_content (content, NULL);
 
   g_assert_cmpstr (code, ==, "print(1)");
@@ -373,9 +366,9 @@ test_genai_extract_first_block (void)
 static void
 test_genai_extract_tail_dropped (void)
 {
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"```tool_code\\nx = 2\\n```\"},"
-    " {\"text\": \"The answer is 42, trust me.\"}]}");
+  g_autoptr (JsonObject) content =
+      object_from ("{\"role\": \"model\", \"parts\": [{\"text\": \"```tool_code\\nx = 2\\n```\"},"
+                   " {\"text\": \"The answer is 42, trust me.\"}]}");
   g_autofree char *code = agentexec_genai_extract_code_and_truncate_content (content, NULL);
 
   g_assert_cmpstr (code, ==, "x = 2");
@@ -389,7 +382,7 @@ test_genai_extract_empty_block (void)
 {
   const char *json = "{\"role\": \"model\","
                      " \"parts\": [{\"text\": \"Nothing: ```python\\n\\n```\"}]}";
-  g_autoptr(JsonObject) content = object_from (json);
+  g_autoptr (JsonObject) content = object_from (json);
   g_autofree char *code = agentexec_genai_extract_code_and_truncate_content (content, NULL);
 
   g_assert_null (code);
@@ -401,9 +394,9 @@ test_genai_extract_empty_block (void)
 static void
 test_genai_extract_joined_parts (void)
 {
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"Run ```python\", \"thought\": false},"
-    " {\"text\": \"print(3)\\n```\"}, {\"text\": \"```tool_code\\nlater\\n```\"}]}");
+  g_autoptr (JsonObject) content = object_from (
+      "{\"role\": \"model\", \"parts\": [{\"text\": \"Run ```python\", \"thought\": false},"
+      " {\"text\": \"print(3)\\n```\"}, {\"text\": \"```tool_code\\nlater\\n```\"}]}");
   g_autofree char *code = agentexec_genai_extract_code_and_truncate_content (content, NULL);
 
   g_assert_cmpstr (code, ==, "print(3)");
@@ -419,12 +412,12 @@ test_genai_extract_joined_parts (void)
 static void
 test_genai_extract_native_part (void)
 {
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": ["
-    " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"old()\"}},"
-    " {\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\", \"output\": \"\"}},"
-    " {\"executable_code\": {\"language\": \"PYTHON\", \"code\": \"new()\"}},"
-    " {\"text\": \"```python\\nignored()\\n```\"}]}");
+  g_autoptr (JsonObject) content =
+      object_from ("{\"role\": \"model\", \"parts\": ["
+                   " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"old()\"}},"
+                   " {\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\", \"output\": \"\"}},"
+                   " {\"executable_code\": {\"language\": \"PYTHON\", \"code\": \"new()\"}},"
+                   " {\"text\": \"```python\\nignored()\\n```\"}]}");
   g_autofree char *code = agentexec_genai_extract_code_and_truncate_content (content, NULL);
   JsonArray *parts = json_object_get_array_member (content, "parts");
 
@@ -437,10 +430,10 @@ static void
 test_genai_extract_delimiters (void)
 {
   const char *pairs[] = { "<run>", "</run>", NULL };
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"go <run>ls</run> now\"}]}");
-  g_autoptr(JsonObject) plain = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nprint(1)\\n```\"}]}");
+  g_autoptr (JsonObject) content =
+      object_from ("{\"role\": \"model\", \"parts\": [{\"text\": \"go <run>ls</run> now\"}]}");
+  g_autoptr (JsonObject) plain = object_from (
+      "{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nprint(1)\\n```\"}]}");
   g_autofree char *code = agentexec_genai_extract_code_and_truncate_content (content, pairs);
   g_autofree char *none = agentexec_genai_extract_code_and_truncate_content (plain, pairs);
 
@@ -454,14 +447,13 @@ test_genai_extract_delimiters (void)
 
 typedef struct
 {
-  TestFakeExecutor           *fake;
+  TestFakeExecutor *fake;
   AgentExecCodeExecutionFlow *flow;
-  AgentExecExecutorContext   *context;
+  AgentExecExecutorContext *context;
 } Fixture;
 
 static void
-fixture_set_up (Fixture       *f,
-                gconstpointer  data)
+fixture_set_up (Fixture *f, gconstpointer data)
 {
   f->fake = g_object_new (TEST_TYPE_FAKE_EXECUTOR, NULL);
   f->flow = agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (f->fake));
@@ -469,8 +461,7 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-fixture_tear_down (Fixture       *f,
-                   gconstpointer  data)
+fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_clear_object (&f->flow);
   g_clear_object (&f->fake);
@@ -478,13 +469,11 @@ fixture_tear_down (Fixture       *f,
 }
 
 static AgentExecCodeExecutionStep *
-reply (Fixture    *f,
-       const char *invocation,
-       const char *text)
+reply (Fixture *f, const char *invocation, const char *text)
 {
-  g_autoptr(JsonObject) content = json_object_new ();
-  g_autoptr(JsonArray) parts = json_array_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (JsonObject) content = json_object_new ();
+  g_autoptr (JsonArray) parts = json_array_new ();
+  g_autoptr (GError) error = NULL;
   JsonObject *part = json_object_new ();
   AgentExecCodeExecutionStep *step;
 
@@ -500,19 +489,17 @@ reply (Fixture    *f,
 }
 
 static guint
-count (Fixture    *f,
-       const char *invocation)
+count (Fixture *f, const char *invocation)
 {
   return agentexec_executor_context_get_error_count (f->context, invocation);
 }
 
 /* The first block runs; the step holds the truncated reply and the result. */
 static void
-test_flow_runs_first_block (Fixture       *f,
-                            gconstpointer  data)
+test_flow_runs_first_block (Fixture *f, gconstpointer data)
 {
-  g_autoptr(AgentExecCodeExecutionStep) step =
-    reply (f, "inv", "Computing.\n```python\nprint 42\n```\nMore text\n```python\nprint 7\n```");
+  g_autoptr (AgentExecCodeExecutionStep) step =
+      reply (f, "inv", "Computing.\n```python\nprint 42\n```\nMore text\n```python\nprint 7\n```");
 
   g_assert_true (agentexec_code_execution_step_get_executed (step));
   g_assert_false (agentexec_code_execution_step_get_gated (step));
@@ -528,17 +515,17 @@ test_flow_runs_first_block (Fixture       *f,
                " {\"outcome\": \"OUTCOME_OK\","
                " \"output\": \"Code execution result:\\n42\\n\\n\"}}]}");
   g_assert_cmpstr (agentexec_execution_result_get_stdout (
-                     agentexec_code_execution_step_get_execution_result (step)), ==, "42\n");
+                       agentexec_code_execution_step_get_execution_result (step)),
+                   ==, "42\n");
 }
 
 /* A partial (streamed) response is never executed. */
 static void
-test_flow_partial_skipped (Fixture       *f,
-                           gconstpointer  data)
+test_flow_partial_skipped (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nprint 1\\n```\"}]}");
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (JsonObject) content =
+      object_from ("{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nprint 1\\n```\"}]}");
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
 
   step = agentexec_code_execution_flow_postprocess_response (f->flow, f->context, "inv", content,
                                                              TRUE, NULL, NULL);
@@ -551,11 +538,10 @@ test_flow_partial_skipped (Fixture       *f,
 
 /* A reply without code (a final answer) passes through untouched. */
 static void
-test_flow_no_code (Fixture       *f,
-                   gconstpointer  data)
+test_flow_no_code (Fixture *f, gconstpointer data)
 {
-  g_autoptr(AgentExecCodeExecutionStep) step = reply (f, "inv", "The answer is 42.");
-  g_autoptr(AgentExecCodeExecutionStep) empty = reply (f, "inv", "```python\n\n```");
+  g_autoptr (AgentExecCodeExecutionStep) step = reply (f, "inv", "The answer is 42.");
+  g_autoptr (AgentExecCodeExecutionStep) empty = reply (f, "inv", "```python\n\n```");
 
   g_assert_false (agentexec_code_execution_step_get_executed (step));
   g_assert_false (agentexec_code_execution_step_get_executed (empty));
@@ -567,11 +553,10 @@ test_flow_no_code (Fixture       *f,
 /* A code error increments the invocation's count; other invocations are
  * not affected. */
 static void
-test_flow_error_increments (Fixture       *f,
-                            gconstpointer  data)
+test_flow_error_increments (Fixture *f, gconstpointer data)
 {
-  g_autoptr(AgentExecCodeExecutionStep) first = reply (f, "inv", "```python\nerror boom\n```");
-  g_autoptr(AgentExecCodeExecutionStep) silent = reply (f, "inv", "```python\nexit 2\n```");
+  g_autoptr (AgentExecCodeExecutionStep) first = reply (f, "inv", "```python\nerror boom\n```");
+  g_autoptr (AgentExecCodeExecutionStep) silent = reply (f, "inv", "```python\nexit 2\n```");
 
   g_assert_true (agentexec_code_execution_step_get_executed (first));
   g_assert_cmpuint (count (f, "inv"), ==, 2);
@@ -584,21 +569,20 @@ test_flow_error_increments (Fixture       *f,
 /* Acceptance: a block that keeps failing is run error_retry_attempts (2)
  * times; the third reply passes through unexecuted; a success resets. */
 static void
-test_flow_gate (Fixture       *f,
-                gconstpointer  data)
+test_flow_gate (Fixture *f, gconstpointer data)
 {
   const char *failing = "Try:\n```python\nerror ZeroDivisionError\n```\n";
 
   for (guint i = 1; i <= 2; i++)
     {
-      g_autoptr(AgentExecCodeExecutionStep) step = reply (f, "inv", failing);
+      g_autoptr (AgentExecCodeExecutionStep) step = reply (f, "inv", failing);
 
       g_assert_true (agentexec_code_execution_step_get_executed (step));
       g_assert_cmpuint (count (f, "inv"), ==, i);
     }
   for (guint i = 0; i < 2; i++)
     {
-      g_autoptr(AgentExecCodeExecutionStep) step = reply (f, "inv", failing);
+      g_autoptr (AgentExecCodeExecutionStep) step = reply (f, "inv", failing);
 
       g_assert_false (agentexec_code_execution_step_get_executed (step));
       g_assert_true (agentexec_code_execution_step_get_gated (step));
@@ -611,7 +595,7 @@ test_flow_gate (Fixture       *f,
 
   /* Another invocation is not gated. */
   {
-    g_autoptr(AgentExecCodeExecutionStep) step = reply (f, "next", "```python\nprint ok\n```");
+    g_autoptr (AgentExecCodeExecutionStep) step = reply (f, "next", "```python\nprint ok\n```");
 
     g_assert_true (agentexec_code_execution_step_get_executed (step));
   }
@@ -620,26 +604,26 @@ test_flow_gate (Fixture       *f,
 /* error-retry-attempts 3: three failing runs, then the gate; a success in
  * between resets the count (ADK removes it). */
 static void
-test_flow_success_resets (Fixture       *f,
-                          gconstpointer  data)
+test_flow_success_resets (Fixture *f, gconstpointer data)
 {
   const char *failing = "```python\nerror boom\n```";
 
   g_object_set (f->fake, "error-retry-attempts", 3, NULL);
   g_assert_cmpuint (agentexec_code_execution_flow_get_error_retry_attempts (f->flow), ==, 3);
-  g_clear_object (&(AgentExecCodeExecutionStep *) { reply (f, "inv", failing) });
-  g_clear_object (&(AgentExecCodeExecutionStep *) { reply (f, "inv", failing) });
+  g_clear_object (&(AgentExecCodeExecutionStep *){ reply (f, "inv", failing) });
+  g_clear_object (&(AgentExecCodeExecutionStep *){ reply (f, "inv", failing) });
   g_assert_cmpuint (count (f, "inv"), ==, 2);
-  g_clear_object (&(AgentExecCodeExecutionStep *) { reply (f, "inv", "```python\nprint ok\n```") });
+  g_clear_object (&(AgentExecCodeExecutionStep *){ reply (f, "inv", "```python\nprint ok\n```") });
   g_assert_cmpuint (count (f, "inv"), ==, 0);
   g_assert_false (json_object_has_member (
-    json_object_get_object_member (agentexec_executor_context_get_session_state (f->context),
-                                   "_code_executor_error_counts"), "inv"));
+      json_object_get_object_member (agentexec_executor_context_get_session_state (f->context),
+                                     "_code_executor_error_counts"),
+      "inv"));
   for (guint i = 0; i < 3; i++)
-    g_clear_object (&(AgentExecCodeExecutionStep *) { reply (f, "inv", failing) });
+    g_clear_object (&(AgentExecCodeExecutionStep *){ reply (f, "inv", failing) });
   g_assert_cmpuint (f->fake->runs->len, ==, 6);
   {
-    g_autoptr(AgentExecCodeExecutionStep) step = reply (f, "inv", failing);
+    g_autoptr (AgentExecCodeExecutionStep) step = reply (f, "inv", failing);
 
     g_assert_true (agentexec_code_execution_step_get_gated (step));
     g_assert_cmpuint (f->fake->runs->len, ==, 6);
@@ -650,17 +634,16 @@ test_flow_success_resets (Fixture       *f,
 static void
 test_flow_gate_default (void)
 {
-  g_autoptr(TestPlainExecutor) plain = g_object_new (TEST_TYPE_PLAIN_EXECUTOR, NULL);
-  g_autoptr(AgentExecCodeExecutionFlow) flow =
-    agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (plain));
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (TestPlainExecutor) plain = g_object_new (TEST_TYPE_PLAIN_EXECUTOR, NULL);
+  g_autoptr (AgentExecCodeExecutionFlow) flow =
+      agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (plain));
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
 
   g_assert_cmpuint (agentexec_code_execution_flow_get_error_retry_attempts (flow), ==, 2);
   for (guint i = 0; i < 4; i++)
     {
-      g_autoptr(AgentExecCodeExecutionStep) step =
-        agentexec_code_execution_flow_process_text (flow, context, "inv",
-                                                    "```tool_code\nfail()\n```", NULL, NULL);
+      g_autoptr (AgentExecCodeExecutionStep) step = agentexec_code_execution_flow_process_text (
+          flow, context, "inv", "```tool_code\nfail()\n```", NULL, NULL);
 
       g_assert_true (agentexec_code_execution_step_get_executed (step) == (i < 2));
     }
@@ -670,11 +653,10 @@ test_flow_gate_default (void)
 /* The state delta: only `_code_execution_context`, as ADK's event holds it;
  * the run goes into the results history. */
 static void
-test_flow_state_delta (Fixture       *f,
-                       gconstpointer  data)
+test_flow_state_delta (Fixture *f, gconstpointer data)
 {
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
-  g_autoptr(JsonArray) history = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (JsonArray) history = NULL;
   JsonObject *entry;
 
   g_object_set (f->fake, "stateful", TRUE, NULL);
@@ -683,7 +665,8 @@ test_flow_state_delta (Fixture       *f,
   {
     g_autofree char *id = agentexec_executor_context_get_execution_id (f->context);
     g_autofree char *expected = g_strdup_printf ("{\"_code_execution_context\":"
-                                                 " {\"execution_session_id\": \"%s\"}}", id);
+                                                 " {\"execution_session_id\": \"%s\"}}",
+                                                 id);
 
     g_assert_nonnull (id);
     g_assert_cmpstr (agentexec_execution_input_get_execution_id (last_run (f->fake)), ==, id);
@@ -699,12 +682,11 @@ test_flow_state_delta (Fixture       *f,
 /* A stateless executor gets no execution id; the context's input files go
  * with every run; output files come back as artifacts. */
 static void
-test_flow_files (Fixture       *f,
-                 gconstpointer  data)
+test_flow_files (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GBytes) bytes = g_bytes_new_static ("a,b\n", 4);
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GBytes) bytes = g_bytes_new_static ("a,b\n", 4);
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
   GPtrArray *artifacts, *sent;
 
   g_ptr_array_add (inputs, agentexec_file_new ("data_1_1.csv", "text/csv", bytes));
@@ -725,14 +707,13 @@ test_flow_files (Fixture       *f,
 
 /* A backend failure is an error; the counts and history are unchanged. */
 static void
-test_flow_executor_error (Fixture       *f,
-                          gconstpointer  data)
+test_flow_executor_error (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nprint 1\\n```\"}]}");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
-  g_autoptr(JsonArray) history = NULL;
+  g_autoptr (JsonObject) content =
+      object_from ("{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nprint 1\\n```\"}]}");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (JsonArray) history = NULL;
 
   f->fake->unavailable = TRUE;
   step = agentexec_code_execution_flow_postprocess_response (f->flow, f->context, "inv", content,
@@ -745,9 +726,7 @@ test_flow_executor_error (Fixture       *f,
 }
 
 static void
-got_async (GObject      *source,
-           GAsyncResult *res,
-           gpointer      data)
+got_async (GObject *source, GAsyncResult *res, gpointer data)
 {
   *(GAsyncResult **) data = g_object_ref (res);
 }
@@ -762,21 +741,19 @@ wait_for (GAsyncResult **slot)
 
 /* The async twin behaves the same: run, then the gate. */
 static void
-test_flow_postprocess_async (Fixture       *f,
-                             gconstpointer  data)
+test_flow_postprocess_async (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonObject) content = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nerror no\\n```\"}]}");
+  g_autoptr (JsonObject) content = object_from (
+      "{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nerror no\\n```\"}]}");
 
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr(GAsyncResult) res = NULL;
-      g_autoptr(AgentExecCodeExecutionStep) step = NULL;
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GAsyncResult) res = NULL;
+      g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+      g_autoptr (GError) error = NULL;
 
-      agentexec_code_execution_flow_postprocess_response_async (f->flow, f->context, "inv",
-                                                                content, FALSE, NULL, got_async,
-                                                                &res);
+      agentexec_code_execution_flow_postprocess_response_async (f->flow, f->context, "inv", content,
+                                                                FALSE, NULL, got_async, &res);
       step = agentexec_code_execution_flow_postprocess_response_finish (f->flow, wait_for (&res),
                                                                         &error);
       g_assert_no_error (error);
@@ -785,16 +762,14 @@ test_flow_postprocess_async (Fixture       *f,
     }
   g_assert_cmpuint (f->fake->runs->len, ==, 2);
   {
-    g_autoptr(GAsyncResult) res = NULL;
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GAsyncResult) res = NULL;
+    g_autoptr (GError) error = NULL;
 
     f->fake->unavailable = TRUE;
-    agentexec_code_execution_flow_postprocess_response_async (f->flow, f->context, "other",
-                                                              content, FALSE, NULL, got_async,
-                                                              &res);
-    g_assert_null (agentexec_code_execution_flow_postprocess_response_finish (f->flow,
-                                                                              wait_for (&res),
-                                                                              &error));
+    agentexec_code_execution_flow_postprocess_response_async (f->flow, f->context, "other", content,
+                                                              FALSE, NULL, got_async, &res);
+    g_assert_null (agentexec_code_execution_flow_postprocess_response_finish (
+        f->flow, wait_for (&res), &error));
     g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
   }
 }
@@ -803,15 +778,14 @@ test_flow_postprocess_async (Fixture       *f,
 /* Plain chat text.                                                    */
 
 static void
-test_text_result_appended (Fixture       *f,
-                           gconstpointer  data)
+test_text_result_appended (Fixture *f, gconstpointer data)
 {
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
 
   step = agentexec_code_execution_flow_process_text (
-    f->flow, f->context, "inv",
-    "Let me compute.\n```python\nprint 4\n```\nSo the answer is 5.\n```python\nprint 5\n```",
-    NULL, NULL);
+      f->flow, f->context, "inv",
+      "Let me compute.\n```python\nprint 4\n```\nSo the answer is 5.\n```python\nprint 5\n```",
+      NULL, NULL);
   g_assert_true (agentexec_code_execution_step_get_executed (step));
   g_assert_cmpstr (agentexec_code_execution_step_get_result_text (step), ==,
                    "```tool_output\nCode execution result:\n4\n\n\n```");
@@ -824,11 +798,10 @@ test_text_result_appended (Fixture       *f,
 }
 
 static void
-test_text_passes_through (Fixture       *f,
-                          gconstpointer  data)
+test_text_passes_through (Fixture *f, gconstpointer data)
 {
   const char *failing = "```tool_code\nerror nope\n```";
-  g_autoptr(AgentExecCodeExecutionStep) plain = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) plain = NULL;
 
   plain = agentexec_code_execution_flow_process_text (f->flow, f->context, "inv",
                                                       "Final answer: 42", NULL, NULL);
@@ -836,9 +809,8 @@ test_text_passes_through (Fixture       *f,
   g_assert_cmpstr (agentexec_code_execution_step_get_text (plain), ==, "Final answer: 42");
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr(AgentExecCodeExecutionStep) step =
-        agentexec_code_execution_flow_process_text (f->flow, f->context, "inv", failing, NULL,
-                                                    NULL);
+      g_autoptr (AgentExecCodeExecutionStep) step = agentexec_code_execution_flow_process_text (
+          f->flow, f->context, "inv", failing, NULL, NULL);
 
       if (i < 2)
         g_assert_true (g_str_has_suffix (agentexec_code_execution_step_get_text (step),
@@ -851,16 +823,15 @@ test_text_passes_through (Fixture       *f,
 
 /* The executor's delimiters are used; the block's language goes with it. */
 static void
-test_text_custom_delimiters (Fixture       *f,
-                             gconstpointer  data)
+test_text_custom_delimiters (Fixture *f, gconstpointer data)
 {
   const char *code_pairs[] = { "```bash\n", "\n```", "<py>", "</py>", NULL };
   const char *result_pair[] = { "<result>", "</result>", NULL };
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
-  g_autoptr(AgentExecCodeExecutionStep) second = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) second = NULL;
 
-  g_object_set (f->fake, "code-block-delimiters", code_pairs,
-                "execution-result-delimiters", result_pair, NULL);
+  g_object_set (f->fake, "code-block-delimiters", code_pairs, "execution-result-delimiters",
+                result_pair, NULL);
   step = agentexec_code_execution_flow_process_text (f->flow, f->context, "inv",
                                                      "x ```bash\nprint hi\n``` y", NULL, NULL);
   g_assert_cmpstr (agentexec_code_execution_step_get_text (step), ==,
@@ -872,16 +843,14 @@ test_text_custom_delimiters (Fixture       *f,
 }
 
 static void
-test_text_async (Fixture       *f,
-                 gconstpointer  data)
+test_text_async (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (GError) error = NULL;
 
-  agentexec_code_execution_flow_process_text_async (f->flow, f->context, "inv",
-                                                    "```python\nprint async\n```", NULL,
-                                                    got_async, &res);
+  agentexec_code_execution_flow_process_text_async (
+      f->flow, f->context, "inv", "```python\nprint async\n```", NULL, got_async, &res);
   step = agentexec_code_execution_flow_process_text_finish (f->flow, wait_for (&res), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (agentexec_code_execution_step_get_result_text (step), ==,
@@ -891,26 +860,25 @@ test_text_async (Fixture       *f,
 /* ------------------------------------------------------------------ */
 /* preprocess_request.                                                 */
 
-#define CSV_REQUEST \
-  "{\"contents\": [" \
-  " {\"role\": \"user\", \"parts\": [" \
-  "   {\"inlineData\": {\"mimeType\": \"text/csv\", \"data\": \"Y2l0eSx0ZW1wCk9zbG8sMwo=\"}}," \
-  "   {\"text\": \"Summarise these.\"}]}," \
-  " {\"role\": \"model\", \"parts\": [{\"text\": \"Sure.\"}]}," \
-  " {\"role\": \"user\", \"parts\": [{\"text\": \"And this:\"}, {\"text\": \"two\"}," \
-  "   {\"inline_data\": {\"mime_type\": \"text/csv\", \"data\": \"YSxiCjEsMgo=\"}}," \
+#define CSV_REQUEST                                                                                \
+  "{\"contents\": ["                                                                               \
+  " {\"role\": \"user\", \"parts\": ["                                                             \
+  "   {\"inlineData\": {\"mimeType\": \"text/csv\", \"data\": \"Y2l0eSx0ZW1wCk9zbG8sMwo=\"}},"     \
+  "   {\"text\": \"Summarise these.\"}]},"                                                         \
+  " {\"role\": \"model\", \"parts\": [{\"text\": \"Sure.\"}]},"                                    \
+  " {\"role\": \"user\", \"parts\": [{\"text\": \"And this:\"}, {\"text\": \"two\"},"              \
+  "   {\"inline_data\": {\"mime_type\": \"text/csv\", \"data\": \"YSxiCjEsMgo=\"}},"               \
   "   {\"inlineData\": {\"mimeType\": \"image/png\", \"data\": \"iVBO\"}}]}]}"
 
 /* ADK's data-file optimisation: the part text and the file names. */
 static void
-test_preprocess_csv (Fixture       *f,
-                     gconstpointer  data)
+test_preprocess_csv (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonObject) request = object_from (CSV_REQUEST);
-  g_autoptr(GPtrArray) steps = NULL;
-  g_autoptr(GPtrArray) files = NULL;
-  g_auto(GStrv) processed = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (JsonObject) request = object_from (CSV_REQUEST);
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GPtrArray) files = NULL;
+  g_auto (GStrv) processed = NULL;
+  g_autoptr (GError) error = NULL;
   JsonArray *contents;
   JsonObject *part;
 
@@ -920,14 +888,14 @@ test_preprocess_csv (Fixture       *f,
   g_assert_no_error (error);
   contents = json_object_get_array_member (request, "contents");
   part = json_array_get_object_element (
-    json_object_get_array_member (json_array_get_object_element (contents, 0), "parts"), 0);
+      json_object_get_array_member (json_array_get_object_element (contents, 0), "parts"), 0);
   assert_json (part, "{\"text\": \"\\nAvailable file: `data_1_1.csv`\\n\"}");
   part = json_array_get_object_element (
-    json_object_get_array_member (json_array_get_object_element (contents, 2), "parts"), 2);
+      json_object_get_array_member (json_array_get_object_element (contents, 2), "parts"), 2);
   assert_json (part, "{\"text\": \"\\nAvailable file: `data_3_3.csv`\\n\"}");
   /* Other inline data stays. */
   part = json_array_get_object_element (
-    json_object_get_array_member (json_array_get_object_element (contents, 2), "parts"), 3);
+      json_object_get_array_member (json_array_get_object_element (contents, 2), "parts"), 3);
   g_assert_true (json_object_has_member (part, "inlineData"));
 
   files = agentexec_executor_context_get_input_files (f->context);
@@ -935,7 +903,7 @@ test_preprocess_csv (Fixture       *f,
   g_assert_cmpstr (agentexec_file_get_name (g_ptr_array_index (files, 1)), ==, "data_3_3.csv");
   g_assert_cmpstr (agentexec_file_get_mime_type (g_ptr_array_index (files, 1)), ==, "text/csv");
   processed = agentexec_executor_context_get_processed_file_names (f->context);
-  g_assert_cmpstrv (processed, ((const char *[]) { "data_1_1.csv", "data_3_3.csv", NULL }));
+  g_assert_cmpstrv (processed, ((const char *[]){ "data_1_1.csv", "data_3_3.csv", NULL }));
 
   /* One exploration per file, each with its file only. */
   g_assert_cmpuint (steps->len, ==, 2);
@@ -955,27 +923,29 @@ test_preprocess_csv (Fixture       *f,
     JsonObject *code = json_array_get_object_element (contents, 3);
     JsonObject *result = json_array_get_object_element (contents, 4);
     JsonArray *code_parts = json_object_get_array_member (code, "parts");
-    const char *code_text = json_object_get_string_member (
-      json_array_get_object_element (code_parts, 1), "text");
+    const char *code_text =
+        json_object_get_string_member (json_array_get_object_element (code_parts, 1), "text");
 
     g_assert_cmpstr (json_object_get_string_member (code, "role"), ==, "model");
-    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (code_parts, 0),
-                                                    "text"), ==,
-                     "Processing input file: `data_1_1.csv`");
+    g_assert_cmpstr (
+        json_object_get_string_member (json_array_get_object_element (code_parts, 0), "text"), ==,
+        "Processing input file: `data_1_1.csv`");
     g_assert_true (g_str_has_prefix (code_text, "```tool_code\n"));
     g_assert_cmpstr (json_object_get_string_member (result, "role"), ==, "user");
-    g_assert_true (g_str_has_prefix (json_object_get_string_member (
-      json_array_get_object_element (json_object_get_array_member (result, "parts"), 0), "text"),
-      "```tool_output\n"));
+    g_assert_true (g_str_has_prefix (
+        json_object_get_string_member (
+            json_array_get_object_element (json_object_get_array_member (result, "parts"), 0),
+            "text"),
+        "```tool_output\n"));
   }
   /* The step carries ADK's event content: label, then executable code. */
   {
     AgentExecCodeExecutionStep *step = g_ptr_array_index (steps, 0);
     JsonArray *parts = json_object_get_array_member (
-      agentexec_code_execution_step_get_model_content (step), "parts");
+        agentexec_code_execution_step_get_model_content (step), "parts");
 
-    g_assert_true (json_object_has_member (json_array_get_object_element (parts, 1),
-                                           "executableCode"));
+    g_assert_true (
+        json_object_has_member (json_array_get_object_element (parts, 1), "executableCode"));
     g_assert_nonnull (agentexec_code_execution_step_get_state_delta (step));
   }
   g_assert_cmpuint (f->fake->llm_requests, ==, 1);
@@ -984,24 +954,23 @@ test_preprocess_csv (Fixture       *f,
 
 /* Files already processed are not explored again. */
 static void
-test_preprocess_csv_once (Fixture       *f,
-                          gconstpointer  data)
+test_preprocess_csv_once (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GPtrArray) steps = NULL;
-  g_autoptr(GPtrArray) again = NULL;
-  g_autoptr(JsonObject) first = object_from (CSV_REQUEST);
-  g_autoptr(JsonObject) second = object_from (CSV_REQUEST);
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GPtrArray) again = NULL;
+  g_autoptr (JsonObject) first = object_from (CSV_REQUEST);
+  g_autoptr (JsonObject) second = object_from (CSV_REQUEST);
 
   g_object_set (f->fake, "optimize-data-file", TRUE, NULL);
-  steps = agentexec_code_execution_flow_preprocess_request (f->flow, f->context, "inv", first,
-                                                            NULL, NULL);
+  steps = agentexec_code_execution_flow_preprocess_request (f->flow, f->context, "inv", first, NULL,
+                                                            NULL);
   again = agentexec_code_execution_flow_preprocess_request (f->flow, f->context, "inv", second,
                                                             NULL, NULL);
   g_assert_cmpuint (steps->len, ==, 2);
   g_assert_cmpuint (again->len, ==, 0);
   g_assert_cmpuint (f->fake->runs->len, ==, 2);
   {
-    g_autoptr(GPtrArray) files = agentexec_executor_context_get_input_files (f->context);
+    g_autoptr (GPtrArray) files = agentexec_executor_context_get_input_files (f->context);
 
     g_assert_cmpuint (files->len, ==, 2);
   }
@@ -1010,18 +979,17 @@ test_preprocess_csv_once (Fixture       *f,
 /* Without optimize-data-file (the default) inline data stays; the history
  * is still rewritten. */
 static void
-test_preprocess_history_rewrite (Fixture       *f,
-                                 gconstpointer  data)
+test_preprocess_history_rewrite (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonObject) request = object_from (
-    "{\"contents\": ["
-    " {\"role\": \"user\", \"parts\": [{\"inlineData\": {\"mimeType\": \"text/csv\","
-    "   \"data\": \"YQ==\"}}]},"
-    " {\"role\": \"model\", \"parts\": [{\"text\": \"Run:\"},"
-    "   {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"print(1)\"}}]},"
-    " {\"role\": \"model\", \"parts\": [{\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\","
-    "   \"output\": \"1\"}}]}]}");
-  g_autoptr(GPtrArray) steps = NULL;
+  g_autoptr (JsonObject) request = object_from (
+      "{\"contents\": ["
+      " {\"role\": \"user\", \"parts\": [{\"inlineData\": {\"mimeType\": \"text/csv\","
+      "   \"data\": \"YQ==\"}}]},"
+      " {\"role\": \"model\", \"parts\": [{\"text\": \"Run:\"},"
+      "   {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"print(1)\"}}]},"
+      " {\"role\": \"model\", \"parts\": [{\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\","
+      "   \"output\": \"1\"}}]}]}");
+  g_autoptr (GPtrArray) steps = NULL;
 
   steps = agentexec_code_execution_flow_preprocess_request (f->flow, f->context, "inv", request,
                                                             NULL, NULL);
@@ -1038,11 +1006,10 @@ test_preprocess_history_rewrite (Fixture       *f,
 
 /* The retry gate also stops the data-file exploration. */
 static void
-test_preprocess_gated (Fixture       *f,
-                       gconstpointer  data)
+test_preprocess_gated (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonObject) request = object_from (CSV_REQUEST);
-  g_autoptr(GPtrArray) steps = NULL;
+  g_autoptr (JsonObject) request = object_from (CSV_REQUEST);
+  g_autoptr (GPtrArray) steps = NULL;
 
   g_object_set (f->fake, "optimize-data-file", TRUE, NULL);
   agentexec_executor_context_increment_error_count (f->context, "inv");
@@ -1054,23 +1021,22 @@ test_preprocess_gated (Fixture       *f,
 }
 
 static void
-test_preprocess_async (Fixture       *f,
-                       gconstpointer  data)
+test_preprocess_async (Fixture *f, gconstpointer data)
 {
-  g_autoptr(JsonObject) request = object_from (CSV_REQUEST);
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GPtrArray) steps = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (JsonObject) request = object_from (CSV_REQUEST);
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_object_set (f->fake, "optimize-data-file", TRUE, NULL);
-  agentexec_code_execution_flow_preprocess_request_async (f->flow, f->context, "inv", request,
-                                                          NULL, got_async, &res);
-  steps = agentexec_code_execution_flow_preprocess_request_finish (f->flow, wait_for (&res),
-                                                                   &error);
+  agentexec_code_execution_flow_preprocess_request_async (f->flow, f->context, "inv", request, NULL,
+                                                          got_async, &res);
+  steps =
+      agentexec_code_execution_flow_preprocess_request_finish (f->flow, wait_for (&res), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (steps->len, ==, 2);
-  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (request, "contents")),
-                    ==, 7);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (request, "contents")), ==,
+                    7);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1081,17 +1047,17 @@ test_preprocess_async (Fixture       *f,
 static void
 test_builtin_preprocess (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
-  g_autoptr(AgentExecCodeExecutionFlow) flow =
-    agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (builtin));
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
-  g_autoptr(JsonObject) request = object_from (
-    "{\"model\": \"gemini-2.0-flash\", \"contents\": ["
-    " {\"role\": \"user\", \"parts\": [{\"inlineData\": {\"mimeType\": \"text/csv\","
-    "   \"data\": \"YQ==\"}}]},"
-    " {\"role\": \"model\", \"parts\": [{\"executableCode\": {\"code\": \"1+1\"}}]}]}");
-  g_autoptr(GPtrArray) steps = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
+  g_autoptr (AgentExecCodeExecutionFlow) flow =
+      agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (builtin));
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (JsonObject) request = object_from (
+      "{\"model\": \"gemini-2.0-flash\", \"contents\": ["
+      " {\"role\": \"user\", \"parts\": [{\"inlineData\": {\"mimeType\": \"text/csv\","
+      "   \"data\": \"YQ==\"}}]},"
+      " {\"role\": \"model\", \"parts\": [{\"executableCode\": {\"code\": \"1+1\"}}]}]}");
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_object_set (builtin, "optimize-data-file", TRUE, NULL);
   steps = agentexec_code_execution_flow_preprocess_request (flow, context, "inv", request, NULL,
@@ -1112,13 +1078,14 @@ test_builtin_preprocess (void)
 static void
 test_builtin_unsupported_model (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
-  g_autoptr(AgentExecCodeExecutionFlow) flow =
-    agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (builtin));
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
-  g_autoptr(JsonObject) request = object_from ("{\"model\": \"gemini-1.5-pro\", \"contents\": []}");
-  g_autoptr(GPtrArray) steps = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
+  g_autoptr (AgentExecCodeExecutionFlow) flow =
+      agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (builtin));
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (JsonObject) request =
+      object_from ("{\"model\": \"gemini-1.5-pro\", \"contents\": []}");
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GError) error = NULL;
 
   steps = agentexec_code_execution_flow_preprocess_request (flow, context, "inv", request, NULL,
                                                             &error);
@@ -1133,20 +1100,20 @@ test_builtin_unsupported_model (void)
 static void
 test_builtin_postprocess (void)
 {
-  g_autoptr(AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
-  g_autoptr(AgentExecCodeExecutionFlow) flow =
-    agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (builtin));
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
-  g_autoptr(JsonObject) reply = object_from (
-    "{\"role\": \"model\", \"parts\": ["
-    " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"plot()\"}},"
-    " {\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\", \"output\": \"\"}},"
-    " {\"inlineData\": {\"mimeType\": \"image/png\", \"data\": \"iVBORw==\","
-    "   \"displayName\": \"chart.png\"}},"
-    " {\"inline_data\": {\"mime_type\": \"image/jpeg\", \"data\": \"/9j/\"}},"
-    " {\"text\": \"```python\\nnot_run()\\n```\"}]}");
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
-  g_autoptr(GRegex) stamp = g_regex_new ("^[0-9]{8}_[0-9]{6}\\.jpeg$", 0, 0, NULL);
+  g_autoptr (AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
+  g_autoptr (AgentExecCodeExecutionFlow) flow =
+      agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (builtin));
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (JsonObject) reply =
+      object_from ("{\"role\": \"model\", \"parts\": ["
+                   " {\"executableCode\": {\"language\": \"PYTHON\", \"code\": \"plot()\"}},"
+                   " {\"codeExecutionResult\": {\"outcome\": \"OUTCOME_OK\", \"output\": \"\"}},"
+                   " {\"inlineData\": {\"mimeType\": \"image/png\", \"data\": \"iVBORw==\","
+                   "   \"displayName\": \"chart.png\"}},"
+                   " {\"inline_data\": {\"mime_type\": \"image/jpeg\", \"data\": \"/9j/\"}},"
+                   " {\"text\": \"```python\\nnot_run()\\n```\"}]}");
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (GRegex) stamp = g_regex_new ("^[0-9]{8}_[0-9]{6}\\.jpeg$", 0, 0, NULL);
   JsonArray *parts;
   GPtrArray *artifacts;
   AgentExecFile *second;
@@ -1170,8 +1137,7 @@ test_builtin_postprocess (void)
   g_assert_cmpuint (json_array_get_length (parts), ==, 5);
   assert_json (json_array_get_object_element (parts, 2),
                "{\"text\": \"Saved as artifact: chart.png. \"}");
-  g_assert_false (json_object_has_member (json_array_get_object_element (parts, 3),
-                                          "inline_data"));
+  g_assert_false (json_object_has_member (json_array_get_object_element (parts, 3), "inline_data"));
 }
 
 /* End to end with the local backend: the CSV part becomes an input file
@@ -1180,21 +1146,21 @@ test_builtin_postprocess (void)
 static void
 test_local_csv_end_to_end (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecLocalExecutor) local = agentexec_local_executor_new (TRUE, &error);
-  g_autoptr(AgentExecCodeExecutionFlow) flow = NULL;
-  g_autoptr(AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
-  g_autoptr(JsonObject) request = object_from (
-    "{\"contents\": [{\"role\": \"user\", \"parts\": ["
-    " {\"inlineData\": {\"mimeType\": \"text/csv\","
-    "   \"data\": \"Y2l0eSx0ZW1wCk9zbG8sMwpMaW1hLDE5Cg==\"}},"
-    " {\"text\": \"Mean temperature?\"}]}]}");
-  g_autoptr(JsonObject) reply = object_from (
-    "{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nimport csv\\n"
-    "rows = list(csv.DictReader(open('data_1_1.csv')))\\n"
-    "print(sum(int(r['temp']) for r in rows) / len(rows))\\n```\"}]}");
-  g_autoptr(GPtrArray) steps = NULL;
-  g_autoptr(AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecLocalExecutor) local = agentexec_local_executor_new (TRUE, &error);
+  g_autoptr (AgentExecCodeExecutionFlow) flow = NULL;
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (JsonObject) request =
+      object_from ("{\"contents\": [{\"role\": \"user\", \"parts\": ["
+                   " {\"inlineData\": {\"mimeType\": \"text/csv\","
+                   "   \"data\": \"Y2l0eSx0ZW1wCk9zbG8sMwpMaW1hLDE5Cg==\"}},"
+                   " {\"text\": \"Mean temperature?\"}]}]}");
+  g_autoptr (JsonObject) reply =
+      object_from ("{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nimport csv\\n"
+                   "rows = list(csv.DictReader(open('data_1_1.csv')))\\n"
+                   "print(sum(int(r['temp']) for r in rows) / len(rows))\\n```\"}]}");
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
   AgentExecExecutionResult *result;
 
   if (local == NULL || !g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE))
@@ -1228,11 +1194,11 @@ test_data_file_code (void)
   g_autofree char *odd = agentexec_code_execution_flow_get_data_file_code ("1st it's.csv");
   g_autofree char *dir = NULL;
   g_autofree char *csv = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_nonnull (strstr (code, "def explore_df("));
   g_assert_nonnull (strstr (code, "def crop("));
@@ -1250,8 +1216,8 @@ test_data_file_code (void)
   csv = g_build_filename (dir, "data_1_1.csv", NULL);
   g_file_set_contents (csv, "city,temp\nOslo,3\nLima,19\nOslo,\n", -1, &error);
   g_assert_no_error (error);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_cwd (launcher, dir);
   proc = g_subprocess_launcher_spawn (launcher, &error, "/usr/bin/python3", "-c", code, NULL);
   g_assert_no_error (error);
@@ -1267,8 +1233,7 @@ test_data_file_code (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
@@ -1282,8 +1247,7 @@ main (int   argc,
   g_test_add_func ("/agentexec/flow/genai/result/failed-outcomes",
                    test_genai_result_failed_outcomes);
   g_test_add_func ("/agentexec/flow/genai/rewrite/trailing-code", test_genai_convert_trailing_code);
-  g_test_add_func ("/agentexec/flow/genai/rewrite/single-result",
-                   test_genai_convert_single_result);
+  g_test_add_func ("/agentexec/flow/genai/rewrite/single-result", test_genai_convert_single_result);
   g_test_add_func ("/agentexec/flow/genai/rewrite/untouched", test_genai_convert_untouched);
   g_test_add_func ("/agentexec/flow/genai/extract/first-block-only",
                    test_genai_extract_first_block);
@@ -1293,7 +1257,7 @@ main (int   argc,
   g_test_add_func ("/agentexec/flow/genai/extract/native-part", test_genai_extract_native_part);
   g_test_add_func ("/agentexec/flow/genai/extract/delimiters", test_genai_extract_delimiters);
 
-#define ADD(path, func) \
+#define ADD(path, func)                                                                            \
   g_test_add ("/agentexec/flow/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("postprocess/first-block", test_flow_runs_first_block);
   ADD ("postprocess/partial-skipped", test_flow_partial_skipped);

@@ -19,7 +19,7 @@
 static AgentExecLocalExecutor *
 new_executor (gboolean stateful)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   AgentExecLocalExecutor *executor = agentexec_local_executor_new (TRUE, &error);
 
   g_assert_no_error (error);
@@ -31,13 +31,11 @@ new_executor (gboolean stateful)
 }
 
 static AgentExecExecutionResult *
-run_input (AgentExecLocalExecutor  *executor,
-           AgentExecExecutionInput *input)
+run_input (AgentExecLocalExecutor *executor, AgentExecExecutionInput *input)
 {
-  g_autoptr(GError) error = NULL;
-  AgentExecExecutionResult *result =
-    agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
-                                          NULL, &error);
+  g_autoptr (GError) error = NULL;
+  AgentExecExecutionResult *result = agentexec_code_executor_execute_code (
+      AGENTEXEC_CODE_EXECUTOR (executor), NULL, input, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (result);
@@ -46,11 +44,11 @@ run_input (AgentExecLocalExecutor  *executor,
 
 static AgentExecExecutionResult *
 run_code (AgentExecLocalExecutor *executor,
-          const char             *language,
-          const char             *code,
-          guint                   timeout_ms)
+          const char *language,
+          const char *code,
+          guint timeout_ms)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (code, language);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, language);
 
   agentexec_execution_input_set_timeout_ms (input, timeout_ms);
   return run_input (executor, input);
@@ -60,7 +58,7 @@ run_code (AgentExecLocalExecutor *executor,
 static gboolean
 group_alive (GPid pgid)
 {
-  g_autoptr(GDir) dir = g_dir_open ("/proc", 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open ("/proc", 0, NULL);
   const char *name;
 
   while ((name = g_dir_read_name (dir)) != NULL)
@@ -89,7 +87,7 @@ group_alive (GPid pgid)
 static gboolean
 command_alive (const char *marker)
 {
-  g_autoptr(GDir) dir = g_dir_open ("/proc", 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open ("/proc", 0, NULL);
   const char *name;
 
   while ((name = g_dir_read_name (dir)) != NULL)
@@ -127,8 +125,8 @@ first_number (const char *text)
 static void
 test_unsafe_not_allowed (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecLocalExecutor) executor = agentexec_local_executor_new (FALSE, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = agentexec_local_executor_new (FALSE, &error);
 
   g_assert_null (executor);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED);
@@ -139,9 +137,9 @@ test_unsafe_not_allowed (void)
 static void
 test_hello (gconstpointer data)
 {
-  const char * const *spec = data;
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionResult) result = run_code (executor, spec[0], spec[1], 30000);
+  const char *const *spec = data;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionResult) result = run_code (executor, spec[0], spec[1], 30000);
 
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "hello 42\n");
   g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "");
@@ -155,11 +153,11 @@ test_hello (gconstpointer data)
 static void
 test_exit_codes (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionResult) silent = run_code (executor, "bash", "exit 3", 30000);
-  g_autoptr(AgentExecExecutionResult) traceback =
-    run_code (executor, "python", "print('before')\nraise ValueError('bad value')\n", 30000);
-  g_autoptr(AgentExecExecutionResult) killed = run_code (executor, "bash", "kill -9 $$", 30000);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionResult) silent = run_code (executor, "bash", "exit 3", 30000);
+  g_autoptr (AgentExecExecutionResult) traceback =
+      run_code (executor, "python", "print('before')\nraise ValueError('bad value')\n", 30000);
+  g_autoptr (AgentExecExecutionResult) killed = run_code (executor, "bash", "kill -9 $$", 30000);
 
   /* A non-zero exit with empty stderr is FAILED, never OK. */
   g_assert_cmpint (agentexec_execution_result_get_exit_code (silent), ==, 3);
@@ -168,8 +166,8 @@ test_exit_codes (void)
 
   /* stdout is kept on error; the traceback starts in the user's code. */
   g_assert_cmpstr (agentexec_execution_result_get_stdout (traceback), ==, "before\n");
-  g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (traceback),
-                            "ValueError: bad value"));
+  g_assert_nonnull (
+      strstr (agentexec_execution_result_get_stderr (traceback), "ValueError: bad value"));
   g_assert_null (strstr (agentexec_execution_result_get_stderr (traceback), "_ae_"));
   g_assert_cmpint (agentexec_execution_result_get_exit_code (traceback), ==, 1);
   g_assert_cmpint (agentexec_execution_result_get_outcome (traceback), ==,
@@ -180,17 +178,15 @@ test_exit_codes (void)
 }
 
 static AgentExecFile *
-text_file (const char *name,
-           const char *text)
+text_file (const char *name, const char *text)
 {
-  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
+  g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
 
   return agentexec_file_new (name, NULL, bytes);
 }
 
 static AgentExecFile *
-find_file (AgentExecExecutionResult *result,
-           const char               *name)
+find_file (AgentExecExecutionResult *result, const char *name)
 {
   GPtrArray *files = agentexec_execution_result_get_output_files (result);
 
@@ -212,18 +208,19 @@ file_text (AgentExecFile *file)
 static void
 test_files (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (
-    "import os\n"
-    "rows = open('data/in.csv').read().splitlines()\n"
-    "open('out.txt', 'w').write('rows=%d\\n' % len(rows))\n"
-    "open('data/changed.txt', 'a').write('more\\n')\n"
-    "open('r\\u00e9sum\\u00e9 \\U0001F4C4.txt', 'w').write('unicode')\n"
-    "os.symlink('/etc/passwd', 'leak')\n"
-    "print(sorted(os.listdir('.')))\n", "python");
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecFile) csv = text_file ("data/in.csv", "a,b\n1,2\n");
-  g_autoptr(AgentExecFile) changed = text_file ("data/changed.txt", "start\n");
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (
+      "import os\n"
+      "rows = open('data/in.csv').read().splitlines()\n"
+      "open('out.txt', 'w').write('rows=%d\\n' % len(rows))\n"
+      "open('data/changed.txt', 'a').write('more\\n')\n"
+      "open('r\\u00e9sum\\u00e9 \\U0001F4C4.txt', 'w').write('unicode')\n"
+      "os.symlink('/etc/passwd', 'leak')\n"
+      "print(sorted(os.listdir('.')))\n",
+      "python");
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecFile) csv = text_file ("data/in.csv", "a,b\n1,2\n");
+  g_autoptr (AgentExecFile) changed = text_file ("data/changed.txt", "start\n");
   g_autofree char *out = NULL;
   g_autofree char *more = NULL;
   AgentExecFile *file;
@@ -253,15 +250,15 @@ static void
 test_bad_file_names (void)
 {
   const char *names[] = { "../escape.txt", "/etc/evil", "a/../../b", "", "a//b" };
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
-      g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)",
-                                                                                "python");
-      g_autoptr(AgentExecFile) file = text_file (names[i], "x");
-      g_autoptr(GError) error = NULL;
-      g_autoptr(AgentExecExecutionResult) result = NULL;
+      g_autoptr (AgentExecExecutionInput) input =
+          agentexec_execution_input_new ("print(1)", "python");
+      g_autoptr (AgentExecFile) file = text_file (names[i], "x");
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AgentExecExecutionResult) result = NULL;
 
       agentexec_execution_input_add_file (input, file);
       result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
@@ -274,22 +271,22 @@ test_bad_file_names (void)
 static void
 test_symlink_escape (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (TRUE);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (TRUE);
   g_autofree char *outside = g_dir_make_tmp ("agentexec-outside-XXXXXX", NULL);
   g_autofree char *quoted = g_strdup_printf ("'%s'", outside);
   g_autofree char *link_code = g_strdup_printf ("import os\nos.symlink(%s, 'd')\n", quoted);
-  g_autoptr(AgentExecExecutionResult) first = NULL;
-  g_autoptr(AgentExecExecutionInput) second = agentexec_execution_input_new ("print(1)", "python");
-  g_autoptr(AgentExecFile) evil = text_file ("d/evil.txt", "x");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) refused = NULL;
+  g_autoptr (AgentExecExecutionResult) first = NULL;
+  g_autoptr (AgentExecExecutionInput) second = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr (AgentExecFile) evil = text_file ("d/evil.txt", "x");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) refused = NULL;
   g_autofree char *evil_path = g_build_filename (outside, "evil.txt", NULL);
 
   first = run_code (executor, "python", link_code, 30000);
   g_assert_cmpint (agentexec_execution_result_get_outcome (first), ==, AGENTEXEC_OUTCOME_OK);
   agentexec_execution_input_add_file (second, evil);
-  refused = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
-                                                  second, NULL, &error);
+  refused = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, second,
+                                                  NULL, &error);
   g_assert_null (refused);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
   g_assert_false (g_file_test (evil_path, G_FILE_TEST_EXISTS));
@@ -299,11 +296,10 @@ test_symlink_escape (void)
 static void
 test_timeout (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
   gint64 start = g_get_monotonic_time ();
-  g_autoptr(AgentExecExecutionResult) result =
-    run_code (executor, "python", "import os\nprint(os.getpid(), flush=True)\nwhile True: pass\n",
-              1000);
+  g_autoptr (AgentExecExecutionResult) result = run_code (
+      executor, "python", "import os\nprint(os.getpid(), flush=True)\nwhile True: pass\n", 1000);
   gint64 elapsed = g_get_monotonic_time () - start;
 
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
@@ -317,11 +313,10 @@ test_timeout (void)
 static void
 test_term_ignored (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
   gint64 start = g_get_monotonic_time ();
-  g_autoptr(AgentExecExecutionResult) result =
-    run_code (executor, "bash", "trap '' TERM\necho $$\n(trap '' TERM; sleep 60) &\nsleep 60\n",
-              800);
+  g_autoptr (AgentExecExecutionResult) result = run_code (
+      executor, "bash", "trap '' TERM\necho $$\n(trap '' TERM; sleep 60) &\nsleep 60\n", 800);
 
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
@@ -332,10 +327,10 @@ test_term_ignored (void)
 static void
 test_grandchild_keeps_pipe (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
   gint64 start = g_get_monotonic_time ();
-  g_autoptr(AgentExecExecutionResult) result =
-    run_code (executor, "bash", "echo $$\nsleep 30 &\necho parent done\n", 10000);
+  g_autoptr (AgentExecExecutionResult) result =
+      run_code (executor, "bash", "echo $$\nsleep 30 &\necho parent done\n", 10000);
 
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
@@ -347,19 +342,20 @@ test_grandchild_keeps_pipe (void)
 static void
 test_escaped_process (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecExecutionResult) who = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) who = NULL;
 
   if (geteuid () != 0)
     {
       g_test_skip ("needs root: sandbox uids");
       return;
     }
-  result = run_code (executor, "bash",
-                     "setsid sh -c 'touch started; exec sleep 61.25' > /dev/null 2>&1 < /dev/null &\n"
-                     "while [ ! -e started ]; do sleep 0.01; done\necho started\n",
-                     10000);
+  result =
+      run_code (executor, "bash",
+                "setsid sh -c 'touch started; exec sleep 61.25' > /dev/null 2>&1 < /dev/null &\n"
+                "while [ ! -e started ]; do sleep 0.01; done\necho started\n",
+                10000);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "started\n");
   g_assert_false (command_alive ("sleep 61.25"));
 
@@ -372,10 +368,10 @@ test_escaped_process (void)
 static void
 test_fork_bomb (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
   gint64 start = g_get_monotonic_time ();
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(AgentExecExecutionResult) after = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) after = NULL;
   AgentExecOutcome outcome;
 
   g_object_set (executor, "max-processes", 64, NULL);
@@ -394,9 +390,9 @@ test_fork_bomb (void)
 static void
 test_memory_hog (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
   gint64 start = g_get_monotonic_time ();
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_object_set (executor, "max-memory-bytes", (guint64) 256 << 20, NULL);
   result = run_code (executor, "python",
@@ -409,15 +405,16 @@ test_memory_hog (void)
 static void
 test_huge_output (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   const char *out;
 
   g_object_set (executor, "max-output-bytes", (guint64) 1 << 20, NULL);
   result = run_code (executor, "python",
                      "import sys\nchunk = b'x' * 1000000\n"
                      "for _ in range(100): sys.stdout.buffer.write(chunk)\n"
-                     "sys.stderr.write('done')\n", 30000);
+                     "sys.stderr.write('done')\n",
+                     30000);
   out = agentexec_execution_result_get_stdout (result);
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
   g_assert_true (agentexec_execution_result_get_stdout_truncated (result));
@@ -431,36 +428,39 @@ test_huge_output (void)
 static void
 test_odd_output (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionResult) no_newline =
-    run_code (executor, "python", "print('abc', end='')", 30000);
-  g_autoptr(AgentExecExecutionResult) binary =
-    run_code (executor, "python", "import sys\nsys.stdout.buffer.write(b'A\\xff\\xfeB\\x00C')\n",
-              30000);
-  g_autoptr(AgentExecExecutionResult) nul =
-    run_code (executor, "bash", "printf 'a\\0b'", 30000);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionResult) no_newline =
+      run_code (executor, "python", "print('abc', end='')", 30000);
+  g_autoptr (AgentExecExecutionResult) binary = run_code (
+      executor, "python", "import sys\nsys.stdout.buffer.write(b'A\\xff\\xfeB\\x00C')\n", 30000);
+  g_autoptr (AgentExecExecutionResult) nul = run_code (executor, "bash", "printf 'a\\0b'", 30000);
 
   g_assert_cmpstr (agentexec_execution_result_get_stdout (no_newline), ==, "abc");
   g_assert_true (g_utf8_validate (agentexec_execution_result_get_stdout (binary), -1, NULL));
   g_assert_cmpstr (agentexec_execution_result_get_stdout (binary), ==,
-                   "A\xef\xbf\xbd\xef\xbf\xbd" "B\xef\xbf\xbd" "C");
-  g_assert_cmpstr (agentexec_execution_result_get_stdout (nul), ==, "a\xef\xbf\xbd" "b");
+                   "A\xef\xbf\xbd\xef\xbf\xbd"
+                   "B\xef\xbf\xbd"
+                   "C");
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (nul), ==,
+                   "a\xef\xbf\xbd"
+                   "b");
 }
 
 static void
 test_stdin_and_closed_stdout (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionResult) py =
-    run_code (executor, "python", "import sys\nprint(repr(sys.stdin.read()))\n", 5000);
-  g_autoptr(AgentExecExecutionResult) sh =
-    run_code (executor, "bash", "cat\nread line || echo eof\n", 5000);
-  g_autoptr(AgentExecExecutionResult) js =
-    run_code (executor, "javascript", "console.log(require('fs').readFileSync(0).length)", 5000);
-  g_autoptr(AgentExecExecutionResult) closed =
-    run_code (executor, "python",
-              "import os, time\nprint('x', flush=True)\nos.close(1)\ntime.sleep(0.2)\n"
-              "os.write(2, b'still here')\n", 5000);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionResult) py =
+      run_code (executor, "python", "import sys\nprint(repr(sys.stdin.read()))\n", 5000);
+  g_autoptr (AgentExecExecutionResult) sh =
+      run_code (executor, "bash", "cat\nread line || echo eof\n", 5000);
+  g_autoptr (AgentExecExecutionResult) js =
+      run_code (executor, "javascript", "console.log(require('fs').readFileSync(0).length)", 5000);
+  g_autoptr (AgentExecExecutionResult) closed =
+      run_code (executor, "python",
+                "import os, time\nprint('x', flush=True)\nos.close(1)\ntime.sleep(0.2)\n"
+                "os.write(2, b'still here')\n",
+                5000);
 
   g_assert_cmpstr (agentexec_execution_result_get_stdout (py), ==, "''\n");
   g_assert_cmpstr (agentexec_execution_result_get_stdout (sh), ==, "eof\n");
@@ -472,12 +472,13 @@ test_stdin_and_closed_stdout (void)
 static void
 test_environment (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (
-    "import os\nprint(os.environ.get('AGENTEXEC_TEST_SECRET'), os.environ.get('FOO'),\n"
-    "      os.environ['HOME'] != os.environ.get('REAL_HOME'), 'PATH' in os.environ)\n", "python");
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (
+      "import os\nprint(os.environ.get('AGENTEXEC_TEST_SECRET'), os.environ.get('FOO'),\n"
+      "      os.environ['HOME'] != os.environ.get('REAL_HOME'), 'PATH' in os.environ)\n",
+      "python");
   const char *env[] = { "FOO=bar", NULL };
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_setenv ("AGENTEXEC_TEST_SECRET", "hunter2", TRUE);
   agentexec_execution_input_set_env (input, env);
@@ -489,13 +490,13 @@ test_environment (void)
 static void
 test_argv_and_work_dir (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
   g_autofree char *dir = g_dir_make_tmp ("agentexec-workdir-XXXXXX", NULL);
   g_autofree char *kept = g_build_filename (dir, "kept.txt", NULL);
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (
-    "import sys\nopen('kept.txt', 'w').write('k')\nprint(sys.argv[1:])\n", "python");
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (
+      "import sys\nopen('kept.txt', 'w').write('k')\nprint(sys.argv[1:])\n", "python");
   const char *argv[] = { "one", "two words", NULL };
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_object_set (executor, "work-dir", dir, NULL);
   agentexec_execution_input_set_argv (input, argv);
@@ -510,51 +511,52 @@ test_argv_and_work_dir (void)
 static void
 test_languages (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionInput) r = agentexec_execution_input_new ("print(1)", "r");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionInput) r = agentexec_execution_input_new ("print(1)", "r");
+  g_autoptr (GError) error = NULL;
   g_autofree char *rscript = agentexec_local_executor_get_interpreter (executor, "r");
   g_autofree char *java = agentexec_local_executor_get_interpreter (executor, "java");
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   if (rscript == NULL)
     {
-      result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
-                                                     r, NULL, &error);
+      result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, r,
+                                                     NULL, &error);
       g_assert_null (result);
       g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE);
       g_assert_nonnull (strstr (error->message, "Rscript"));
     }
   if (java != NULL)
     {
-      g_autoptr(AgentExecExecutionResult) j =
-        run_code (executor, "java",
-                  "public class Main { public static void main(String[] a) {"
-                  " System.out.println(\"hello java\"); } }", 60000);
+      g_autoptr (AgentExecExecutionResult) j =
+          run_code (executor, "java",
+                    "public class Main { public static void main(String[] a) {"
+                    " System.out.println(\"hello java\"); } }",
+                    60000);
 
       g_assert_cmpstr (agentexec_execution_result_get_stdout (j), ==, "hello java\n");
     }
   g_clear_error (&error);
-  g_assert_false (agentexec_local_executor_set_interpreter (executor, "cobol", "/bin/true",
-                                                            &error));
+  g_assert_false (
+      agentexec_local_executor_set_interpreter (executor, "cobol", "/bin/true", &error));
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE);
 }
 
 typedef struct
 {
   GString *chunks;
-  guint    count;
-  gint64   first_at;
+  guint count;
+  gint64 first_at;
   GThread *thread;
-  int      last_stream;
+  int last_stream;
 } Streamed;
 
 static void
-on_output (AgentExecCodeExecutor   *executor,
+on_output (AgentExecCodeExecutor *executor,
            AgentExecExecutionInput *input,
-           AgentExecStream          stream,
-           GBytes                  *chunk,
-           gpointer                 data)
+           AgentExecStream stream,
+           GBytes *chunk,
+           gpointer data)
 {
   Streamed *s = data;
   gsize len;
@@ -574,15 +576,16 @@ static void
 test_streaming_sync (gconstpointer data)
 {
   gboolean stateful = GPOINTER_TO_INT (data);
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (stateful);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (stateful);
   Streamed s = { g_string_new (NULL), 0, 0, NULL, -1 };
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   gint64 end;
 
   g_signal_connect (executor, "output", G_CALLBACK (on_output), &s);
   result = run_code (executor, "python",
                      "import sys, time\nprint('first')\ntime.sleep(0.4)\n"
-                     "sys.stderr.write('second\\n')\n", 30000);
+                     "sys.stderr.write('second\\n')\n",
+                     30000);
   end = g_get_monotonic_time ();
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "first\n");
   g_assert_cmpstr (s.chunks->str, ==, "out:first\nerr:second\n");
@@ -593,30 +596,28 @@ test_streaming_sync (gconstpointer data)
 }
 
 static void
-on_async_done (GObject      *source,
-               GAsyncResult *res,
-               gpointer      data)
+on_async_done (GObject *source, GAsyncResult *res, gpointer data)
 {
   AgentExecExecutionResult **out = data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
-  *out = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
-                                                      &error);
+  *out =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res, &error);
   g_assert_no_error (error);
 }
 
 static void
 test_streaming_async (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
-  g_autoptr(AgentExecExecutionInput) input =
-    agentexec_execution_input_new ("for i in range(3): print(i)", "python");
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecExecutionInput) input =
+      agentexec_execution_input_new ("for i in range(3): print(i)", "python");
   Streamed s = { g_string_new (NULL), 0, 0, NULL, -1 };
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
 
   g_signal_connect (executor, "output", G_CALLBACK (on_output), &s);
-  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
-                                              NULL, on_async_done, &result);
+  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input, NULL,
+                                              on_async_done, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "0\n1\n2\n");
@@ -640,13 +641,14 @@ static void
 test_cancel (gconstpointer data)
 {
   gboolean stateful = GPOINTER_TO_INT (data);
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (stateful);
-  g_autoptr(AgentExecExecutionInput) input =
-    agentexec_execution_input_new ("import os, time\nprint(os.getpid(), flush=True)\n"
-                                   "time.sleep(30)\n", "python");
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (stateful);
+  g_autoptr (AgentExecExecutionInput) input =
+      agentexec_execution_input_new ("import os, time\nprint(os.getpid(), flush=True)\n"
+                                     "time.sleep(30)\n",
+                                     "python");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
   GThread *canceller = g_thread_new ("cancel", cancel_soon, cancellable);
 
@@ -662,12 +664,9 @@ test_cancel (gconstpointer data)
 }
 
 static AgentExecExecutionResult *
-run_in (AgentExecLocalExecutor *executor,
-        const char             *id,
-        const char             *language,
-        const char             *code)
+run_in (AgentExecLocalExecutor *executor, const char *id, const char *language, const char *code)
 {
-  g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new (code, language);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, language);
 
   agentexec_execution_input_set_execution_id (input, id);
   agentexec_execution_input_set_timeout_ms (input, 1500);
@@ -677,11 +676,11 @@ run_in (AgentExecLocalExecutor *executor,
 static void
 test_stateful (gconstpointer data)
 {
-  const char * const *spec = data;
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (TRUE);
-  g_autoptr(AgentExecExecutionResult) set = run_in (executor, "a", spec[0], spec[1]);
-  g_autoptr(AgentExecExecutionResult) get = run_in (executor, "a", spec[0], spec[2]);
-  g_autoptr(AgentExecExecutionResult) other = run_in (executor, "b", spec[0], spec[2]);
+  const char *const *spec = data;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (TRUE);
+  g_autoptr (AgentExecExecutionResult) set = run_in (executor, "a", spec[0], spec[1]);
+  g_autoptr (AgentExecExecutionResult) get = run_in (executor, "a", spec[0], spec[2]);
+  g_autoptr (AgentExecExecutionResult) other = run_in (executor, "b", spec[0], spec[2]);
 
   g_assert_cmpint (agentexec_execution_result_get_outcome (set), ==, AGENTEXEC_OUTCOME_OK);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (get), ==, "42\n");
@@ -695,19 +694,19 @@ test_stateful (gconstpointer data)
 static void
 test_stateful_errors (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (TRUE);
-  g_autoptr(AgentExecExecutionResult) set = run_in (executor, "s", "python", "x = 41");
-  g_autoptr(AgentExecExecutionResult) error = run_in (executor, "s", "python", "1/0");
-  g_autoptr(AgentExecExecutionResult) exited = run_in (executor, "s", "python",
-                                                       "import sys; sys.exit(4)");
-  g_autoptr(AgentExecExecutionResult) kept = run_in (executor, "s", "python", "print(x + 1)");
-  g_autoptr(AgentExecExecutionResult) loop = run_in (executor, "s", "python",
-                                                     "import os\nprint(os.getpid(), flush=True)\n"
-                                                     "while True: pass");
-  g_autoptr(AgentExecExecutionResult) fresh = run_in (executor, "s", "python", "print(x)");
-  g_autoptr(AgentExecExecutionResult) crash = run_in (executor, "s", "python",
-                                                      "import os; os._exit(3)");
-  g_autoptr(AgentExecExecutionResult) again = run_in (executor, "s", "python", "print('up')");
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (TRUE);
+  g_autoptr (AgentExecExecutionResult) set = run_in (executor, "s", "python", "x = 41");
+  g_autoptr (AgentExecExecutionResult) error = run_in (executor, "s", "python", "1/0");
+  g_autoptr (AgentExecExecutionResult) exited =
+      run_in (executor, "s", "python", "import sys; sys.exit(4)");
+  g_autoptr (AgentExecExecutionResult) kept = run_in (executor, "s", "python", "print(x + 1)");
+  g_autoptr (AgentExecExecutionResult) loop = run_in (executor, "s", "python",
+                                                      "import os\nprint(os.getpid(), flush=True)\n"
+                                                      "while True: pass");
+  g_autoptr (AgentExecExecutionResult) fresh = run_in (executor, "s", "python", "print(x)");
+  g_autoptr (AgentExecExecutionResult) crash =
+      run_in (executor, "s", "python", "import os; os._exit(3)");
+  g_autoptr (AgentExecExecutionResult) again = run_in (executor, "s", "python", "print('up')");
 
   g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (error), "ZeroDivisionError"));
   g_assert_cmpint (agentexec_execution_result_get_outcome (error), ==, AGENTEXEC_OUTCOME_FAILED);
@@ -731,9 +730,9 @@ test_stateful_errors (void)
 static void
 test_stateful_reaping (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (TRUE);
-  g_autoptr(AgentExecExecutionResult) pid1 = NULL;
-  g_autoptr(AgentExecExecutionResult) pid2 = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (TRUE);
+  g_autoptr (AgentExecExecutionResult) pid1 = NULL;
+  g_autoptr (AgentExecExecutionResult) pid2 = NULL;
   GPid idle_pid, closed_pid;
 
   g_object_set (executor, "session-idle-timeout-ms", 300, NULL);
@@ -758,10 +757,10 @@ static void
 test_matplotlib (gconstpointer data)
 {
   gboolean stateful = GPOINTER_TO_INT (data);
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (stateful);
-  g_autoptr(AgentExecExecutionResult) left_open = NULL;
-  g_autoptr(AgentExecExecutionResult) shown = NULL;
-  g_autoptr(AgentExecExecutionResult) saved = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (stateful);
+  g_autoptr (AgentExecExecutionResult) left_open = NULL;
+  g_autoptr (AgentExecExecutionResult) shown = NULL;
+  g_autoptr (AgentExecExecutionResult) saved = NULL;
   AgentExecFile *png;
   gsize len;
   const guint8 *bytes;
@@ -778,7 +777,8 @@ test_matplotlib (gconstpointer data)
 
   shown = run_code (executor, "python",
                     "import matplotlib.pyplot as plt\nplt.figure(); plt.bar([1], [2])\n"
-                    "plt.show()\nplt.figure(); plt.plot([3, 1])\nplt.show()\n", 60000);
+                    "plt.show()\nplt.figure(); plt.plot([3, 1])\nplt.show()\n",
+                    60000);
   g_assert_cmpstr (agentexec_execution_result_get_stderr (shown), ==, "");
   g_assert_nonnull (find_file (shown, "figure_1.png"));
 
@@ -794,23 +794,21 @@ static char *
 tool_path (void)
 {
   const char *build = g_getenv ("AGENTEXEC_BUILD_DIR");
-  g_autofree char *path = g_build_filename (build != NULL ? build : ".", "tools", "agentexec",
-                                            NULL);
+  g_autofree char *path =
+      g_build_filename (build != NULL ? build : ".", "tools", "agentexec", NULL);
 
   return g_file_test (path, G_FILE_TEST_IS_EXECUTABLE) ? g_steal_pointer (&path) : NULL;
 }
 
 static int
-run_tool (const char * const *args,
-          const char         *stdin_text,
-          char              **out,
-          char              **err)
+run_tool (const char *const *args, const char *stdin_text, char **out, char **err)
 {
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
 
-  process = g_subprocess_newv (args, G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+  process = g_subprocess_newv (args,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                   G_SUBPROCESS_FLAGS_STDERR_PIPE,
                                &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_communicate_utf8 (process, stdin_text, NULL, out, err, &error));
@@ -878,8 +876,8 @@ test_cli (void)
 typedef struct
 {
   AgentExecLocalExecutor *executor;
-  guint                   index;
-  char                   *stdout_text;
+  guint index;
+  char *stdout_text;
 } Caller;
 
 static gpointer
@@ -887,21 +885,19 @@ concurrent_caller (gpointer data)
 {
   Caller *c = data;
   g_autofree char *code = g_strdup_printf ("print(%u * 2)", c->index);
-  g_autoptr(AgentExecExecutionResult) result = run_code (c->executor, "python", code, 60000);
+  g_autoptr (AgentExecExecutionResult) result = run_code (c->executor, "python", code, 60000);
 
   c->stdout_text = g_strdup (agentexec_execution_result_get_stdout (result));
   return NULL;
 }
 
 static void
-on_concurrent_done (GObject      *source,
-                    GAsyncResult *res,
-                    gpointer      data)
+on_concurrent_done (GObject *source, GAsyncResult *res, gpointer data)
 {
   guint *done = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecExecutionResult) result =
-    agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res, &error);
 
   g_assert_no_error (error);
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
@@ -911,14 +907,14 @@ on_concurrent_done (GObject      *source,
 static void
 test_concurrency (void)
 {
-  g_autoptr(AgentExecLocalExecutor) executor = new_executor (FALSE);
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE);
   Caller callers[32];
   GThread *threads[32];
   guint done = 0;
 
   for (guint i = 0; i < 32; i++)
     {
-      callers[i] = (Caller) { executor, i, NULL };
+      callers[i] = (Caller){ executor, i, NULL };
       threads[i] = g_thread_new ("caller", concurrent_caller, &callers[i]);
     }
   for (guint i = 0; i < 32; i++)
@@ -932,11 +928,11 @@ test_concurrency (void)
 
   for (guint i = 0; i < 32; i++)
     {
-      g_autoptr(AgentExecExecutionInput) input =
-        agentexec_execution_input_new ("echo async", "bash");
+      g_autoptr (AgentExecExecutionInput) input =
+          agentexec_execution_input_new ("echo async", "bash");
 
-      agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
-                                                  input, NULL, on_concurrent_done, &done);
+      agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                  NULL, on_concurrent_done, &done);
     }
   while (done < 32)
     g_main_context_iteration (NULL, TRUE);
@@ -947,20 +943,19 @@ test_concurrency (void)
 static void
 test_driver_reader (void)
 {
-  g_autoptr(AgentExecDriverReader) reader = _agentexec_driver_reader_new ("<TOK>", FALSE);
-  g_autoptr(AgentExecDriverReader) sentinel = _agentexec_driver_reader_new ("<TOK>", TRUE);
-  g_autoptr(AgentExecDriverReader) broken = _agentexec_driver_reader_new (NULL, FALSE);
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_autoptr(AgentExecDriverReply) reply = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (AgentExecDriverReader) reader = _agentexec_driver_reader_new ("<TOK>", FALSE);
+  g_autoptr (AgentExecDriverReader) sentinel = _agentexec_driver_reader_new ("<TOK>", TRUE);
+  g_autoptr (AgentExecDriverReader) broken = _agentexec_driver_reader_new (NULL, FALSE);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (AgentExecDriverReply) reply = NULL;
+  g_autoptr (GError) error = NULL;
   const char *stream = "hello <T<TOK>16\n{\"exit_code\": 3}after";
 
   /* Byte by byte: a token or frame split anywhere is found. */
   for (const char *p = stream; *p != '\0' && reply == NULL; p++)
     {
       _agentexec_driver_reader_feed (reader, p, 1);
-      g_assert_false (_agentexec_driver_reader_next (reader, out, &reply, &error) &&
-                      reply == NULL);
+      g_assert_false (_agentexec_driver_reader_next (reader, out, &reply, &error) && reply == NULL);
       g_assert_no_error (error);
     }
   g_assert_nonnull (reply);
@@ -982,26 +977,28 @@ test_driver_reader (void)
 static void
 test_driver_one_channel (gconstpointer data)
 {
-  const char * const *spec = data;
+  const char *const *spec = data;
   g_autofree char *token = _agentexec_driver_new_token ();
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(AgentExecDriverReader) out_reader = _agentexec_driver_reader_new (token, FALSE);
-  g_autoptr(AgentExecDriverReader) err_reader = _agentexec_driver_reader_new (token, TRUE);
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_autoptr(GByteArray) err = g_byte_array_new ();
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecDriverReader) out_reader = _agentexec_driver_reader_new (token, FALSE);
+  g_autoptr (AgentExecDriverReader) err_reader = _agentexec_driver_reader_new (token, TRUE);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) err = g_byte_array_new ();
   GOutputStream *in;
   GInputStream *outs, *errs;
   const char *codes[] = { spec[1], spec[2] };
-  const char *interpreter = g_str_equal (spec[0], "python") ? PYTHON :
-                            g_str_equal (spec[0], "bash") ? "bash" : "node";
+  const char *interpreter = g_str_equal (spec[0], "python") ? PYTHON
+                            : g_str_equal (spec[0], "bash") ? "bash"
+                                                            : "node";
 
   argv = _agentexec_driver_build_argv (spec[0], interpreter, 0, 1, token, &error);
   g_assert_no_error (error);
-  process = g_subprocess_newv ((const char * const *) argv,
+  process = g_subprocess_newv ((const char *const *) argv,
                                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+                                   G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
   g_assert_no_error (error);
   in = g_subprocess_get_stdin_pipe (process);
   outs = g_subprocess_get_stdout_pipe (process);
@@ -1009,13 +1006,13 @@ test_driver_one_channel (gconstpointer data)
 
   for (int i = -1; i < 2; i++)
     {
-      g_autoptr(AgentExecDriverReply) reply = NULL;
+      g_autoptr (AgentExecDriverReply) reply = NULL;
       gboolean err_done = FALSE;
       char buffer[4096];
 
       if (i >= 0)
         {
-          g_autoptr(GBytes) request = _agentexec_driver_encode_request (spec[0], codes[i], -1);
+          g_autoptr (GBytes) request = _agentexec_driver_encode_request (spec[0], codes[i], -1);
 
           g_assert_true (g_output_stream_write_all (in, g_bytes_get_data (request, NULL),
                                                     g_bytes_get_size (request), NULL, NULL,
@@ -1034,7 +1031,7 @@ test_driver_one_channel (gconstpointer data)
         }
       while (!err_done)
         {
-          g_autoptr(AgentExecDriverReply) none = NULL;
+          g_autoptr (AgentExecDriverReply) none = NULL;
           gssize n = g_input_stream_read (errs, buffer, sizeof buffer, NULL, &error);
 
           g_assert_cmpint (n, >, 0);
@@ -1055,8 +1052,7 @@ test_driver_one_channel (gconstpointer data)
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   static const char *py[] = { "python", "print('hello', 6 * 7)", "python" };
   static const char *js[] = { "js", "console.log('hello', 6 * 7)", "javascript" };
@@ -1093,19 +1089,17 @@ main (int    argc,
                    test_stdin_and_closed_stdout);
   g_test_add_data_func ("/agentexec/backend/local/hostile/cancel", GINT_TO_POINTER (FALSE),
                         test_cancel);
-  g_test_add_data_func ("/agentexec/backend/local/hostile/cancel-stateful",
-                        GINT_TO_POINTER (TRUE), test_cancel);
+  g_test_add_data_func ("/agentexec/backend/local/hostile/cancel-stateful", GINT_TO_POINTER (TRUE),
+                        test_cancel);
   g_test_add_data_func ("/agentexec/backend/local/streaming/sync", GINT_TO_POINTER (FALSE),
                         test_streaming_sync);
-  g_test_add_data_func ("/agentexec/backend/local/streaming/sync-stateful",
-                        GINT_TO_POINTER (TRUE), test_streaming_sync);
+  g_test_add_data_func ("/agentexec/backend/local/streaming/sync-stateful", GINT_TO_POINTER (TRUE),
+                        test_streaming_sync);
   g_test_add_func ("/agentexec/backend/local/streaming/async", test_streaming_async);
   g_test_add_data_func ("/agentexec/backend/local/stateful/python", py_state, test_stateful);
-  g_test_add_data_func ("/agentexec/backend/local/stateful/javascript", js_state,
-                        test_stateful);
+  g_test_add_data_func ("/agentexec/backend/local/stateful/javascript", js_state, test_stateful);
   g_test_add_data_func ("/agentexec/backend/local/stateful/bash", sh_state, test_stateful);
-  g_test_add_func ("/agentexec/backend/local/stateful/errors-and-restarts",
-                   test_stateful_errors);
+  g_test_add_func ("/agentexec/backend/local/stateful/errors-and-restarts", test_stateful_errors);
   g_test_add_func ("/agentexec/backend/local/stateful/reaping-and-close", test_stateful_reaping);
   g_test_add_data_func ("/agentexec/backend/local/matplotlib", GINT_TO_POINTER (FALSE),
                         test_matplotlib);

@@ -17,8 +17,9 @@
 /* Spec examples where cmark 0.30.2 and the 0.31.2 spec disagree about a
  * fenced code block; we follow the spec's expected HTML (asserted below
  * against that HTML). */
-typedef struct {
-  int         example;
+typedef struct
+{
+  int example;
   const char *why;
 } SpecException;
 
@@ -36,10 +37,9 @@ find_exception (int example)
 }
 
 static GPtrArray *
-parse_all (const char *text,
-           gsize       len)
+parse_all (const char *text, gsize len)
 {
-  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr (AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
 
   return agentexec_code_block_parser_extract_code_blocks_full (parser, text, len);
 }
@@ -48,12 +48,9 @@ static char *
 describe_block (AgentExecCodeBlock *b)
 {
   return g_strdup_printf ("[%s|%s|%s|%" G_GUINT64_FORMAT "|%" G_GUINT64_FORMAT "|%d]",
-                          agentexec_code_block_get_language (b),
-                          agentexec_code_block_get_info (b),
-                          agentexec_code_block_get_code (b),
-                          agentexec_code_block_get_start (b),
-                          agentexec_code_block_get_end (b),
-                          agentexec_code_block_get_closed (b));
+                          agentexec_code_block_get_language (b), agentexec_code_block_get_info (b),
+                          agentexec_code_block_get_code (b), agentexec_code_block_get_start (b),
+                          agentexec_code_block_get_end (b), agentexec_code_block_get_closed (b));
 }
 
 static char *
@@ -73,22 +70,17 @@ describe_blocks (GPtrArray *blocks)
 /* ---- streaming: every split gives the same blocks ---------------------- */
 
 static void
-count_signal (AgentExecCodeBlockStream *stream,
-              AgentExecCodeBlock       *block,
-              gpointer                  user_data)
+count_signal (AgentExecCodeBlockStream *stream, AgentExecCodeBlock *block, gpointer user_data)
 {
   (*(guint *) user_data)++;
 }
 
 static char *
-stream_parse (AgentExecCodeBlockParser *parser,
-              const char               *text,
-              gsize                     len,
-              const gsize              *cuts,
-              guint                     n_cuts)
+stream_parse (
+    AgentExecCodeBlockParser *parser, const char *text, gsize len, const gsize *cuts, guint n_cuts)
 {
-  g_autoptr(AgentExecCodeBlockStream) stream = agentexec_code_block_stream_new (parser);
-  g_autoptr(GPtrArray) blocks = NULL;
+  g_autoptr (AgentExecCodeBlockStream) stream = agentexec_code_block_stream_new (parser);
+  g_autoptr (GPtrArray) blocks = NULL;
   guint signalled = 0;
   gsize pos = 0;
 
@@ -107,12 +99,10 @@ stream_parse (AgentExecCodeBlockParser *parser,
 }
 
 static void
-assert_all_splits (AgentExecCodeBlockParser *parser,
-                   const char               *text,
-                   gsize                     len)
+assert_all_splits (AgentExecCodeBlockParser *parser, const char *text, gsize len)
 {
-  g_autoptr(GPtrArray) whole =
-    agentexec_code_block_parser_extract_code_blocks_full (parser, text, len);
+  g_autoptr (GPtrArray) whole =
+      agentexec_code_block_parser_extract_code_blocks_full (parser, text, len);
   g_autofree char *expected = describe_blocks (whole);
   g_autofree gsize *cuts = g_new (gsize, len + 1);
   g_autofree char *bytewise = NULL;
@@ -134,8 +124,9 @@ assert_all_splits (AgentExecCodeBlockParser *parser,
 
 /* ---- the CommonMark spec ------------------------------------------------ */
 
-typedef struct {
-  int   example;
+typedef struct
+{
+  int example;
   char *markdown;
   char *html;
 } SpecExample;
@@ -156,8 +147,8 @@ static void
 load_spec (void)
 {
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "parser", "spec.json", NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
   JsonArray *array;
 
   json_parser_load_from_file (parser, path, &error);
@@ -180,7 +171,7 @@ static void
 test_spec_example (gconstpointer data)
 {
   const SpecExample *ex = data;
-  g_autoptr(GPtrArray) ours = parse_all (ex->markdown, strlen (ex->markdown));
+  g_autoptr (GPtrArray) ours = parse_all (ex->markdown, strlen (ex->markdown));
   g_autofree char *diff = cmark_diff (ex->markdown, strlen (ex->markdown), ours);
   const SpecException *exception = find_exception (ex->example);
 
@@ -197,7 +188,7 @@ test_spec_example (gconstpointer data)
 static void
 test_spec_streaming (void)
 {
-  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr (AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
 
   for (guint i = 0; i < spec_examples->len; i++)
     {
@@ -213,7 +204,7 @@ static GPtrArray *
 list_data_files (const char *folder)
 {
   g_autofree char *dir_path = g_test_build_filename (G_TEST_DIST, "data", "parser", folder, NULL);
-  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
   GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
   const char *name;
 
@@ -229,8 +220,8 @@ test_data_file (gconstpointer data)
 {
   const char *path = data;
   g_autofree char *text = NULL;
-  g_autoptr(GPtrArray) ours = NULL;
-  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr (GPtrArray) ours = NULL;
+  g_autoptr (AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
   g_autofree char *diff = NULL;
   gsize len = 0;
 
@@ -245,8 +236,7 @@ test_data_file (gconstpointer data)
 }
 
 static AgentExecCodeBlock *
-block_at (GPtrArray *blocks,
-          guint      i)
+block_at (GPtrArray *blocks, guint i)
 {
   g_assert_cmpuint (i, <, blocks->len);
   return g_ptr_array_index (blocks, i);
@@ -267,14 +257,14 @@ parse_fixture (const char *name)
 static void
 test_llm_semantics (void)
 {
-  g_autoptr(GPtrArray) details = parse_fixture ("07-details-no-blank.md");
-  g_autoptr(GPtrArray) indented = parse_fixture ("12-indented-not-fence.md");
-  g_autoptr(GPtrArray) four = parse_fixture ("08-four-backticks.md");
-  g_autoptr(GPtrArray) steps = parse_fixture ("03-numbered-steps.md");
-  g_autoptr(GPtrArray) steps_crlf = parse_fixture ("03-numbered-steps-crlf.md");
-  g_autoptr(GPtrArray) cut = parse_fixture ("54-streamed-cut-fence-line.md");
-  g_autoptr(GPtrArray) quote = parse_fixture ("20-quote-ends-fence.md");
-  g_autoptr(GPtrArray) entity = parse_fixture ("14-entity-info.md");
+  g_autoptr (GPtrArray) details = parse_fixture ("07-details-no-blank.md");
+  g_autoptr (GPtrArray) indented = parse_fixture ("12-indented-not-fence.md");
+  g_autoptr (GPtrArray) four = parse_fixture ("08-four-backticks.md");
+  g_autoptr (GPtrArray) steps = parse_fixture ("03-numbered-steps.md");
+  g_autoptr (GPtrArray) steps_crlf = parse_fixture ("03-numbered-steps-crlf.md");
+  g_autoptr (GPtrArray) cut = parse_fixture ("54-streamed-cut-fence-line.md");
+  g_autoptr (GPtrArray) quote = parse_fixture ("20-quote-ends-fence.md");
+  g_autoptr (GPtrArray) entity = parse_fixture ("14-entity-info.md");
 
   /* A fence inside an HTML block is not one. */
   g_assert_cmpuint (details->len, ==, 1);
@@ -315,12 +305,16 @@ test_llm_semantics (void)
 static void
 test_info_string (void)
 {
-  struct { const char *raw; const char *info; } cases[] = {
+  struct
+  {
+    const char *raw;
+    const char *info;
+  } cases[] = {
     { "  python  ", "python" },
     { "\tpy\tthon\t", "py\tthon" },
-    { "&#32;x", " x" },          /* trimmed before references: spec order */
-    { "\\&amp;", "&amp;" },       /* an escaped '&' starts no reference */
-    { "&#92;*", "\\*" },          /* a reference yields no escape */
+    { "&#32;x", " x" },     /* trimmed before references: spec order */
+    { "\\&amp;", "&amp;" }, /* an escaped '&' starts no reference */
+    { "&#92;*", "\\*" },    /* a reference yields no escape */
     { "&#0;&#xD800;&#x110000;", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
     { "&#12345678;", "&#12345678;" },
     { "&CounterClockwiseContourIntegral;&ngE;", "\xE2\x88\xB3\xE2\x89\xA7\xCC\xB8" },
@@ -340,7 +334,7 @@ static void
 test_nul_bytes (void)
 {
   static const char text[] = "```py\0x\nprint(\0)\n```\n";
-  g_autoptr(GPtrArray) blocks = parse_all (text, sizeof text - 1);
+  g_autoptr (GPtrArray) blocks = parse_all (text, sizeof text - 1);
   g_autofree char *diff = cmark_diff (text, sizeof text - 1, blocks);
 
   g_assert_null (diff);
@@ -356,20 +350,25 @@ test_nul_bytes (void)
 static void
 test_spec_over_cmark (void)
 {
-  struct { const char *text; guint blocks; const char *info; } cases[] = {
-    { "<!f\n~~~\n", 0, NULL },              /* "<!" + any ASCII letter: HTML type 4 */
+  struct
+  {
+    const char *text;
+    guint blocks;
+    const char *info;
+  } cases[] = {
+    { "<!f\n~~~\n", 0, NULL }, /* "<!" + any ASCII letter: HTML type 4 */
     { "<!DOCTYPE html\n~~~\n", 0, NULL },
-    { "-\v\n    ~~~\n", 0, NULL },            /* "-" + VT is no list marker */
-    { "````\vaaa\n", 1, "\vaaa" },          /* only spaces and tabs are trimmed */
-    { "``` &#32;py\n", 1, " py" },           /* trimmed before references */
+    { "-\v\n    ~~~\n", 0, NULL }, /* "-" + VT is no list marker */
+    { "````\vaaa\n", 1, "\vaaa" }, /* only spaces and tabs are trimmed */
+    { "``` &#32;py\n", 1, " py" }, /* trimmed before references */
     { "~~~ \\&amp;\n", 1, "&amp;" },
-    { "<![CDATa[\n```\n", 1, "" },         /* "<![CDATA[" is case-sensitive */
-    { "<td\f\n```\n", 1, "" },             /* FF does not end a tag name */
+    { "<![CDATa[\n```\n", 1, "" }, /* "<![CDATA[" is case-sensitive */
+    { "<td\f\n```\n", 1, "" },     /* FF does not end a tag name */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GPtrArray) blocks = parse_all (cases[i].text, strlen (cases[i].text));
+      g_autoptr (GPtrArray) blocks = parse_all (cases[i].text, strlen (cases[i].text));
 
       g_assert_cmpuint (blocks->len, ==, cases[i].blocks);
       if (cases[i].info != NULL)
@@ -411,7 +410,7 @@ test_link_reference_setext (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GPtrArray) blocks = parse_all (cases[i], strlen (cases[i]));
+      g_autoptr (GPtrArray) blocks = parse_all (cases[i], strlen (cases[i]));
       g_autofree char *diff = cmark_diff (cases[i], strlen (cases[i]), blocks);
 
       if (diff != NULL)
@@ -421,12 +420,13 @@ test_link_reference_setext (void)
 
 /* ---- delimiter mode: ADK's semantics --------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   const char *text;
-  const char *pairs[7];      /* empty: ADK's */
-  const char *code;          /* NULL: no block */
-  guint64     start;
-  guint64     end;
+  const char *pairs[7]; /* empty: ADK's */
+  const char *code;     /* NULL: no block */
+  guint64 start;
+  guint64 end;
 } AdkCase;
 
 /* Expected values are what ADK's regex gives (checked with Python's re). */
@@ -454,9 +454,9 @@ test_delimiters_first (void)
   for (guint i = 0; i < G_N_ELEMENTS (adk_cases); i++)
     {
       const AdkCase *c = &adk_cases[i];
-      g_autoptr(AgentExecCodeBlockParser) parser = adk_parser (c);
-      g_autoptr(AgentExecCodeBlock) block =
-        agentexec_code_block_parser_extract_first_code_block (parser, c->text);
+      g_autoptr (AgentExecCodeBlockParser) parser = adk_parser (c);
+      g_autoptr (AgentExecCodeBlock) block =
+          agentexec_code_block_parser_extract_first_code_block (parser, c->text);
 
       if (c->code == NULL || c->code[0] == '\0')
         {
@@ -474,11 +474,11 @@ test_delimiters_first (void)
 static void
 test_delimiters_language (void)
 {
-  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new_with_delimiters (NULL);
-  g_autoptr(GPtrArray) blocks =
-    agentexec_code_block_parser_extract_code_blocks (parser,
-      "```tool_code\na = 1\n```\n```python\nb = 2\n```\n```python\n\n```");
-  const char * const *pairs = agentexec_code_block_parser_get_delimiters (parser);
+  g_autoptr (AgentExecCodeBlockParser) parser =
+      agentexec_code_block_parser_new_with_delimiters (NULL);
+  g_autoptr (GPtrArray) blocks = agentexec_code_block_parser_extract_code_blocks (
+      parser, "```tool_code\na = 1\n```\n```python\nb = 2\n```\n```python\n\n```");
+  const char *const *pairs = agentexec_code_block_parser_get_delimiters (parser);
 
   g_assert_false (agentexec_code_block_parser_get_commonmark (parser));
   g_assert_cmpstr (pairs[0], ==, "```tool_code\n");
@@ -494,15 +494,16 @@ test_delimiters_language (void)
 static void
 test_delimiters_stream (void)
 {
-  static const char * const custom[] = { "<<", ">>", "<<<", ">>>", "[[", "]]", NULL };
+  static const char *const custom[] = { "<<", ">>", "<<<", ">>>", "[[", "]]", NULL };
   static const char *texts[] = {
     "pre ```tool_code\nprint(2)\n``` post ```python\nx\n```",
     "```python\nno end here ```tool_code\nx\n```",
     "a```tool_code\nb\n```c```python\nd\n```\n```python\n\n```tail",
     "x <<<y>>> [[z]] <<a>> <<<",
   };
-  g_autoptr(AgentExecCodeBlockParser) adk = agentexec_code_block_parser_new_with_delimiters (NULL);
-  g_autoptr(AgentExecCodeBlockParser) other = agentexec_code_block_parser_new_with_delimiters (custom);
+  g_autoptr (AgentExecCodeBlockParser) adk = agentexec_code_block_parser_new_with_delimiters (NULL);
+  g_autoptr (AgentExecCodeBlockParser) other =
+      agentexec_code_block_parser_new_with_delimiters (custom);
 
   for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
     {
@@ -514,8 +515,8 @@ test_delimiters_stream (void)
 static void
 test_delimiters_invalid (void)
 {
-  static const char * const odd[] = { "<<", NULL };
-  static const char * const empty[] = { "", ">>", NULL };
+  static const char *const odd[] = { "<<", NULL };
+  static const char *const empty[] = { "", ">>", NULL };
 
   g_test_expect_message ("AgentExec", G_LOG_LEVEL_CRITICAL, "*delimiters_valid*");
   g_assert_null (agentexec_code_block_parser_new_with_delimiters (odd));
@@ -529,17 +530,17 @@ test_delimiters_invalid (void)
 static void
 test_filter_by_language (void)
 {
-  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
-  g_autoptr(GPtrArray) blocks =
-    agentexec_code_block_parser_extract_code_blocks (parser,
-      "```Python\na\n```\n```py\nb\n```\n```JS\nc\n```\n```\nd\n```\n"
-      "```Haskell\ne\n```\n```tool_code\nf\n```\n");
-  static const char * const python[] = { "PYTHON3", NULL };
-  static const char * const js_and_haskell[] = { "node", "haskell", NULL };
-  static const char * const none[] = { NULL };
-  g_autoptr(GPtrArray) py = agentexec_code_block_parser_filter_by_language (blocks, python);
-  g_autoptr(GPtrArray) other = agentexec_code_block_parser_filter_by_language (blocks, js_and_haskell);
-  g_autoptr(GPtrArray) nothing = agentexec_code_block_parser_filter_by_language (blocks, none);
+  g_autoptr (AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr (GPtrArray) blocks = agentexec_code_block_parser_extract_code_blocks (
+      parser, "```Python\na\n```\n```py\nb\n```\n```JS\nc\n```\n```\nd\n```\n"
+              "```Haskell\ne\n```\n```tool_code\nf\n```\n");
+  static const char *const python[] = { "PYTHON3", NULL };
+  static const char *const js_and_haskell[] = { "node", "haskell", NULL };
+  static const char *const none[] = { NULL };
+  g_autoptr (GPtrArray) py = agentexec_code_block_parser_filter_by_language (blocks, python);
+  g_autoptr (GPtrArray) other =
+      agentexec_code_block_parser_filter_by_language (blocks, js_and_haskell);
+  g_autoptr (GPtrArray) nothing = agentexec_code_block_parser_filter_by_language (blocks, none);
 
   g_assert_cmpuint (blocks->len, ==, 6);
   g_assert_cmpuint (py->len, ==, 3);
@@ -555,9 +556,7 @@ test_filter_by_language (void)
 /* ---- stream behaviour -------------------------------------------------------- */
 
 static void
-append_block (AgentExecCodeBlockStream *stream,
-              AgentExecCodeBlock       *block,
-              gpointer                  user_data)
+append_block (AgentExecCodeBlockStream *stream, AgentExecCodeBlock *block, gpointer user_data)
 {
   g_ptr_array_add (user_data, g_object_ref (block));
 }
@@ -565,21 +564,21 @@ append_block (AgentExecCodeBlockStream *stream,
 static void
 test_stream_early (void)
 {
-  g_autoptr(AgentExecCodeBlockStream) stream = agentexec_code_block_stream_new (NULL);
-  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (AgentExecCodeBlockStream) stream = agentexec_code_block_stream_new (NULL);
+  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_object_unref);
 
   g_signal_connect (stream, "block", G_CALLBACK (append_block), seen);
   agentexec_code_block_stream_feed (stream, "Sure:\n\n```python\nprint(1)\n");
   g_assert_cmpuint (seen->len, ==, 0);
   agentexec_code_block_stream_feed (stream, "```");
-  g_assert_cmpuint (seen->len, ==, 0);        /* the closing line has not ended */
+  g_assert_cmpuint (seen->len, ==, 0); /* the closing line has not ended */
   agentexec_code_block_stream_feed (stream, "\nMore text, then\n```sh\nls\n");
-  g_assert_cmpuint (seen->len, ==, 1);        /* before the stream ends */
+  g_assert_cmpuint (seen->len, ==, 1); /* before the stream ends */
   g_assert_true (agentexec_code_block_get_closed (block_at (seen, 0)));
   g_assert_false (agentexec_code_block_stream_is_finished (stream));
   agentexec_code_block_stream_finish (stream);
   g_assert_true (agentexec_code_block_stream_is_finished (stream));
-  g_assert_cmpuint (seen->len, ==, 2);        /* the open tail */
+  g_assert_cmpuint (seen->len, ==, 2); /* the open tail */
   g_assert_false (agentexec_code_block_get_closed (block_at (seen, 1)));
   g_assert_cmpstr (agentexec_code_block_get_code (block_at (seen, 1)), ==, "ls\n");
 
@@ -592,8 +591,8 @@ static void
 test_stream_crlf_splits (void)
 {
   static const char text[] = "> ```py\r\n> a\r\n> ```\r\n\r- ```\r  b\r\n  ```\r\n\r\n```\rtail\r";
-  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
-  g_autoptr(GPtrArray) blocks = parse_all (text, sizeof text - 1);
+  g_autoptr (AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr (GPtrArray) blocks = parse_all (text, sizeof text - 1);
   g_autofree char *diff = cmark_diff (text, sizeof text - 1, blocks);
 
   g_assert_null (diff);
@@ -602,8 +601,7 @@ test_stream_crlf_splits (void)
 }
 
 static char *
-repeat (const char *unit,
-        guint       times)
+repeat (const char *unit, guint times)
 {
   GString *out = g_string_new (NULL);
 
@@ -613,15 +611,12 @@ repeat (const char *unit,
 }
 
 static double
-time_delimited (AgentExecCodeBlockParser *parser,
-                const char               *unit,
-                guint                     count,
-                guint                    *n_blocks)
+time_delimited (AgentExecCodeBlockParser *parser, const char *unit, guint count, guint *n_blocks)
 {
   g_autofree char *text = repeat (unit, count);
-  g_autoptr(AgentExecCodeBlockStream) stream = agentexec_code_block_stream_new (parser);
-  g_autoptr(GPtrArray) streamed = NULL;
-  g_autoptr(GPtrArray) blocks = NULL;
+  g_autoptr (AgentExecCodeBlockStream) stream = agentexec_code_block_stream_new (parser);
+  g_autoptr (GPtrArray) streamed = NULL;
+  g_autoptr (GPtrArray) blocks = NULL;
   gint64 start = g_get_monotonic_time ();
   gsize len = strlen (text);
 
@@ -640,10 +635,16 @@ time_delimited (AgentExecCodeBlockParser *parser,
 static void
 test_delimiters_linear (void)
 {
-  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new_with_delimiters (NULL);
-  struct { const char *unit; guint count; guint blocks; } cases[] = {
-    { "```tool_code\nx ", 20000, 0 },       /* starts without an end */
-    { "\n```", 50000, 0 },                  /* ends without a start */
+  g_autoptr (AgentExecCodeBlockParser) parser =
+      agentexec_code_block_parser_new_with_delimiters (NULL);
+  struct
+  {
+    const char *unit;
+    guint count;
+    guint blocks;
+  } cases[] = {
+    { "```tool_code\nx ", 20000, 0 }, /* starts without an end */
+    { "\n```", 50000, 0 },            /* ends without a start */
     { "```tool_code\nx\n```", 5000, 5000 },
   };
 
@@ -675,24 +676,23 @@ extract_tool (void)
 }
 
 static int
-run_tool (const char * const *args,
-          const char         *input,
-          char              **out)
+run_tool (const char *const *args, const char *input, char **out)
 {
   g_autofree char *tool = extract_tool ();
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GBytes) stdin_bytes = NULL;
-  g_autoptr(GBytes) stdout_bytes = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GBytes) stdin_bytes = NULL;
+  g_autoptr (GBytes) stdout_bytes = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_ptr_array_add (argv, tool);
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+  proc = g_subprocess_newv ((const char *const *) argv->pdata,
                             G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                            G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+                                G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                            &error);
   g_assert_no_error (error);
   stdin_bytes = g_bytes_new (input != NULL ? input : "", input != NULL ? strlen (input) : 0);
   g_subprocess_communicate (proc, stdin_bytes, NULL, &stdout_bytes, NULL, &error);
@@ -702,11 +702,10 @@ run_tool (const char * const *args,
 }
 
 static void
-assert_json_matches (const char *json,
-                     GPtrArray  *blocks)
+assert_json_matches (const char *json, GPtrArray *blocks)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
   JsonArray *array;
 
   json_parser_load_from_data (parser, json, -1, &error);
@@ -718,11 +717,14 @@ assert_json_matches (const char *json,
       JsonObject *o = json_array_get_object_element (array, i);
       AgentExecCodeBlock *b = g_ptr_array_index (blocks, i);
 
-      g_assert_cmpstr (json_object_get_string_member (o, "info"), ==, agentexec_code_block_get_info (b));
+      g_assert_cmpstr (json_object_get_string_member (o, "info"), ==,
+                       agentexec_code_block_get_info (b));
       g_assert_cmpstr (json_object_get_string_member (o, "language"), ==,
                        agentexec_code_block_get_language (b));
-      g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, agentexec_code_block_get_code (b));
-      g_assert_cmpint (json_object_get_int_member (o, "start"), ==, agentexec_code_block_get_start (b));
+      g_assert_cmpstr (json_object_get_string_member (o, "code"), ==,
+                       agentexec_code_block_get_code (b));
+      g_assert_cmpint (json_object_get_int_member (o, "start"), ==,
+                       agentexec_code_block_get_start (b));
       g_assert_cmpint (json_object_get_int_member (o, "end"), ==, agentexec_code_block_get_end (b));
       g_assert_cmpint (json_object_get_boolean_member (o, "closed"), ==,
                        agentexec_code_block_get_closed (b));
@@ -733,9 +735,9 @@ static void
 test_extract_tool (void)
 {
   g_autofree char *tool = extract_tool ();
-  g_autoptr(GPtrArray) files = NULL;
-  g_autoptr(AgentExecCodeBlockParser) adk = agentexec_code_block_parser_new_with_delimiters (NULL);
-  g_autoptr(GPtrArray) adk_blocks = NULL;
+  g_autoptr (GPtrArray) files = NULL;
+  g_autoptr (AgentExecCodeBlockParser) adk = agentexec_code_block_parser_new_with_delimiters (NULL);
+  g_autoptr (GPtrArray) adk_blocks = NULL;
   g_autofree char *out = NULL;
   static const char adk_text[] = "x ```tool_code\nprint(1)\n``` y ```python\nz\n```";
 
@@ -752,7 +754,7 @@ test_extract_tool (void)
       const char *args[] = { "--json", g_ptr_array_index (files, i), NULL };
       g_autofree char *json = NULL;
       g_autofree char *text = NULL;
-      g_autoptr(GPtrArray) blocks = NULL;
+      g_autoptr (GPtrArray) blocks = NULL;
       gsize len;
 
       g_assert_cmpint (run_tool (args, NULL, &json), ==, 0);
@@ -818,11 +820,9 @@ test_extract_tool (void)
 /* ---- linear time ------------------------------------------------------------------ */
 
 static double
-time_parse (const char *text,
-            gsize       len,
-            guint      *n_blocks)
+time_parse (const char *text, gsize len, guint *n_blocks)
 {
-  g_autoptr(GPtrArray) blocks = NULL;
+  g_autoptr (GPtrArray) blocks = NULL;
   gint64 start = g_get_monotonic_time ();
 
   blocks = parse_all (text, len);
@@ -830,19 +830,44 @@ time_parse (const char *text,
   return (g_get_monotonic_time () - start) / 1e6;
 }
 
-typedef struct {
+typedef struct
+{
   const char *name;
-  guint       count;          /* the size */
-  guint       blocks_per_unit;
-  char      *(*make) (guint count);
+  guint count; /* the size */
+  guint blocks_per_unit;
+  char *(*make) (guint count);
 } Pathological;
 
-static char *make_backticks (guint n) { return repeat ("`", n); }
-static char *make_unclosed (guint n) { return repeat ("```a\n", n); }
-static char *make_empty_fences (guint n) { return repeat ("```\n```\n", n); }
-static char *make_quotes (guint n) { return repeat (">", n); }
-static char *make_items (guint n) { return repeat ("- ", n); }
-static char *make_html (guint n) { return repeat ("<a b='c' d=e f\n", n); }
+static char *
+make_backticks (guint n)
+{
+  return repeat ("`", n);
+}
+static char *
+make_unclosed (guint n)
+{
+  return repeat ("```a\n", n);
+}
+static char *
+make_empty_fences (guint n)
+{
+  return repeat ("```\n```\n", n);
+}
+static char *
+make_quotes (guint n)
+{
+  return repeat (">", n);
+}
+static char *
+make_items (guint n)
+{
+  return repeat ("- ", n);
+}
+static char *
+make_html (guint n)
+{
+  return repeat ("<a b='c' d=e f\n", n);
+}
 
 static char *
 make_markers_then_x (guint n)
@@ -859,8 +884,8 @@ make_reply (guint n)
   GString *reply = g_string_new (NULL);
 
   for (guint i = 0; i < n; i++)
-    g_string_append_printf (reply, "Step %u: we compute the next value.\n\n```python\n%s```\n\n",
-                            i, line);
+    g_string_append_printf (reply, "Step %u: we compute the next value.\n\n```python\n%s```\n\n", i,
+                            line);
   return g_string_free (reply, FALSE);
 }
 
@@ -894,7 +919,7 @@ test_pathological (void)
       g_test_message ("%s: %zu bytes, %u blocks, %.3f s (a quarter: %.3f s)", cases[i].name,
                       strlen (full), n_full, t_full, t_small);
       if (i <= 1)
-        expected = 1;   /* one fence runs to the end */
+        expected = 1; /* one fence runs to the end */
       g_assert_cmpuint (n_full, ==, expected);
       g_assert_cmpfloat (t_full, <, MAX (8 * t_small, 0.25));
       g_assert_cmpfloat (t_full, <, 30.0);
@@ -902,11 +927,10 @@ test_pathological (void)
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
-  g_autoptr(GPtrArray) files = NULL;
-  g_autoptr(GPtrArray) fuzz_files = NULL;
+  g_autoptr (GPtrArray) files = NULL;
+  g_autoptr (GPtrArray) fuzz_files = NULL;
 
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 

@@ -22,32 +22,33 @@
 #define EXIT_USAGE 2
 
 static const char usage[] =
-  "Usage: agentexec-extract [OPTION]... [FILE|-]\n"
-  "Prints the code blocks of FILE (standard input when absent or -).\n"
-  "\n"
-  "  --json                  a JSON array: one object per block with info,\n"
-  "                          language, code, start, end (byte offsets), closed\n"
-  "  --mode commonmark       fenced code blocks as CommonMark 0.31 finds them\n"
-  "                          (the default)\n"
-  "  --mode delimiters       ADK's delimiter pairs: (```tool_code\\n, \\n```) and\n"
-  "                          (```python\\n, \\n```) unless --delimiter is given\n"
-  "  --delimiter START END   a delimiter pair, C escapes allowed (\\n, \\t);\n"
-  "                          repeatable; implies --mode delimiters\n"
-  "  --language L            only blocks in language L (aliases resolved,\n"
-  "                          case-insensitive); repeatable\n"
-  "  -h, --help              this help\n"
-  "\n"
-  "Without --json, the code of each block, separated by a blank line.\n"
-  "Exit status: 0 on success (also when no block is found), 1 when the input\n"
-  "cannot be read, 2 on bad usage.\n";
+    "Usage: agentexec-extract [OPTION]... [FILE|-]\n"
+    "Prints the code blocks of FILE (standard input when absent or -).\n"
+    "\n"
+    "  --json                  a JSON array: one object per block with info,\n"
+    "                          language, code, start, end (byte offsets), closed\n"
+    "  --mode commonmark       fenced code blocks as CommonMark 0.31 finds them\n"
+    "                          (the default)\n"
+    "  --mode delimiters       ADK's delimiter pairs: (```tool_code\\n, \\n```) and\n"
+    "                          (```python\\n, \\n```) unless --delimiter is given\n"
+    "  --delimiter START END   a delimiter pair, C escapes allowed (\\n, \\t);\n"
+    "                          repeatable; implies --mode delimiters\n"
+    "  --language L            only blocks in language L (aliases resolved,\n"
+    "                          case-insensitive); repeatable\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "Without --json, the code of each block, separated by a blank line.\n"
+    "Exit status: 0 on success (also when no block is found), 1 when the input\n"
+    "cannot be read, 2 on bad usage.\n";
 
-typedef struct {
-  gboolean   json;
-  gboolean   delimiters;
-  gboolean   commonmark_asked;
-  GPtrArray *pairs;      /* char *, flat, NULL-terminated at the end */
-  GPtrArray *languages;  /* char * */
-  char      *file;
+typedef struct
+{
+  gboolean json;
+  gboolean delimiters;
+  gboolean commonmark_asked;
+  GPtrArray *pairs;     /* char *, flat, NULL-terminated at the end */
+  GPtrArray *languages; /* char * */
+  char *file;
 } Options;
 
 static void
@@ -67,10 +68,7 @@ usage_error (const char *message)
 
 /* Value of "--name VALUE" or "--name=VALUE" at argv[*i]; NULL if absent. */
 static const char *
-option_value (int         argc,
-              char      **argv,
-              int        *i,
-              const char *name)
+option_value (int argc, char **argv, int *i, const char *name)
 {
   gsize n = strlen (name);
 
@@ -84,8 +82,7 @@ option_value (int         argc,
 }
 
 static int
-parse_mode (Options    *o,
-            const char *mode)
+parse_mode (Options *o, const char *mode)
 {
   if (g_str_equal (mode, "commonmark"))
     o->commonmark_asked = TRUE;
@@ -97,10 +94,7 @@ parse_mode (Options    *o,
 }
 
 static int
-parse_delimiter (Options  *o,
-                 int       argc,
-                 char    **argv,
-                 int      *i)
+parse_delimiter (Options *o, int argc, char **argv, int *i)
 {
   char *start, *end;
 
@@ -118,9 +112,7 @@ parse_delimiter (Options  *o,
 }
 
 static int
-parse_args (Options  *o,
-            int       argc,
-            char    **argv)
+parse_args (Options *o, int argc, char **argv)
 {
   gboolean only_files = FALSE;
 
@@ -141,7 +133,8 @@ parse_args (Options  *o,
         o->json = TRUE;
       else if (!only_files && g_str_has_prefix (arg, "--mode"))
         r = (value = option_value (argc, argv, &i, "--mode")) != NULL
-            ? parse_mode (o, value) : usage_error ("--mode needs a value");
+                ? parse_mode (o, value)
+                : usage_error ("--mode needs a value");
       else if (!only_files && g_str_equal (arg, "--delimiter"))
         r = parse_delimiter (o, argc, argv, &i);
       else if (!only_files && g_str_has_prefix (arg, "--language"))
@@ -170,12 +163,9 @@ parse_args (Options  *o,
 }
 
 static gboolean
-read_input (const char  *file,
-            char       **text,
-            gsize       *len,
-            GError     **error)
+read_input (const char *file, char **text, gsize *len, GError **error)
 {
-  g_autoptr(GByteArray) buffer = NULL;
+  g_autoptr (GByteArray) buffer = NULL;
   char chunk[65536];
   ssize_t n;
 
@@ -191,8 +181,8 @@ read_input (const char  *file,
 
           if (saved == EINTR)
             continue;
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                       "%s", g_strerror (saved));
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s",
+                       g_strerror (saved));
           return FALSE;
         }
       g_byte_array_append (buffer, (const guint8 *) chunk, n);
@@ -215,8 +205,7 @@ init_json_class (void)
 
 /* Appends @s JSON-escaped; returns whether it holds non-ASCII bytes. */
 static gboolean
-append_json_escaped (GString    *out,
-                     const char *s)
+append_json_escaped (GString *out, const char *s)
 {
   const unsigned char *p = (const unsigned char *) s;
   gboolean high = FALSE;
@@ -232,21 +221,32 @@ append_json_escaped (GString    *out,
       c = *p++;
       switch (c)
         {
-        case '\0': return high;
-        case '"':  g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        default:    g_string_append_printf (out, "\\u%04x", c);
+        case '\0':
+          return high;
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\r':
+          g_string_append (out, "\\r");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        default:
+          g_string_append_printf (out, "\\u%04x", c);
         }
     }
 }
 
 /* A JSON string; invalid UTF-8 becomes U+FFFD. */
 static void
-append_json_string (GString    *out,
-                    const char *s)
+append_json_string (GString *out, const char *s)
 {
   gsize mark = out->len;
 
@@ -262,8 +262,7 @@ append_json_string (GString    *out,
 }
 
 static void
-append_number (GString *out,
-               guint64  n)
+append_number (GString *out, guint64 n)
 {
   char digits[24];
   int i = sizeof digits;
@@ -328,17 +327,18 @@ make_parser (Options *o)
   if (o->pairs->len == 0)
     return agentexec_code_block_parser_new_with_delimiters (NULL);
   g_ptr_array_add (o->pairs, NULL);
-  return agentexec_code_block_parser_new_with_delimiters ((const char * const *) o->pairs->pdata);
+  return agentexec_code_block_parser_new_with_delimiters ((const char *const *) o->pairs->pdata);
 }
 
 int
-main (int   argc,
-      char *argv[])
+main (int argc, char *argv[])
 {
-  Options o = { 0, };
-  g_autoptr(AgentExecCodeBlockParser) parser = NULL;
-  g_autoptr(GPtrArray) blocks = NULL;
-  g_autoptr(GError) error = NULL;
+  Options o = {
+    0,
+  };
+  g_autoptr (AgentExecCodeBlockParser) parser = NULL;
+  g_autoptr (GPtrArray) blocks = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
   gsize len = 0;
   int r;
@@ -354,7 +354,8 @@ main (int   argc,
 
   if (!read_input (o.file, &text, &len, &error))
     {
-      fprintf (stderr, "agentexec-extract: cannot read %s: %s (check the path and its "
+      fprintf (stderr,
+               "agentexec-extract: cannot read %s: %s (check the path and its "
                "permissions, or pipe the text to standard input)\n",
                o.file != NULL && !g_str_equal (o.file, "-") ? o.file : "standard input",
                error->message);
@@ -369,8 +370,8 @@ main (int   argc,
       GPtrArray *kept;
 
       g_ptr_array_add (o.languages, NULL);
-      kept = agentexec_code_block_parser_filter_by_language (blocks,
-               (const char * const *) o.languages->pdata);
+      kept = agentexec_code_block_parser_filter_by_language (
+          blocks, (const char *const *) o.languages->pdata);
       g_ptr_array_unref (blocks);
       blocks = kept;
     }

@@ -18,20 +18,20 @@
 
 #include "libagentexec.h"
 
-#define EXIT_USAGE    2
-#define EXIT_BACKEND  3
-#define EXIT_TIMEOUT  124
-#define EXIT_CANCEL   130
+#define EXIT_USAGE 2
+#define EXIT_BACKEND 3
+#define EXIT_TIMEOUT 124
+#define EXIT_CANCEL 130
 
 typedef struct
 {
-  char     *backend;
-  char     *language;
-  char     *output_dir;
-  double    timeout_s;
-  gboolean  stateful;
-  gboolean  allow_unsafe;
-  gboolean  quiet;
+  char *backend;
+  char *language;
+  char *output_dir;
+  double timeout_s;
+  gboolean stateful;
+  gboolean allow_unsafe;
+  gboolean quiet;
 } Options;
 
 static void
@@ -44,8 +44,7 @@ options_clear (Options *options)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
 
-typedef AgentExecCodeExecutor *(*BackendNew) (const Options  *options,
-                                              GError        **error);
+typedef AgentExecCodeExecutor *(*BackendNew) (const Options *options, GError **error);
 
 static AgentExecCodeExecutor *new_local (const Options *options, GError **error);
 static AgentExecCodeExecutor *new_container (const Options *options, GError **error);
@@ -53,17 +52,24 @@ static AgentExecCodeExecutor *new_builtin (const Options *options, GError **erro
 
 /* The backends, by --backend name. The first is the default. Each entry makes
  * a configured executor or fails with an error that says what to do. */
-static const struct {
+static const struct
+{
   const char *name;
   const char *summary;
-  BackendNew  create;
+  BackendNew create;
 } backends[] = {
-  { "local", "host processes; runs code with your rights: needs --allow-unsafe or "
-             "AGENTEXEC_ALLOW_UNSAFE=1", new_local },
-  { "container", "a fresh Docker/Podman container per run (DOCKER_HOST, image "
-                 "agentexec-runtime:latest)", new_container },
-  { "builtin", "Gemini runs the Python code (GEMINI_API_KEY; AGENTEXEC_GEMINI_MODEL, "
-               "AGENTEXEC_GEMINI_BASE_URL)", new_builtin },
+  { "local",
+    "host processes; runs code with your rights: needs --allow-unsafe or "
+    "AGENTEXEC_ALLOW_UNSAFE=1",
+    new_local },
+  { "container",
+    "a fresh Docker/Podman container per run (DOCKER_HOST, image "
+    "agentexec-runtime:latest)",
+    new_container },
+  { "builtin",
+    "Gemini runs the Python code (GEMINI_API_KEY; AGENTEXEC_GEMINI_MODEL, "
+    "AGENTEXEC_GEMINI_BASE_URL)",
+    new_builtin },
 };
 
 static gboolean
@@ -76,14 +82,13 @@ env_allows_unsafe (void)
 }
 
 static AgentExecCodeExecutor *
-new_local (const Options  *options,
-           GError        **error)
+new_local (const Options *options, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   AgentExecLocalExecutor *executor;
 
-  executor = agentexec_local_executor_new (options->allow_unsafe || env_allows_unsafe (),
-                                           &local_error);
+  executor =
+      agentexec_local_executor_new (options->allow_unsafe || env_allows_unsafe (), &local_error);
   if (executor == NULL)
     {
       if (g_error_matches (local_error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED))
@@ -99,17 +104,15 @@ new_local (const Options  *options,
 }
 
 static AgentExecCodeExecutor *
-new_container (const Options  *options,
-               GError        **error)
+new_container (const Options *options, GError **error)
 {
   return AGENTEXEC_CODE_EXECUTOR (agentexec_container_executor_new (NULL, NULL, error));
 }
 
 static AgentExecCodeExecutor *
-new_builtin (const Options  *options,
-             GError        **error)
+new_builtin (const Options *options, GError **error)
 {
-  g_autoptr(AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
+  g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
 
   if (!agentexec_built_in_executor_has_api_key (executor))
     {
@@ -127,11 +130,10 @@ new_builtin (const Options  *options,
 }
 
 static AgentExecCodeExecutor *
-new_executor (const Options  *options,
-              GError        **error)
+new_executor (const Options *options, GError **error)
 {
   const char *name = options->backend != NULL ? options->backend : backends[0].name;
-  g_autoptr(GString) known = g_string_new (NULL);
+  g_autoptr (GString) known = g_string_new (NULL);
   AgentExecCodeExecutor *executor = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
@@ -147,18 +149,15 @@ new_executor (const Options  *options,
                  "Unknown backend “%s”: choose one of %s", name, known->str);
   if (executor == NULL)
     return NULL;
-  g_object_set (executor,
-                "stateful", options->stateful,
-                "timeout-ms", (guint) (options->timeout_s * 1000.0),
-                NULL);
+  g_object_set (executor, "stateful", options->stateful, "timeout-ms",
+                (guint) (options->timeout_s * 1000.0), NULL);
   return executor;
 }
 
 static char *
-read_input (const char  *path,
-            GError     **error)
+read_input (const char *path, GError **error)
 {
-  g_autoptr(GByteArray) data = g_byte_array_new ();
+  g_autoptr (GByteArray) data = g_byte_array_new ();
   char buffer[65536];
   gssize n;
   char *text;
@@ -183,11 +182,11 @@ read_input (const char  *path,
 
 /* Streaming: the code's output reaches the terminal while it runs. */
 static void
-on_output (AgentExecCodeExecutor   *executor,
+on_output (AgentExecCodeExecutor *executor,
            AgentExecExecutionInput *input,
-           AgentExecStream          stream,
-           GBytes                  *chunk,
-           gpointer                 data)
+           AgentExecStream stream,
+           GBytes *chunk,
+           gpointer data)
 {
   FILE *out = stream == AGENTEXEC_STREAM_STDOUT ? stdout : stderr;
   gsize len;
@@ -199,21 +198,19 @@ on_output (AgentExecCodeExecutor   *executor,
 
 typedef struct
 {
-  GMainLoop                *loop;
-  GCancellable             *cancellable;
+  GMainLoop *loop;
+  GCancellable *cancellable;
   AgentExecExecutionResult *result;
-  GError                   *error;
+  GError *error;
 } Call;
 
 static void
-on_done (GObject      *source,
-         GAsyncResult *res,
-         gpointer      data)
+on_done (GObject *source, GAsyncResult *res, gpointer data)
 {
   Call *call = data;
 
-  call->result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source),
-                                                              res, &call->error);
+  call->result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
+                                                              &call->error);
   g_main_loop_quit (call->loop);
 }
 
@@ -229,12 +226,10 @@ on_interrupt (gpointer data)
 
 /* Runs @input asynchronously so that Ctrl-C cancels it and output streams. */
 static AgentExecExecutionResult *
-execute (AgentExecCodeExecutor    *executor,
-         AgentExecExecutionInput  *input,
-         GError                  **error)
+execute (AgentExecCodeExecutor *executor, AgentExecExecutionInput *input, GError **error)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   Call call = { loop, cancellable, NULL, NULL };
   guint sigint = g_unix_signal_add (SIGINT, on_interrupt, &call);
   guint sigterm = g_unix_signal_add (SIGTERM, on_interrupt, &call);
@@ -249,8 +244,7 @@ execute (AgentExecCodeExecutor    *executor,
 }
 
 static gboolean
-save_files (const Options            *options,
-            AgentExecExecutionResult *result)
+save_files (const Options *options, AgentExecExecutionResult *result)
 {
   GPtrArray *files = agentexec_execution_result_get_output_files (result);
   gboolean ok = TRUE;
@@ -261,22 +255,22 @@ save_files (const Options            *options,
       const char *name = agentexec_file_get_name (file);
       g_autofree char *path = NULL;
       g_autofree char *dir = NULL;
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       GBytes *content = agentexec_file_get_content (file);
 
       if (options->output_dir == NULL)
         {
           if (!options->quiet)
             g_printerr ("agentexec: output file %s (%s, %" G_GSIZE_FORMAT " bytes); "
-                        "use --output-dir to save it\n", name,
-                        agentexec_file_get_mime_type (file), g_bytes_get_size (content));
+                        "use --output-dir to save it\n",
+                        name, agentexec_file_get_mime_type (file), g_bytes_get_size (content));
           continue;
         }
       path = g_build_filename (options->output_dir, name, NULL);
       dir = g_path_get_dirname (path);
       if (g_mkdir_with_parents (dir, 0755) != 0 ||
-          !g_file_set_contents (path, g_bytes_get_data (content, NULL),
-                                g_bytes_get_size (content), &error))
+          !g_file_set_contents (path, g_bytes_get_data (content, NULL), g_bytes_get_size (content),
+                                &error))
         {
           g_printerr ("agentexec: cannot save %s: %s\n", path,
                       error != NULL ? error->message : g_strerror (errno));
@@ -303,14 +297,14 @@ exit_status_for (AgentExecExecutionResult *result)
     case AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED:
     case AGENTEXEC_OUTCOME_ERROR:
     default:
-      return agentexec_execution_result_get_exit_code (result) > 0 ?
-             MIN (agentexec_execution_result_get_exit_code (result), 255) : 1;
+      return agentexec_execution_result_get_exit_code (result) > 0
+                 ? MIN (agentexec_execution_result_get_exit_code (result), 255)
+                 : 1;
     }
 }
 
 static int
-report_error (const char *what,
-              GError     *error)
+report_error (const char *what, GError *error)
 {
   g_printerr ("agentexec: %s: %s\n", what, error->message);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -323,27 +317,24 @@ report_error (const char *what,
 }
 
 static void
-add_common_options (GOptionContext *context,
-                    Options        *options,
-                    gboolean        with_language)
+add_common_options (GOptionContext *context, Options *options, gboolean with_language)
 {
-  GOptionEntry entries[] = {
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
-      "Where the code runs (default: local)", "NAME" },
-    { "language", 'l', 0, G_OPTION_ARG_STRING, &options->language,
-      "The language (default: detected from the code)", "LANG" },
-    { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &options->timeout_s,
-      "Kill the code after this many seconds (default 60; 0: never)", "SECONDS" },
-    { "stateful", 's', 0, G_OPTION_ARG_NONE, &options->stateful,
-      "Keep one interpreter, so later code sees earlier variables", NULL },
-    { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
-      "Accept that the local backend runs code on this machine", NULL },
-    { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &options->output_dir,
-      "Save the files the code writes into DIR", "DIR" },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
-      "Print only the code's output (run) or the results (reply)", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[] = { { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
+                               "Where the code runs (default: local)", "NAME" },
+                             { "language", 'l', 0, G_OPTION_ARG_STRING, &options->language,
+                               "The language (default: detected from the code)", "LANG" },
+                             { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &options->timeout_s,
+                               "Kill the code after this many seconds (default 60; 0: never)",
+                               "SECONDS" },
+                             { "stateful", 's', 0, G_OPTION_ARG_NONE, &options->stateful,
+                               "Keep one interpreter, so later code sees earlier variables", NULL },
+                             { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
+                               "Accept that the local backend runs code on this machine", NULL },
+                             { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &options->output_dir,
+                               "Save the files the code writes into DIR", "DIR" },
+                             { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
+                               "Print only the code's output (run) or the results (reply)", NULL },
+                             { NULL } };
 
   if (!with_language)
     memmove (&entries[1], &entries[2], sizeof entries - 2 * sizeof entries[0]);
@@ -361,18 +352,18 @@ backend_list (void)
 }
 
 static gboolean
-parse_command (const char  *command,
-               const char  *summary,
-               gboolean     with_language,
-               Options     *options,
-               int         *argc,
-               char      ***argv,
-               char       **file)
+parse_command (const char *command,
+               const char *summary,
+               gboolean with_language,
+               Options *options,
+               int *argc,
+               char ***argv,
+               char **file)
 {
   g_autofree char *parameter = g_strdup_printf ("%s FILE|-", command);
-  g_autoptr(GOptionContext) context = g_option_context_new (parameter);
+  g_autoptr (GOptionContext) context = g_option_context_new (parameter);
   g_autofree char *description = backend_list ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   options->timeout_s = 60;
   g_option_context_set_summary (context, summary);
@@ -380,14 +371,14 @@ parse_command (const char  *command,
   add_common_options (context, options, with_language);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
-      g_printerr ("agentexec %s: %s (see agentexec %s --help)\n", command, error->message,
-                  command);
+      g_printerr ("agentexec %s: %s (see agentexec %s --help)\n", command, error->message, command);
       return FALSE;
     }
   if (*argc != 3 || options->timeout_s < 0)
     {
       g_printerr ("agentexec %s: give one FILE, or - for standard input, and a timeout of 0 "
-                  "or more (see agentexec %s --help)\n", command, command);
+                  "or more (see agentexec %s --help)\n",
+                  command, command);
       return FALSE;
     }
   *file = (*argv)[2];
@@ -395,14 +386,13 @@ parse_command (const char  *command,
 }
 
 static int
-command_run (int    argc,
-             char **argv)
+command_run (int argc, char **argv)
 {
-  g_auto(Options) options = { 0 };
-  g_autoptr(AgentExecCodeExecutor) executor = NULL;
-  g_autoptr(AgentExecExecutionInput) input = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_auto (Options) options = { 0 };
+  g_autoptr (AgentExecCodeExecutor) executor = NULL;
+  g_autoptr (AgentExecExecutionInput) input = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *code = NULL;
   char *file;
 
@@ -443,20 +433,20 @@ block_language (AgentExecCodeBlock *block)
 }
 
 static int
-command_reply (int    argc,
-               char **argv)
+command_reply (int argc, char **argv)
 {
-  g_auto(Options) options = { 0 };
-  g_autoptr(AgentExecCodeExecutor) executor = NULL;
-  g_autoptr(AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
-  g_autoptr(AgentExecResultFormatter) formatter = agentexec_result_formatter_new ();
-  g_autoptr(GPtrArray) blocks = NULL;
-  g_autoptr(GError) error = NULL;
+  g_auto (Options) options = { 0 };
+  g_autoptr (AgentExecCodeExecutor) executor = NULL;
+  g_autoptr (AgentExecCodeBlockParser) parser = agentexec_code_block_parser_new ();
+  g_autoptr (AgentExecResultFormatter) formatter = agentexec_result_formatter_new ();
+  g_autoptr (GPtrArray) blocks = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
   guint ran = 0, failed = 0;
   char *file;
 
-  if (!parse_command ("reply", "Extracts the code blocks of a model reply in FILE (or standard "
+  if (!parse_command ("reply",
+                      "Extracts the code blocks of a model reply in FILE (or standard "
                       "input), runs them in order and prints each block with its result, "
                       "formatted as ADK hands it back to the model.",
                       FALSE, &options, &argc, &argv, &file))
@@ -471,8 +461,8 @@ command_reply (int    argc,
     {
       AgentExecCodeBlock *block = g_ptr_array_index (blocks, i);
       const char *language = block_language (block);
-      g_autoptr(AgentExecExecutionInput) input = NULL;
-      g_autoptr(AgentExecExecutionResult) result = NULL;
+      g_autoptr (AgentExecExecutionInput) input = NULL;
+      g_autoptr (AgentExecExecutionResult) result = NULL;
       g_autofree char *formatted = NULL;
 
       if (language == NULL)
@@ -521,12 +511,12 @@ usage (FILE *out)
            "%s"
            "\n"
            "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
-           "`agentexec COMMAND --help` lists every option.\n", list);
+           "`agentexec COMMAND --help` lists every option.\n",
+           list);
 }
 
 int
-main (int    argc,
-      char **argv)
+main (int argc, char **argv)
 {
   if (argc < 2)
     {

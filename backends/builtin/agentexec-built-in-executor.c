@@ -58,20 +58,22 @@
 
 struct _AgentExecBuiltInExecutor
 {
-  AgentExecBaseExecutor  parent_instance;
+  AgentExecBaseExecutor parent_instance;
 
-  GMutex                 mutex;
-  char                  *model;
-  char                  *base_url;
-  char                  *api_key;
-  guint                  request_timeout_ms;
-  guint                  streaming : 1;
+  GMutex mutex;
+  char *model;
+  char *base_url;
+  char *api_key;
+  guint request_timeout_ms;
+  guint streaming : 1;
 };
 
-G_DEFINE_FINAL_TYPE (AgentExecBuiltInExecutor, agentexec_built_in_executor,
+G_DEFINE_FINAL_TYPE (AgentExecBuiltInExecutor,
+                     agentexec_built_in_executor,
                      AGENTEXEC_TYPE_BASE_EXECUTOR)
 
-enum {
+enum
+{
   PROP_0,
   PROP_MODEL,
   PROP_BASE_URL,
@@ -81,14 +83,15 @@ enum {
   N_PROPS
 };
 
-static GParamSpec *properties [N_PROPS];
+static GParamSpec *properties[N_PROPS];
 
 /* The settings one run uses, copied under the lock. */
-typedef struct {
-  char    *model;
-  char    *base_url;
-  char    *api_key;
-  guint    request_timeout_ms;
+typedef struct
+{
+  char *model;
+  char *base_url;
+  char *api_key;
+  guint request_timeout_ms;
   gboolean streaming;
 } Settings;
 
@@ -115,8 +118,7 @@ env_api_key (void)
 }
 
 static void
-settings_init (AgentExecBuiltInExecutor *self,
-               Settings                 *settings)
+settings_init (AgentExecBuiltInExecutor *self, Settings *settings)
 {
   g_mutex_lock (&self->mutex);
   settings->model = g_strdup (self->model);
@@ -143,9 +145,9 @@ agentexec_built_in_executor_finalize (GObject *object)
 }
 
 static void
-agentexec_built_in_executor_get_property (GObject    *object,
-                                          guint       prop_id,
-                                          GValue     *value,
+agentexec_built_in_executor_get_property (GObject *object,
+                                          guint prop_id,
+                                          GValue *value,
                                           GParamSpec *pspec)
 {
   AgentExecBuiltInExecutor *self = AGENTEXEC_BUILT_IN_EXECUTOR (object);
@@ -171,9 +173,7 @@ agentexec_built_in_executor_get_property (GObject    *object,
 
 /* Sets *field under the lock; TRUE if it changed. */
 static gboolean
-set_string (AgentExecBuiltInExecutor  *self,
-            char                     **field,
-            const char                *value)
+set_string (AgentExecBuiltInExecutor *self, char **field, const char *value)
 {
   gboolean changed;
 
@@ -191,10 +191,10 @@ set_string (AgentExecBuiltInExecutor  *self,
 }
 
 static void
-agentexec_built_in_executor_set_property (GObject      *object,
-                                          guint         prop_id,
+agentexec_built_in_executor_set_property (GObject *object,
+                                          guint prop_id,
                                           const GValue *value,
-                                          GParamSpec   *pspec)
+                                          GParamSpec *pspec)
 {
   AgentExecBuiltInExecutor *self = AGENTEXEC_BUILT_IN_EXECUTOR (object);
 
@@ -222,8 +222,7 @@ agentexec_built_in_executor_set_property (GObject      *object,
 
 /* The key must never reach a message: replace it wherever it shows up. */
 static void
-redact_error (GError     *error,
-              const char *api_key)
+redact_error (GError *error, const char *api_key)
 {
   char *redacted;
 
@@ -235,41 +234,38 @@ redact_error (GError     *error,
   error->message = redacted;
 }
 
-typedef struct {
-  AgentExecCodeExecutor   *executor;
+typedef struct
+{
+  AgentExecCodeExecutor *executor;
   AgentExecExecutionInput *input;
-  GMainContext            *output_context;
+  GMainContext *output_context;
 } OutputTarget;
 
 static void
-emit_output (gboolean    is_stderr,
-             const char *data,
-             gsize       len,
-             gpointer    user_data)
+emit_output (gboolean is_stderr, const char *data, gsize len, gpointer user_data)
 {
   OutputTarget *target = user_data;
 
-  _agentexec_code_executor_emit_output_in (target->executor, target->output_context,
-                                           target->input,
-                                           is_stderr ? AGENTEXEC_STREAM_STDERR
-                                                     : AGENTEXEC_STREAM_STDOUT,
-                                           data, len);
+  _agentexec_code_executor_emit_output_in (
+      target->executor, target->output_context, target->input,
+      is_stderr ? AGENTEXEC_STREAM_STDERR : AGENTEXEC_STREAM_STDOUT, data, len);
 }
 
 static gboolean
-check_input (AgentExecExecutionInput  *input,
-             const char               *language,
-             const Settings           *settings,
-             GError                  **error)
+check_input (AgentExecExecutionInput *input,
+             const char *language,
+             const Settings *settings,
+             GError **error)
 {
-  const char * const *argv = agentexec_execution_input_get_argv (input);
-  const char * const *env = agentexec_execution_input_get_env (input);
+  const char *const *argv = agentexec_execution_input_get_argv (input);
+  const char *const *env = agentexec_execution_input_get_env (input);
 
   if (g_strcmp0 (language, "python") != 0)
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                    "Gemini code execution runs only Python, not “%s”; use the local or "
-                   "container backend for other languages", language);
+                   "container backend for other languages",
+                   language);
       return FALSE;
     }
   if ((argv != NULL && argv[0] != NULL) || (env != NULL && env[0] != NULL))
@@ -290,22 +286,24 @@ check_input (AgentExecExecutionInput  *input,
 }
 
 static AgentExecExecutionResult *
-run_call (AgentExecBuiltInExecutor  *self,
-          AgentExecExecutionInput   *input,
-          const Settings            *settings,
-          guint                      timeout_ms,
-          GCancellable              *cancellable,
-          GError                   **error)
+run_call (AgentExecBuiltInExecutor *self,
+          AgentExecExecutionInput *input,
+          const Settings *settings,
+          guint timeout_ms,
+          GCancellable *cancellable,
+          GError **error)
 {
   OutputTarget target = { AGENTEXEC_CODE_EXECUTOR (self), input,
                           _agentexec_code_executor_get_output_context () };
-  gboolean streaming = settings->streaming ||
-                       _agentexec_code_executor_has_output_handler (target.executor);
+  gboolean streaming =
+      settings->streaming || _agentexec_code_executor_has_output_handler (target.executor);
   const char *code = agentexec_execution_input_get_code (input);
-  g_autoptr(AgentExecGeminiReply) reply = _agentexec_gemini_reply_new (emit_output, &target);
+  g_autoptr (AgentExecGeminiReply) reply = _agentexec_gemini_reply_new (emit_output, &target);
   g_autofree char *url = NULL;
   g_autofree char *body = NULL;
-  AgentExecGeminiCall call = { 0, };
+  AgentExecGeminiCall call = {
+    0,
+  };
 
   url = _agentexec_gemini_model_url (settings->base_url, settings->model, streaming, error);
   if (url == NULL)
@@ -320,23 +318,24 @@ run_call (AgentExecBuiltInExecutor  *self,
   call.timeout_ms = timeout_ms;
   if (!_agentexec_gemini_post (&call, reply, cancellable, error))
     return NULL;
-  return _agentexec_gemini_reply_to_result (reply, code,
-                                            agentexec_base_executor_get_max_output_bytes (
-                                              AGENTEXEC_BASE_EXECUTOR (self)),
-                                            error);
+  return _agentexec_gemini_reply_to_result (
+      reply, code, agentexec_base_executor_get_max_output_bytes (AGENTEXEC_BASE_EXECUTOR (self)),
+      error);
 }
 
 static AgentExecExecutionResult *
-agentexec_built_in_executor_run (AgentExecBaseExecutor     *base,
-                                 AgentExecExecutorContext  *context,
-                                 AgentExecExecutionInput   *input,
-                                 const char                *language,
-                                 GCancellable              *cancellable,
-                                 GError                   **error)
+agentexec_built_in_executor_run (AgentExecBaseExecutor *base,
+                                 AgentExecExecutorContext *context,
+                                 AgentExecExecutionInput *input,
+                                 const char *language,
+                                 GCancellable *cancellable,
+                                 GError **error)
 {
   AgentExecBuiltInExecutor *self = AGENTEXEC_BUILT_IN_EXECUTOR (base);
-  g_auto(Settings) settings = { NULL, };
-  g_autoptr(GError) local_error = NULL;
+  g_auto (Settings) settings = {
+    NULL,
+  };
+  g_autoptr (GError) local_error = NULL;
   AgentExecExecutionResult *result;
   guint timeout_ms;
 
@@ -344,8 +343,8 @@ agentexec_built_in_executor_run (AgentExecBaseExecutor     *base,
   if (!check_input (input, language, &settings, error))
     return NULL;
   timeout_ms = settings.request_timeout_ms != 0
-                 ? settings.request_timeout_ms
-                 : _agentexec_base_executor_effective_timeout_ms (base, input);
+                   ? settings.request_timeout_ms
+                   : _agentexec_base_executor_effective_timeout_ms (base, input);
   result = run_call (self, input, &settings, timeout_ms, cancellable, &local_error);
   if (result == NULL)
     {
@@ -356,9 +355,9 @@ agentexec_built_in_executor_run (AgentExecBaseExecutor     *base,
 }
 
 static gboolean
-agentexec_built_in_executor_process_llm_request (AgentExecBaseExecutor  *base,
-                                                 JsonObject             *request,
-                                                 GError                **error)
+agentexec_built_in_executor_process_llm_request (AgentExecBaseExecutor *base,
+                                                 JsonObject *request,
+                                                 GError **error)
 {
   AgentExecBuiltInExecutor *self = AGENTEXEC_BUILT_IN_EXECUTOR (base);
   g_autofree char *model = agentexec_built_in_executor_dup_model (self);
@@ -389,8 +388,8 @@ agentexec_built_in_executor_class_init (AgentExecBuiltInExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MODEL] =
-    g_param_spec_string ("model", NULL, NULL, AGENTEXEC_GEMINI_DEFAULT_MODEL, flags);
+  properties[PROP_MODEL] =
+      g_param_spec_string ("model", NULL, NULL, AGENTEXEC_GEMINI_DEFAULT_MODEL, flags);
 
   /**
    * AgentExecBuiltInExecutor:base-url:
@@ -401,8 +400,8 @@ agentexec_built_in_executor_class_init (AgentExecBuiltInExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_BASE_URL] =
-    g_param_spec_string ("base-url", NULL, NULL, AGENTEXEC_GEMINI_DEFAULT_BASE_URL, flags);
+  properties[PROP_BASE_URL] =
+      g_param_spec_string ("base-url", NULL, NULL, AGENTEXEC_GEMINI_DEFAULT_BASE_URL, flags);
 
   /**
    * AgentExecBuiltInExecutor:api-key:
@@ -412,9 +411,9 @@ agentexec_built_in_executor_class_init (AgentExecBuiltInExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_API_KEY] =
-    g_param_spec_string ("api-key", NULL, NULL, NULL,
-                         G_PARAM_WRITABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_API_KEY] =
+      g_param_spec_string ("api-key", NULL, NULL, NULL,
+                           G_PARAM_WRITABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
    * AgentExecBuiltInExecutor:request-timeout-ms:
@@ -426,8 +425,8 @@ agentexec_built_in_executor_class_init (AgentExecBuiltInExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_REQUEST_TIMEOUT_MS] =
-    g_param_spec_uint ("request-timeout-ms", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  properties[PROP_REQUEST_TIMEOUT_MS] =
+      g_param_spec_uint ("request-timeout-ms", NULL, NULL, 0, G_MAXUINT, 0, flags);
 
   /**
    * AgentExecBuiltInExecutor:streaming:
@@ -438,8 +437,7 @@ agentexec_built_in_executor_class_init (AgentExecBuiltInExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_STREAMING] =
-    g_param_spec_boolean ("streaming", NULL, NULL, FALSE, flags);
+  properties[PROP_STREAMING] = g_param_spec_boolean ("streaming", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -499,13 +497,12 @@ agentexec_built_in_executor_dup_model (AgentExecBuiltInExecutor *self)
  * Since: 1.0
  */
 void
-agentexec_built_in_executor_set_model (AgentExecBuiltInExecutor *self,
-                                       const char               *model)
+agentexec_built_in_executor_set_model (AgentExecBuiltInExecutor *self, const char *model)
 {
   g_return_if_fail (AGENTEXEC_IS_BUILT_IN_EXECUTOR (self));
 
   if (set_string (self, &self->model, model != NULL ? model : AGENTEXEC_GEMINI_DEFAULT_MODEL))
-    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MODEL]);
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
 }
 
 /**
@@ -539,14 +536,13 @@ agentexec_built_in_executor_dup_base_url (AgentExecBuiltInExecutor *self)
  * Since: 1.0
  */
 void
-agentexec_built_in_executor_set_base_url (AgentExecBuiltInExecutor *self,
-                                          const char               *base_url)
+agentexec_built_in_executor_set_base_url (AgentExecBuiltInExecutor *self, const char *base_url)
 {
   g_return_if_fail (AGENTEXEC_IS_BUILT_IN_EXECUTOR (self));
 
   if (set_string (self, &self->base_url,
                   base_url != NULL ? base_url : AGENTEXEC_GEMINI_DEFAULT_BASE_URL))
-    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_BASE_URL]);
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URL]);
 }
 
 /**
@@ -559,15 +555,14 @@ agentexec_built_in_executor_set_base_url (AgentExecBuiltInExecutor *self,
  * Since: 1.0
  */
 void
-agentexec_built_in_executor_set_api_key (AgentExecBuiltInExecutor *self,
-                                         const char               *api_key)
+agentexec_built_in_executor_set_api_key (AgentExecBuiltInExecutor *self, const char *api_key)
 {
   g_return_if_fail (AGENTEXEC_IS_BUILT_IN_EXECUTOR (self));
 
   if (api_key != NULL && *api_key == '\0')
     api_key = NULL;
   if (set_string (self, &self->api_key, api_key))
-    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_API_KEY]);
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_KEY]);
 }
 
 /**
@@ -627,7 +622,7 @@ agentexec_built_in_executor_get_request_timeout_ms (AgentExecBuiltInExecutor *se
  */
 void
 agentexec_built_in_executor_set_request_timeout_ms (AgentExecBuiltInExecutor *self,
-                                                    guint                     timeout_ms)
+                                                    guint timeout_ms)
 {
   gboolean changed;
 
@@ -638,7 +633,7 @@ agentexec_built_in_executor_set_request_timeout_ms (AgentExecBuiltInExecutor *se
   self->request_timeout_ms = timeout_ms;
   g_mutex_unlock (&self->mutex);
   if (changed)
-    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_REQUEST_TIMEOUT_MS]);
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REQUEST_TIMEOUT_MS]);
 }
 
 /**
@@ -672,8 +667,7 @@ agentexec_built_in_executor_get_streaming (AgentExecBuiltInExecutor *self)
  * Since: 1.0
  */
 void
-agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self,
-                                           gboolean                  streaming)
+agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self, gboolean streaming)
 {
   gboolean changed;
 
@@ -684,5 +678,5 @@ agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self,
   self->streaming = !!streaming;
   g_mutex_unlock (&self->mutex);
   if (changed)
-    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_STREAMING]);
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STREAMING]);
 }

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#if !defined (AGENTEXEC_INSIDE) && !defined (AGENTEXEC_COMPILATION)
+#if !defined(AGENTEXEC_INSIDE) && !defined(AGENTEXEC_COMPILATION)
 #error "Only <libagentexec.h> can be included directly."
 #endif
 
@@ -17,24 +17,25 @@ G_BEGIN_DECLS
 #define AGENTEXEC_TYPE_BUILT_IN_EXECUTOR (agentexec_built_in_executor_get_type ())
 
 AGENTEXEC_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (AgentExecBuiltInExecutor, agentexec_built_in_executor, AGENTEXEC,
-                      BUILT_IN_EXECUTOR, AgentExecBaseExecutor)
+G_DECLARE_FINAL_TYPE (AgentExecBuiltInExecutor,
+                      agentexec_built_in_executor,
+                      AGENTEXEC,
+                      BUILT_IN_EXECUTOR,
+                      AgentExecBaseExecutor)
 
 AGENTEXEC_AVAILABLE_IN_ALL
 AgentExecBuiltInExecutor *agentexec_built_in_executor_new (void);
 AGENTEXEC_AVAILABLE_IN_ALL
 char *agentexec_built_in_executor_dup_model (AgentExecBuiltInExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-void agentexec_built_in_executor_set_model (AgentExecBuiltInExecutor *self,
-                                            const char *model);
+void agentexec_built_in_executor_set_model (AgentExecBuiltInExecutor *self, const char *model);
 AGENTEXEC_AVAILABLE_IN_ALL
 char *agentexec_built_in_executor_dup_base_url (AgentExecBuiltInExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
 void agentexec_built_in_executor_set_base_url (AgentExecBuiltInExecutor *self,
                                                const char *base_url);
 AGENTEXEC_AVAILABLE_IN_ALL
-void agentexec_built_in_executor_set_api_key (AgentExecBuiltInExecutor *self,
-                                              const char *api_key);
+void agentexec_built_in_executor_set_api_key (AgentExecBuiltInExecutor *self, const char *api_key);
 AGENTEXEC_AVAILABLE_IN_ALL
 gboolean agentexec_built_in_executor_has_api_key (AgentExecBuiltInExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
@@ -45,7 +46,6 @@ void agentexec_built_in_executor_set_request_timeout_ms (AgentExecBuiltInExecuto
 AGENTEXEC_AVAILABLE_IN_ALL
 gboolean agentexec_built_in_executor_get_streaming (AgentExecBuiltInExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-void agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self,
-                                                gboolean streaming);
+void agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self, gboolean streaming);
 
 G_END_DECLS

@@ -12,19 +12,20 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  const char *url;          /* from _agentexec_gemini_model_url () */
-  const char *api_key;      /* sent as x-goog-api-key, never logged */
-  const char *model;        /* for error messages */
+typedef struct
+{
+  const char *url;     /* from _agentexec_gemini_model_url () */
+  const char *api_key; /* sent as x-goog-api-key, never logged */
+  const char *model;   /* for error messages */
   const char *body;
-  gsize       body_len;
-  gboolean    streaming;    /* the url is streamGenerateContent?alt=sse */
-  guint       timeout_ms;   /* 0: none */
+  gsize body_len;
+  gboolean streaming; /* the url is streamGenerateContent?alt=sse */
+  guint timeout_ms;   /* 0: none */
 } AgentExecGeminiCall;
 
-gboolean _agentexec_gemini_post (const AgentExecGeminiCall  *call,
-                                 AgentExecGeminiReply       *reply,
-                                 GCancellable               *cancellable,
-                                 GError                    **error);
+gboolean _agentexec_gemini_post (const AgentExecGeminiCall *call,
+                                 AgentExecGeminiReply *reply,
+                                 GCancellable *cancellable,
+                                 GError **error);
 
 G_END_DECLS

@@ -19,17 +19,18 @@
 #include "agentexec-gemini-client-private.h"
 #include "agentexec-sse-private.h"
 
-#define MAX_BODY_BYTES   (64 * 1024 * 1024)
+#define MAX_BODY_BYTES (64 * 1024 * 1024)
 #define CONNECT_TIMEOUT_MS 15000
 
-typedef struct {
+typedef struct
+{
   const AgentExecGeminiCall *call;
-  CURL                      *curl;
-  AgentExecGeminiReply      *reply;
-  AgentExecSseParser        *sse;
-  GByteArray                *body;
-  char                      *retry_after;
-  GError                    *error;
+  CURL *curl;
+  AgentExecGeminiReply *reply;
+  AgentExecSseParser *sse;
+  GByteArray *body;
+  char *retry_after;
+  GError *error;
 } Transfer;
 
 static long
@@ -53,10 +54,7 @@ answer_is_json (CURL *curl)
 }
 
 static size_t
-on_write (char   *ptr,
-          size_t  size,
-          size_t  nmemb,
-          void   *data)
+on_write (char *ptr, size_t size, size_t nmemb, void *data)
 {
   Transfer *t = data;
   size_t len = size * nmemb;
@@ -76,10 +74,7 @@ on_write (char   *ptr,
 }
 
 static size_t
-on_header (char   *ptr,
-           size_t  size,
-           size_t  nmemb,
-           void   *data)
+on_header (char *ptr, size_t size, size_t nmemb, void *data)
 {
   Transfer *t = data;
   size_t len = size * nmemb;
@@ -94,10 +89,7 @@ on_header (char   *ptr,
 }
 
 static gboolean
-on_event (const char  *data,
-          gsize        len,
-          gpointer     user_data,
-          GError     **error)
+on_event (const char *data, gsize len, gpointer user_data, GError **error)
 {
   Transfer *t = user_data;
 
@@ -105,10 +97,7 @@ on_event (const char  *data,
 }
 
 static CURL *
-setup (Transfer           *t,
-       struct curl_slist **headers,
-       GCancellable       *cancellable,
-       char               *error_buffer)
+setup (Transfer *t, struct curl_slist **headers, GCancellable *cancellable, char *error_buffer)
 {
   g_autofree char *key_header = g_strconcat ("x-goog-api-key: ", t->call->api_key, NULL);
   CURL *curl = _agentexec_curl_easy_new (cancellable, error_buffer);
@@ -133,28 +122,23 @@ setup (Transfer           *t,
   curl_easy_setopt (curl, CURLOPT_HEADERDATA, t);
   curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) t->call->timeout_ms);
   curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS,
-                    (long) (t->call->timeout_ms != 0 ? MIN (t->call->timeout_ms,
-                                                            CONNECT_TIMEOUT_MS)
+                    (long) (t->call->timeout_ms != 0 ? MIN (t->call->timeout_ms, CONNECT_TIMEOUT_MS)
                                                      : CONNECT_TIMEOUT_MS));
   return curl;
 }
 
 static gboolean
-check_transport (Transfer      *t,
-                 CURLcode       code,
-                 const char    *error_buffer,
-                 GCancellable  *cancellable,
-                 GError       **error)
+check_transport (
+    Transfer *t, CURLcode code, const char *error_buffer, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   if (t->error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&t->error));
       return FALSE;
     }
-  if (_agentexec_curl_check (code, error_buffer, cancellable, "The Gemini request",
-                             &local_error))
+  if (_agentexec_curl_check (code, error_buffer, cancellable, "The Gemini request", &local_error))
     return TRUE;
   if (g_error_matches (local_error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_TIMEOUT))
     g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_TIMEOUT,
@@ -165,8 +149,7 @@ check_transport (Transfer      *t,
 }
 
 static gboolean
-check_status (Transfer  *t,
-              GError   **error)
+check_status (Transfer *t, GError **error)
 {
   long status = response_status (t->curl);
   guint retry_after_ms = 0;
@@ -183,12 +166,11 @@ check_status (Transfer  *t,
 }
 
 static gboolean
-read_answer (Transfer  *t,
-             GError   **error)
+read_answer (Transfer *t, GError **error)
 {
   if (!t->call->streaming || answer_is_json (t->curl))
-    return _agentexec_gemini_reply_add_json (t->reply, (const char *) t->body->data,
-                                             t->body->len, t->call->model, error);
+    return _agentexec_gemini_reply_add_json (t->reply, (const char *) t->body->data, t->body->len,
+                                             t->call->model, error);
   if (!_agentexec_sse_parser_finish (t->sse, error))
     return FALSE;
   if (_agentexec_sse_parser_get_n_events (t->sse) == 0)
@@ -207,10 +189,10 @@ read_answer (Transfer  *t,
  * Runs @call and adds the answer to @reply. Blocking; cancellable.
  */
 gboolean
-_agentexec_gemini_post (const AgentExecGeminiCall  *call,
-                        AgentExecGeminiReply       *reply,
-                        GCancellable               *cancellable,
-                        GError                    **error)
+_agentexec_gemini_post (const AgentExecGeminiCall *call,
+                        AgentExecGeminiReply *reply,
+                        GCancellable *cancellable,
+                        GError **error)
 {
   char error_buffer[CURL_ERROR_SIZE];
   struct curl_slist *headers = NULL;
@@ -227,8 +209,7 @@ _agentexec_gemini_post (const AgentExecGeminiCall  *call,
     {
       code = curl_easy_perform (t.curl);
       ok = check_transport (&t, code, error_buffer, cancellable, error) &&
-           check_status (&t, error) &&
-           read_answer (&t, error);
+           check_status (&t, error) && read_answer (&t, error);
       curl_easy_cleanup (t.curl);
     }
   for (struct curl_slist *h = headers; h != NULL; h = h->next)

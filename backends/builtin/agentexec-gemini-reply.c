@@ -22,10 +22,7 @@
 #include "agentexec-gemini-reply-private.h"
 
 static JsonNode *
-get_member2 (JsonObject *object,
-             const char *camel,
-             const char *snake,
-             const char **found)
+get_member2 (JsonObject *object, const char *camel, const char *snake, const char **found)
 {
   if (json_object_has_member (object, camel))
     {
@@ -43,32 +40,34 @@ get_member2 (JsonObject *object,
 
 /* Replies */
 
-typedef enum {
+typedef enum
+{
   PART_TEXT,
   PART_CODE,
   PART_RESULT,
   PART_DATA,
 } PartKind;
 
-typedef struct {
-  PartKind  kind;
-  GString  *text;          /* text, code, or output */
-  char     *outcome;
-  char     *mime_type;
-  char     *display_name;
-  GBytes   *data;
+typedef struct
+{
+  PartKind kind;
+  GString *text; /* text, code, or output */
+  char *outcome;
+  char *mime_type;
+  char *display_name;
+  GBytes *data;
 } Part;
 
 struct _AgentExecGeminiReply
 {
-  GPtrArray                 *parts;
-  char                      *block_reason;
-  char                      *block_message;
-  char                      *finish_reason;
-  char                      *finish_message;
-  guint                      n_candidates;
-  AgentExecGeminiOutputFunc  func;
-  gpointer                   user_data;
+  GPtrArray *parts;
+  char *block_reason;
+  char *block_message;
+  char *finish_reason;
+  char *finish_message;
+  guint n_candidates;
+  AgentExecGeminiOutputFunc func;
+  gpointer user_data;
 };
 
 static void
@@ -85,8 +84,7 @@ part_free (gpointer data)
 }
 
 AgentExecGeminiReply *
-_agentexec_gemini_reply_new (AgentExecGeminiOutputFunc func,
-                             gpointer                  user_data)
+_agentexec_gemini_reply_new (AgentExecGeminiOutputFunc func, gpointer user_data)
 {
   AgentExecGeminiReply *reply = g_new0 (AgentExecGeminiReply, 1);
 
@@ -116,8 +114,7 @@ last_part (AgentExecGeminiReply *reply)
 }
 
 static Part *
-new_part (AgentExecGeminiReply *reply,
-          PartKind              kind)
+new_part (AgentExecGeminiReply *reply, PartKind kind)
 {
   Part *part = g_new0 (Part, 1);
 
@@ -128,9 +125,7 @@ new_part (AgentExecGeminiReply *reply,
 }
 
 static const char *
-string_member2 (JsonObject *object,
-                const char *camel,
-                const char *snake)
+string_member2 (JsonObject *object, const char *camel, const char *snake)
 {
   const char *found;
   JsonNode *node = get_member2 (object, camel, snake, &found);
@@ -142,9 +137,7 @@ string_member2 (JsonObject *object,
 }
 
 static JsonObject *
-object_member2 (JsonObject *object,
-                const char *camel,
-                const char *snake)
+object_member2 (JsonObject *object, const char *camel, const char *snake)
 {
   const char *found;
   JsonNode *node = get_member2 (object, camel, snake, &found);
@@ -153,8 +146,7 @@ object_member2 (JsonObject *object,
 }
 
 static void
-add_result_part (AgentExecGeminiReply *reply,
-                 JsonObject           *result)
+add_result_part (AgentExecGeminiReply *reply, JsonObject *result)
 {
   const char *outcome = string_member2 (result, "outcome", "outcome");
   const char *output = string_member2 (result, "output", "output");
@@ -178,8 +170,7 @@ add_result_part (AgentExecGeminiReply *reply,
 }
 
 static void
-add_data_part (AgentExecGeminiReply *reply,
-               JsonObject           *blob)
+add_data_part (AgentExecGeminiReply *reply, JsonObject *blob)
 {
   const char *mime = string_member2 (blob, "mimeType", "mime_type");
   const char *data = string_member2 (blob, "data", "data");
@@ -194,8 +185,7 @@ add_data_part (AgentExecGeminiReply *reply,
 }
 
 static void
-add_part (AgentExecGeminiReply *reply,
-          JsonObject           *object)
+add_part (AgentExecGeminiReply *reply, JsonObject *object)
 {
   const char *text = string_member2 (object, "text", "text");
   JsonObject *child;
@@ -203,7 +193,7 @@ add_part (AgentExecGeminiReply *reply,
 
   if (json_object_has_member (object, "thought") &&
       json_object_get_boolean_member_with_default (object, "thought", FALSE))
-    return;   /* the model's thinking, not output */
+    return; /* the model's thinking, not output */
   if (text != NULL)
     {
       part = last_part (reply);
@@ -221,16 +211,15 @@ add_part (AgentExecGeminiReply *reply,
         part = new_part (reply, PART_CODE);
       g_string_append (part->text, code != NULL ? code : "");
     }
-  else if ((child = object_member2 (object, "codeExecutionResult",
-                                    "code_execution_result")) != NULL)
+  else if ((child = object_member2 (object, "codeExecutionResult", "code_execution_result")) !=
+           NULL)
     add_result_part (reply, child);
   else if ((child = object_member2 (object, "inlineData", "inline_data")) != NULL)
     add_data_part (reply, child);
 }
 
 static void
-add_candidate (AgentExecGeminiReply *reply,
-               JsonObject           *candidate)
+add_candidate (AgentExecGeminiReply *reply, JsonObject *candidate)
 {
   JsonObject *content = object_member2 (candidate, "content", "content");
   const char *finish = string_member2 (candidate, "finishReason", "finish_reason");
@@ -260,8 +249,7 @@ add_candidate (AgentExecGeminiReply *reply,
 }
 
 static void
-add_prompt_feedback (AgentExecGeminiReply *reply,
-                     JsonObject           *feedback)
+add_prompt_feedback (AgentExecGeminiReply *reply, JsonObject *feedback)
 {
   const char *reason = string_member2 (feedback, "blockReason", "block_reason");
   const char *message = string_member2 (feedback, "blockReasonMessage", "block_reason_message");
@@ -279,10 +267,7 @@ add_prompt_feedback (AgentExecGeminiReply *reply,
 }
 
 static gboolean
-add_response (AgentExecGeminiReply  *reply,
-              JsonNode              *node,
-              const char            *model,
-              GError               **error)
+add_response (AgentExecGeminiReply *reply, JsonNode *node, const char *model, GError **error)
 {
   JsonObject *response, *feedback;
   const char *found;
@@ -325,14 +310,11 @@ add_response (AgentExecGeminiReply  *reply,
  * becomes the matching GError.
  */
 gboolean
-_agentexec_gemini_reply_add_json (AgentExecGeminiReply  *reply,
-                                  const char            *json,
-                                  gsize                  len,
-                                  const char            *model,
-                                  GError               **error)
+_agentexec_gemini_reply_add_json (
+    AgentExecGeminiReply *reply, const char *json, gsize len, const char *model, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
   JsonNode *root;
 
   if (json == NULL || len == 0)
@@ -343,7 +325,8 @@ _agentexec_gemini_reply_add_json (AgentExecGeminiReply  *reply,
 
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
                    "Gemini answered with malformed JSON (%s) starting “%s”; check that "
-                   "base-url points at the Gemini API", local_error->message, start);
+                   "base-url points at the Gemini API",
+                   local_error->message, start);
       return FALSE;
     }
   root = json_parser_get_root (parser);
@@ -369,8 +352,7 @@ _agentexec_gemini_reply_add_json (AgentExecGeminiReply  *reply,
 /* The result */
 
 static gboolean
-code_matches (const char *sent,
-              const char *ran)
+code_matches (const char *sent, const char *ran)
 {
   g_autofree char *a = g_strstrip (g_strdup (sent));
   g_autofree char *b = g_strstrip (g_strdup (ran));
@@ -381,8 +363,7 @@ code_matches (const char *sent,
 /* The result of the execution of @code: the result after the executable
  * code equal to @code, else the first result. */
 static Part *
-pick_result (AgentExecGeminiReply *reply,
-             const char           *code)
+pick_result (AgentExecGeminiReply *reply, const char *code)
 {
   Part *first = NULL;
   gboolean after_match = FALSE;
@@ -418,8 +399,7 @@ reply_text (AgentExecGeminiReply *reply)
 }
 
 static void
-set_no_result_error (AgentExecGeminiReply  *reply,
-                     GError               **error)
+set_no_result_error (AgentExecGeminiReply *reply, GError **error)
 {
   const char *text = reply_text (reply);
   g_autofree char *said = text != NULL ? _agentexec_gemini_short_text (text, strlen (text)) : NULL;
@@ -427,8 +407,8 @@ set_no_result_error (AgentExecGeminiReply  *reply,
   if (reply->block_reason != NULL)
     g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
                  "Gemini blocked the request (blockReason %s)%s%s; change the code or its "
-                 "comments, or use another backend", reply->block_reason,
-                 reply->block_message != NULL ? ": " : "",
+                 "comments, or use another backend",
+                 reply->block_reason, reply->block_message != NULL ? ": " : "",
                  reply->block_message != NULL ? reply->block_message : "");
   else if (reply->n_candidates == 0)
     g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
@@ -437,20 +417,21 @@ set_no_result_error (AgentExecGeminiReply  *reply,
   else if (reply->finish_reason != NULL && !g_str_equal (reply->finish_reason, "STOP"))
     g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
                  "Gemini stopped before running the code (finishReason %s)%s%s; change the "
-                 "code, or use another backend", reply->finish_reason,
-                 reply->finish_message != NULL ? ": " : "",
+                 "code, or use another backend",
+                 reply->finish_reason, reply->finish_message != NULL ? ": " : "",
                  reply->finish_message != NULL ? reply->finish_message : "");
   else
     g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
                  "The model answered without running the code%s%s; try again, or use "
-                 "another backend", said != NULL ? ": " : "", said != NULL ? said : "");
+                 "another backend",
+                 said != NULL ? ": " : "", said != NULL ? said : "");
 }
 
 static void
 set_stream (AgentExecExecutionResult *result,
-            gboolean                  is_stderr,
-            const char               *text,
-            guint64                   max_bytes)
+            gboolean is_stderr,
+            const char *text,
+            guint64 max_bytes)
 {
   gsize len = strlen (text);
   gboolean truncated = len > max_bytes;
@@ -461,20 +442,18 @@ set_stream (AgentExecExecutionResult *result,
     {
       _agentexec_execution_result_set_stderr (result, text, len);
       _agentexec_execution_result_set_truncated (
-        result, agentexec_execution_result_get_stdout_truncated (result), truncated);
+          result, agentexec_execution_result_get_stdout_truncated (result), truncated);
     }
   else
     {
       _agentexec_execution_result_set_stdout (result, text, len);
       _agentexec_execution_result_set_truncated (
-        result, truncated, agentexec_execution_result_get_stderr_truncated (result));
+          result, truncated, agentexec_execution_result_get_stderr_truncated (result));
     }
 }
 
 static void
-apply_outcome (AgentExecExecutionResult *result,
-               Part                     *part,
-               guint64                   max_bytes)
+apply_outcome (AgentExecExecutionResult *result, Part *part, guint64 max_bytes)
 {
   const char *outcome = part->outcome != NULL ? part->outcome : "OUTCOME_UNSPECIFIED";
   const char *output = part->text->str;
@@ -487,16 +466,19 @@ apply_outcome (AgentExecExecutionResult *result,
     }
   else if (g_str_equal (outcome, "OUTCOME_FAILED"))
     {
-      set_stream (result, TRUE, *output != '\0' ? output
-                                : "The code failed (OUTCOME_FAILED) without output", max_bytes);
+      set_stream (result, TRUE,
+                  *output != '\0' ? output : "The code failed (OUTCOME_FAILED) without output",
+                  max_bytes);
       _agentexec_execution_result_set_outcome (result, AGENTEXEC_OUTCOME_FAILED);
       _agentexec_execution_result_set_exit_code (result, 1);
     }
   else if (g_str_equal (outcome, "OUTCOME_DEADLINE_EXCEEDED"))
     {
       set_stream (result, FALSE, output, max_bytes);
-      set_stream (result, TRUE, "Gemini stopped the code at its time limit "
-                  "(OUTCOME_DEADLINE_EXCEEDED)", max_bytes);
+      set_stream (result, TRUE,
+                  "Gemini stopped the code at its time limit "
+                  "(OUTCOME_DEADLINE_EXCEEDED)",
+                  max_bytes);
       _agentexec_execution_result_set_outcome (result, AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
       _agentexec_execution_result_set_exit_code (result, -1);
     }
@@ -514,10 +496,9 @@ apply_outcome (AgentExecExecutionResult *result,
 /* ADK's name for an unnamed image: the local time and the MIME subtype,
  * "20250102_030405.png"; a second file of the same name gets "_2". */
 static char *
-output_file_name (Part       *part,
-                  GHashTable *taken)
+output_file_name (Part *part, GHashTable *taken)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%d_%H%M%S");
   const char *slash = strchr (part->mime_type, '/');
   g_autofree char *subtype = g_strdup (slash != NULL && slash[1] != '\0' ? slash + 1 : "bin");
@@ -543,16 +524,15 @@ output_file_name (Part       *part,
 }
 
 static void
-add_output_files (AgentExecGeminiReply     *reply,
-                  AgentExecExecutionResult *result)
+add_output_files (AgentExecGeminiReply *reply, AgentExecExecutionResult *result)
 {
-  g_autoptr(GHashTable) taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) taken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (guint i = 0; i < reply->parts->len; i++)
     {
       Part *part = g_ptr_array_index (reply->parts, i);
       g_autofree char *name = NULL;
-      g_autoptr(AgentExecFile) file = NULL;
+      g_autoptr (AgentExecFile) file = NULL;
 
       if (part->kind != PART_DATA)
         continue;
@@ -572,12 +552,12 @@ add_output_files (AgentExecGeminiReply     *reply,
  * blocked, no candidates, stopped for safety, the model did not run it).
  */
 AgentExecExecutionResult *
-_agentexec_gemini_reply_to_result (AgentExecGeminiReply  *reply,
-                                   const char            *code,
-                                   guint64                max_output_bytes,
-                                   GError               **error)
+_agentexec_gemini_reply_to_result (AgentExecGeminiReply *reply,
+                                   const char *code,
+                                   guint64 max_output_bytes,
+                                   GError **error)
 {
-  g_autoptr(AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
   Part *part = pick_result (reply, code);
 
   if (part == NULL)

@@ -37,11 +37,10 @@ model_base_name (const char *model)
 }
 
 static gboolean
-version_major (const char *token,
-               guint64    *major)
+version_major (const char *token, guint64 *major)
 {
   static GRegex *regex = NULL;
-  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr (GMatchInfo) match = NULL;
   g_autofree char *digits = NULL;
 
   if (g_once_init_enter (&regex))
@@ -96,11 +95,9 @@ _agentexec_gemini_model_is_2_or_above (const char *model)
  * the top, in its config, tools or content parts) has an underscore and none
  * has an upper-case letter. */
 static void
-scan_names (JsonObject *object,
-            gboolean   *snake,
-            gboolean   *camel)
+scan_names (JsonObject *object, gboolean *snake, gboolean *camel)
 {
-  g_autoptr(GList) names = NULL;
+  g_autoptr (GList) names = NULL;
 
   if (object == NULL)
     return;
@@ -120,9 +117,7 @@ scan_names (JsonObject *object,
 }
 
 static void
-scan_array_objects (JsonNode *node,
-                    gboolean *snake,
-                    gboolean *camel)
+scan_array_objects (JsonNode *node, gboolean *snake, gboolean *camel)
 {
   JsonArray *array;
 
@@ -137,15 +132,13 @@ scan_array_objects (JsonNode *node,
         continue;
       scan_names (json_node_get_object (element), snake, camel);
       if (json_object_has_member (json_node_get_object (element), "parts"))
-        scan_array_objects (json_object_get_member (json_node_get_object (element), "parts"),
-                            snake, camel);
+        scan_array_objects (json_object_get_member (json_node_get_object (element), "parts"), snake,
+                            camel);
     }
 }
 
 static gboolean
-document_is_snake_case (JsonObject *request,
-                        JsonObject *config,
-                        JsonNode   *tools)
+document_is_snake_case (JsonObject *request, JsonObject *config, JsonNode *tools)
 {
   gboolean snake = FALSE, camel = FALSE;
 
@@ -159,8 +152,7 @@ document_is_snake_case (JsonObject *request,
 
 /* A missing member and a JSON null are the same to the request edit. */
 static gboolean
-has_non_null_member (JsonObject *object,
-                     const char *name)
+has_non_null_member (JsonObject *object, const char *name)
 {
   return json_object_has_member (object, name) &&
          !JSON_NODE_HOLDS_NULL (json_object_get_member (object, name));
@@ -172,11 +164,18 @@ has_non_null_member (JsonObject *object,
 static gboolean
 is_rest_document (JsonObject *request)
 {
-  static const char * const markers[] = {
-    "tools", "generationConfig", "generation_config", "systemInstruction",
-    "system_instruction", "safetySettings", "safety_settings", "toolConfig", "tool_config",
-    "cachedContent", "cached_content", NULL
-  };
+  static const char *const markers[] = { "tools",
+                                         "generationConfig",
+                                         "generation_config",
+                                         "systemInstruction",
+                                         "system_instruction",
+                                         "safetySettings",
+                                         "safety_settings",
+                                         "toolConfig",
+                                         "tool_config",
+                                         "cachedContent",
+                                         "cached_content",
+                                         NULL };
 
   for (guint i = 0; markers[i] != NULL; i++)
     if (json_object_has_member (request, markers[i]))
@@ -185,8 +184,7 @@ is_rest_document (JsonObject *request)
 }
 
 static JsonObject *
-tools_holder (JsonObject  *request,
-              GError     **error)
+tools_holder (JsonObject *request, GError **error)
 {
   JsonNode *config;
 
@@ -219,7 +217,7 @@ dedupe_code_execution (JsonArray *tools)
 {
   gboolean seen = FALSE;
 
-  for (guint i = 0; i < json_array_get_length (tools); )
+  for (guint i = 0; i < json_array_get_length (tools);)
     {
       JsonNode *node = json_array_get_element (tools, i);
       JsonObject *tool = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
@@ -241,11 +239,10 @@ dedupe_code_execution (JsonArray *tools)
 }
 
 static char *
-request_model (JsonObject *request,
-               const char *fallback_model)
+request_model (JsonObject *request, const char *fallback_model)
 {
-  JsonNode *node = json_object_has_member (request, "model")
-                     ? json_object_get_member (request, "model") : NULL;
+  JsonNode *node =
+      json_object_has_member (request, "model") ? json_object_get_member (request, "model") : NULL;
 
   if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
       json_node_get_value_type (node) == G_TYPE_STRING)
@@ -263,9 +260,9 @@ request_model (JsonObject *request,
  * Idempotent; everything else stays as it was.
  */
 gboolean
-_agentexec_gemini_add_code_execution_tool (JsonObject  *request,
-                                           const char  *fallback_model,
-                                           GError     **error)
+_agentexec_gemini_add_code_execution_tool (JsonObject *request,
+                                           const char *fallback_model,
+                                           GError **error)
 {
   g_autofree char *model = request_model (request, fallback_model);
   JsonObject *holder;
@@ -296,13 +293,14 @@ _agentexec_gemini_add_code_execution_tool (JsonObject  *request,
   if (dedupe_code_execution (json_node_get_array (tools)))
     return TRUE;
   config_node = json_object_has_member (request, "config")
-                  ? json_object_get_member (request, "config") : NULL;
+                    ? json_object_get_member (request, "config")
+                    : NULL;
   if (config_node != NULL && JSON_NODE_HOLDS_OBJECT (config_node))
     config = json_node_get_object (config_node);
   tool = json_object_new ();
-  json_object_set_object_member (tool, document_is_snake_case (request, config, tools)
-                                         ? "code_execution" : "codeExecution",
-                                 json_object_new ());
+  json_object_set_object_member (
+      tool, document_is_snake_case (request, config, tools) ? "code_execution" : "codeExecution",
+      json_object_new ());
   json_array_add_object_element (json_node_get_array (tools), tool);
   return TRUE;
 }
@@ -310,40 +308,40 @@ _agentexec_gemini_add_code_execution_tool (JsonObject  *request,
 /* The request execute_code sends */
 
 char *
-_agentexec_gemini_model_url (const char  *base_url,
-                             const char  *model,
-                             gboolean     streaming,
-                             GError     **error)
+_agentexec_gemini_model_url (const char *base_url,
+                             const char *model,
+                             gboolean streaming,
+                             GError **error)
 {
   g_autofree char *base = NULL;
   gsize base_len;
 
   if (model == NULL || *model == '\0' ||
-      strspn (model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/")
-        != strlen (model) || strstr (model, "..") != NULL)
+      strspn (model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") !=
+          strlen (model) ||
+      strstr (model, "..") != NULL)
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
                    "The model name “%s” is not a Gemini model name; set the model property "
-                   "to a name such as “gemini-2.5-flash”", model != NULL ? model : "");
+                   "to a name such as “gemini-2.5-flash”",
+                   model != NULL ? model : "");
       return NULL;
     }
   base = g_strdup (base_url);
   base_len = strlen (base);
   while (base_len > 0 && base[base_len - 1] == '/')
     base[--base_len] = '\0';
-  return g_strdup_printf ("%s/%s%s:%s", base,
-                          strchr (model, '/') != NULL ? "" : "models/", model,
+  return g_strdup_printf ("%s/%s%s:%s", base, strchr (model, '/') != NULL ? "" : "models/", model,
                           streaming ? "streamGenerateContent?alt=sse" : "generateContent");
 }
 
-#define RUN_INSTRUCTION \
-  "You run code for a program. Use the code execution tool to run the Python code the " \
-  "user sends exactly once, verbatim: do not change, fix, complete or shorten it, and " \
+#define RUN_INSTRUCTION                                                                            \
+  "You run code for a program. Use the code execution tool to run the Python code the "            \
+  "user sends exactly once, verbatim: do not change, fix, complete or shorten it, and "            \
   "run no other code. Do not explain the code or its result."
 
 static void
-add_text_part (JsonBuilder *builder,
-               const char  *text)
+add_text_part (JsonBuilder *builder, const char *text)
 {
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "text");
@@ -352,16 +350,15 @@ add_text_part (JsonBuilder *builder,
 }
 
 static void
-add_file_parts (JsonBuilder *builder,
-                GPtrArray   *files)
+add_file_parts (JsonBuilder *builder, GPtrArray *files)
 {
   for (guint i = 0; files != NULL && i < files->len; i++)
     {
       AgentExecFile *file = g_ptr_array_index (files, i);
       GBytes *content = agentexec_file_get_content (file);
-      g_autofree char *label = g_strdup_printf ("Input file `%s` (%s):",
-                                                agentexec_file_get_name (file),
-                                                agentexec_file_get_mime_type (file));
+      g_autofree char *label =
+          g_strdup_printf ("Input file `%s` (%s):", agentexec_file_get_name (file),
+                           agentexec_file_get_mime_type (file));
       g_autofree char *data = NULL;
       gsize len = 0;
       const guint8 *bytes = content != NULL ? g_bytes_get_data (content, &len) : NULL;
@@ -388,15 +385,14 @@ add_file_parts (JsonBuilder *builder,
  * code-execution tool, and temperature 0.
  */
 char *
-_agentexec_gemini_build_request (const char *code,
-                                 GPtrArray  *files,
-                                 gsize      *len)
+_agentexec_gemini_build_request (const char *code, GPtrArray *files, gsize *len)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
   g_autofree char *prompt = g_strdup_printf ("Execute this Python code verbatim:\n\n"
-                                             "```python\n%s\n```", code);
+                                             "```python\n%s\n```",
+                                             code);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "systemInstruction");
@@ -444,10 +440,9 @@ _agentexec_gemini_build_request (const char *code,
 /* Errors */
 
 char *
-_agentexec_gemini_redact (const char *text,
-                          const char *secret)
+_agentexec_gemini_redact (const char *text, const char *secret)
 {
-  g_autoptr(GString) out = g_string_new (text);
+  g_autoptr (GString) out = g_string_new (text);
 
   if (secret != NULL && *secret != '\0')
     g_string_replace (out, secret, "[redacted]", 0);
@@ -455,8 +450,7 @@ _agentexec_gemini_redact (const char *text,
 }
 
 char *
-_agentexec_gemini_short_text (const char *text,
-                              gsize       len)
+_agentexec_gemini_short_text (const char *text, gsize len)
 {
   g_autofree char *valid = _agentexec_text_from_bytes (text, len);
   g_autofree char *stripped = g_strstrip (g_strdup (valid));
@@ -496,11 +490,12 @@ retry_after_header_ms (const char *value)
   return (guint) MIN ((gint64) (when - time (NULL)), 86400) * 1000;
 }
 
-typedef struct {
-  char  *status;
-  char  *message;
-  char  *reason;
-  guint  retry_delay_ms;
+typedef struct
+{
+  char *status;
+  char *message;
+  char *reason;
+  guint retry_delay_ms;
 } ServiceError;
 
 static void
@@ -512,8 +507,7 @@ service_error_clear (ServiceError *e)
 }
 
 static void
-read_error_details (JsonArray    *details,
-                    ServiceError *e)
+read_error_details (JsonArray *details, ServiceError *e)
 {
   for (guint i = 0; i < json_array_get_length (details); i++)
     {
@@ -527,14 +521,13 @@ read_error_details (JsonArray    *details,
         e->reason = g_strdup (json_object_get_string_member_with_default (detail, "reason", ""));
       if (json_object_has_member (detail, "retryDelay"))
         e->retry_delay_ms =
-          duration_ms (json_object_get_string_member_with_default (detail, "retryDelay", ""));
+            duration_ms (json_object_get_string_member_with_default (detail, "retryDelay", ""));
     }
 }
 
 /* Reads {"error": {...}} (or a JSON array holding one, as some proxies send). */
 static gboolean
-parse_service_error (JsonNode     *root,
-                     ServiceError *e)
+parse_service_error (JsonNode *root, ServiceError *e)
 {
   JsonObject *error;
 
@@ -555,42 +548,43 @@ parse_service_error (JsonNode     *root,
 }
 
 static GError *
-error_for_status (long          status,
-                  ServiceError *e,
-                  const char   *model,
-                  guint         retry_after_ms)
+error_for_status (long status, ServiceError *e, const char *model, guint retry_after_ms)
 {
-  g_autofree char *what = g_strdup_printf ("HTTP %ld%s%s", status,
-                                           e->status[0] != '\0' ? " " : "", e->status);
+  g_autofree char *what =
+      g_strdup_printf ("HTTP %ld%s%s", status, e->status[0] != '\0' ? " " : "", e->status);
   g_autofree char *wait = retry_after_ms > 0
-                            ? g_strdup_printf (" (the service asks to retry after %u s)",
-                                               (retry_after_ms + 999) / 1000)
-                            : g_strdup ("");
+                              ? g_strdup_printf (" (the service asks to retry after %u s)",
+                                                 (retry_after_ms + 999) / 1000)
+                              : g_strdup ("");
 
   if (status == 401 || status == 403 || g_strcmp0 (e->reason, "API_KEY_INVALID") == 0)
     return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
                         "Gemini refused the API key (%s): %s. Set a valid key in the api-key "
-                        "property or in GEMINI_API_KEY (or GOOGLE_API_KEY)", what, e->message);
+                        "property or in GEMINI_API_KEY (or GOOGLE_API_KEY)",
+                        what, e->message);
   if (status == 404)
     return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
                         "Gemini has no model “%s” for generateContent (%s): %s. Set the model "
-                        "property to an available Gemini 2 or later model", model, what,
-                        e->message);
+                        "property to an available Gemini 2 or later model",
+                        model, what, e->message);
   if (status == 400 || status == 413)
     return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
                         "Gemini rejected the request (%s): %s. Check the code, its input files "
-                        "and the model", what, e->message);
+                        "and the model",
+                        what, e->message);
   if (status == 429)
     return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
                         "Gemini is limiting requests (%s): %s%s. Wait, raise max-retries, or "
-                        "check the quota of the key", what, e->message, wait);
+                        "check the quota of the key",
+                        what, e->message, wait);
   if (status >= 500)
     return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
                         "Gemini failed to answer (%s): %s%s. Try again later or raise "
-                        "max-retries", what, e->message, wait);
+                        "max-retries",
+                        what, e->message, wait);
   return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
-                      "Gemini answered with an unexpected status (%s): %s. Check base-url",
-                      what, e->message);
+                      "Gemini answered with an unexpected status (%s): %s. Check base-url", what,
+                      e->message);
 }
 
 /*
@@ -603,14 +597,14 @@ error_for_status (long          status,
  * (Retry-After header or RetryInfo.retryDelay), 0 if none.
  */
 GError *
-_agentexec_gemini_http_error (long        status,
+_agentexec_gemini_http_error (long status,
                               const char *body,
-                              gsize       len,
+                              gsize len,
                               const char *model,
                               const char *retry_after_header,
-                              guint      *retry_after_ms)
+                              guint *retry_after_ms)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   ServiceError e = { NULL, NULL, NULL, 0 };
   GError *error;
   guint wait_ms;
@@ -639,8 +633,7 @@ _agentexec_gemini_http_error (long        status,
  * stream may carry), or NULL when @node is not one.
  */
 GError *
-_agentexec_gemini_service_error (JsonNode   *node,
-                                 const char *model)
+_agentexec_gemini_service_error (JsonNode *node, const char *model)
 {
   ServiceError e = { NULL, NULL, NULL, 0 };
   JsonObject *inner;
@@ -652,8 +645,8 @@ _agentexec_gemini_service_error (JsonNode   *node,
       return NULL;
     }
   inner = json_object_get_object_member (json_node_get_object (node), "error");
-  error = error_for_status (json_object_get_int_member_with_default (inner, "code", 500), &e,
-                            model, 0);
+  error =
+      error_for_status (json_object_get_int_member_with_default (inner, "code", 500), &e, model, 0);
   service_error_clear (&e);
   return error;
 }

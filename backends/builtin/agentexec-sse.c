@@ -16,18 +16,17 @@
 
 struct _AgentExecSseParser
 {
-  AgentExecSseEventFunc  func;
-  gpointer               user_data;
-  GString               *line;
-  GString               *data;
-  guint                  n_events;
-  gboolean               has_data;
-  gboolean               after_cr;
+  AgentExecSseEventFunc func;
+  gpointer user_data;
+  GString *line;
+  GString *data;
+  guint n_events;
+  gboolean has_data;
+  gboolean after_cr;
 };
 
 AgentExecSseParser *
-_agentexec_sse_parser_new (AgentExecSseEventFunc func,
-                           gpointer              user_data)
+_agentexec_sse_parser_new (AgentExecSseEventFunc func, gpointer user_data)
 {
   AgentExecSseParser *self = g_new0 (AgentExecSseParser, 1);
 
@@ -55,8 +54,7 @@ _agentexec_sse_parser_get_n_events (AgentExecSseParser *self)
 }
 
 static gboolean
-dispatch (AgentExecSseParser  *self,
-          GError             **error)
+dispatch (AgentExecSseParser *self, GError **error)
 {
   gboolean ok = TRUE;
 
@@ -71,8 +69,7 @@ dispatch (AgentExecSseParser  *self,
 }
 
 static gboolean
-process_line (AgentExecSseParser  *self,
-              GError             **error)
+process_line (AgentExecSseParser *self, GError **error)
 {
   const char *line = self->line->str;
   const char *value;
@@ -85,7 +82,7 @@ process_line (AgentExecSseParser  *self,
   if (*value == ':')
     value++;
   else if (*value != '\0')
-    return TRUE;               /* a field such as "datax": ignored */
+    return TRUE; /* a field such as "datax": ignored */
   if (*value == ' ')
     value++;
   if (self->has_data)
@@ -96,10 +93,7 @@ process_line (AgentExecSseParser  *self,
 }
 
 gboolean
-_agentexec_sse_parser_feed (AgentExecSseParser  *self,
-                            const char          *data,
-                            gsize                len,
-                            GError             **error)
+_agentexec_sse_parser_feed (AgentExecSseParser *self, const char *data, gsize len, GError **error)
 {
   for (gsize i = 0; i < len; i++)
     {
@@ -127,8 +121,7 @@ _agentexec_sse_parser_feed (AgentExecSseParser  *self,
 
 /* The stream ended: an event without its closing blank line still counts. */
 gboolean
-_agentexec_sse_parser_finish (AgentExecSseParser  *self,
-                              GError             **error)
+_agentexec_sse_parser_finish (AgentExecSseParser *self, GError **error)
 {
   if (self->line->len > 0)
     {

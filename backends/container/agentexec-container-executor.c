@@ -68,42 +68,44 @@
 
 struct _AgentExecContainerExecutor
 {
-  AgentExecBaseExecutor  parent_instance;
+  AgentExecBaseExecutor parent_instance;
 
   AgentExecDockerClient *client;
-  char                  *docker_host;
-  char                  *image;
-  char                  *dockerfile;
-  char                  *run_image;
-  char                  *network_mode;
-  char                  *user;
-  char                  *executor_id;
-  guint64                memory_bytes;
-  double                 cpus;
-  guint                  pids_limit;
-  guint                  request_timeout_ms;
-  guint                  drop_capabilities : 1;
-  guint                  no_new_privileges : 1;
-  guint                  read_only_root : 1;
+  char *docker_host;
+  char *image;
+  char *dockerfile;
+  char *run_image;
+  char *network_mode;
+  char *user;
+  char *executor_id;
+  guint64 memory_bytes;
+  double cpus;
+  guint pids_limit;
+  guint request_timeout_ms;
+  guint drop_capabilities : 1;
+  guint no_new_privileges : 1;
+  guint read_only_root : 1;
 
-  GMutex                 lock;
-  GThreadPool           *removals;
+  GMutex lock;
+  GThreadPool *removals;
   AgentExecContainerPool *pool;
-  guint                  pool_size;
+  guint pool_size;
   AgentExecContainerSessions *sessions;
-  guint                  max_sessions;
-  guint                  session_idle_timeout_ms;
-  GHashTable            *live;
-  GHashTable            *missing_programs;
+  guint max_sessions;
+  guint session_idle_timeout_ms;
+  GHashTable *live;
+  GHashTable *missing_programs;
 };
 
 static void initable_iface_init (GInitableIface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (AgentExecContainerExecutor, agentexec_container_executor,
+G_DEFINE_FINAL_TYPE_WITH_CODE (AgentExecContainerExecutor,
+                               agentexec_container_executor,
                                AGENTEXEC_TYPE_BASE_EXECUTOR,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, initable_iface_init))
 
-enum {
+enum
+{
   PROP_0,
   PROP_DOCKER_HOST,
   PROP_IMAGE,
@@ -123,14 +125,14 @@ enum {
   N_PROPS
 };
 
-static GParamSpec *properties [N_PROPS];
+static GParamSpec *properties[N_PROPS];
 
 /* Containers in flight, so that close() can remove them */
 
 void
 _agentexec_container_executor_track (AgentExecContainerExecutor *self,
-                                     const char                 *id,
-                                     gboolean                    live)
+                                     const char *id,
+                                     gboolean live)
 {
   g_mutex_lock (&self->lock);
   if (live)
@@ -141,12 +143,11 @@ _agentexec_container_executor_track (AgentExecContainerExecutor *self,
 }
 
 static void
-remove_in_background (gpointer data,
-                      gpointer user_data)
+remove_in_background (gpointer data, gpointer user_data)
 {
   g_autofree char *id = data;
   AgentExecContainerExecutor *self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (_agentexec_container_remove (self->client, id, &error))
     _agentexec_container_executor_track (self, id, FALSE);
@@ -161,10 +162,9 @@ remove_in_background (gpointer data,
  * wait for it); close() and dispose wait for these removals.
  */
 void
-_agentexec_container_executor_remove_later (AgentExecContainerExecutor *self,
-                                            const char                 *id)
+_agentexec_container_executor_remove_later (AgentExecContainerExecutor *self, const char *id)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!g_thread_pool_push (self->removals, g_strdup (id), &error))
     remove_in_background (g_strdup (id), self);
@@ -205,7 +205,7 @@ stop_pool (AgentExecContainerExecutor *self)
 static void
 wait_for_removals (AgentExecContainerExecutor *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (self->removals == NULL)
     return;
@@ -215,7 +215,7 @@ wait_for_removals (AgentExecContainerExecutor *self)
 
 gboolean
 _agentexec_container_executor_program_missing (AgentExecContainerExecutor *self,
-                                               const char                 *program)
+                                               const char *program)
 {
   gboolean missing;
 
@@ -227,7 +227,7 @@ _agentexec_container_executor_program_missing (AgentExecContainerExecutor *self,
 
 void
 _agentexec_container_executor_set_program_missing (AgentExecContainerExecutor *self,
-                                                   const char                 *program)
+                                                   const char *program)
 {
   g_mutex_lock (&self->lock);
   g_hash_table_add (self->missing_programs, g_strdup (program));
@@ -242,7 +242,7 @@ _agentexec_container_executor_get_client (AgentExecContainerExecutor *self)
 
 void
 _agentexec_container_executor_get_spec (AgentExecContainerExecutor *self,
-                                        AgentExecContainerSpec     *spec)
+                                        AgentExecContainerSpec *spec)
 {
   spec->image = self->run_image;
   spec->network_mode = self->network_mode;
@@ -259,9 +259,9 @@ _agentexec_container_executor_get_spec (AgentExecContainerExecutor *self,
 static void
 remove_all (AgentExecContainerExecutor *self)
 {
-  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *filter = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GHashTableIter iter;
   gpointer key;
 
@@ -276,11 +276,11 @@ remove_all (AgentExecContainerExecutor *self)
 
   for (guint i = 0; i < ids->len; i++)
     {
-      g_autoptr(GError) local_error = NULL;
+      g_autoptr (GError) local_error = NULL;
 
       if (!_agentexec_container_remove (self->client, g_ptr_array_index (ids, i), &local_error))
-        g_warning ("Could not remove container %.12s: %s",
-                   (char *) g_ptr_array_index (ids, i), local_error->message);
+        g_warning ("Could not remove container %.12s: %s", (char *) g_ptr_array_index (ids, i),
+                   local_error->message);
     }
   filter = g_strdup_printf (AGENTEXEC_LABEL_EXECUTOR "=%s", self->executor_id);
   _agentexec_container_remove_labelled (self->client, filter, &error);
@@ -298,12 +298,12 @@ agentexec_container_executor_close (AgentExecBaseExecutor *base)
 }
 
 static AgentExecExecutionResult *
-agentexec_container_executor_run (AgentExecBaseExecutor     *base,
-                                  AgentExecExecutorContext  *context,
-                                  AgentExecExecutionInput   *input,
-                                  const char                *language,
-                                  GCancellable              *cancellable,
-                                  GError                   **error)
+agentexec_container_executor_run (AgentExecBaseExecutor *base,
+                                  AgentExecExecutorContext *context,
+                                  AgentExecExecutionInput *input,
+                                  const char *language,
+                                  GCancellable *cancellable,
+                                  GError **error)
 {
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (base);
 
@@ -315,31 +315,29 @@ agentexec_container_executor_run (AgentExecBaseExecutor     *base,
       return NULL;
     }
   if (agentexec_base_executor_get_stateful (base))
-    return _agentexec_container_run_stateful (self, self->sessions, input, language,
-                                              self->max_sessions, self->session_idle_timeout_ms,
-                                              _agentexec_code_executor_get_output_context (),
-                                              cancellable, error);
-  return _agentexec_container_run_stateless (self, input, language,
-                                             _agentexec_code_executor_get_output_context (),
-                                             cancellable, error);
+    return _agentexec_container_run_stateful (
+        self, self->sessions, input, language, self->max_sessions, self->session_idle_timeout_ms,
+        _agentexec_code_executor_get_output_context (), cancellable, error);
+  return _agentexec_container_run_stateless (
+      self, input, language, _agentexec_code_executor_get_output_context (), cancellable, error);
 }
 
 /* Image: given, or built from the dockerfile property */
 
 static gboolean
-image_exists (AgentExecDockerClient  *client,
-              const char             *image,
-              GCancellable           *cancellable,
-              GError                **error)
+image_exists (AgentExecDockerClient *client,
+              const char *image,
+              GCancellable *cancellable,
+              GError **error)
 {
   g_autofree char *escaped = _agentexec_docker_uri_escape (image);
   g_autofree char *path = g_strdup_printf ("/images/%s/json", escaped);
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) local_error = NULL;
   guint status = 0;
 
-  root = _agentexec_docker_client_request_json (client, "GET", path, NULL, &status,
-                                                cancellable, &local_error);
+  root = _agentexec_docker_client_request_json (client, "GET", path, NULL, &status, cancellable,
+                                                &local_error);
   if (root != NULL)
     return TRUE;
   if (status != 404)
@@ -348,15 +346,13 @@ image_exists (AgentExecDockerClient  *client,
 }
 
 static gboolean
-check_build_output (const char  *text,
-                    gsize        len,
-                    GError     **error)
+check_build_output (const char *text, gsize len, GError **error)
 {
-  g_auto(GStrv) lines = g_strsplit (text, "\n", 0);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", 0);
 
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr (JsonParser) parser = json_parser_new ();
       JsonNode *root;
 
       if (lines[i][0] == '\0' || !json_parser_load_from_data (parser, lines[i], -1, NULL))
@@ -375,16 +371,16 @@ check_build_output (const char  *text,
 }
 
 static gboolean
-build_image (AgentExecContainerExecutor  *self,
-             const char                  *tag,
-             GCancellable                *cancellable,
-             GError                     **error)
+build_image (AgentExecContainerExecutor *self,
+             const char *tag,
+             GCancellable *cancellable,
+             GError **error)
 {
-  g_autoptr(AgentExecDockerClient) builder = NULL;
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GBytes) context = NULL;
-  g_autoptr(GBytes) dockerfile = NULL;
-  g_autoptr(GBytes) answer = NULL;
+  g_autoptr (AgentExecDockerClient) builder = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GBytes) context = NULL;
+  g_autoptr (GBytes) dockerfile = NULL;
+  g_autoptr (GBytes) answer = NULL;
   g_autofree char *escaped = _agentexec_docker_uri_escape (tag);
   g_autofree char *path = NULL;
   g_autofree char *text = NULL;
@@ -409,15 +405,14 @@ build_image (AgentExecContainerExecutor  *self,
 }
 
 static gboolean
-ensure_image (AgentExecContainerExecutor  *self,
-              GCancellable                *cancellable,
-              GError                     **error)
+ensure_image (AgentExecContainerExecutor *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   if (self->dockerfile != NULL)
     {
-      g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, self->dockerfile, -1);
+      g_autofree char *sum =
+          g_compute_checksum_for_string (G_CHECKSUM_SHA256, self->dockerfile, -1);
 
       g_clear_pointer (&self->run_image, g_free);
       self->run_image = g_strdup_printf ("agentexec-custom:%.16s", sum);
@@ -439,21 +434,21 @@ ensure_image (AgentExecContainerExecutor  *self,
     g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
                  "Image “%s” is not in the Docker engine at %s: build it with "
                  "scripts/build-runtime-image.sh%s%s (or `docker pull %s`), or set the "
-                 "image or dockerfile property", self->image,
-                 _agentexec_docker_client_get_host (self->client),
+                 "image or dockerfile property",
+                 self->image, _agentexec_docker_client_get_host (self->client),
                  g_str_equal (self->image, DEFAULT_IMAGE) ? "" : " --tag ",
                  g_str_equal (self->image, DEFAULT_IMAGE) ? "" : self->image, self->image);
   return FALSE;
 }
 
 static gboolean
-agentexec_container_executor_initable_init (GInitable     *initable,
-                                            GCancellable  *cancellable,
-                                            GError       **error)
+agentexec_container_executor_initable_init (GInitable *initable,
+                                            GCancellable *cancellable,
+                                            GError **error)
 {
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (initable);
-  g_autoptr(AgentExecDockerClient) client = NULL;
-  g_autoptr(GError) reap_error = NULL;
+  g_autoptr (AgentExecDockerClient) client = NULL;
+  g_autoptr (GError) reap_error = NULL;
 
   if (self->client != NULL)
     return TRUE;
@@ -520,9 +515,9 @@ agentexec_container_executor_finalize (GObject *object)
 }
 
 static void
-agentexec_container_executor_get_property (GObject    *object,
-                                           guint       prop_id,
-                                           GValue     *value,
+agentexec_container_executor_get_property (GObject *object,
+                                           guint prop_id,
+                                           GValue *value,
                                            GParamSpec *pspec)
 {
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (object);
@@ -531,8 +526,8 @@ agentexec_container_executor_get_property (GObject    *object,
     {
     case PROP_DOCKER_HOST:
       g_value_set_string (value, self->client != NULL
-                                 ? _agentexec_docker_client_get_host (self->client)
-                                 : self->docker_host);
+                                     ? _agentexec_docker_client_get_host (self->client)
+                                     : self->docker_host);
       break;
     case PROP_IMAGE:
       g_value_set_string (value, self->image);
@@ -582,9 +577,7 @@ agentexec_container_executor_get_property (GObject    *object,
 }
 
 static void
-set_string (char         **field,
-            const GValue  *value,
-            const char    *fallback)
+set_string (char **field, const GValue *value, const char *fallback)
 {
   const char *text = g_value_get_string (value);
 
@@ -593,10 +586,10 @@ set_string (char         **field,
 }
 
 static void
-agentexec_container_executor_set_property (GObject      *object,
-                                           guint         prop_id,
+agentexec_container_executor_set_property (GObject *object,
+                                           guint prop_id,
                                            const GValue *value,
-                                           GParamSpec   *pspec)
+                                           GParamSpec *pspec)
 {
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (object);
 
@@ -655,8 +648,7 @@ agentexec_container_executor_set_property (GObject      *object,
 #define CONSTRUCT_FLAGS (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS)
 
 static GParamSpec *
-string_property (const char *name,
-                 const char *default_value)
+string_property (const char *name, const char *default_value)
 {
   return g_param_spec_string (name, NULL, NULL, default_value, CONSTRUCT_FLAGS);
 }
@@ -678,7 +670,7 @@ install_security_properties (void)
    *
    * Since: 1.0
    */
-  properties [PROP_NETWORK_MODE] = string_property ("network-mode", "none");
+  properties[PROP_NETWORK_MODE] = string_property ("network-mode", "none");
 
   /**
    * AgentExecContainerExecutor:drop-capabilities:
@@ -687,7 +679,7 @@ install_security_properties (void)
    *
    * Since: 1.0
    */
-  properties [PROP_DROP_CAPABILITIES] = flag_property ("drop-capabilities");
+  properties[PROP_DROP_CAPABILITIES] = flag_property ("drop-capabilities");
 
   /**
    * AgentExecContainerExecutor:no-new-privileges:
@@ -697,7 +689,7 @@ install_security_properties (void)
    *
    * Since: 1.0
    */
-  properties [PROP_NO_NEW_PRIVILEGES] = flag_property ("no-new-privileges");
+  properties[PROP_NO_NEW_PRIVILEGES] = flag_property ("no-new-privileges");
 
   /**
    * AgentExecContainerExecutor:read-only-root:
@@ -707,7 +699,7 @@ install_security_properties (void)
    *
    * Since: 1.0
    */
-  properties [PROP_READ_ONLY_ROOT] = flag_property ("read-only-root");
+  properties[PROP_READ_ONLY_ROOT] = flag_property ("read-only-root");
 
   /**
    * AgentExecContainerExecutor:user:
@@ -716,7 +708,7 @@ install_security_properties (void)
    *
    * Since: 1.0
    */
-  properties [PROP_USER] = string_property ("user", "1000:1000");
+  properties[PROP_USER] = string_property ("user", "1000:1000");
 
   /**
    * AgentExecContainerExecutor:memory-bytes:
@@ -725,9 +717,8 @@ install_security_properties (void)
    *
    * Since: 1.0
    */
-  properties [PROP_MEMORY_BYTES] =
-    g_param_spec_uint64 ("memory-bytes", NULL, NULL, 0, G_MAXUINT64,
-                         512 * 1024 * 1024, CONSTRUCT_FLAGS);
+  properties[PROP_MEMORY_BYTES] = g_param_spec_uint64 ("memory-bytes", NULL, NULL, 0, G_MAXUINT64,
+                                                       512 * 1024 * 1024, CONSTRUCT_FLAGS);
 
   /**
    * AgentExecContainerExecutor:cpus:
@@ -736,7 +727,7 @@ install_security_properties (void)
    *
    * Since: 1.0
    */
-  properties [PROP_CPUS] = g_param_spec_double ("cpus", NULL, NULL, 0, 1024, 1.0, CONSTRUCT_FLAGS);
+  properties[PROP_CPUS] = g_param_spec_double ("cpus", NULL, NULL, 0, 1024, 1.0, CONSTRUCT_FLAGS);
 
   /**
    * AgentExecContainerExecutor:pids-limit:
@@ -746,8 +737,8 @@ install_security_properties (void)
    *
    * Since: 1.0
    */
-  properties [PROP_PIDS_LIMIT] =
-    g_param_spec_uint ("pids-limit", NULL, NULL, 0, G_MAXINT, 256, CONSTRUCT_FLAGS);
+  properties[PROP_PIDS_LIMIT] =
+      g_param_spec_uint ("pids-limit", NULL, NULL, 0, G_MAXINT, 256, CONSTRUCT_FLAGS);
 }
 
 static void
@@ -773,7 +764,7 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_DOCKER_HOST] = string_property ("docker-host", NULL);
+  properties[PROP_DOCKER_HOST] = string_property ("docker-host", NULL);
 
   /**
    * AgentExecContainerExecutor:image:
@@ -784,7 +775,7 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_IMAGE] = string_property ("image", DEFAULT_IMAGE);
+  properties[PROP_IMAGE] = string_property ("image", DEFAULT_IMAGE);
 
   /**
    * AgentExecContainerExecutor:dockerfile:
@@ -795,7 +786,7 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_DOCKERFILE] = string_property ("dockerfile", NULL);
+  properties[PROP_DOCKERFILE] = string_property ("dockerfile", NULL);
 
   /**
    * AgentExecContainerExecutor:request-timeout-ms:
@@ -805,8 +796,8 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_REQUEST_TIMEOUT_MS] =
-    g_param_spec_uint ("request-timeout-ms", NULL, NULL, 100, G_MAXINT, 30000, CONSTRUCT_FLAGS);
+  properties[PROP_REQUEST_TIMEOUT_MS] =
+      g_param_spec_uint ("request-timeout-ms", NULL, NULL, 100, G_MAXINT, 30000, CONSTRUCT_FLAGS);
 
   /**
    * AgentExecContainerExecutor:pool-size:
@@ -820,8 +811,8 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_POOL_SIZE] =
-    g_param_spec_uint ("pool-size", NULL, NULL, 0, 64, 2, CONSTRUCT_FLAGS);
+  properties[PROP_POOL_SIZE] =
+      g_param_spec_uint ("pool-size", NULL, NULL, 0, 64, 2, CONSTRUCT_FLAGS);
 
   /**
    * AgentExecContainerExecutor:max-sessions:
@@ -832,8 +823,8 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_SESSIONS] =
-    g_param_spec_uint ("max-sessions", NULL, NULL, 0, G_MAXINT, 16, CONSTRUCT_FLAGS);
+  properties[PROP_MAX_SESSIONS] =
+      g_param_spec_uint ("max-sessions", NULL, NULL, 0, G_MAXINT, 16, CONSTRUCT_FLAGS);
 
   /**
    * AgentExecContainerExecutor:session-idle-timeout-ms:
@@ -843,9 +834,8 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_SESSION_IDLE_TIMEOUT_MS] =
-    g_param_spec_uint ("session-idle-timeout-ms", NULL, NULL, 0, G_MAXUINT, 600000,
-                       CONSTRUCT_FLAGS);
+  properties[PROP_SESSION_IDLE_TIMEOUT_MS] = g_param_spec_uint (
+      "session-idle-timeout-ms", NULL, NULL, 0, G_MAXUINT, 600000, CONSTRUCT_FLAGS);
 
   install_security_properties ();
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -882,12 +872,9 @@ agentexec_container_executor_init (AgentExecContainerExecutor *self)
  * Since: 1.0
  */
 AgentExecContainerExecutor *
-agentexec_container_executor_new (const char    *image,
-                                  GCancellable  *cancellable,
-                                  GError       **error)
+agentexec_container_executor_new (const char *image, GCancellable *cancellable, GError **error)
 {
-  return g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, cancellable, error,
-                         "image", image,
+  return g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, cancellable, error, "image", image,
                          NULL);
 }
 

@@ -31,7 +31,7 @@ read_start_time (GPid pid)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
   g_autofree char *text = NULL;
-  g_auto(GStrv) fields = NULL;
+  g_auto (GStrv) fields = NULL;
   const char *after_comm;
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
@@ -81,7 +81,7 @@ _agentexec_container_owner_label (void)
 gboolean
 _agentexec_container_owner_is_gone (const char *owner)
 {
-  g_auto(GStrv) parts = g_strsplit (owner != NULL ? owner : "", "/", 0);
+  g_auto (GStrv) parts = g_strsplit (owner != NULL ? owner : "", "/", 0);
   g_autofree char *boot_id = NULL;
   g_autofree char *start = NULL;
   gint64 pid;
@@ -105,16 +105,14 @@ _agentexec_container_owner_is_gone (const char *owner)
  * already gone is not an error.
  */
 gboolean
-_agentexec_container_remove (AgentExecDockerClient  *client,
-                             const char             *id,
-                             GError                **error)
+_agentexec_container_remove (AgentExecDockerClient *client, const char *id, GError **error)
 {
   g_autofree char *path = g_strdup_printf ("/containers/%s?force=1&v=1", id);
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
-  for (guint attempt = 0; ; attempt++)
+  for (guint attempt = 0;; attempt++)
     {
-      g_autoptr(GBytes) answer = NULL;
+      g_autoptr (GBytes) answer = NULL;
       guint status = 0;
 
       g_clear_error (&local_error);
@@ -135,8 +133,7 @@ _agentexec_container_remove (AgentExecDockerClient  *client,
 }
 
 static const char *
-labels_member (JsonObject *container,
-               const char *label)
+labels_member (JsonObject *container, const char *label)
 {
   JsonNode *labels;
 
@@ -157,29 +154,30 @@ labels_member (JsonObject *container,
  * The ids of all containers (running or not) matching @label_filter.
  */
 GStrv
-_agentexec_container_list_labelled (AgentExecDockerClient  *client,
-                                    const char             *label_filter,
-                                    GStrv                  *owners,
-                                    GCancellable           *cancellable,
-                                    GError                **error)
+_agentexec_container_list_labelled (AgentExecDockerClient *client,
+                                    const char *label_filter,
+                                    GStrv *owners,
+                                    GCancellable *cancellable,
+                                    GError **error)
 {
   g_autofree char *filters = g_strdup_printf ("{\"label\":[\"%s\"]}", label_filter);
   g_autofree char *escaped = _agentexec_docker_uri_escape (filters);
   g_autofree char *path = g_strdup_printf ("/containers/json?all=1&filters=%s", escaped);
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
-  g_autoptr(GStrvBuilder) owner_list = g_strv_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GStrvBuilder) ids = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) owner_list = g_strv_builder_new ();
   JsonArray *array;
 
-  root = _agentexec_docker_client_request_json (client, "GET", path, NULL, NULL,
-                                                cancellable, error);
+  root =
+      _agentexec_docker_client_request_json (client, "GET", path, NULL, NULL, cancellable, error);
   if (root == NULL)
     return NULL;
   if (!JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
                    "Docker engine at %s answered the container list with something "
-                   "other than an array", _agentexec_docker_client_get_host (client));
+                   "other than an array",
+                   _agentexec_docker_client_get_host (client));
       return NULL;
     }
   array = json_node_get_array (root);
@@ -206,12 +204,12 @@ _agentexec_container_list_labelled (AgentExecDockerClient  *client,
  * Removes labelled containers whose owner process is gone. Returns how many.
  */
 guint
-_agentexec_container_reap_orphans (AgentExecDockerClient  *client,
-                                   GCancellable           *cancellable,
-                                   GError                **error)
+_agentexec_container_reap_orphans (AgentExecDockerClient *client,
+                                   GCancellable *cancellable,
+                                   GError **error)
 {
-  g_auto(GStrv) owners = NULL;
-  g_auto(GStrv) ids = NULL;
+  g_auto (GStrv) owners = NULL;
+  g_auto (GStrv) ids = NULL;
   guint reaped = 0;
 
   ids = _agentexec_container_list_labelled (client, AGENTEXEC_LABEL_MANAGED "=1", &owners,
@@ -220,7 +218,7 @@ _agentexec_container_reap_orphans (AgentExecDockerClient  *client,
     return 0;
   for (guint i = 0; ids[i] != NULL; i++)
     {
-      g_autoptr(GError) local_error = NULL;
+      g_autoptr (GError) local_error = NULL;
 
       if (!_agentexec_container_owner_is_gone (owners[i]))
         continue;
@@ -240,11 +238,11 @@ _agentexec_container_reap_orphans (AgentExecDockerClient  *client,
  * Removes every container matching @label_filter. Returns how many.
  */
 guint
-_agentexec_container_remove_labelled (AgentExecDockerClient  *client,
-                                      const char             *label_filter,
-                                      GError                **error)
+_agentexec_container_remove_labelled (AgentExecDockerClient *client,
+                                      const char *label_filter,
+                                      GError **error)
 {
-  g_auto(GStrv) ids = NULL;
+  g_auto (GStrv) ids = NULL;
   guint removed = 0;
 
   ids = _agentexec_container_list_labelled (client, label_filter, NULL, NULL, error);

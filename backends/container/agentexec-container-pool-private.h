@@ -17,36 +17,36 @@ typedef struct _AgentExecContainerPool AgentExecContainerPool;
 
 /* A started container whose interpreter driver is attached and ready for
  * one request. Used once, then removed. */
-typedef struct {
-  char                    *id;
-  char                    *language;
-  AgentExecDockerHijack   *conn;
-  AgentExecDriverReader   *readers[2];
-  AgentExecDriverReply    *reply;
-  GError                  *error;
-  gboolean                 done[2];
-  gboolean                 exited;
+typedef struct
+{
+  char *id;
+  char *language;
+  AgentExecDockerHijack *conn;
+  AgentExecDriverReader *readers[2];
+  AgentExecDriverReply *reply;
+  GError *error;
+  gboolean done[2];
+  gboolean exited;
   AgentExecDockerFrameFunc sink;
-  gpointer                 sink_data;
+  gpointer sink_data;
 } AgentExecWarmContainer;
 
-AgentExecContainerPool *_agentexec_container_pool_new        (AgentExecContainerExecutor *executor,
-                                                              guint                       size);
-void                    _agentexec_container_pool_free       (AgentExecContainerPool     *pool);
-AgentExecWarmContainer *_agentexec_container_pool_take       (AgentExecContainerPool     *pool,
-                                                              const char                 *language);
-guint                   _agentexec_container_pool_get_n_warm (AgentExecContainerPool     *pool);
+AgentExecContainerPool *_agentexec_container_pool_new (AgentExecContainerExecutor *executor,
+                                                       guint size);
+void _agentexec_container_pool_free (AgentExecContainerPool *pool);
+AgentExecWarmContainer *_agentexec_container_pool_take (AgentExecContainerPool *pool,
+                                                        const char *language);
+guint _agentexec_container_pool_get_n_warm (AgentExecContainerPool *pool);
 
-AgentExecWarmContainer *_agentexec_container_warm_up        (AgentExecContainerExecutor *executor,
-                                                              const char                 *language,
-                                                              GError                    **error);
-gboolean                _agentexec_warm_container_send       (AgentExecWarmContainer     *warm,
-                                                              const char                 *code,
-                                                              GError                    **error);
-AgentExecDockerWait     _agentexec_warm_container_wait       (AgentExecWarmContainer     *warm,
-                                                              gint64                      deadline,
-                                                              GCancellable               *cancellable,
-                                                              GError                    **error);
-void                    _agentexec_warm_container_free       (AgentExecWarmContainer     *warm);
+AgentExecWarmContainer *_agentexec_container_warm_up (AgentExecContainerExecutor *executor,
+                                                      const char *language,
+                                                      GError **error);
+gboolean
+_agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, GError **error);
+AgentExecDockerWait _agentexec_warm_container_wait (AgentExecWarmContainer *warm,
+                                                    gint64 deadline,
+                                                    GCancellable *cancellable,
+                                                    GError **error);
+void _agentexec_warm_container_free (AgentExecWarmContainer *warm);
 
 G_END_DECLS

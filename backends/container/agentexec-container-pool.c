@@ -19,18 +19,18 @@
 #include "agentexec-container-pool-private.h"
 #include "agentexec-container-run-private.h"
 
-#define WARM_TIMEOUT_US  (30 * G_USEC_PER_SEC)
-#define RETRY_DELAY_US   (2 * G_USEC_PER_SEC)
+#define WARM_TIMEOUT_US (30 * G_USEC_PER_SEC)
+#define RETRY_DELAY_US (2 * G_USEC_PER_SEC)
 
 struct _AgentExecContainerPool
 {
   AgentExecContainerExecutor *executor;
-  guint                       size;
-  GThread                    *thread;
-  GMutex                      lock;
-  GCond                       cond;
-  GHashTable                 *ready;     /* language → GQueue of AgentExecWarmContainer */
-  gboolean                    stopping;
+  guint size;
+  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  GHashTable *ready; /* language → GQueue of AgentExecWarmContainer */
+  gboolean stopping;
 };
 
 static const char *
@@ -60,13 +60,10 @@ _agentexec_warm_container_free (AgentExecWarmContainer *warm)
  * stdout) and the sentinel (on stderr) end the run. Called for every frame,
  * so that no more than a partial token is ever buffered. */
 static void
-on_frame (AgentExecStream  stream,
-          const char      *data,
-          gsize            len,
-          gpointer         user_data)
+on_frame (AgentExecStream stream, const char *data, gsize len, gpointer user_data)
 {
   AgentExecWarmContainer *warm = user_data;
-  g_autoptr(GByteArray) passthrough = g_byte_array_new ();
+  g_autoptr (GByteArray) passthrough = g_byte_array_new ();
   AgentExecDriverReply *reply = NULL;
 
   if (warm->done[stream] || warm->error != NULL)
@@ -97,14 +94,14 @@ on_frame (AgentExecStream  stream,
  * deadline passed (DEADLINE) or something failed (ERROR).
  */
 AgentExecDockerWait
-_agentexec_warm_container_wait (AgentExecWarmContainer  *warm,
-                                gint64                   deadline,
-                                GCancellable            *cancellable,
-                                GError                 **error)
+_agentexec_warm_container_wait (AgentExecWarmContainer *warm,
+                                gint64 deadline,
+                                GCancellable *cancellable,
+                                GError **error)
 {
   while (!(warm->done[0] && warm->done[1]))
     {
-      g_autoptr(GError) local_error = NULL;
+      g_autoptr (GError) local_error = NULL;
       AgentExecDockerWait wait;
 
       wait = _agentexec_docker_hijack_pump (warm->conn, deadline, cancellable, &local_error);
@@ -133,11 +130,9 @@ _agentexec_warm_container_wait (AgentExecWarmContainer  *warm,
 }
 
 gboolean
-_agentexec_warm_container_send (AgentExecWarmContainer  *warm,
-                                const char              *code,
-                                GError                 **error)
+_agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, GError **error)
 {
-  g_autoptr(GBytes) request = _agentexec_driver_encode_request (warm->language, code, -1);
+  g_autoptr (GBytes) request = _agentexec_driver_encode_request (warm->language, code, -1);
   gsize len;
   const void *data = g_bytes_get_data (request, &len);
 
@@ -147,16 +142,16 @@ _agentexec_warm_container_send (AgentExecWarmContainer  *warm,
 }
 
 static gboolean
-create_warm_container (AgentExecContainerExecutor  *executor,
-                       AgentExecWarmContainer      *warm,
-                       const char                  *token,
-                       GError                     **error)
+create_warm_container (AgentExecContainerExecutor *executor,
+                       AgentExecWarmContainer *warm,
+                       const char *token,
+                       GError **error)
 {
   AgentExecDockerClient *client = _agentexec_container_executor_get_client (executor);
   AgentExecContainerSpec spec;
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(JsonNode) body = NULL;
-  g_autoptr(JsonNode) answer = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (JsonNode) body = NULL;
+  g_autoptr (JsonNode) answer = NULL;
   JsonObject *object;
 
   argv = _agentexec_driver_build_argv (warm->language, interpreter_for (warm->language), 0, 1,
@@ -164,15 +159,15 @@ create_warm_container (AgentExecContainerExecutor  *executor,
   if (argv == NULL)
     return FALSE;
   _agentexec_container_executor_get_spec (executor, &spec);
-  body = _agentexec_container_create_body (&spec, (const char * const *) argv, NULL);
+  body = _agentexec_container_create_body (&spec, (const char *const *) argv, NULL);
   object = json_node_get_object (body);
   json_object_set_boolean_member (object, "OpenStdin", TRUE);
   json_object_set_boolean_member (object, "AttachStdin", TRUE);
   json_object_set_boolean_member (object, "StdinOnce", FALSE);
   json_object_set_string_member (json_object_get_object_member (object, "Labels"),
                                  AGENTEXEC_LABEL_POOL, warm->language);
-  answer = _agentexec_docker_client_request_json (client, "POST", "/containers/create", body,
-                                                  NULL, NULL, error);
+  answer = _agentexec_docker_client_request_json (client, "POST", "/containers/create", body, NULL,
+                                                  NULL, error);
   if (answer == NULL)
     return FALSE;
   if (!JSON_NODE_HOLDS_OBJECT (answer) ||
@@ -189,21 +184,22 @@ create_warm_container (AgentExecContainerExecutor  *executor,
 }
 
 static gboolean
-attach_and_start (AgentExecContainerExecutor  *executor,
-                  AgentExecWarmContainer      *warm,
-                  GError                     **error)
+attach_and_start (AgentExecContainerExecutor *executor,
+                  AgentExecWarmContainer *warm,
+                  GError **error)
 {
   AgentExecDockerClient *client = _agentexec_container_executor_get_client (executor);
   g_autofree char *attach = g_strdup_printf ("/containers/%s/attach?stream=1&stdin=1&stdout=1"
-                                             "&stderr=1", warm->id);
+                                             "&stderr=1",
+                                             warm->id);
   g_autofree char *start = g_strdup_printf ("/containers/%s/start", warm->id);
-  g_autoptr(GBytes) answer = NULL;
+  g_autoptr (GBytes) answer = NULL;
 
   warm->conn = _agentexec_docker_client_hijack (client, attach, on_frame, warm, NULL, error);
   if (warm->conn == NULL)
     return FALSE;
-  answer = _agentexec_docker_client_request (client, "POST", start, NULL, NULL, 0, NULL, NULL,
-                                             error);
+  answer =
+      _agentexec_docker_client_request (client, "POST", start, NULL, NULL, 0, NULL, NULL, error);
   if (answer == NULL)
     return FALSE;
   /* The driver's start-up reply says it is ready. */
@@ -227,9 +223,9 @@ attach_and_start (AgentExecContainerExecutor  *executor,
  * theirs for many requests).
  */
 AgentExecWarmContainer *
-_agentexec_container_warm_up (AgentExecContainerExecutor  *executor,
-                              const char                  *language,
-                              GError                     **error)
+_agentexec_container_warm_up (AgentExecContainerExecutor *executor,
+                              const char *language,
+                              GError **error)
 {
   AgentExecWarmContainer *warm = g_new0 (AgentExecWarmContainer, 1);
   g_autofree char *token = _agentexec_driver_new_token ();
@@ -249,8 +245,7 @@ _agentexec_container_warm_up (AgentExecContainerExecutor  *executor,
 }
 
 static GQueue *
-queue_for (AgentExecContainerPool *pool,
-           const char             *language)
+queue_for (AgentExecContainerPool *pool, const char *language)
 {
   GQueue *queue = g_hash_table_lookup (pool->ready, language);
 
@@ -285,7 +280,7 @@ fill_thread (gpointer data)
   while (!pool->stopping)
     {
       g_autofree char *language = find_short_queue (pool);
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       AgentExecWarmContainer *warm;
 
       if (language == NULL)
@@ -309,8 +304,7 @@ fill_thread (gpointer data)
 }
 
 AgentExecContainerPool *
-_agentexec_container_pool_new (AgentExecContainerExecutor *executor,
-                               guint                       size)
+_agentexec_container_pool_new (AgentExecContainerExecutor *executor, guint size)
 {
   AgentExecContainerPool *pool = g_new0 (AgentExecContainerPool, 1);
 
@@ -330,8 +324,7 @@ _agentexec_container_pool_new (AgentExecContainerExecutor *executor,
  * cold). Either way the pool keeps @language warm from now on.
  */
 AgentExecWarmContainer *
-_agentexec_container_pool_take (AgentExecContainerPool *pool,
-                                const char             *language)
+_agentexec_container_pool_take (AgentExecContainerPool *pool, const char *language)
 {
   AgentExecWarmContainer *warm;
 

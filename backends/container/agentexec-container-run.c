@@ -24,10 +24,11 @@
 #include "agentexec-execution-result-private.h"
 #include "agentexec-file-private.h"
 
-#define MAX_INLINE_CODE  (64 * 1024)
-#define DRAIN_MS         5000
+#define MAX_INLINE_CODE (64 * 1024)
+#define DRAIN_MS 5000
 
-typedef struct {
+typedef struct
+{
   const char *language;
   const char *program;
   const char *inline_flag;
@@ -35,29 +36,29 @@ typedef struct {
 } Program;
 
 static const Program programs[] = {
-  { "python", "python3", "-c", "main.py" },
-  { "javascript", "node", "-e", "main.js" },
-  { "bash", "bash", "-c", "main.sh" },
-  { "r", "Rscript", "-e", "main.R" },
+  { "python", "python3", "-c", "main.py" }, { "javascript", "node", "-e", "main.js" },
+  { "bash", "bash", "-c", "main.sh" },      { "r", "Rscript", "-e", "main.R" },
   { "java", "java", NULL, "Main.java" },
 };
 
-typedef struct {
+typedef struct
+{
   AgentExecContainerExecutor *self;
-  AgentExecExecutionInput    *input;
-  GMainContext               *output_context;
-  GByteArray                 *kept[2];
-  guint64                     seen[2];
-  guint64                     max;
+  AgentExecExecutionInput *input;
+  GMainContext *output_context;
+  GByteArray *kept[2];
+  guint64 seen[2];
+  guint64 max;
 } Collect;
 
-typedef struct {
+typedef struct
+{
   AgentExecDockerClient *client;
-  char                  *id;
-  char                  *base_path;
-  gboolean               timed_out;
-  gboolean               oom_killed;
-  int                    exit_code;
+  char *id;
+  char *base_path;
+  gboolean timed_out;
+  gboolean oom_killed;
+  int exit_code;
 } Run;
 
 static const Program *
@@ -71,13 +72,11 @@ find_program (const char *language)
 
 /* Command line; code that is too long for one argument goes in a file. */
 static GStrv
-build_argv (const Program            *program,
-            AgentExecExecutionInput  *input,
-            GPtrArray                *files)
+build_argv (const Program *program, AgentExecExecutionInput *input, GPtrArray *files)
 {
-  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
   const char *code = agentexec_execution_input_get_code (input);
-  const char * const *args = agentexec_execution_input_get_argv (input);
+  const char *const *args = agentexec_execution_input_get_argv (input);
 
   g_strv_builder_add (argv, program->program);
   if (program->inline_flag != NULL && strlen (code) <= MAX_INLINE_CODE)
@@ -89,7 +88,7 @@ build_argv (const Program            *program,
   else
     {
       g_autofree char *name = g_strconcat (CODE_DIR "/", program->file_name, NULL);
-      g_autoptr(GBytes) content = g_bytes_new (code, strlen (code));
+      g_autoptr (GBytes) content = g_bytes_new (code, strlen (code));
 
       g_autofree char *path = g_strconcat (WORKSPACE "/", name, NULL);
 
@@ -104,10 +103,7 @@ build_argv (const Program            *program,
 /* Output */
 
 static void
-collect_frame (AgentExecStream  stream,
-               const char      *data,
-               gsize            len,
-               gpointer         user_data)
+collect_frame (AgentExecStream stream, const char *data, gsize len, gpointer user_data)
 {
   Collect *collect = user_data;
   GByteArray *kept = collect->kept[stream];
@@ -119,13 +115,12 @@ collect_frame (AgentExecStream  stream,
     return;
   g_byte_array_append (kept, (const guint8 *) data, (guint) take);
   _agentexec_code_executor_emit_output_in (AGENTEXEC_CODE_EXECUTOR (collect->self),
-                                           collect->output_context, collect->input,
-                                           stream, data, take);
+                                           collect->output_context, collect->input, stream, data,
+                                           take);
 }
 
 static void
-append_notice (GByteArray *kept,
-               const char *notice)
+append_notice (GByteArray *kept, const char *notice)
 {
   if (kept->len > 0 && kept->data[kept->len - 1] != '\n')
     g_byte_array_append (kept, (const guint8 *) "\n", 1);
@@ -133,18 +128,15 @@ append_notice (GByteArray *kept,
 }
 
 static void
-note_truncation (Collect    *collect,
-                 guint       stream,
-                 const char *name)
+note_truncation (Collect *collect, guint stream, const char *name)
 {
   g_autofree char *notice = NULL;
 
   if (collect->seen[stream] <= collect->max)
     return;
-  notice = g_strdup_printf ("[agentexec: %s truncated: %" G_GUINT64_FORMAT " of %"
-                            G_GUINT64_FORMAT " bytes dropped (max-output-bytes is %"
-                            G_GUINT64_FORMAT ")]\n", name,
-                            collect->seen[stream] - collect->max, collect->seen[stream],
+  notice = g_strdup_printf ("[agentexec: %s truncated: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                            " bytes dropped (max-output-bytes is %" G_GUINT64_FORMAT ")]\n",
+                            name, collect->seen[stream] - collect->max, collect->seen[stream],
                             collect->max);
   append_notice (collect->kept[stream], notice);
 }
@@ -152,14 +144,10 @@ note_truncation (Collect    *collect,
 /* Engine calls */
 
 static gboolean
-post_empty (Run           *run,
-            const char    *action,
-            guint         *status,
-            GCancellable  *cancellable,
-            GError       **error)
+post_empty (Run *run, const char *action, guint *status, GCancellable *cancellable, GError **error)
 {
   g_autofree char *path = g_strconcat (run->base_path, action, NULL);
-  g_autoptr(GBytes) answer = NULL;
+  g_autoptr (GBytes) answer = NULL;
 
   answer = _agentexec_docker_client_request (run->client, "POST", path, NULL, NULL, 0, status,
                                              cancellable, error);
@@ -169,7 +157,7 @@ post_empty (Run           *run,
 static void
 kill_container (Run *run)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   guint status = 0;
 
   if (!post_empty (run, "/kill", &status, NULL, &error) && status != 409 && status != 404)
@@ -177,23 +165,22 @@ kill_container (Run *run)
 }
 
 static gboolean
-create_container (AgentExecContainerExecutor  *self,
-                  Run                         *run,
-                  const char * const          *argv,
-                  AgentExecExecutionInput     *input,
-                  GCancellable                *cancellable,
-                  GError                     **error)
+create_container (AgentExecContainerExecutor *self,
+                  Run *run,
+                  const char *const *argv,
+                  AgentExecExecutionInput *input,
+                  GCancellable *cancellable,
+                  GError **error)
 {
   AgentExecContainerSpec spec;
-  g_autoptr(JsonNode) body = NULL;
-  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr (JsonNode) body = NULL;
+  g_autoptr (JsonNode) answer = NULL;
   JsonObject *object;
 
   _agentexec_container_executor_get_spec (self, &spec);
-  body = _agentexec_container_create_body (&spec, argv,
-                                           agentexec_execution_input_get_env (input));
-  answer = _agentexec_docker_client_request_json (run->client, "POST", "/containers/create",
-                                                  body, NULL, cancellable, error);
+  body = _agentexec_container_create_body (&spec, argv, agentexec_execution_input_get_env (input));
+  answer = _agentexec_docker_client_request_json (run->client, "POST", "/containers/create", body,
+                                                  NULL, cancellable, error);
   if (answer == NULL)
     return FALSE;
   object = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
@@ -211,11 +198,11 @@ create_container (AgentExecContainerExecutor  *self,
 }
 
 static gboolean
-upload_files (AgentExecContainerExecutor  *self,
-              Run                         *run,
-              GPtrArray                   *files,
-              GCancellable                *cancellable,
-              GError                     **error)
+upload_files (AgentExecContainerExecutor *self,
+              Run *run,
+              GPtrArray *files,
+              GCancellable *cancellable,
+              GError **error)
 {
   AgentExecContainerSpec spec;
 
@@ -225,8 +212,7 @@ upload_files (AgentExecContainerExecutor  *self,
 }
 
 static char *
-workspace_stamp (Run       *run,
-                 GPtrArray *files)
+workspace_stamp (Run *run, GPtrArray *files)
 {
   return _agentexec_container_workspace_stamp (run->client, run->base_path, files);
 }
@@ -234,19 +220,19 @@ workspace_stamp (Run       *run,
 /* New and changed files of /workspace into @result; failing to copy them
  * out is a notice on stderr, not a failed run. */
 static void
-collect_files (Run                      *run,
-               GPtrArray                *known,
+collect_files (Run *run,
+               GPtrArray *known,
                AgentExecExecutionResult *result,
-               GByteArray               *stderr_kept)
+               GByteArray *stderr_kept)
 {
-  g_autoptr(GPtrArray) changed = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) changed = NULL;
+  g_autoptr (GError) error = NULL;
 
   changed = _agentexec_container_workspace_changes (run->client, run->base_path, known, &error);
   if (changed == NULL)
     {
-      g_autofree char *notice = g_strdup_printf ("[agentexec: output files not returned: %s]\n",
-                                                 error->message);
+      g_autofree char *notice =
+          g_strdup_printf ("[agentexec: output files not returned: %s]\n", error->message);
       append_notice (stderr_kept, notice);
       return;
     }
@@ -257,10 +243,10 @@ collect_files (Run                      *run,
 /* The engine could not start @program (dockerd says so at start, Podman
  * already at attach): remember it for the image, and say so. */
 static gboolean
-program_missing (AgentExecContainerExecutor  *self,
-                 const Program               *program,
-                 GError                      *cause,
-                 GError                     **error)
+program_missing (AgentExecContainerExecutor *self,
+                 const Program *program,
+                 GError *cause,
+                 GError **error)
 {
   AgentExecContainerSpec spec;
 
@@ -273,21 +259,22 @@ program_missing (AgentExecContainerExecutor  *self,
   _agentexec_container_executor_set_program_missing (self, program->program);
   g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                "Image “%s” has no “%s”, so it cannot run %s: use an image that has it "
-               "(the image property)", spec.image, program->program, program->language);
+               "(the image property)",
+               spec.image, program->program, program->language);
   return FALSE;
 }
 
 static AgentExecDockerStream *
-attach_container (AgentExecContainerExecutor  *self,
-                  Run                         *run,
-                  const Program               *program,
-                  Collect                     *collect,
-                  GCancellable                *cancellable,
-                  GError                     **error)
+attach_container (AgentExecContainerExecutor *self,
+                  Run *run,
+                  const Program *program,
+                  Collect *collect,
+                  GCancellable *cancellable,
+                  GError **error)
 {
-  g_autofree char *attach = g_strconcat (run->base_path, "/attach?stream=1&stdout=1&stderr=1",
-                                         NULL);
-  g_autoptr(GError) local_error = NULL;
+  g_autofree char *attach =
+      g_strconcat (run->base_path, "/attach?stream=1&stdout=1&stderr=1", NULL);
+  g_autoptr (GError) local_error = NULL;
   AgentExecDockerStream *stream;
 
   stream = _agentexec_docker_client_attach (run->client, attach, collect_frame, collect,
@@ -298,13 +285,13 @@ attach_container (AgentExecContainerExecutor  *self,
 }
 
 static gboolean
-start_container (AgentExecContainerExecutor  *self,
-                 Run                         *run,
-                 const Program               *program,
-                 GCancellable                *cancellable,
-                 GError                     **error)
+start_container (AgentExecContainerExecutor *self,
+                 Run *run,
+                 const Program *program,
+                 GCancellable *cancellable,
+                 GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   if (post_empty (run, "/start", NULL, cancellable, &local_error))
     return TRUE;
@@ -312,14 +299,13 @@ start_container (AgentExecContainerExecutor  *self,
 }
 
 static gboolean
-inspect_exit (Run           *run,
-              GError       **error)
+inspect_exit (Run *run, GError **error)
 {
   g_autofree char *path = g_strconcat (run->base_path, "/json", NULL);
   g_autofree char *wait = g_strconcat (run->base_path, "/wait?condition=not-running", NULL);
-  g_autoptr(JsonNode) waited = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GError) wait_error = NULL;
+  g_autoptr (JsonNode) waited = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) wait_error = NULL;
   JsonObject *state = NULL;
 
   /* The output stream can end a moment before the engine has recorded the
@@ -332,7 +318,8 @@ inspect_exit (Run           *run,
   root = _agentexec_docker_client_request_json (run->client, "GET", path, NULL, NULL, NULL, error);
   if (root == NULL)
     return FALSE;
-  if (JSON_NODE_HOLDS_OBJECT (root) && json_object_has_member (json_node_get_object (root), "State"))
+  if (JSON_NODE_HOLDS_OBJECT (root) &&
+      json_object_has_member (json_node_get_object (root), "State"))
     state = json_object_get_object_member (json_node_get_object (root), "State");
   if (state == NULL || !json_object_has_member (state, "ExitCode"))
     {
@@ -349,10 +336,10 @@ inspect_exit (Run           *run,
 
 static void
 settle_outcome (AgentExecContainerExecutor *self,
-                Run                        *run,
-                AgentExecExecutionResult   *result,
-                guint                       timeout_ms,
-                GByteArray                 *stderr_kept)
+                Run *run,
+                AgentExecExecutionResult *result,
+                guint timeout_ms,
+                GByteArray *stderr_kept)
 {
   AgentExecContainerSpec spec;
   g_autofree char *notice = NULL;
@@ -380,13 +367,10 @@ settle_outcome (AgentExecContainerExecutor *self,
 }
 
 static gboolean
-stream_output (Run                    *run,
-               AgentExecDockerStream  *stream,
-               guint                   timeout_ms,
-               GError                **error)
+stream_output (Run *run, AgentExecDockerStream *stream, guint timeout_ms, GError **error)
 {
-  gint64 deadline = timeout_ms > 0 ? g_get_monotonic_time () + (gint64) timeout_ms * 1000
-                                   : G_MAXINT64;
+  gint64 deadline =
+      timeout_ms > 0 ? g_get_monotonic_time () + (gint64) timeout_ms * 1000 : G_MAXINT64;
 
   switch (_agentexec_docker_stream_wait (stream, deadline, error))
     {
@@ -406,12 +390,12 @@ stream_output (Run                    *run,
 }
 
 static gboolean
-upload_and_stamp (AgentExecContainerExecutor  *self,
-                  Run                         *run,
-                  GPtrArray                   *files,
-                  char                       **stamp,
-                  GCancellable                *cancellable,
-                  GError                     **error)
+upload_and_stamp (AgentExecContainerExecutor *self,
+                  Run *run,
+                  GPtrArray *files,
+                  char **stamp,
+                  GCancellable *cancellable,
+                  GError **error)
 {
   if (!upload_files (self, run, files, cancellable, error))
     return FALSE;
@@ -421,15 +405,15 @@ upload_and_stamp (AgentExecContainerExecutor  *self,
 
 static AgentExecExecutionResult *
 build_result_full (AgentExecContainerExecutor *self,
-                   Run                        *run,
-                   const Program              *program,
-                   Collect                    *collect,
-                   GPtrArray                  *files,
-                   const char                 *stamp_before,
-                   guint                       timeout_ms,
-                   char                      **stamp_out)
+                   Run *run,
+                   const Program *program,
+                   Collect *collect,
+                   GPtrArray *files,
+                   const char *stamp_before,
+                   guint timeout_ms,
+                   char **stamp_out)
 {
-  g_autoptr(AgentExecExecutionResult) result = _agentexec_execution_result_new_empty ();
+  g_autoptr (AgentExecExecutionResult) result = _agentexec_execution_result_new_empty ();
   g_autofree char *stamp_after = NULL;
 
   _agentexec_execution_result_set_language (result, program->language);
@@ -453,42 +437,43 @@ build_result_full (AgentExecContainerExecutor *self,
 
 static AgentExecExecutionResult *
 build_result (AgentExecContainerExecutor *self,
-              Run                        *run,
-              const Program              *program,
-              Collect                    *collect,
-              GPtrArray                  *files,
-              const char                 *stamp_before,
-              guint                       timeout_ms)
+              Run *run,
+              const Program *program,
+              Collect *collect,
+              GPtrArray *files,
+              const char *stamp_before,
+              guint timeout_ms)
 {
   return build_result_full (self, run, program, collect, files, stamp_before, timeout_ms, NULL);
 }
 
 static AgentExecExecutionResult *
-execute (AgentExecContainerExecutor  *self,
-         Run                         *run,
-         AgentExecExecutionInput     *input,
-         const Program               *program,
-         Collect                     *collect,
-         GCancellable                *cancellable,
-         GError                     **error)
+execute (AgentExecContainerExecutor *self,
+         Run *run,
+         AgentExecExecutionInput *input,
+         const Program *program,
+         Collect *collect,
+         GCancellable *cancellable,
+         GError **error)
 {
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   GPtrArray *inputs = agentexec_execution_input_get_files (input);
-  g_autoptr(AgentExecDockerStream) stream = NULL;
+  g_autoptr (AgentExecDockerStream) stream = NULL;
   g_autofree char *stamp_before = NULL;
-  g_auto(GStrv) argv = NULL;
+  g_auto (GStrv) argv = NULL;
   guint timeout_ms;
 
   for (guint i = 0; inputs != NULL && i < inputs->len; i++)
     g_ptr_array_add (files, g_object_ref (g_ptr_array_index (inputs, i)));
   argv = build_argv (program, input, files);
-  if (!create_container (self, run, (const char * const *) argv, input, cancellable, error) ||
+  if (!create_container (self, run, (const char *const *) argv, input, cancellable, error) ||
       !upload_and_stamp (self, run, files, &stamp_before, cancellable, error))
     return NULL;
   stream = attach_container (self, run, program, collect, cancellable, error);
   if (stream == NULL || !start_container (self, run, program, cancellable, error))
     return NULL;
-  timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
+  timeout_ms =
+      _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
   if (!stream_output (run, stream, timeout_ms, error) || !inspect_exit (run, error))
     return NULL;
 
@@ -496,14 +481,14 @@ execute (AgentExecContainerExecutor  *self,
 }
 
 static gboolean
-wait_pooled (Run                     *run,
-             AgentExecWarmContainer  *warm,
-             guint                    timeout_ms,
-             GCancellable            *cancellable,
-             GError                 **error)
+wait_pooled (Run *run,
+             AgentExecWarmContainer *warm,
+             guint timeout_ms,
+             GCancellable *cancellable,
+             GError **error)
 {
-  gint64 deadline = timeout_ms > 0 ? g_get_monotonic_time () + (gint64) timeout_ms * 1000
-                                   : G_MAXINT64;
+  gint64 deadline =
+      timeout_ms > 0 ? g_get_monotonic_time () + (gint64) timeout_ms * 1000 : G_MAXINT64;
   AgentExecDockerWait wait = _agentexec_warm_container_wait (warm, deadline, cancellable, error);
 
   if (wait == AGENTEXEC_DOCKER_WAIT_ERROR)
@@ -513,7 +498,8 @@ wait_pooled (Run                     *run,
       run->timed_out = TRUE;
       kill_container (run);
       deadline = g_get_monotonic_time () + DRAIN_MS * 1000;
-      if (_agentexec_warm_container_wait (warm, deadline, NULL, error) == AGENTEXEC_DOCKER_WAIT_ERROR)
+      if (_agentexec_warm_container_wait (warm, deadline, NULL, error) ==
+          AGENTEXEC_DOCKER_WAIT_ERROR)
         return FALSE;
     }
   if (warm->exited || run->timed_out)
@@ -524,16 +510,16 @@ wait_pooled (Run                     *run,
 
 /* The same run in a warm container: its driver runs the code once. */
 static AgentExecExecutionResult *
-execute_pooled (AgentExecContainerExecutor  *self,
-                Run                         *run,
-                AgentExecWarmContainer      *warm,
-                AgentExecExecutionInput     *input,
-                const Program               *program,
-                Collect                     *collect,
-                GCancellable                *cancellable,
-                GError                     **error)
+execute_pooled (AgentExecContainerExecutor *self,
+                Run *run,
+                AgentExecWarmContainer *warm,
+                AgentExecExecutionInput *input,
+                const Program *program,
+                Collect *collect,
+                GCancellable *cancellable,
+                GError **error)
 {
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   GPtrArray *inputs = agentexec_execution_input_get_files (input);
   g_autofree char *stamp_before = NULL;
   guint timeout_ms;
@@ -548,7 +534,8 @@ execute_pooled (AgentExecContainerExecutor  *self,
   warm->sink_data = collect;
   if (!_agentexec_warm_container_send (warm, agentexec_execution_input_get_code (input), error))
     return NULL;
-  timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
+  timeout_ms =
+      _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
   if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
     return NULL;
   warm->sink = NULL;
@@ -556,11 +543,11 @@ execute_pooled (AgentExecContainerExecutor  *self,
 }
 
 static gboolean
-check_input (AgentExecContainerExecutor  *self,
-             AgentExecExecutionInput     *input,
-             const Program               *program,
-             const char                  *language,
-             GError                     **error)
+check_input (AgentExecContainerExecutor *self,
+             AgentExecExecutionInput *input,
+             const Program *program,
+             const char *language,
+             GError **error)
 {
   GPtrArray *files = agentexec_execution_input_get_files (input);
 
@@ -584,12 +571,10 @@ check_input (AgentExecContainerExecutor  *self,
 
 /* Runs with argv or environment of their own need the plain command line. */
 static AgentExecWarmContainer *
-take_warm (AgentExecContainerExecutor *self,
-           AgentExecExecutionInput    *input,
-           const char                 *language)
+take_warm (AgentExecContainerExecutor *self, AgentExecExecutionInput *input, const char *language)
 {
-  const char * const *argv = agentexec_execution_input_get_argv (input);
-  const char * const *env = agentexec_execution_input_get_env (input);
+  const char *const *argv = agentexec_execution_input_get_argv (input);
+  const char *const *env = agentexec_execution_input_get_env (input);
   AgentExecWarmContainer *warm;
   AgentExecContainerPool *pool;
 
@@ -597,8 +582,8 @@ take_warm (AgentExecContainerExecutor *self,
     return NULL;
   pool = _agentexec_container_executor_get_pool (self);
   warm = pool != NULL ? _agentexec_container_pool_take (pool, language) : NULL;
-  g_debug ("%s run: %s", language, warm != NULL ? "warm container from the pool" :
-                                   "pool miss, starting a container");
+  g_debug ("%s run: %s", language,
+           warm != NULL ? "warm container from the pool" : "pool miss, starting a container");
   return warm;
 }
 
@@ -610,12 +595,12 @@ take_warm (AgentExecContainerExecutor *self,
  * which the base class retries); code failures are results.
  */
 AgentExecExecutionResult *
-_agentexec_container_run_stateless (AgentExecContainerExecutor  *self,
-                                    AgentExecExecutionInput     *input,
-                                    const char                  *language,
-                                    GMainContext                *output_context,
-                                    GCancellable                *cancellable,
-                                    GError                     **error)
+_agentexec_container_run_stateless (AgentExecContainerExecutor *self,
+                                    AgentExecExecutionInput *input,
+                                    const char *language,
+                                    GMainContext *output_context,
+                                    GCancellable *cancellable,
+                                    GError **error)
 {
   const Program *program = find_program (language);
   AgentExecWarmContainer *warm = NULL;
@@ -642,13 +627,13 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor  *self,
     _agentexec_container_executor_remove_later (self, run.id);
   else if (run.id != NULL)
     {
-      g_autoptr(GError) remove_error = NULL;
+      g_autoptr (GError) remove_error = NULL;
 
       if (_agentexec_container_remove (run.client, run.id, &remove_error))
         _agentexec_container_executor_track (self, run.id, FALSE);
       else
-        g_debug ("Could not remove container %.12s now (%s); close() will retry",
-                 run.id, remove_error->message);
+        g_debug ("Could not remove container %.12s now (%s); close() will retry", run.id,
+                 remove_error->message);
     }
   g_byte_array_unref (collect.kept[0]);
   g_byte_array_unref (collect.kept[1]);
@@ -660,11 +645,10 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor  *self,
 /* The files a session's workspace holds as far as we know: this run's input
  * files, then what earlier runs received or produced. */
 static GPtrArray *
-session_baseline (AgentExecContainerSession *session,
-                  GPtrArray                 *inputs)
+session_baseline (AgentExecContainerSession *session, GPtrArray *inputs)
 {
   GPtrArray *baseline = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   GHashTableIter iter;
   gpointer key, value;
 
@@ -684,8 +668,8 @@ session_baseline (AgentExecContainerSession *session,
 
 static void
 session_remember (AgentExecContainerSession *session,
-                  GPtrArray                 *inputs,
-                  AgentExecExecutionResult  *result)
+                  GPtrArray *inputs,
+                  AgentExecExecutionResult *result)
 {
   GPtrArray *outputs = agentexec_execution_result_get_output_files (result);
   GPtrArray *lists[2] = { inputs, outputs };
@@ -701,18 +685,18 @@ session_remember (AgentExecContainerSession *session,
 }
 
 static AgentExecExecutionResult *
-execute_in_session (AgentExecContainerExecutor  *self,
-                    AgentExecContainerSession   *session,
-                    Run                         *run,
-                    AgentExecExecutionInput     *input,
-                    const Program               *program,
-                    Collect                     *collect,
-                    GCancellable                *cancellable,
-                    GError                     **error)
+execute_in_session (AgentExecContainerExecutor *self,
+                    AgentExecContainerSession *session,
+                    Run *run,
+                    AgentExecExecutionInput *input,
+                    const Program *program,
+                    Collect *collect,
+                    GCancellable *cancellable,
+                    GError **error)
 {
   GPtrArray *inputs = agentexec_execution_input_get_files (input);
-  g_autoptr(GPtrArray) uploads = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GPtrArray) baseline = session_baseline (session, inputs);
+  g_autoptr (GPtrArray) uploads = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) baseline = session_baseline (session, inputs);
   AgentExecWarmContainer *warm = session->warm;
   g_autofree char *stamp_before = NULL;
   AgentExecExecutionResult *result;
@@ -734,7 +718,8 @@ execute_in_session (AgentExecContainerExecutor  *self,
   warm->sink_data = collect;
   if (!_agentexec_warm_container_send (warm, agentexec_execution_input_get_code (input), error))
     return NULL;
-  timeout_ms = _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
+  timeout_ms =
+      _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
   if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
     return NULL;
   warm->sink = NULL;
@@ -754,15 +739,15 @@ execute_in_session (AgentExecContainerExecutor  *self,
  * execution-id and language, whose driver keeps variables and imports.
  */
 AgentExecExecutionResult *
-_agentexec_container_run_stateful (AgentExecContainerExecutor          *self,
-                                   struct _AgentExecContainerSessions  *sessions,
-                                   AgentExecExecutionInput             *input,
-                                   const char                          *language,
-                                   guint                                max_sessions,
-                                   guint                                idle_timeout_ms,
-                                   GMainContext                        *output_context,
-                                   GCancellable                        *cancellable,
-                                   GError                             **error)
+_agentexec_container_run_stateful (AgentExecContainerExecutor *self,
+                                   struct _AgentExecContainerSessions *sessions,
+                                   AgentExecExecutionInput *input,
+                                   const char *language,
+                                   guint max_sessions,
+                                   guint idle_timeout_ms,
+                                   GMainContext *output_context,
+                                   GCancellable *cancellable,
+                                   GError **error)
 {
   const Program *program = find_program (language);
   Collect collect = { self, input, output_context, { NULL, NULL }, { 0, 0 }, 0 };
@@ -777,13 +762,13 @@ _agentexec_container_run_stateful (AgentExecContainerExecutor          *self,
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                    "Stateful container sessions run python, javascript and bash, not %s: "
-                   "run it with stateful off", language);
+                   "run it with stateful off",
+                   language);
       return NULL;
     }
-  session = _agentexec_container_sessions_acquire (sessions,
-                                                   agentexec_execution_input_get_execution_id (input),
-                                                   language, max_sessions, idle_timeout_ms,
-                                                   &restarted, error);
+  session = _agentexec_container_sessions_acquire (
+      sessions, agentexec_execution_input_get_execution_id (input), language, max_sessions,
+      idle_timeout_ms, &restarted, error);
   if (session == NULL)
     return NULL;
   collect.max = agentexec_base_executor_get_max_output_bytes (AGENTEXEC_BASE_EXECUTOR (self));

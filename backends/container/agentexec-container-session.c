@@ -19,14 +19,13 @@
 struct _AgentExecContainerSessions
 {
   AgentExecContainerExecutor *executor;
-  GMutex                      lock;
-  GCond                       cond;
-  GHashTable                 *table;   /* key → AgentExecContainerSession */
+  GMutex lock;
+  GCond cond;
+  GHashTable *table; /* key → AgentExecContainerSession */
 };
 
 static void
-session_drop_container (AgentExecContainerSessions *sessions,
-                        AgentExecContainerSession  *session)
+session_drop_container (AgentExecContainerSessions *sessions, AgentExecContainerSession *session)
 {
   if (session->warm == NULL)
     return;
@@ -121,8 +120,7 @@ _agentexec_container_sessions_count (AgentExecContainerSessions *sessions)
 
 /* Under the lock. */
 static void
-reap_idle (AgentExecContainerSessions *sessions,
-           guint                       idle_timeout_ms)
+reap_idle (AgentExecContainerSessions *sessions, guint idle_timeout_ms)
 {
   gint64 oldest = g_get_monotonic_time () - (gint64) idle_timeout_ms * 1000;
   GHashTableIter iter;
@@ -146,11 +144,11 @@ reap_idle (AgentExecContainerSessions *sessions,
 
 /* Under the lock: the session for @key, created if there is room. */
 static AgentExecContainerSession *
-find_or_add (AgentExecContainerSessions  *sessions,
-             const char                  *key,
-             const char                  *language,
-             guint                        max_sessions,
-             GError                     **error)
+find_or_add (AgentExecContainerSessions *sessions,
+             const char *key,
+             const char *language,
+             guint max_sessions,
+             GError **error)
 {
   AgentExecContainerSession *session = g_hash_table_lookup (sessions->table, key);
 
@@ -167,8 +165,8 @@ find_or_add (AgentExecContainerSessions  *sessions,
   session = g_new0 (AgentExecContainerSession, 1);
   session->key = g_strdup (key);
   session->language = g_strdup (language);
-  session->known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify) g_bytes_unref);
+  session->known =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
   g_hash_table_insert (sessions->table, session->key, session);
   return session;
 }
@@ -182,16 +180,16 @@ find_or_add (AgentExecContainerSessions  *sessions,
  * running. Release it with _agentexec_container_sessions_release().
  */
 AgentExecContainerSession *
-_agentexec_container_sessions_acquire (AgentExecContainerSessions  *sessions,
-                                       const char                  *execution_id,
-                                       const char                  *language,
-                                       guint                        max_sessions,
-                                       guint                        idle_timeout_ms,
-                                       gboolean                    *restarted,
-                                       GError                     **error)
+_agentexec_container_sessions_acquire (AgentExecContainerSessions *sessions,
+                                       const char *execution_id,
+                                       const char *language,
+                                       guint max_sessions,
+                                       guint idle_timeout_ms,
+                                       gboolean *restarted,
+                                       GError **error)
 {
-  g_autofree char *key = g_strdup_printf ("%s/%s", execution_id != NULL ? execution_id : "",
-                                          language);
+  g_autofree char *key =
+      g_strdup_printf ("%s/%s", execution_id != NULL ? execution_id : "", language);
   AgentExecContainerSession *session;
   AgentExecWarmContainer *warm;
 
@@ -229,8 +227,8 @@ _agentexec_container_sessions_acquire (AgentExecContainerSessions  *sessions,
  */
 void
 _agentexec_container_sessions_release (AgentExecContainerSessions *sessions,
-                                       AgentExecContainerSession  *session,
-                                       gboolean                    lost)
+                                       AgentExecContainerSession *session,
+                                       gboolean lost)
 {
   g_mutex_lock (&sessions->lock);
   if (lost && session->warm != NULL)

@@ -10,12 +10,10 @@
 #include "agentexec-container-workspace-private.h"
 
 #define NOFILE_LIMIT 4096
-#define NPROC_LIMIT  4096
+#define NPROC_LIMIT 4096
 
 static void
-add_strv (JsonBuilder        *builder,
-          const char         *member,
-          const char * const *values)
+add_strv (JsonBuilder *builder, const char *member, const char *const *values)
 {
   json_builder_set_member_name (builder, member);
   json_builder_begin_array (builder);
@@ -25,9 +23,7 @@ add_strv (JsonBuilder        *builder,
 }
 
 static void
-add_ulimit (JsonBuilder *builder,
-            const char  *name,
-            gint64       value)
+add_ulimit (JsonBuilder *builder, const char *name, gint64 value)
 {
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "Name");
@@ -40,11 +36,10 @@ add_ulimit (JsonBuilder *builder,
 }
 
 static void
-add_host_config (JsonBuilder                  *builder,
-                 const AgentExecContainerSpec *spec)
+add_host_config (JsonBuilder *builder, const AgentExecContainerSpec *spec)
 {
-  static const char * const drop_all[] = { "ALL", NULL };
-  static const char * const no_new_privs[] = { "no-new-privileges", NULL };
+  static const char *const drop_all[] = { "ALL", NULL };
+  static const char *const no_new_privs[] = { "no-new-privileges", NULL };
 
   json_builder_set_member_name (builder, "HostConfig");
   json_builder_begin_object (builder);
@@ -94,8 +89,7 @@ add_host_config (JsonBuilder                  *builder,
 }
 
 static void
-add_labels (JsonBuilder                  *builder,
-            const AgentExecContainerSpec *spec)
+add_labels (JsonBuilder *builder, const AgentExecContainerSpec *spec)
 {
   json_builder_set_member_name (builder, "Labels");
   json_builder_begin_object (builder);
@@ -115,10 +109,10 @@ add_labels (JsonBuilder                  *builder,
  */
 JsonNode *
 _agentexec_container_create_body (const AgentExecContainerSpec *spec,
-                                  const char * const           *argv,
-                                  const char * const           *env)
+                                  const char *const *argv,
+                                  const char *const *env)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "Image");

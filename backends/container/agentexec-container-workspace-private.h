@@ -11,20 +11,20 @@
 G_BEGIN_DECLS
 
 #define WORKSPACE "/workspace"
-#define CODE_DIR  ".agentexec"
+#define CODE_DIR ".agentexec"
 
-gboolean   _agentexec_container_workspace_upload  (AgentExecDockerClient  *client,
-                                                   const char             *base_path,
-                                                   GPtrArray              *files,
-                                                   const char             *user,
-                                                   GCancellable           *cancellable,
-                                                   GError                **error);
-char      *_agentexec_container_workspace_stamp   (AgentExecDockerClient  *client,
-                                                   const char             *base_path,
-                                                   GPtrArray              *files);
-GPtrArray *_agentexec_container_workspace_changes (AgentExecDockerClient  *client,
-                                                   const char             *base_path,
-                                                   GPtrArray              *known,
-                                                   GError                **error);
+gboolean _agentexec_container_workspace_upload (AgentExecDockerClient *client,
+                                                const char *base_path,
+                                                GPtrArray *files,
+                                                const char *user,
+                                                GCancellable *cancellable,
+                                                GError **error);
+char *_agentexec_container_workspace_stamp (AgentExecDockerClient *client,
+                                            const char *base_path,
+                                            GPtrArray *files);
+GPtrArray *_agentexec_container_workspace_changes (AgentExecDockerClient *client,
+                                                   const char *base_path,
+                                                   GPtrArray *known,
+                                                   GError **error);
 
 G_END_DECLS

@@ -10,19 +10,18 @@
 #include "agentexec-container-workspace-private.h"
 #include "agentexec-docker-archive-private.h"
 
-#define MAX_WORKSPACE    (64 * 1024 * 1024)
-#define MAX_STAMPED      32
+#define MAX_WORKSPACE (64 * 1024 * 1024)
+#define MAX_STAMPED 32
 #define PATH_STAT_HEADER "X-Docker-Container-Path-Stat"
 
 static guint
-user_id (const char *user,
-         guint       part)
+user_id (const char *user, guint part)
 {
-  g_auto(GStrv) ids = g_strsplit (user, ":", 2);
+  g_auto (GStrv) ids = g_strsplit (user, ":", 2);
   guint64 value;
 
-  if (g_strv_length (ids) <= part || !g_ascii_string_to_unsigned (ids[part], 10, 0, G_MAXUINT32,
-                                                                   &value, NULL))
+  if (g_strv_length (ids) <= part ||
+      !g_ascii_string_to_unsigned (ids[part], 10, 0, G_MAXUINT32, &value, NULL))
     return 1000;
   return (guint) value;
 }
@@ -35,15 +34,15 @@ user_id (const char *user,
  * Copies @files into /workspace (a volume, so this works before start too).
  */
 gboolean
-_agentexec_container_workspace_upload (AgentExecDockerClient  *client,
-                                       const char             *base_path,
-                                       GPtrArray              *files,
-                                       const char             *user,
-                                       GCancellable           *cancellable,
-                                       GError                **error)
+_agentexec_container_workspace_upload (AgentExecDockerClient *client,
+                                       const char *base_path,
+                                       GPtrArray *files,
+                                       const char *user,
+                                       GCancellable *cancellable,
+                                       GError **error)
 {
-  g_autoptr(GBytes) tar = NULL;
-  g_autoptr(GBytes) answer = NULL;
+  g_autoptr (GBytes) tar = NULL;
+  g_autoptr (GBytes) answer = NULL;
   g_autofree char *path = NULL;
 
   if (files->len == 0)
@@ -52,30 +51,27 @@ _agentexec_container_workspace_upload (AgentExecDockerClient  *client,
   if (tar == NULL)
     return FALSE;
   path = g_strconcat (base_path, "/archive?path=" WORKSPACE, NULL);
-  answer = _agentexec_docker_client_request (client, "PUT", path, "application/x-tar", tar, 0,
-                                             NULL, cancellable, error);
+  answer = _agentexec_docker_client_request (client, "PUT", path, "application/x-tar", tar, 0, NULL,
+                                             cancellable, error);
   return answer != NULL;
 }
 
 static gboolean
-same_as_input (GPtrArray     *inputs,
-               AgentExecFile *file)
+same_as_input (GPtrArray *inputs, AgentExecFile *file)
 {
   for (guint i = 0; i < inputs->len; i++)
     {
       AgentExecFile *input = g_ptr_array_index (inputs, i);
 
       if (g_str_equal (agentexec_file_get_name (input), agentexec_file_get_name (file)))
-        return g_bytes_equal (agentexec_file_get_content (input), agentexec_file_get_content (file));
+        return g_bytes_equal (agentexec_file_get_content (input),
+                              agentexec_file_get_content (file));
     }
   return FALSE;
 }
 
 static char *
-path_stamp (AgentExecDockerClient  *client,
-            const char             *base_path,
-            const char             *path,
-            GError                **error)
+path_stamp (AgentExecDockerClient *client, const char *base_path, const char *path, GError **error)
 {
   g_autofree char *escaped = g_uri_escape_string (path, "/", FALSE);
   g_autofree char *request = g_strconcat (base_path, "/archive?path=", escaped, NULL);
@@ -84,9 +80,7 @@ path_stamp (AgentExecDockerClient  *client,
 }
 
 static void
-add_path (GPtrArray  *paths,
-          GHashTable *seen,
-          char       *path)
+add_path (GPtrArray *paths, GHashTable *seen, char *path)
 {
   if (g_hash_table_contains (seen, path))
     {
@@ -107,12 +101,12 @@ add_path (GPtrArray  *paths,
  */
 char *
 _agentexec_container_workspace_stamp (AgentExecDockerClient *client,
-                                      const char            *base_path,
-                                      GPtrArray             *files)
+                                      const char *base_path,
+                                      GPtrArray *files)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) paths = g_ptr_array_new ();
-  g_autoptr(GString) stamp = g_string_new (NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+  g_autoptr (GString) stamp = g_string_new (NULL);
 
   if (files->len > MAX_STAMPED)
     return NULL;
@@ -127,9 +121,8 @@ _agentexec_container_workspace_stamp (AgentExecDockerClient *client,
     }
   for (guint i = 0; i < paths->len; i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autofree char *value = path_stamp (client, base_path, g_ptr_array_index (paths, i),
-                                            &error);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *value = path_stamp (client, base_path, g_ptr_array_index (paths, i), &error);
 
       if (value == NULL)
         {
@@ -150,14 +143,14 @@ _agentexec_container_workspace_stamp (AgentExecDockerClient *client,
  * file excepted), or NULL with an error.
  */
 GPtrArray *
-_agentexec_container_workspace_changes (AgentExecDockerClient  *client,
-                                        const char             *base_path,
-                                        GPtrArray              *known,
-                                        GError                **error)
+_agentexec_container_workspace_changes (AgentExecDockerClient *client,
+                                        const char *base_path,
+                                        GPtrArray *known,
+                                        GError **error)
 {
   g_autofree char *path = g_strconcat (base_path, "/archive?path=" WORKSPACE, NULL);
-  g_autoptr(GBytes) tar = NULL;
-  g_autoptr(GPtrArray) files = NULL;
+  g_autoptr (GBytes) tar = NULL;
+  g_autoptr (GPtrArray) files = NULL;
   GPtrArray *changed;
 
   tar = _agentexec_docker_client_request (client, "GET", path, NULL, NULL, MAX_WORKSPACE, NULL,

@@ -9,12 +9,7 @@
 
 G_BEGIN_DECLS
 
-GBytes    *_agentexec_docker_archive_pack   (GPtrArray  *files,
-                                             guint       uid,
-                                             guint       gid,
-                                             GError    **error);
-GPtrArray *_agentexec_docker_archive_unpack (GBytes     *archive,
-                                             gboolean    strip_first,
-                                             GError    **error);
+GBytes *_agentexec_docker_archive_pack (GPtrArray *files, guint uid, guint gid, GError **error);
+GPtrArray *_agentexec_docker_archive_unpack (GBytes *archive, gboolean strip_first, GError **error);
 
 G_END_DECLS

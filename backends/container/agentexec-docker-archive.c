@@ -22,10 +22,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ArchiveRead, archive_read_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ArchiveEntry, archive_entry_free)
 
 static gboolean
-archive_failed (struct archive  *archive,
-                const char      *what,
-                const char      *name,
-                GError         **error)
+archive_failed (struct archive *archive, const char *what, const char *name, GError **error)
 {
   g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
                "Could not %s “%s” in a tar archive: %s", what, name,
@@ -35,16 +32,16 @@ archive_failed (struct archive  *archive,
 }
 
 static gboolean
-write_header (struct archive  *archive,
-              const char      *name,
-              mode_t           type,
-              int              mode,
-              gsize            size,
-              guint            uid,
-              guint            gid,
-              GError         **error)
+write_header (struct archive *archive,
+              const char *name,
+              mode_t type,
+              int mode,
+              gsize size,
+              guint uid,
+              guint gid,
+              GError **error)
 {
-  g_autoptr(ArchiveEntry) entry = archive_entry_new ();
+  g_autoptr (ArchiveEntry) entry = archive_entry_new ();
 
   archive_entry_set_pathname (entry, name);
   archive_entry_set_filetype (entry, type);
@@ -61,12 +58,12 @@ write_header (struct archive  *archive,
 /* Parent directories first, each once, owned by the runner (so that the code
  * may write into them). */
 static gboolean
-write_parents (struct archive  *archive,
-               GHashTable      *seen,
-               const char      *name,
-               guint            uid,
-               guint            gid,
-               GError         **error)
+write_parents (struct archive *archive,
+               GHashTable *seen,
+               const char *name,
+               guint uid,
+               guint gid,
+               GError **error)
 {
   g_autofree char *copy = g_strdup (name);
 
@@ -92,15 +89,12 @@ write_parents (struct archive  *archive,
  * @uid:@gid, for PUT /containers/{id}/archive.
  */
 GBytes *
-_agentexec_docker_archive_pack (GPtrArray  *files,
-                                guint       uid,
-                                guint       gid,
-                                GError    **error)
+_agentexec_docker_archive_pack (GPtrArray *files, guint uid, guint gid, GError **error)
 {
   /* Declared first so that it is freed after the archive that writes to it. */
   g_autofree guint8 *buffer = NULL;
-  g_autoptr(ArchiveWrite) archive = archive_write_new ();
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (ArchiveWrite) archive = archive_write_new ();
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gsize total = 0;
   size_t used = 0;
 
@@ -142,8 +136,7 @@ _agentexec_docker_archive_pack (GPtrArray  *files,
 }
 
 static char *
-entry_name (const char *path,
-            gboolean    strip_first)
+entry_name (const char *path, gboolean strip_first)
 {
   const char *name = path;
 
@@ -163,12 +156,10 @@ entry_name (const char *path,
 }
 
 static GBytes *
-read_content (struct archive  *archive,
-              const char      *name,
-              gint64           size,
-              GError         **error)
+read_content (struct archive *archive, const char *name, gint64 size, GError **error)
 {
-  g_autoptr(GByteArray) data = g_byte_array_sized_new (size > 0 ? (guint) MIN (size, G_MAXUINT) : 0);
+  g_autoptr (GByteArray) data =
+      g_byte_array_sized_new (size > 0 ? (guint) MIN (size, G_MAXUINT) : 0);
   char buf[64 * 1024];
   la_ssize_t n;
 
@@ -194,12 +185,10 @@ read_content (struct archive  *archive,
  * Returns: (element-type AgentExecFile): the files
  */
 GPtrArray *
-_agentexec_docker_archive_unpack (GBytes     *tar,
-                                  gboolean    strip_first,
-                                  GError    **error)
+_agentexec_docker_archive_unpack (GBytes *tar, gboolean strip_first, GError **error)
 {
-  g_autoptr(ArchiveRead) archive = archive_read_new ();
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (ArchiveRead) archive = archive_read_new ();
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   struct archive_entry *entry;
   gsize len;
   const void *data = g_bytes_get_data (tar, &len);
@@ -214,7 +203,7 @@ _agentexec_docker_archive_unpack (GBytes     *tar,
   while ((rc = archive_read_next_header (archive, &entry)) == ARCHIVE_OK)
     {
       g_autofree char *name = entry_name (archive_entry_pathname (entry), strip_first);
-      g_autoptr(GBytes) content = NULL;
+      g_autoptr (GBytes) content = NULL;
       g_autofree char *mime = NULL;
       gsize size;
       const void *bytes;

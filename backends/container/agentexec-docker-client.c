@@ -12,38 +12,34 @@
 
 /* The newest API version this client speaks; older engines are asked in their
  * own (negotiated) version, newer ones in this one. */
-#define CLIENT_API_MAJOR    1
-#define CLIENT_API_MINOR    41
-#define OLDEST_API_MINOR    25
-#define DEFAULT_SOCKET      "/var/run/docker.sock"
-#define DEFAULT_TIMEOUT_MS  30000
-#define CONNECT_TIMEOUT_MS  5000
-#define MAX_JSON_RESPONSE   (16 * 1024 * 1024)
+#define CLIENT_API_MAJOR 1
+#define CLIENT_API_MINOR 41
+#define OLDEST_API_MINOR 25
+#define DEFAULT_SOCKET "/var/run/docker.sock"
+#define DEFAULT_TIMEOUT_MS 30000
+#define CONNECT_TIMEOUT_MS 5000
+#define MAX_JSON_RESPONSE (16 * 1024 * 1024)
 
 struct _AgentExecDockerClient
 {
-  gatomicrefcount  ref_count;
-  char            *host;
-  char            *socket_path;
-  char            *base_url;
-  char            *ca_file;
-  char            *cert_file;
-  char            *key_file;
-  char            *api_version;
-  guint            timeout_ms;
-  GMutex           lock;
-  CURLSH          *share;
-  GMutex           share_locks[CURL_LOCK_DATA_LAST];
+  gatomicrefcount ref_count;
+  char *host;
+  char *socket_path;
+  char *base_url;
+  char *ca_file;
+  char *cert_file;
+  char *key_file;
+  char *api_version;
+  guint timeout_ms;
+  GMutex lock;
+  CURLSH *share;
+  GMutex share_locks[CURL_LOCK_DATA_LAST];
 };
-
 
 /* Connection sharing between easy handles (and threads) */
 
 static void
-share_lock (CURL              *handle,
-            curl_lock_data     data,
-            curl_lock_access   access,
-            void              *userptr)
+share_lock (CURL *handle, curl_lock_data data, curl_lock_access access, void *userptr)
 {
   AgentExecDockerClient *self = userptr;
 
@@ -51,9 +47,7 @@ share_lock (CURL              *handle,
 }
 
 static void
-share_unlock (CURL           *handle,
-              curl_lock_data  data,
-              void           *userptr)
+share_unlock (CURL *handle, curl_lock_data data, void *userptr)
 {
   AgentExecDockerClient *self = userptr;
 
@@ -82,9 +76,7 @@ setup_tls (AgentExecDockerClient *self)
 }
 
 static gboolean
-parse_host (AgentExecDockerClient  *self,
-            const char             *host,
-            GError                **error)
+parse_host (AgentExecDockerClient *self, const char *host, GError **error)
 {
   if (g_str_has_prefix (host, "unix://") || host[0] == '/')
     {
@@ -102,8 +94,9 @@ parse_host (AgentExecDockerClient  *self,
       gboolean tls = tls_verify_requested ();
 
       g_strdelimit (authority, "/", '\0');
-      self->base_url = g_strdup_printf ("%s://%s%s", tls ? "https" : "http", authority,
-                                        strchr (authority, ':') != NULL ? "" : (tls ? ":2376" : ":2375"));
+      self->base_url =
+          g_strdup_printf ("%s://%s%s", tls ? "https" : "http", authority,
+                           strchr (authority, ':') != NULL ? "" : (tls ? ":2376" : ":2375"));
       if (tls)
         setup_tls (self);
       return TRUE;
@@ -111,7 +104,8 @@ parse_host (AgentExecDockerClient  *self,
 bad:
   g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
                "Docker host “%s” is not understood: use unix:///path/to/docker.sock or "
-               "tcp://HOST:PORT (in docker-host or DOCKER_HOST)", host);
+               "tcp://HOST:PORT (in docker-host or DOCKER_HOST)",
+               host);
   return FALSE;
 }
 
@@ -124,8 +118,7 @@ bad:
  * _agentexec_docker_client_negotiate().
  */
 AgentExecDockerClient *
-_agentexec_docker_client_new (const char  *host,
-                              GError     **error)
+_agentexec_docker_client_new (const char *host, GError **error)
 {
   AgentExecDockerClient *self;
 
@@ -203,8 +196,7 @@ _agentexec_docker_client_get_timeout_ms (AgentExecDockerClient *self)
 }
 
 void
-_agentexec_docker_client_set_timeout_ms (AgentExecDockerClient *self,
-                                         guint                  timeout_ms)
+_agentexec_docker_client_set_timeout_ms (AgentExecDockerClient *self, guint timeout_ms)
 {
   self->timeout_ms = timeout_ms;
 }
@@ -216,8 +208,7 @@ _agentexec_docker_uri_escape (const char *text)
 }
 
 static char *
-build_url (AgentExecDockerClient *self,
-           const char            *path)
+build_url (AgentExecDockerClient *self, const char *path)
 {
   g_autofree char *version = NULL;
 
@@ -230,11 +221,11 @@ build_url (AgentExecDockerClient *self,
 }
 
 static CURL *
-new_easy (AgentExecDockerClient  *self,
-          const char             *path,
-          GCancellable           *cancellable,
-          char                   *error_buffer,
-          GError                **error)
+new_easy (AgentExecDockerClient *self,
+          const char *path,
+          GCancellable *cancellable,
+          char *error_buffer,
+          GError **error)
 {
   g_autofree char *url = build_url (self, path);
   CURL *easy = _agentexec_curl_easy_new (cancellable, error_buffer);
@@ -266,11 +257,11 @@ new_easy (AgentExecDockerClient  *self,
  * socket or host, with its TLS settings.
  */
 CURL *
-_agentexec_docker_client_new_easy (AgentExecDockerClient  *self,
-                                   const char             *path,
-                                   GCancellable           *cancellable,
-                                   char                   *error_buffer,
-                                   GError                **error)
+_agentexec_docker_client_new_easy (AgentExecDockerClient *self,
+                                   const char *path,
+                                   GCancellable *cancellable,
+                                   char *error_buffer,
+                                   GError **error)
 {
   return new_easy (self, path, cancellable, error_buffer, error);
 }
@@ -281,8 +272,7 @@ _agentexec_docker_client_new_easy (AgentExecDockerClient  *self,
  * The request target for @path as sent on the wire: "/v1.41/path".
  */
 char *
-_agentexec_docker_client_request_target (AgentExecDockerClient *self,
-                                         const char            *path)
+_agentexec_docker_client_request_target (AgentExecDockerClient *self, const char *path)
 {
   g_autofree char *url = build_url (self, path);
 
@@ -292,10 +282,9 @@ _agentexec_docker_client_request_target (AgentExecDockerClient *self,
 /* Errors from the daemon */
 
 static char *
-daemon_message (const guint8 *data,
-                gsize         len)
+daemon_message (const guint8 *data, gsize len)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *text = NULL;
 
   if (len > 0 && json_parser_load_from_data (parser, (const char *) data, len, NULL))
@@ -307,7 +296,8 @@ daemon_message (const guint8 *data,
         {
           JsonNode *message = json_object_get_member (json_node_get_object (root), "message");
 
-          if (JSON_NODE_HOLDS_VALUE (message) && json_node_get_value_type (message) == G_TYPE_STRING)
+          if (JSON_NODE_HOLDS_VALUE (message) &&
+              json_node_get_value_type (message) == G_TYPE_STRING)
             return g_strdup (json_node_get_string (message));
         }
     }
@@ -318,13 +308,13 @@ daemon_message (const guint8 *data,
 }
 
 void
-_agentexec_docker_client_set_status_error (AgentExecDockerClient  *self,
-                  const char             *method,
-                  const char             *path,
-                  guint                   status,
-                  const guint8           *body,
-                  gsize                   len,
-                  GError                **error)
+_agentexec_docker_client_set_status_error (AgentExecDockerClient *self,
+                                           const char *method,
+                                           const char *path,
+                                           guint status,
+                                           const guint8 *body,
+                                           gsize len,
+                                           GError **error)
 {
   g_autofree char *message = daemon_message (body, len);
   AgentExecError code = AGENTEXEC_ERROR_FAILED;
@@ -333,24 +323,21 @@ _agentexec_docker_client_set_status_error (AgentExecDockerClient  *self,
     code = AGENTEXEC_ERROR_BACKEND_UNAVAILABLE;
   else if (status == 400)
     code = AGENTEXEC_ERROR_INVALID_INPUT;
-  g_set_error (error, AGENTEXEC_ERROR, code,
-               "Docker engine at %s refused %s %s (HTTP %u): %s",
+  g_set_error (error, AGENTEXEC_ERROR, code, "Docker engine at %s refused %s %s (HTTP %u): %s",
                self->host, method, path, status, message);
 }
 
 /* Plain requests */
 
-typedef struct {
+typedef struct
+{
   GByteArray *data;
-  gsize       max;
-  gboolean    overflow;
+  gsize max;
+  gboolean overflow;
 } Sink;
 
 static size_t
-sink_write (char   *ptr,
-            size_t  size,
-            size_t  nmemb,
-            void   *userdata)
+sink_write (char *ptr, size_t size, size_t nmemb, void *userdata)
 {
   Sink *sink = userdata;
   gsize len = size * nmemb;
@@ -364,16 +351,14 @@ sink_write (char   *ptr,
   return len;
 }
 
-typedef struct {
+typedef struct
+{
   const char *name;
-  char       *value;
+  char *value;
 } HeaderCapture;
 
 static size_t
-capture_header (char   *buffer,
-                size_t  size,
-                size_t  nitems,
-                void   *userdata)
+capture_header (char *buffer, size_t size, size_t nitems, void *userdata)
 {
   HeaderCapture *capture = userdata;
   gsize len = size * nitems;
@@ -397,8 +382,7 @@ is_broken_connection (CURLcode code)
 }
 
 static CURLcode
-perform (AgentExecDockerClient *self,
-         CURL                  *easy)
+perform (AgentExecDockerClient *self, CURL *easy)
 {
   CURLcode code = curl_easy_perform (easy);
   long connects = 1;
@@ -416,23 +400,23 @@ perform (AgentExecDockerClient *self,
 }
 
 static GBytes *
-request_full (AgentExecDockerClient  *self,
-              const char             *method,
-              const char             *path,
-              const char             *content_type,
-              GBytes                 *body,
-              gsize                   max_response,
-              guint                  *status_out,
-              HeaderCapture          *capture,
-              GCancellable           *cancellable,
-              GError                **error)
+request_full (AgentExecDockerClient *self,
+              const char *method,
+              const char *path,
+              const char *content_type,
+              GBytes *body,
+              gsize max_response,
+              guint *status_out,
+              HeaderCapture *capture,
+              GCancellable *cancellable,
+              GError **error)
 {
   char error_buffer[CURL_ERROR_SIZE];
-  g_autoptr(AgentExecCurlSlist) headers = NULL;
-  g_autoptr(CURL) easy = NULL;
-  g_autoptr(GByteArray) data = g_byte_array_new ();
-  g_autofree char *what = g_strdup_printf ("%s %s on the Docker engine at %s",
-                                           method, path, self->host);
+  g_autoptr (AgentExecCurlSlist) headers = NULL;
+  g_autoptr (CURL) easy = NULL;
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+  g_autofree char *what =
+      g_strdup_printf ("%s %s on the Docker engine at %s", method, path, self->host);
   Sink sink = { data, max_response > 0 ? max_response : MAX_JSON_RESPONSE, FALSE };
   CURLcode code;
   long status = 0;
@@ -500,15 +484,15 @@ request_full (AgentExecDockerClient  *self,
  * connection failure. Returns the body.
  */
 GBytes *
-_agentexec_docker_client_request (AgentExecDockerClient  *self,
-                                  const char             *method,
-                                  const char             *path,
-                                  const char             *content_type,
-                                  GBytes                 *body,
-                                  gsize                   max_response,
-                                  guint                  *status,
-                                  GCancellable           *cancellable,
-                                  GError                **error)
+_agentexec_docker_client_request (AgentExecDockerClient *self,
+                                  const char *method,
+                                  const char *path,
+                                  const char *content_type,
+                                  GBytes *body,
+                                  gsize max_response,
+                                  guint *status,
+                                  GCancellable *cancellable,
+                                  GError **error)
 {
   return request_full (self, method, path, content_type, body, max_response, status, NULL,
                        cancellable, error);
@@ -522,13 +506,13 @@ _agentexec_docker_client_request (AgentExecDockerClient  *self,
  * request fails, or when the answer lacks it: PROTOCOL).
  */
 char *
-_agentexec_docker_client_head (AgentExecDockerClient  *self,
-                               const char             *path,
-                               const char             *header,
-                               GCancellable           *cancellable,
-                               GError                **error)
+_agentexec_docker_client_head (AgentExecDockerClient *self,
+                               const char *path,
+                               const char *header,
+                               GCancellable *cancellable,
+                               GError **error)
 {
-  g_autoptr(GBytes) answer = NULL;
+  g_autoptr (GBytes) answer = NULL;
   HeaderCapture capture = { header, NULL };
 
   answer = request_full (self, "HEAD", path, NULL, NULL, 0, NULL, &capture, cancellable, error);
@@ -539,8 +523,8 @@ _agentexec_docker_client_head (AgentExecDockerClient  *self,
     }
   if (capture.value == NULL)
     g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
-                 "Docker engine at %s answered HEAD %s without a %s header",
-                 self->host, path, header);
+                 "Docker engine at %s answered HEAD %s without a %s header", self->host, path,
+                 header);
   return capture.value;
 }
 
@@ -549,8 +533,7 @@ _agentexec_docker_client_head (AgentExecDockerClient  *self,
  * engine refuses. Outside strings the generator writes none, so every such
  * byte can be escaped. Takes @text. */
 static GBytes *
-escape_controls (char  *text,
-                 gsize  len)
+escape_controls (char *text, gsize len)
 {
   GString *out;
 
@@ -581,24 +564,24 @@ escape:
  * PROTOCOL error.
  */
 JsonNode *
-_agentexec_docker_client_request_json (AgentExecDockerClient  *self,
-                                       const char             *method,
-                                       const char             *path,
-                                       JsonNode               *body,
-                                       guint                  *status,
-                                       GCancellable           *cancellable,
-                                       GError                **error)
+_agentexec_docker_client_request_json (AgentExecDockerClient *self,
+                                       const char *method,
+                                       const char *path,
+                                       JsonNode *body,
+                                       guint *status,
+                                       GCancellable *cancellable,
+                                       GError **error)
 {
-  g_autoptr(GBytes) request = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) answer = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (GError) local_error = NULL;
   const char *data;
   gsize len;
 
   if (body != NULL)
     {
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr (JsonGenerator) generator = json_generator_new ();
       gsize text_len;
       char *text;
 
@@ -607,8 +590,8 @@ _agentexec_docker_client_request_json (AgentExecDockerClient  *self,
       request = escape_controls (text, text_len);
     }
   answer = _agentexec_docker_client_request (self, method, path,
-                                             body != NULL ? "application/json" : NULL,
-                                             request, 0, status, cancellable, error);
+                                             body != NULL ? "application/json" : NULL, request, 0,
+                                             status, cancellable, error);
   if (answer == NULL)
     return NULL;
   data = g_bytes_get_data (answer, &len);
@@ -627,9 +610,7 @@ _agentexec_docker_client_request_json (AgentExecDockerClient  *self,
 }
 
 static gboolean
-parse_version (const char *text,
-               guint      *major,
-               guint      *minor)
+parse_version (const char *text, guint *major, guint *minor)
 {
   guint64 a, b;
   char *end = NULL;
@@ -646,15 +627,15 @@ parse_version (const char *text,
 }
 
 static char *
-version_from_version_endpoint (AgentExecDockerClient  *self,
-                               GCancellable           *cancellable,
-                               GError                **error)
+version_from_version_endpoint (AgentExecDockerClient *self,
+                               GCancellable *cancellable,
+                               GError **error)
 {
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr (JsonNode) root = NULL;
   JsonObject *object;
 
-  root = _agentexec_docker_client_request_json (self, "GET", "/version", NULL, NULL,
-                                                cancellable, error);
+  root = _agentexec_docker_client_request_json (self, "GET", "/version", NULL, NULL, cancellable,
+                                                error);
   if (root == NULL)
     return NULL;
   object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
@@ -677,18 +658,18 @@ version_from_version_endpoint (AgentExecDockerClient  *self,
  * engine answers.
  */
 gboolean
-_agentexec_docker_client_negotiate (AgentExecDockerClient  *self,
-                                    GCancellable           *cancellable,
-                                    GError                **error)
+_agentexec_docker_client_negotiate (AgentExecDockerClient *self,
+                                    GCancellable *cancellable,
+                                    GError **error)
 {
   g_autofree char *server = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GBytes) answer = NULL;
+  g_autoptr (GError) local_error = NULL;
   HeaderCapture capture = { "API-Version", NULL };
   guint major = 0, minor = 0;
 
-  answer = request_full (self, "GET", "/_ping", NULL, NULL, 4096, NULL, &capture,
-                         cancellable, &local_error);
+  answer = request_full (self, "GET", "/_ping", NULL, NULL, 4096, NULL, &capture, cancellable,
+                         &local_error);
   server = capture.value;
   if (answer == NULL)
     {
@@ -709,8 +690,8 @@ _agentexec_docker_client_negotiate (AgentExecDockerClient  *self,
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
                    "Docker engine at %s speaks API version “%s”; libagentexec needs "
-                   "%d.%d or newer: upgrade the engine", self->host, server,
-                   CLIENT_API_MAJOR, OLDEST_API_MINOR);
+                   "%d.%d or newer: upgrade the engine",
+                   self->host, server, CLIENT_API_MAJOR, OLDEST_API_MINOR);
       return FALSE;
     }
   g_mutex_lock (&self->lock);

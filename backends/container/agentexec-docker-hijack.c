@@ -23,10 +23,10 @@
 struct _AgentExecDockerHijack
 {
   AgentExecDockerClient *client;
-  CURL                  *easy;
-  curl_socket_t          fd;
-  AgentExecDockerDemux  *demux;
-  char                   error_buffer[CURL_ERROR_SIZE];
+  CURL *easy;
+  curl_socket_t fd;
+  AgentExecDockerDemux *demux;
+  char error_buffer[CURL_ERROR_SIZE];
 };
 
 void
@@ -41,12 +41,12 @@ _agentexec_docker_hijack_free (AgentExecDockerHijack *self)
 /* Waits until the socket is ready for @events, the deadline passes (FALSE
  * with *timed_out) or @cancellable fires (FALSE with an error). */
 static gboolean
-wait_socket (AgentExecDockerHijack  *self,
-             short                   events,
-             gint64                  deadline,
-             GCancellable           *cancellable,
-             gboolean               *timed_out,
-             GError                **error)
+wait_socket (AgentExecDockerHijack *self,
+             short events,
+             gint64 deadline,
+             GCancellable *cancellable,
+             gboolean *timed_out,
+             GError **error)
 {
   struct pollfd fds[2] = { { self->fd, events, 0 }, { -1, POLLIN, 0 } };
   gint64 left = deadline == G_MAXINT64 ? -1 : deadline - g_get_monotonic_time ();
@@ -71,10 +71,10 @@ wait_socket (AgentExecDockerHijack  *self,
 }
 
 gboolean
-_agentexec_docker_hijack_send (AgentExecDockerHijack  *self,
-                               const void             *data,
-                               gsize                   len,
-                               GError                **error)
+_agentexec_docker_hijack_send (AgentExecDockerHijack *self,
+                               const void *data,
+                               gsize len,
+                               GError **error)
 {
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
@@ -107,12 +107,12 @@ _agentexec_docker_hijack_send (AgentExecDockerHijack  *self,
 }
 
 static gssize
-receive (AgentExecDockerHijack  *self,
-         char                   *buffer,
-         gsize                   size,
-         gint64                  deadline,
-         GCancellable           *cancellable,
-         GError                **error)
+receive (AgentExecDockerHijack *self,
+         char *buffer,
+         gsize size,
+         gint64 deadline,
+         GCancellable *cancellable,
+         GError **error)
 {
   for (;;)
     {
@@ -125,8 +125,8 @@ receive (AgentExecDockerHijack  *self,
       if (code != CURLE_AGAIN)
         {
           _agentexec_curl_check (code == CURLE_UNSUPPORTED_PROTOCOL ? CURLE_RECV_ERROR : code,
-                                 self->error_buffer, cancellable,
-                                 "Reading the container's output", error);
+                                 self->error_buffer, cancellable, "Reading the container's output",
+                                 error);
           return -1;
         }
       if (!wait_socket (self, POLLIN, deadline, cancellable, &timed_out, error))
@@ -135,12 +135,9 @@ receive (AgentExecDockerHijack  *self,
 }
 
 static gboolean
-read_head (AgentExecDockerHijack  *self,
-           const char             *path,
-           GCancellable           *cancellable,
-           GError                **error)
+read_head (AgentExecDockerHijack *self, const char *path, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GByteArray) head = g_byte_array_new ();
+  g_autoptr (GByteArray) head = g_byte_array_new ();
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   g_autofree char *status_line = NULL;
   const guint8 *end = NULL;
@@ -168,9 +165,8 @@ read_head (AgentExecDockerHijack  *self,
     {
       gsize head_len = end + 4 - head->data;
 
-      _agentexec_docker_client_set_status_error (self->client, "POST", path, status,
-                                                 head->data + head_len, head->len - head_len,
-                                                 error);
+      _agentexec_docker_client_set_status_error (
+          self->client, "POST", path, status, head->data + head_len, head->len - head_len, error);
       return FALSE;
     }
   end += 4;
@@ -187,14 +183,14 @@ read_head (AgentExecDockerHijack  *self,
  * two-way stream once the engine agreed.
  */
 AgentExecDockerHijack *
-_agentexec_docker_client_hijack (AgentExecDockerClient     *client,
-                                 const char                *path,
-                                 AgentExecDockerFrameFunc   func,
-                                 gpointer                   user_data,
-                                 GCancellable              *cancellable,
-                                 GError                   **error)
+_agentexec_docker_client_hijack (AgentExecDockerClient *client,
+                                 const char *path,
+                                 AgentExecDockerFrameFunc func,
+                                 gpointer user_data,
+                                 GCancellable *cancellable,
+                                 GError **error)
 {
-  g_autoptr(AgentExecDockerHijack) self = g_new0 (AgentExecDockerHijack, 1);
+  g_autoptr (AgentExecDockerHijack) self = g_new0 (AgentExecDockerHijack, 1);
   g_autofree char *target = _agentexec_docker_client_request_target (client, path);
   g_autofree char *request = NULL;
   g_autofree char *what = g_strdup_printf ("POST %s on the Docker engine at %s", path,
@@ -202,14 +198,14 @@ _agentexec_docker_client_hijack (AgentExecDockerClient     *client,
 
   self->client = _agentexec_docker_client_ref (client);
   self->demux = _agentexec_docker_demux_new (func, user_data);
-  self->easy = _agentexec_docker_client_new_easy (client, path, cancellable,
-                                                  self->error_buffer, error);
+  self->easy =
+      _agentexec_docker_client_new_easy (client, path, cancellable, self->error_buffer, error);
   if (self->easy == NULL)
     return NULL;
   curl_easy_setopt (self->easy, CURLOPT_SHARE, NULL);
   curl_easy_setopt (self->easy, CURLOPT_CONNECT_ONLY, 1L);
-  if (!_agentexec_curl_check (curl_easy_perform (self->easy), self->error_buffer, cancellable,
-                              what, error))
+  if (!_agentexec_curl_check (curl_easy_perform (self->easy), self->error_buffer, cancellable, what,
+                              error))
     return NULL;
   if (curl_easy_getinfo (self->easy, CURLINFO_ACTIVESOCKET, &self->fd) != CURLE_OK ||
       self->fd == CURL_SOCKET_BAD)
@@ -237,10 +233,10 @@ _agentexec_docker_client_hijack (AgentExecDockerClient     *client,
  * G_IO_ERROR_CONNECTION_CLOSED as the cause in the message).
  */
 AgentExecDockerWait
-_agentexec_docker_hijack_pump (AgentExecDockerHijack  *self,
-                               gint64                  deadline,
-                               GCancellable           *cancellable,
-                               GError                **error)
+_agentexec_docker_hijack_pump (AgentExecDockerHijack *self,
+                               gint64 deadline,
+                               GCancellable *cancellable,
+                               GError **error)
 {
   char buffer[64 * 1024];
   gssize n = receive (self, buffer, sizeof buffer, deadline, cancellable, error);

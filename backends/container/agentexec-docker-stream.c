@@ -19,35 +19,34 @@
 struct _AgentExecDockerDemux
 {
   AgentExecDockerFrameFunc func;
-  gpointer                 user_data;
-  guint8                   header[8];
-  guint                    header_len;
-  guint32                  remaining;
-  AgentExecStream          stream;
+  gpointer user_data;
+  guint8 header[8];
+  guint header_len;
+  guint32 remaining;
+  AgentExecStream stream;
 };
 
 struct _AgentExecDockerStream
 {
   AgentExecDockerClient *client;
-  CURLM                 *multi;
-  CURL                  *easy;
-  AgentExecCurlSlist    *headers;
-  AgentExecDockerDemux  *demux;
-  GCancellable          *cancellable;
-  GByteArray            *error_body;
-  GError                *demux_error;
-  char                   error_buffer[CURL_ERROR_SIZE];
-  CURLcode               result;
-  gboolean               headers_done;
-  gboolean               done;
+  CURLM *multi;
+  CURL *easy;
+  AgentExecCurlSlist *headers;
+  AgentExecDockerDemux *demux;
+  GCancellable *cancellable;
+  GByteArray *error_body;
+  GError *demux_error;
+  char error_buffer[CURL_ERROR_SIZE];
+  CURLcode result;
+  gboolean headers_done;
+  gboolean done;
 };
 
 /* Stream frames: an 8-byte header (stream type, 3 zero bytes, big-endian
  * payload size) before each payload. */
 
 AgentExecDockerDemux *
-_agentexec_docker_demux_new (AgentExecDockerFrameFunc func,
-                             gpointer                 user_data)
+_agentexec_docker_demux_new (AgentExecDockerFrameFunc func, gpointer user_data)
 {
   AgentExecDockerDemux *demux = g_new0 (AgentExecDockerDemux, 1);
 
@@ -63,8 +62,7 @@ _agentexec_docker_demux_free (AgentExecDockerDemux *demux)
 }
 
 static gboolean
-take_header (AgentExecDockerDemux  *demux,
-             GError               **error)
+take_header (AgentExecDockerDemux *demux, GError **error)
 {
   const guint8 *h = demux->header;
 
@@ -78,8 +76,8 @@ take_header (AgentExecDockerDemux  *demux,
       return FALSE;
     }
   demux->stream = h[0] == 2 || h[0] == 3 ? AGENTEXEC_STREAM_STDERR : AGENTEXEC_STREAM_STDOUT;
-  demux->remaining = ((guint32) h[4] << 24) | ((guint32) h[5] << 16) |
-                     ((guint32) h[6] << 8) | (guint32) h[7];
+  demux->remaining =
+      ((guint32) h[4] << 24) | ((guint32) h[5] << 16) | ((guint32) h[6] << 8) | (guint32) h[7];
   return TRUE;
 }
 
@@ -89,10 +87,10 @@ take_header (AgentExecDockerDemux  *demux,
  * Splits raw stream bytes (any chunking) into stdout and stderr pieces.
  */
 gboolean
-_agentexec_docker_demux_feed (AgentExecDockerDemux  *demux,
-                              const char            *data,
-                              gsize                  len,
-                              GError               **error)
+_agentexec_docker_demux_feed (AgentExecDockerDemux *demux,
+                              const char *data,
+                              gsize len,
+                              GError **error)
 {
   while (len > 0)
     {
@@ -127,8 +125,7 @@ _agentexec_docker_demux_feed (AgentExecDockerDemux  *demux,
  * The stream ended: a frame cut short is a PROTOCOL error.
  */
 gboolean
-_agentexec_docker_demux_finish (AgentExecDockerDemux  *demux,
-                                GError               **error)
+_agentexec_docker_demux_finish (AgentExecDockerDemux *demux, GError **error)
 {
   if (demux->header_len == 0 && demux->remaining == 0)
     return TRUE;
@@ -142,10 +139,7 @@ _agentexec_docker_demux_finish (AgentExecDockerDemux  *demux,
 /* Attached output streams */
 
 static size_t
-stream_write (char   *ptr,
-              size_t  size,
-              size_t  nmemb,
-              void   *userdata)
+stream_write (char *ptr, size_t size, size_t nmemb, void *userdata)
 {
   AgentExecDockerStream *stream = userdata;
   gsize len = size * nmemb;
@@ -164,10 +158,7 @@ stream_write (char   *ptr,
 }
 
 static size_t
-stream_header (char   *buffer,
-               size_t  size,
-               size_t  nitems,
-               void   *userdata)
+stream_header (char *buffer, size_t size, size_t nitems, void *userdata)
 {
   AgentExecDockerStream *stream = userdata;
   gsize len = size * nitems;
@@ -180,9 +171,7 @@ stream_header (char   *buffer,
 /* One round of transfer, then (unless @until_headers and they are in, or
  * the transfer is over) a wait of at most @timeout_ms for more. */
 static void
-stream_pump (AgentExecDockerStream *stream,
-             gboolean               until_headers,
-             int                    timeout_ms)
+stream_pump (AgentExecDockerStream *stream, gboolean until_headers, int timeout_ms)
 {
   struct curl_waitfd extra[1];
   guint n_extra = 0;
@@ -216,9 +205,7 @@ stream_pump (AgentExecDockerStream *stream,
 }
 
 static gboolean
-stream_failed (AgentExecDockerStream  *stream,
-               const char             *path,
-               GError                **error)
+stream_failed (AgentExecDockerStream *stream, const char *path, GError **error)
 {
   g_autofree char *what = NULL;
   long status = 0;
@@ -230,15 +217,15 @@ stream_failed (AgentExecDockerStream  *stream,
       g_propagate_error (error, g_steal_pointer (&stream->demux_error));
       return TRUE;
     }
-  if (!_agentexec_curl_check (stream->result, stream->error_buffer, stream->cancellable,
-                              what, error))
+  if (!_agentexec_curl_check (stream->result, stream->error_buffer, stream->cancellable, what,
+                              error))
     return TRUE;
   curl_easy_getinfo (stream->easy, CURLINFO_RESPONSE_CODE, &status);
   if (status >= 400)
     {
       _agentexec_docker_client_set_status_error (stream->client, "POST", path, (guint) status,
-                                                 stream->error_body->data,
-                                                 stream->error_body->len, error);
+                                                 stream->error_body->data, stream->error_body->len,
+                                                 error);
       return TRUE;
     }
   return FALSE;
@@ -254,23 +241,23 @@ stream_failed (AgentExecDockerStream  *stream,
  * stream with _agentexec_docker_stream_wait().
  */
 AgentExecDockerStream *
-_agentexec_docker_client_attach (AgentExecDockerClient     *self,
-                                 const char                *path,
-                                 AgentExecDockerFrameFunc   func,
-                                 gpointer                   user_data,
-                                 GCancellable              *cancellable,
-                                 GError                   **error)
+_agentexec_docker_client_attach (AgentExecDockerClient *self,
+                                 const char *path,
+                                 AgentExecDockerFrameFunc func,
+                                 gpointer user_data,
+                                 GCancellable *cancellable,
+                                 GError **error)
 {
-  g_autoptr(AgentExecDockerStream) stream = g_new0 (AgentExecDockerStream, 1);
-  gint64 deadline = g_get_monotonic_time () +
-                    (gint64) _agentexec_docker_client_get_timeout_ms (self) * 1000;
+  g_autoptr (AgentExecDockerStream) stream = g_new0 (AgentExecDockerStream, 1);
+  gint64 deadline =
+      g_get_monotonic_time () + (gint64) _agentexec_docker_client_get_timeout_ms (self) * 1000;
 
   stream->client = _agentexec_docker_client_ref (self);
   stream->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   stream->demux = _agentexec_docker_demux_new (func, user_data);
   stream->error_body = g_byte_array_new ();
-  stream->easy = _agentexec_docker_client_new_easy (self, path, cancellable,
-                                                    stream->error_buffer, error);
+  stream->easy =
+      _agentexec_docker_client_new_easy (self, path, cancellable, stream->error_buffer, error);
   if (stream->easy == NULL)
     return NULL;
   stream->headers = curl_slist_append (NULL, "Expect:");
@@ -316,9 +303,7 @@ _agentexec_docker_client_attach (AgentExecDockerClient     *self,
  * set: a cut connection is BACKEND_UNAVAILABLE, a cut frame PROTOCOL).
  */
 AgentExecDockerWait
-_agentexec_docker_stream_wait (AgentExecDockerStream  *stream,
-                               gint64                  deadline,
-                               GError                **error)
+_agentexec_docker_stream_wait (AgentExecDockerStream *stream, gint64 deadline, GError **error)
 {
   char *url = NULL;
 

@@ -35,48 +35,41 @@ extern const char _agentexec_driver_bash_source[];
 
 typedef struct
 {
-  gboolean  ready;       /* the start-up reply */
-  int       exit_code;   /* -1 when absent */
-  int       pid;         /* ready reply: the interpreter's pid, 0 when absent */
-  char     *language;    /* ready reply */
-  char     *version;     /* ready reply */
-  GStrv     figures;     /* Python: figure files saved by the run */
+  gboolean ready; /* the start-up reply */
+  int exit_code;  /* -1 when absent */
+  int pid;        /* ready reply: the interpreter's pid, 0 when absent */
+  char *language; /* ready reply */
+  char *version;  /* ready reply */
+  GStrv figures;  /* Python: figure files saved by the run */
 } AgentExecDriverReply;
 
 typedef struct _AgentExecDriverReader AgentExecDriverReader;
 
-gboolean               _agentexec_driver_supports         (const char             *language);
-const char            *_agentexec_driver_get_source       (const char             *language);
-GStrv                  _agentexec_driver_build_argv       (const char             *language,
-                                                           const char             *interpreter,
-                                                           int                     in_fd,
-                                                           int                     out_fd,
-                                                           const char             *token,
-                                                           GError                **error);
-GStrv                  _agentexec_driver_build_run_argv   (const char             *interpreter,
-                                                           const char             *script_path,
-                                                           const char * const     *args);
-char                  *_agentexec_driver_new_token        (void);
-GBytes                *_agentexec_driver_encode_request   (const char             *language,
-                                                           const char             *code,
-                                                           gssize                  code_len);
-AgentExecDriverReply  *_agentexec_driver_reply_parse      (const char             *payload,
-                                                           gsize                   len,
-                                                           GError                **error);
-void                   _agentexec_driver_reply_free       (AgentExecDriverReply   *reply);
+gboolean _agentexec_driver_supports (const char *language);
+const char *_agentexec_driver_get_source (const char *language);
+GStrv _agentexec_driver_build_argv (const char *language,
+                                    const char *interpreter,
+                                    int in_fd,
+                                    int out_fd,
+                                    const char *token,
+                                    GError **error);
+GStrv _agentexec_driver_build_run_argv (const char *interpreter,
+                                        const char *script_path,
+                                        const char *const *args);
+char *_agentexec_driver_new_token (void);
+GBytes *_agentexec_driver_encode_request (const char *language, const char *code, gssize code_len);
+AgentExecDriverReply *
+_agentexec_driver_reply_parse (const char *payload, gsize len, GError **error);
+void _agentexec_driver_reply_free (AgentExecDriverReply *reply);
 
-AgentExecDriverReader *_agentexec_driver_reader_new       (const char             *token,
-                                                           gboolean                sentinel_only);
-void                   _agentexec_driver_reader_free      (AgentExecDriverReader  *reader);
-void                   _agentexec_driver_reader_feed      (AgentExecDriverReader  *reader,
-                                                           const char             *data,
-                                                           gsize                   len);
-gboolean               _agentexec_driver_reader_next      (AgentExecDriverReader  *reader,
-                                                           GByteArray             *passthrough,
-                                                           AgentExecDriverReply  **reply,
-                                                           GError                **error);
-gsize                  _agentexec_driver_reader_flush     (AgentExecDriverReader  *reader,
-                                                           GByteArray             *passthrough);
+AgentExecDriverReader *_agentexec_driver_reader_new (const char *token, gboolean sentinel_only);
+void _agentexec_driver_reader_free (AgentExecDriverReader *reader);
+void _agentexec_driver_reader_feed (AgentExecDriverReader *reader, const char *data, gsize len);
+gboolean _agentexec_driver_reader_next (AgentExecDriverReader *reader,
+                                        GByteArray *passthrough,
+                                        AgentExecDriverReply **reply,
+                                        GError **error);
+gsize _agentexec_driver_reader_flush (AgentExecDriverReader *reader, GByteArray *passthrough);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecDriverReply, _agentexec_driver_reply_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecDriverReader, _agentexec_driver_reader_free)

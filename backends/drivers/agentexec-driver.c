@@ -17,10 +17,10 @@
 struct _AgentExecDriverReader
 {
   GByteArray *buffer;
-  char       *token;
-  gsize       token_len;
-  gboolean    sentinel_only;
-  gboolean    in_frame;     /* token seen, reading the frame after it */
+  char *token;
+  gsize token_len;
+  gboolean sentinel_only;
+  gboolean in_frame; /* token seen, reading the frame after it */
 };
 
 gboolean
@@ -60,29 +60,31 @@ _agentexec_driver_get_source (const char *language)
  *   UNSUPPORTED_LANGUAGE when @language has no driver
  */
 GStrv
-_agentexec_driver_build_argv (const char  *language,
-                              const char  *interpreter,
-                              int          in_fd,
-                              int          out_fd,
-                              const char  *token,
-                              GError     **error)
+_agentexec_driver_build_argv (const char *language,
+                              const char *interpreter,
+                              int in_fd,
+                              int out_fd,
+                              const char *token,
+                              GError **error)
 {
   const char *source = _agentexec_driver_get_source (language);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   char number[16];
 
   if (source == NULL)
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                    "There is no persistent driver for %s: stateful sessions support "
-                   "python, javascript and bash; run it with stateful off", language);
+                   "python, javascript and bash; run it with stateful off",
+                   language);
       return NULL;
     }
   g_return_val_if_fail (out_fd != 1 || token != NULL, NULL);
 
   g_strv_builder_add (builder, interpreter);
-  g_strv_builder_add (builder, g_str_equal (language, "python") ? "-c" :
-                               g_str_equal (language, "javascript") ? "-e" : "-c");
+  g_strv_builder_add (builder, g_str_equal (language, "python")       ? "-c"
+                               : g_str_equal (language, "javascript") ? "-e"
+                                                                      : "-c");
   g_strv_builder_add (builder, source);
   if (g_str_equal (language, "bash"))
     g_strv_builder_add (builder, "agentexec-driver");
@@ -103,14 +105,14 @@ _agentexec_driver_build_argv (const char  *language,
  * Matplotlib figures are saved and the traceback starts in the user's code).
  */
 GStrv
-_agentexec_driver_build_run_argv (const char         *interpreter,
-                                  const char         *script_path,
-                                  const char * const *args)
+_agentexec_driver_build_run_argv (const char *interpreter,
+                                  const char *script_path,
+                                  const char *const *args)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
 
-  g_strv_builder_add_many (builder, interpreter, "-c", _agentexec_driver_python_source,
-                           "run", script_path, NULL);
+  g_strv_builder_add_many (builder, interpreter, "-c", _agentexec_driver_python_source, "run",
+                           script_path, NULL);
   if (args != NULL)
     g_strv_builder_addv (builder, (const char **) args);
   return g_strv_builder_end (builder);
@@ -125,7 +127,8 @@ _agentexec_driver_build_run_argv (const char         *interpreter,
 char *
 _agentexec_driver_new_token (void)
 {
-  return g_strdup_printf ("\x1e" "agentexec-%08x%08x%08x%08x\x1f",
+  return g_strdup_printf ("\x1e"
+                          "agentexec-%08x%08x%08x%08x\x1f",
                           g_random_int (), g_random_int (), g_random_int (), g_random_int ());
 }
 
@@ -137,11 +140,9 @@ _agentexec_driver_new_token (void)
  * Returns: the request frame for @language's driver
  */
 GBytes *
-_agentexec_driver_encode_request (const char *language,
-                                  const char *code,
-                                  gssize      code_len)
+_agentexec_driver_encode_request (const char *language, const char *code, gssize code_len)
 {
-  g_autoptr(GString) frame = g_string_new (NULL);
+  g_autoptr (GString) frame = g_string_new (NULL);
   g_autofree char *payload = NULL;
   gsize payload_len;
 
@@ -156,9 +157,9 @@ _agentexec_driver_encode_request (const char *language,
     }
   else
     {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
-      g_autoptr(JsonNode) root = NULL;
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonGenerator) generator = json_generator_new ();
+      g_autoptr (JsonNode) root = NULL;
       g_autofree char *text = g_utf8_make_valid (code, code_len);
 
       json_builder_begin_object (builder);
@@ -175,10 +176,9 @@ _agentexec_driver_encode_request (const char *language,
 }
 
 static GStrv
-strv_member (JsonObject *object,
-             const char *name)
+strv_member (JsonObject *object, const char *name)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   JsonArray *array;
 
   if (!json_object_has_member (object, name) ||
@@ -196,9 +196,7 @@ strv_member (JsonObject *object,
 }
 
 static gint64
-int_member (JsonObject *object,
-            const char *name,
-            gint64      fallback)
+int_member (JsonObject *object, const char *name, gint64 fallback)
 {
   JsonNode *node;
 
@@ -211,8 +209,7 @@ int_member (JsonObject *object,
 }
 
 static char *
-string_member (JsonObject *object,
-               const char *name)
+string_member (JsonObject *object, const char *name)
 {
   JsonNode *node;
 
@@ -231,12 +228,10 @@ string_member (JsonObject *object,
  *   it is not a JSON object
  */
 AgentExecDriverReply *
-_agentexec_driver_reply_parse (const char  *payload,
-                               gsize        len,
-                               GError     **error)
+_agentexec_driver_reply_parse (const char *payload, gsize len, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
   AgentExecDriverReply *reply;
   JsonObject *object;
 
@@ -251,11 +246,11 @@ _agentexec_driver_reply_parse (const char  *payload,
     }
   object = json_node_get_object (json_parser_get_root (parser));
   reply = g_new0 (AgentExecDriverReply, 1);
-  reply->ready = json_object_has_member (object, "ready") &&
-                 JSON_NODE_HOLDS_VALUE (json_object_get_member (object, "ready")) &&
-                 json_node_get_value_type (json_object_get_member (object, "ready")) ==
-                   G_TYPE_BOOLEAN &&
-                 json_object_get_boolean_member (object, "ready");
+  reply->ready =
+      json_object_has_member (object, "ready") &&
+      JSON_NODE_HOLDS_VALUE (json_object_get_member (object, "ready")) &&
+      json_node_get_value_type (json_object_get_member (object, "ready")) == G_TYPE_BOOLEAN &&
+      json_object_get_boolean_member (object, "ready");
   reply->exit_code = (int) int_member (object, "exit_code", -1);
   reply->pid = (int) int_member (object, "pid", 0);
   reply->language = string_member (object, "language");
@@ -286,8 +281,7 @@ _agentexec_driver_reply_free (AgentExecDriverReply *reply)
  *   (passthrough) and replies
  */
 AgentExecDriverReader *
-_agentexec_driver_reader_new (const char *token,
-                              gboolean    sentinel_only)
+_agentexec_driver_reader_new (const char *token, gboolean sentinel_only)
 {
   AgentExecDriverReader *reader = g_new0 (AgentExecDriverReader, 1);
 
@@ -312,18 +306,14 @@ _agentexec_driver_reader_free (AgentExecDriverReader *reader)
 }
 
 void
-_agentexec_driver_reader_feed (AgentExecDriverReader *reader,
-                               const char            *data,
-                               gsize                  len)
+_agentexec_driver_reader_feed (AgentExecDriverReader *reader, const char *data, gsize len)
 {
   g_byte_array_append (reader->buffer, (const guint8 *) data, len);
 }
 
 /* How many bytes at the end of @data could start the token. */
 static gsize
-partial_token_len (AgentExecDriverReader *reader,
-                   const guint8          *data,
-                   gsize                  len)
+partial_token_len (AgentExecDriverReader *reader, const guint8 *data, gsize len)
 {
   for (gsize keep = MIN (len, reader->token_len - 1); keep > 0; keep--)
     if (memcmp (data + len - keep, reader->token, keep) == 0)
@@ -334,8 +324,7 @@ partial_token_len (AgentExecDriverReader *reader,
 /* Outside a frame: passes the output before the token through. TRUE when
  * the token was found (and consumed). */
 static gboolean
-find_token (AgentExecDriverReader *reader,
-            GByteArray            *passthrough)
+find_token (AgentExecDriverReader *reader, GByteArray *passthrough)
 {
   const guint8 *data = reader->buffer->data;
   gsize len = reader->buffer->len;
@@ -362,9 +351,7 @@ find_token (AgentExecDriverReader *reader,
 
 /* Inside a frame: TRUE with *reply when the whole frame is there. */
 static gboolean
-read_frame (AgentExecDriverReader  *reader,
-            AgentExecDriverReply  **reply,
-            GError                **error)
+read_frame (AgentExecDriverReader *reader, AgentExecDriverReply **reply, GError **error)
 {
   const guint8 *data = reader->buffer->data;
   const guint8 *nl;
@@ -416,10 +403,10 @@ bad:
  *   are needed, or with @error set (PROTOCOL) when the stream is broken
  */
 gboolean
-_agentexec_driver_reader_next (AgentExecDriverReader  *reader,
-                               GByteArray             *passthrough,
-                               AgentExecDriverReply  **reply,
-                               GError                **error)
+_agentexec_driver_reader_next (AgentExecDriverReader *reader,
+                               GByteArray *passthrough,
+                               AgentExecDriverReply **reply,
+                               GError **error)
 {
   *reply = NULL;
   if (!reader->in_frame)
@@ -446,8 +433,7 @@ _agentexec_driver_reader_next (AgentExecDriverReader  *reader,
  * Returns: the number of bytes moved
  */
 gsize
-_agentexec_driver_reader_flush (AgentExecDriverReader *reader,
-                                GByteArray            *passthrough)
+_agentexec_driver_reader_flush (AgentExecDriverReader *reader, GByteArray *passthrough)
 {
   gsize len = reader->buffer->len;
 

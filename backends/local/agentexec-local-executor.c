@@ -56,10 +56,9 @@
  * ```c
  * g_autoptr(GError) error = NULL;
  * g_autoptr(AgentExecLocalExecutor) executor = agentexec_local_executor_new (TRUE, &error);
- * g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(6 * 7)", "python");
- * g_autoptr(AgentExecExecutionResult) result =
- *   agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
- *                                         NULL, &error);
+ * g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(6 * 7)",
+ * "python"); g_autoptr(AgentExecExecutionResult) result = agentexec_code_executor_execute_code
+ * (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input, NULL, &error);
  * ```
  *
  * Since: 1.0
@@ -71,41 +70,42 @@
 
 typedef struct
 {
-  GMutex                 lock;
+  GMutex lock;
   AgentExecLocalSession *session;
-  gint64                 last_used;
-  gatomicrefcount        ref;
+  gint64 last_used;
+  gatomicrefcount ref;
 } SessionEntry;
 
 struct _AgentExecLocalExecutor
 {
-  AgentExecBaseExecutor  parent_instance;
+  AgentExecBaseExecutor parent_instance;
 
-  GMutex                 lock;
-  GCond                  cond;
-  char                  *work_dir;
-  GStrv                  env_allow_list;
-  AgentExecLocalLimits   limits;
-  guint                  session_idle_timeout_ms;
-  guint                  kill_grace_ms;
-  GHashTable            *interpreters;  /* language → configured path */
-  GHashTable            *sessions;      /* language \x1f execution-id → SessionEntry */
-  GThread               *reaper;
-  gboolean               disposing;
-  gboolean               allow_unsafe;
+  GMutex lock;
+  GCond cond;
+  char *work_dir;
+  GStrv env_allow_list;
+  AgentExecLocalLimits limits;
+  guint session_idle_timeout_ms;
+  guint kill_grace_ms;
+  GHashTable *interpreters; /* language → configured path */
+  GHashTable *sessions;     /* language \x1f execution-id → SessionEntry */
+  GThread *reaper;
+  gboolean disposing;
+  gboolean allow_unsafe;
 };
 
 /* The settings of one run, copied under the lock. */
 typedef struct
 {
-  char                 *work_dir;
-  GStrv                 env_allow_list;
-  AgentExecLocalLimits  limits;
-  guint                 kill_grace_ms;
-  guint64               max_output_bytes;
+  char *work_dir;
+  GStrv env_allow_list;
+  AgentExecLocalLimits limits;
+  guint kill_grace_ms;
+  guint64 max_output_bytes;
 } RunSettings;
 
-enum {
+enum
+{
   PROP_0,
   PROP_ALLOW_UNSAFE,
   PROP_WORK_DIR,
@@ -120,27 +120,27 @@ enum {
   N_PROPS
 };
 
-static GParamSpec *properties [N_PROPS];
+static GParamSpec *properties[N_PROPS];
 
-static const char * const default_env_allow_list[] = {
-  "PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LC_NUMERIC", "TZ",
-  "TERM", "USER", "LOGNAME", NULL
-};
+static const char *const default_env_allow_list[] = { "PATH",       "LANG",     "LANGUAGE",
+                                                      "LC_ALL",     "LC_CTYPE", "LC_MESSAGES",
+                                                      "LC_NUMERIC", "TZ",       "TERM",
+                                                      "USER",       "LOGNAME",  NULL };
 
-static const struct {
+static const struct
+{
   const char *language;
   const char *programs[3];
 } default_interpreters[] = {
-  { "python", { "python3", NULL } },
-  { "javascript", { "node", "nodejs", NULL } },
-  { "bash", { "bash", NULL } },
-  { "r", { "Rscript", NULL } },
+  { "python", { "python3", NULL } }, { "javascript", { "node", "nodejs", NULL } },
+  { "bash", { "bash", NULL } },      { "r", { "Rscript", NULL } },
   { "java", { "java", NULL } },
 };
 
 static void initable_iface_init (GInitableIface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (AgentExecLocalExecutor, agentexec_local_executor,
+G_DEFINE_FINAL_TYPE_WITH_CODE (AgentExecLocalExecutor,
+                               agentexec_local_executor,
                                AGENTEXEC_TYPE_BASE_EXECUTOR,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, initable_iface_init))
 
@@ -171,8 +171,7 @@ run_settings_clear (RunSettings *s)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RunSettings, run_settings_clear)
 
 static void
-read_settings (AgentExecLocalExecutor *self,
-               RunSettings            *s)
+read_settings (AgentExecLocalExecutor *self, RunSettings *s)
 {
   g_mutex_lock (&self->lock);
   s->work_dir = g_strdup (self->work_dir);
@@ -181,16 +180,16 @@ read_settings (AgentExecLocalExecutor *self,
   s->kill_grace_ms = self->kill_grace_ms;
   g_mutex_unlock (&self->lock);
   s->max_output_bytes =
-    agentexec_base_executor_get_max_output_bytes (AGENTEXEC_BASE_EXECUTOR (self));
+      agentexec_base_executor_get_max_output_bytes (AGENTEXEC_BASE_EXECUTOR (self));
 }
 
 /* Sessions */
 
 static void
-end_sessions (AgentExecLocalExecutor *self,
-              gint64                  idle_before)
+end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
 {
-  g_autoptr(GPtrArray) ended = g_ptr_array_new_with_free_func ((GDestroyNotify) session_entry_unref);
+  g_autoptr (GPtrArray) ended =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) session_entry_unref);
   GHashTableIter iter;
   gpointer key, value;
 
@@ -244,8 +243,7 @@ reaper_thread (gpointer data)
 }
 
 static SessionEntry *
-lookup_session (AgentExecLocalExecutor *self,
-                const char             *key)
+lookup_session (AgentExecLocalExecutor *self, const char *key)
 {
   SessionEntry *entry;
 
@@ -271,7 +269,7 @@ lookup_session (AgentExecLocalExecutor *self,
 static char *
 find_program (const char *name)
 {
-  g_auto(GStrv) dirs = NULL;
+  g_auto (GStrv) dirs = NULL;
 
   if (g_path_is_absolute (name))
     return g_file_test (name, G_FILE_TEST_IS_EXECUTABLE) ? g_strdup (name) : NULL;
@@ -298,9 +296,7 @@ interpreter_index (const char *language)
 }
 
 static char *
-resolve_interpreter (AgentExecLocalExecutor  *self,
-                     const char              *language,
-                     GError                 **error)
+resolve_interpreter (AgentExecLocalExecutor *self, const char *language, GError **error)
 {
   g_autofree char *configured = NULL;
   guint index = interpreter_index (language);
@@ -316,7 +312,8 @@ resolve_interpreter (AgentExecLocalExecutor  *self,
         g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                      "The %s interpreter “%s” set for the local executor is not an "
                      "executable program: fix the path given to "
-                     "agentexec_local_executor_set_interpreter()", language, configured);
+                     "agentexec_local_executor_set_interpreter()",
+                     language, configured);
       return path;
     }
   for (guint i = 0; index != G_MAXUINT && default_interpreters[index].programs[i] != NULL; i++)
@@ -329,8 +326,8 @@ resolve_interpreter (AgentExecLocalExecutor  *self,
   g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                "No %s interpreter (%s) was found on this host: install it, set its path "
                "with agentexec_local_executor_set_interpreter(), or use another language "
-               "or backend", language,
-               index != G_MAXUINT ? default_interpreters[index].programs[0] : language);
+               "or backend",
+               language, index != G_MAXUINT ? default_interpreters[index].programs[0] : language);
   return NULL;
 }
 
@@ -351,16 +348,13 @@ ensure_shared_dir (const char *path)
 }
 
 static GStrv
-build_env (const RunSettings       *s,
-           AgentExecExecutionInput *input,
-           const char              *root,
-           const char              *work)
+build_env (const RunSettings *s, AgentExecExecutionInput *input, const char *root, const char *work)
 {
   g_autofree char *home = g_build_filename (root, "home", NULL);
   g_autofree char *tmp = g_build_filename (root, "tmp", NULL);
-  g_autofree char *mpl = g_strdup_printf ("%s/agentexec-matplotlib-%u", g_get_tmp_dir (),
-                                          (guint) getuid ());
-  const char * const *extra = agentexec_execution_input_get_env (input);
+  g_autofree char *mpl =
+      g_strdup_printf ("%s/agentexec-matplotlib-%u", g_get_tmp_dir (), (guint) getuid ());
+  const char *const *extra = agentexec_execution_input_get_env (input);
   char **env = NULL;
 
   if (s->limits.uid >= 0)
@@ -395,8 +389,7 @@ build_env (const RunSettings       *s,
 /* Makes a private root (home, tmp, work) for a run or a session, owned by
  * @owner when it is not -1. */
 static char *
-make_root (gint64   owner,
-           GError **error)
+make_root (gint64 owner, GError **error)
 {
   g_autofree char *root = g_dir_make_tmp ("agentexec-XXXXXX", error);
   const char *subdirs[] = { "home", "tmp", "work" };
@@ -438,13 +431,13 @@ may_plot (const char *code)
 }
 
 static GStrv
-build_argv (const char              *language,
-            const char              *interpreter,
-            const char              *script,
+build_argv (const char *language,
+            const char *interpreter,
+            const char *script,
             AgentExecExecutionInput *input)
 {
-  const char * const *args = agentexec_execution_input_get_argv (input);
-  g_autoptr(GStrvBuilder) builder = NULL;
+  const char *const *args = agentexec_execution_input_get_argv (input);
+  g_autoptr (GStrvBuilder) builder = NULL;
 
   if (g_str_equal (language, "python") && may_plot (agentexec_execution_input_get_code (input)))
     return _agentexec_driver_build_run_argv (interpreter, script, args);
@@ -456,14 +449,11 @@ build_argv (const char              *language,
 }
 
 static char *
-write_script (const char  *root,
-              const char  *language,
-              const char  *code,
-              GError     **error)
+write_script (const char *root, const char *language, const char *code, GError **error)
 {
   g_autofree char *name = g_strconcat ("main", agentexec_language_get_extension (language), NULL);
-  g_autofree char *path = g_build_filename (root, g_str_equal (language, "java") ? "Main.java"
-                                                                                 : name, NULL);
+  g_autofree char *path =
+      g_build_filename (root, g_str_equal (language, "java") ? "Main.java" : name, NULL);
   gsize len = code != NULL ? strlen (code) : 0;
   int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   gssize written = 0;
@@ -503,8 +493,8 @@ reports_out_of_memory (AgentExecExecutionResult *result)
 }
 
 static void
-settle_once (AgentExecLocalProcess    *process,
-             AgentExecLocalEnd         end,
+settle_once (AgentExecLocalProcess *process,
+             AgentExecLocalEnd end,
              AgentExecExecutionResult *result)
 {
   gboolean failed;
@@ -524,24 +514,24 @@ settle_once (AgentExecLocalProcess    *process,
 }
 
 static AgentExecExecutionResult *
-run_once (AgentExecLocalExecutor      *self,
-          RunSettings                 *s,
-          AgentExecExecutionInput     *input,
-          const char                  *language,
-          const char                  *interpreter,
-          gint64                       deadline,
-          GCancellable                *cancellable,
-          const AgentExecLocalStream  *stream,
-          GError                     **error)
+run_once (AgentExecLocalExecutor *self,
+          RunSettings *s,
+          AgentExecExecutionInput *input,
+          const char *language,
+          const char *interpreter,
+          gint64 deadline,
+          GCancellable *cancellable,
+          const AgentExecLocalStream *stream,
+          GError **error)
 {
   g_autofree char *root = NULL;
   g_autofree char *work = NULL;
   g_autofree char *script = NULL;
-  g_autoptr(GHashTable) before = NULL;
-  g_autoptr(AgentExecLocalProcess) process = NULL;
-  g_autoptr(AgentExecExecutionResult) result = NULL;
-  g_auto(GStrv) argv = NULL;
-  g_auto(GStrv) envp = NULL;
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (AgentExecLocalProcess) process = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_auto (GStrv) envp = NULL;
   AgentExecLocalEnd end;
 
   /* As root, in a private directory: a uid of its own (a given work-dir
@@ -553,19 +543,18 @@ run_once (AgentExecLocalExecutor      *self,
   work = s->work_dir != NULL ? g_strdup (s->work_dir) : g_build_filename (root, "work", NULL);
   if (!_agentexec_local_write_input_files (work, agentexec_execution_input_get_files (input),
                                            s->limits.uid, error) ||
-      (script = write_script (root, language, agentexec_execution_input_get_code (input),
-                              error)) == NULL)
+      (script = write_script (root, language, agentexec_execution_input_get_code (input), error)) ==
+          NULL)
     goto fail;
   before = _agentexec_local_snapshot (work);
   argv = build_argv (language, interpreter, script, input);
   envp = build_env (s, input, root, work);
-  process = _agentexec_local_process_spawn ((const char * const *) argv,
-                                            (const char * const *) envp, work, &s->limits,
-                                            FALSE, s->max_output_bytes, error);
+  process = _agentexec_local_process_spawn ((const char *const *) argv, (const char *const *) envp,
+                                            work, &s->limits, FALSE, s->max_output_bytes, error);
   if (process == NULL)
     goto fail;
-  end = _agentexec_local_process_wait (process, deadline, s->kill_grace_ms, cancellable,
-                                       stream, NULL, NULL);
+  end = _agentexec_local_process_wait (process, deadline, s->kill_grace_ms, cancellable, stream,
+                                       NULL, NULL);
   result = _agentexec_execution_result_new_empty ();
   settle_once (process, end, result);
   g_clear_pointer (&process, _agentexec_local_process_free);
@@ -584,8 +573,8 @@ fail:
 
 static char *
 session_key (AgentExecExecutorContext *context,
-             AgentExecExecutionInput  *input,
-             const char               *language)
+             AgentExecExecutionInput *input,
+             const char *language)
 {
   const char *id = agentexec_execution_input_get_execution_id (input);
   g_autofree char *from_context = NULL;
@@ -596,16 +585,16 @@ session_key (AgentExecExecutorContext *context,
 }
 
 static AgentExecExecutionResult *
-run_in_session (AgentExecLocalExecutor      *self,
-                RunSettings                 *s,
-                AgentExecExecutorContext    *context,
-                AgentExecExecutionInput     *input,
-                const char                  *language,
-                const char                  *interpreter,
-                gint64                       deadline,
-                GCancellable                *cancellable,
-                const AgentExecLocalStream  *stream,
-                GError                     **error)
+run_in_session (AgentExecLocalExecutor *self,
+                RunSettings *s,
+                AgentExecExecutorContext *context,
+                AgentExecExecutionInput *input,
+                const char *language,
+                const char *interpreter,
+                gint64 deadline,
+                GCancellable *cancellable,
+                const AgentExecLocalStream *stream,
+                GError **error)
 {
   g_autofree char *key = session_key (context, input, language);
   SessionEntry *entry = lookup_session (self, key);
@@ -618,7 +607,7 @@ run_in_session (AgentExecLocalExecutor      *self,
     {
       g_autofree char *root = NULL;
       g_autofree char *work = NULL;
-      g_auto(GStrv) envp = NULL;
+      g_auto (GStrv) envp = NULL;
 
       /* A session always has a private directory, so always its own uid.
        * RLIMIT_CPU would add up over the session's life: the timeout of each
@@ -631,10 +620,9 @@ run_in_session (AgentExecLocalExecutor      *self,
           work = g_build_filename (root, "work", NULL);
           envp = build_env (s, input, root, work);
           /* The session owns the uid from here on, also when it fails. */
-          entry->session = _agentexec_local_session_new (language, interpreter,
-                                                         (const char * const *) envp, root,
-                                                         &s->limits, s->max_output_bytes,
-                                                         cancellable, error);
+          entry->session =
+              _agentexec_local_session_new (language, interpreter, (const char *const *) envp, root,
+                                            &s->limits, s->max_output_bytes, cancellable, error);
           if (entry->session == NULL)
             _agentexec_local_remove_tree (root);
         }
@@ -651,17 +639,17 @@ run_in_session (AgentExecLocalExecutor      *self,
 }
 
 static AgentExecExecutionResult *
-agentexec_local_executor_run (AgentExecBaseExecutor     *base,
-                              AgentExecExecutorContext  *context,
-                              AgentExecExecutionInput   *input,
-                              const char                *language,
-                              GCancellable              *cancellable,
-                              GError                   **error)
+agentexec_local_executor_run (AgentExecBaseExecutor *base,
+                              AgentExecExecutorContext *context,
+                              AgentExecExecutionInput *input,
+                              const char *language,
+                              GCancellable *cancellable,
+                              GError **error)
 {
   AgentExecLocalExecutor *self = AGENTEXEC_LOCAL_EXECUTOR (base);
   AgentExecLocalStream stream = { AGENTEXEC_CODE_EXECUTOR (self), input,
                                   _agentexec_code_executor_get_output_context () };
-  g_auto(RunSettings) s = { 0 };
+  g_auto (RunSettings) s = { 0 };
   g_autofree char *interpreter = NULL;
   guint timeout_ms = _agentexec_base_executor_effective_timeout_ms (base, input);
   gint64 deadline = timeout_ms > 0 ? g_get_monotonic_time () + (gint64) timeout_ms * 1000 : 0;
@@ -672,10 +660,9 @@ agentexec_local_executor_run (AgentExecBaseExecutor     *base,
   if (interpreter == NULL)
     return NULL;
   if (agentexec_base_executor_get_stateful (base))
-    return run_in_session (self, &s, context, input, language, interpreter, deadline,
-                           cancellable, &stream, error);
-  return run_once (self, &s, input, language, interpreter, deadline, cancellable, &stream,
-                   error);
+    return run_in_session (self, &s, context, input, language, interpreter, deadline, cancellable,
+                           &stream, error);
+  return run_once (self, &s, input, language, interpreter, deadline, cancellable, &stream, error);
 }
 
 static void
@@ -687,9 +674,9 @@ agentexec_local_executor_close (AgentExecBaseExecutor *base)
 /* GObject */
 
 static gboolean
-agentexec_local_executor_initable_init (GInitable     *initable,
-                                        GCancellable  *cancellable,
-                                        GError       **error)
+agentexec_local_executor_initable_init (GInitable *initable,
+                                        GCancellable *cancellable,
+                                        GError **error)
 {
   AgentExecLocalExecutor *self = AGENTEXEC_LOCAL_EXECUTOR (initable);
 
@@ -745,9 +732,9 @@ agentexec_local_executor_finalize (GObject *object)
 }
 
 static void
-agentexec_local_executor_get_property (GObject    *object,
-                                       guint       prop_id,
-                                       GValue     *value,
+agentexec_local_executor_get_property (GObject *object,
+                                       guint prop_id,
+                                       GValue *value,
                                        GParamSpec *pspec)
 {
   AgentExecLocalExecutor *self = AGENTEXEC_LOCAL_EXECUTOR (object);
@@ -792,10 +779,10 @@ agentexec_local_executor_get_property (GObject    *object,
 }
 
 static void
-agentexec_local_executor_set_property (GObject      *object,
-                                       guint         prop_id,
+agentexec_local_executor_set_property (GObject *object,
+                                       guint prop_id,
                                        const GValue *value,
-                                       GParamSpec   *pspec)
+                                       GParamSpec *pspec)
 {
   AgentExecLocalExecutor *self = AGENTEXEC_LOCAL_EXECUTOR (object);
 
@@ -811,8 +798,9 @@ agentexec_local_executor_set_property (GObject      *object,
       break;
     case PROP_ENVIRONMENT_ALLOW_LIST:
       g_strfreev (self->env_allow_list);
-      self->env_allow_list = g_value_get_boxed (value) != NULL ? g_value_dup_boxed (value)
-                             : g_strdupv ((char **) default_env_allow_list);
+      self->env_allow_list = g_value_get_boxed (value) != NULL
+                                 ? g_value_dup_boxed (value)
+                                 : g_strdupv ((char **) default_env_allow_list);
       break;
     case PROP_MAX_MEMORY_BYTES:
       self->limits.max_memory_bytes = g_value_get_uint64 (value);
@@ -864,9 +852,9 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_ALLOW_UNSAFE] =
-    g_param_spec_boolean ("allow-unsafe", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ALLOW_UNSAFE] =
+      g_param_spec_boolean ("allow-unsafe", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   /**
    * AgentExecLocalExecutor:work-dir:
@@ -878,8 +866,7 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_WORK_DIR] =
-    g_param_spec_string ("work-dir", NULL, NULL, NULL, flags);
+  properties[PROP_WORK_DIR] = g_param_spec_string ("work-dir", NULL, NULL, NULL, flags);
 
   /**
    * AgentExecLocalExecutor:environment-allow-list:
@@ -891,8 +878,8 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_ENVIRONMENT_ALLOW_LIST] =
-    g_param_spec_boxed ("environment-allow-list", NULL, NULL, G_TYPE_STRV, flags);
+  properties[PROP_ENVIRONMENT_ALLOW_LIST] =
+      g_param_spec_boxed ("environment-allow-list", NULL, NULL, G_TYPE_STRV, flags);
 
   /**
    * AgentExecLocalExecutor:max-memory-bytes:
@@ -903,9 +890,8 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_MEMORY_BYTES] =
-    g_param_spec_uint64 ("max-memory-bytes", NULL, NULL, 0, G_MAXUINT64,
-                         G_GUINT64_CONSTANT (1) << 30, flags);
+  properties[PROP_MAX_MEMORY_BYTES] = g_param_spec_uint64 (
+      "max-memory-bytes", NULL, NULL, 0, G_MAXUINT64, G_GUINT64_CONSTANT (1) << 30, flags);
 
   /**
    * AgentExecLocalExecutor:max-cpu-seconds:
@@ -915,8 +901,8 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_CPU_SECONDS] =
-    g_param_spec_uint ("max-cpu-seconds", NULL, NULL, 0, G_MAXUINT, 120, flags);
+  properties[PROP_MAX_CPU_SECONDS] =
+      g_param_spec_uint ("max-cpu-seconds", NULL, NULL, 0, G_MAXUINT, 120, flags);
 
   /**
    * AgentExecLocalExecutor:max-processes:
@@ -927,8 +913,8 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_PROCESSES] =
-    g_param_spec_uint ("max-processes", NULL, NULL, 0, G_MAXUINT, 256, flags);
+  properties[PROP_MAX_PROCESSES] =
+      g_param_spec_uint ("max-processes", NULL, NULL, 0, G_MAXUINT, 256, flags);
 
   /**
    * AgentExecLocalExecutor:max-file-bytes:
@@ -938,9 +924,8 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_FILE_BYTES] =
-    g_param_spec_uint64 ("max-file-bytes", NULL, NULL, 0, G_MAXUINT64,
-                         G_GUINT64_CONSTANT (1) << 30, flags);
+  properties[PROP_MAX_FILE_BYTES] = g_param_spec_uint64 (
+      "max-file-bytes", NULL, NULL, 0, G_MAXUINT64, G_GUINT64_CONSTANT (1) << 30, flags);
 
   /**
    * AgentExecLocalExecutor:max-open-files:
@@ -950,8 +935,8 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_MAX_OPEN_FILES] =
-    g_param_spec_uint ("max-open-files", NULL, NULL, 0, G_MAXUINT, 1024, flags);
+  properties[PROP_MAX_OPEN_FILES] =
+      g_param_spec_uint ("max-open-files", NULL, NULL, 0, G_MAXUINT, 1024, flags);
 
   /**
    * AgentExecLocalExecutor:session-idle-timeout-ms:
@@ -961,8 +946,8 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_SESSION_IDLE_TIMEOUT_MS] =
-    g_param_spec_uint ("session-idle-timeout-ms", NULL, NULL, 0, G_MAXUINT, 600000, flags);
+  properties[PROP_SESSION_IDLE_TIMEOUT_MS] =
+      g_param_spec_uint ("session-idle-timeout-ms", NULL, NULL, 0, G_MAXUINT, 600000, flags);
 
   /**
    * AgentExecLocalExecutor:kill-grace-ms:
@@ -972,8 +957,8 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_KILL_GRACE_MS] =
-    g_param_spec_uint ("kill-grace-ms", NULL, NULL, 0, 60000, 200, flags);
+  properties[PROP_KILL_GRACE_MS] =
+      g_param_spec_uint ("kill-grace-ms", NULL, NULL, 0, 60000, 200, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -984,8 +969,8 @@ agentexec_local_executor_init (AgentExecLocalExecutor *self)
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->interpreters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify) session_entry_unref);
+  self->sessions =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) session_entry_unref);
 }
 
 /**
@@ -1001,11 +986,10 @@ agentexec_local_executor_init (AgentExecLocalExecutor *self)
  * Since: 1.0
  */
 AgentExecLocalExecutor *
-agentexec_local_executor_new (gboolean   allow_unsafe,
-                              GError   **error)
+agentexec_local_executor_new (gboolean allow_unsafe, GError **error)
 {
-  return g_initable_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, NULL, error,
-                         "allow-unsafe", allow_unsafe, NULL);
+  return g_initable_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, NULL, error, "allow-unsafe", allow_unsafe,
+                         NULL);
 }
 
 /**
@@ -1035,8 +1019,7 @@ agentexec_local_executor_get_allow_unsafe (AgentExecLocalExecutor *self)
  * Since: 1.0
  */
 char *
-agentexec_local_executor_get_interpreter (AgentExecLocalExecutor *self,
-                                          const char             *language)
+agentexec_local_executor_get_interpreter (AgentExecLocalExecutor *self, const char *language)
 {
   const char *canonical;
 
@@ -1065,10 +1048,10 @@ agentexec_local_executor_get_interpreter (AgentExecLocalExecutor *self,
  * Since: 1.0
  */
 gboolean
-agentexec_local_executor_set_interpreter (AgentExecLocalExecutor  *self,
-                                          const char              *language,
-                                          const char              *path,
-                                          GError                 **error)
+agentexec_local_executor_set_interpreter (AgentExecLocalExecutor *self,
+                                          const char *language,
+                                          const char *path,
+                                          GError **error)
 {
   const char *canonical;
 

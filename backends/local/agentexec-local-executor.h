@@ -5,7 +5,7 @@
 
 #pragma once
 
-#if !defined (AGENTEXEC_INSIDE) && !defined (AGENTEXEC_COMPILATION)
+#if !defined(AGENTEXEC_INSIDE) && !defined(AGENTEXEC_COMPILATION)
 #error "Only <libagentexec.h> can be included directly."
 #endif
 
@@ -19,23 +19,24 @@ G_BEGIN_DECLS
 #define AGENTEXEC_TYPE_LOCAL_EXECUTOR (agentexec_local_executor_get_type ())
 
 AGENTEXEC_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (AgentExecLocalExecutor, agentexec_local_executor, AGENTEXEC,
-                      LOCAL_EXECUTOR, AgentExecBaseExecutor)
+G_DECLARE_FINAL_TYPE (AgentExecLocalExecutor,
+                      agentexec_local_executor,
+                      AGENTEXEC,
+                      LOCAL_EXECUTOR,
+                      AgentExecBaseExecutor)
 
 AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecLocalExecutor *agentexec_local_executor_new             (gboolean                 allow_unsafe,
-                                                                  GError                 **error);
+AgentExecLocalExecutor *agentexec_local_executor_new (gboolean allow_unsafe, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean                agentexec_local_executor_get_allow_unsafe (AgentExecLocalExecutor *self);
+gboolean agentexec_local_executor_get_allow_unsafe (AgentExecLocalExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-char                   *agentexec_local_executor_get_interpreter  (AgentExecLocalExecutor *self,
-                                                                   const char             *language);
+char *agentexec_local_executor_get_interpreter (AgentExecLocalExecutor *self, const char *language);
 AGENTEXEC_AVAILABLE_IN_ALL
-gboolean                agentexec_local_executor_set_interpreter  (AgentExecLocalExecutor *self,
-                                                                   const char             *language,
-                                                                   const char             *path,
-                                                                   GError                **error);
+gboolean agentexec_local_executor_set_interpreter (AgentExecLocalExecutor *self,
+                                                   const char *language,
+                                                   const char *path,
+                                                   GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-guint                   agentexec_local_executor_get_session_count (AgentExecLocalExecutor *self);
+guint agentexec_local_executor_get_session_count (AgentExecLocalExecutor *self);
 
 G_END_DECLS

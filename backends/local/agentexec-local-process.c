@@ -30,12 +30,12 @@
 #include <glib-unix.h>
 
 #if defined(__has_include)
-# if __has_include(<valgrind/valgrind.h>)
-#  include <valgrind/valgrind.h>
-# endif
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
 #endif
 #ifndef RUNNING_ON_VALGRIND
-# define RUNNING_ON_VALGRIND 0
+#define RUNNING_ON_VALGRIND 0
 #endif
 
 #include "agentexec-code-executor-private.h"
@@ -45,56 +45,60 @@
 /* Running as root, each run (or session) gets a uid of its own from this
  * range, without a passwd entry: RLIMIT_NPROC, which root ignores, then
  * bounds its processes, and kill(-1) as that uid ends every one of them. */
-#define SANDBOX_UID_BASE  2100000000
+#define SANDBOX_UID_BASE 2100000000
 #define SANDBOX_UID_COUNT 65536
 
-#define READ_CHUNK        65536
-#define DRAIN_BOUND_MS    500
-#define POLL_FALLBACK_MS  5
+#define READ_CHUNK 65536
+#define DRAIN_BOUND_MS 500
+#define POLL_FALLBACK_MS 5
 
 typedef struct
 {
-  GByteArray      *data;
-  guint64          max;
-  guint64          dropped;
-  int              fd;
-  AgentExecStream  stream;
+  GByteArray *data;
+  guint64 max;
+  guint64 dropped;
+  int fd;
+  AgentExecStream stream;
 } Sink;
 
 struct _AgentExecLocalProcess
 {
-  GPid                    pid;
-  int                     pidfd;
-  int                     wait_status;
-  gboolean                reaped;
-  Sink                    out;
-  Sink                    err;
-  int                     request_fd;
-  int                     reply_fd;
-  AgentExecDriverReader  *reader;
-  char                   *cgroups[2];  /* pids, memory */
-  gboolean                limit_hit;
-  gint64                  uid;
+  GPid pid;
+  int pidfd;
+  int wait_status;
+  gboolean reaped;
+  Sink out;
+  Sink err;
+  int request_fd;
+  int reply_fd;
+  AgentExecDriverReader *reader;
+  char *cgroups[2]; /* pids, memory */
+  gboolean limit_hit;
+  gint64 uid;
 };
 
 typedef struct
 {
   AgentExecLocalLimits limits;
-  char                 procs[2][4096];
-  gboolean             use_nproc;
+  char procs[2][4096];
+  gboolean use_nproc;
 } ChildSetup;
 
-enum { CGROUP_PIDS, CGROUP_MEMORY, N_CGROUPS };
-static const char * const cgroup_controllers[N_CGROUPS] = { "pids", "memory" };
+enum
+{
+  CGROUP_PIDS,
+  CGROUP_MEMORY,
+  N_CGROUPS
+};
+static const char *const cgroup_controllers[N_CGROUPS] = { "pids", "memory" };
 
 /* The directory under which this process may create cgroups, per controller. */
 static char *cgroup_bases[N_CGROUPS];
 
 static char *
-cgroup_base_for (const char *controller,
-                 const char *proc_self_cgroup)
+cgroup_base_for (const char *controller, const char *proc_self_cgroup)
 {
-  g_auto(GStrv) lines = g_strsplit (proc_self_cgroup, "\n", -1);
+  g_auto (GStrv) lines = g_strsplit (proc_self_cgroup, "\n", -1);
   g_autofree char *needle = g_strdup_printf (":%s:", controller);
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -127,9 +131,7 @@ detect_cgroups (gpointer data)
 }
 
 static gboolean
-write_file (const char *dir,
-            const char *name,
-            const char *value)
+write_file (const char *dir, const char *name, const char *value)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
   int fd = open (path, O_WRONLY | O_CLOEXEC);
@@ -143,9 +145,7 @@ write_file (const char *dir,
 }
 
 static char *
-cgroup_create (guint       which,
-               const char *limit_file,
-               guint64     limit)
+cgroup_create (guint which, const char *limit_file, guint64 limit)
 {
   static int counter;
   g_autofree char *dir = NULL;
@@ -172,7 +172,7 @@ cgroup_pids (const char *dir)
   g_autofree char *path = g_build_filename (dir, "cgroup.procs", NULL);
   g_autofree char *contents = NULL;
   GArray *pids = g_array_new (FALSE, FALSE, sizeof (GPid));
-  g_auto(GStrv) lines = NULL;
+  g_auto (GStrv) lines = NULL;
 
   if (!g_file_get_contents (path, &contents, NULL, NULL))
     return pids;
@@ -194,8 +194,7 @@ cgroup_pids (const char *dir)
  * once (a process forking meanwhile is caught too). kill(-1) succeeds even
  * when it found nothing to signal, so there is nothing to count. */
 static void
-signal_uid (gint64 uid,
-            int    sig)
+signal_uid (gint64 uid, int sig)
 {
   int status = 0;
   pid_t pid;
@@ -217,8 +216,7 @@ signal_uid (gint64 uid,
 }
 
 static guint
-signal_all (AgentExecLocalProcess *self,
-            int                    sig)
+signal_all (AgentExecLocalProcess *self, int sig)
 {
   guint found = 0;
 
@@ -227,7 +225,7 @@ signal_all (AgentExecLocalProcess *self,
     signal_uid (self->uid, sig);
   for (guint i = 0; i < N_CGROUPS; i++)
     {
-      g_autoptr(GArray) pids = NULL;
+      g_autoptr (GArray) pids = NULL;
 
       if (self->cgroups[i] == NULL)
         continue;
@@ -262,8 +260,7 @@ cgroups_destroy (AgentExecLocalProcess *self)
 }
 
 static void
-set_limit (int      resource,
-           guint64  value)
+set_limit (int resource, guint64 value)
 {
   struct rlimit rl = { (rlim_t) value, (rlim_t) value };
 
@@ -321,10 +318,7 @@ child_setup (gpointer data)
 }
 
 static void
-sink_init (Sink            *sink,
-           int              fd,
-           AgentExecStream  stream,
-           guint64          max)
+sink_init (Sink *sink, int fd, AgentExecStream stream, guint64 max)
 {
   sink->data = g_byte_array_new ();
   sink->fd = fd;
@@ -345,10 +339,7 @@ sink_close (Sink *sink)
 
 /* Keeps what fits under the cap and streams it; counts the rest. */
 static void
-sink_take (Sink                       *sink,
-           const char                 *data,
-           gsize                       len,
-           const AgentExecLocalStream *stream)
+sink_take (Sink *sink, const char *data, gsize len, const AgentExecLocalStream *stream)
 {
   guint64 room = sink->max > sink->data->len ? sink->max - sink->data->len : 0;
   gsize keep = (gsize) MIN ((guint64) len, room);
@@ -357,16 +348,15 @@ sink_take (Sink                       *sink,
     {
       g_byte_array_append (sink->data, (const guint8 *) data, keep);
       if (stream != NULL && stream->executor != NULL)
-        _agentexec_code_executor_emit_output_in (stream->executor, stream->context,
-                                                 stream->input, sink->stream, data, keep);
+        _agentexec_code_executor_emit_output_in (stream->executor, stream->context, stream->input,
+                                                 sink->stream, data, keep);
     }
   sink->dropped += len - keep;
 }
 
 /* Reads what is available; closes the sink at end of file. */
 static void
-sink_read (Sink                       *sink,
-           const AgentExecLocalStream *stream)
+sink_read (Sink *sink, const AgentExecLocalStream *stream)
 {
   char buffer[READ_CHUNK];
 
@@ -404,8 +394,8 @@ open_pidfd (GPid pid)
 }
 
 static void
-prepare_child_setup (AgentExecLocalProcess      *self,
-                     ChildSetup                 *setup,
+prepare_child_setup (AgentExecLocalProcess *self,
+                     ChildSetup *setup,
                      const AgentExecLocalLimits *limits)
 {
   static GOnce once = G_ONCE_INIT;
@@ -419,10 +409,9 @@ prepare_child_setup (AgentExecLocalProcess      *self,
    * into a cgroup costs milliseconds, hence not for every run. */
   if (limits->uid < 0)
     {
-      self->cgroups[CGROUP_PIDS] = cgroup_create (CGROUP_PIDS, "pids.max",
-                                                  limits->max_processes);
-      self->cgroups[CGROUP_MEMORY] = cgroup_create (CGROUP_MEMORY, "memory.limit_in_bytes",
-                                                    limits->max_memory_bytes);
+      self->cgroups[CGROUP_PIDS] = cgroup_create (CGROUP_PIDS, "pids.max", limits->max_processes);
+      self->cgroups[CGROUP_MEMORY] =
+          cgroup_create (CGROUP_MEMORY, "memory.limit_in_bytes", limits->max_memory_bytes);
     }
   for (guint i = 0; i < N_CGROUPS; i++)
     if (self->cgroups[i] != NULL)
@@ -441,16 +430,16 @@ prepare_child_setup (AgentExecLocalProcess      *self,
  *   (BACKEND_UNAVAILABLE when the program cannot be started)
  */
 AgentExecLocalProcess *
-_agentexec_local_process_spawn (const char * const          *argv,
-                                const char * const          *envp,
-                                const char                  *cwd,
-                                const AgentExecLocalLimits  *limits,
-                                gboolean                     driver_fds,
-                                guint64                      max_output_bytes,
-                                GError                     **error)
+_agentexec_local_process_spawn (const char *const *argv,
+                                const char *const *envp,
+                                const char *cwd,
+                                const AgentExecLocalLimits *limits,
+                                gboolean driver_fds,
+                                guint64 max_output_bytes,
+                                GError **error)
 {
-  g_autoptr(AgentExecLocalProcess) self = g_new0 (AgentExecLocalProcess, 1);
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (AgentExecLocalProcess) self = g_new0 (AgentExecLocalProcess, 1);
+  g_autoptr (GError) local_error = NULL;
   ChildSetup setup;
   int request[2] = { -1, -1 }, reply[2] = { -1, -1 };
   int source_fds[2], target_fds[2] = { 3, 4 };
@@ -460,20 +449,16 @@ _agentexec_local_process_spawn (const char * const          *argv,
   self->pidfd = self->request_fd = self->reply_fd = -1;
   self->out.fd = self->err.fd = -1;
   prepare_child_setup (self, &setup, limits);
-  if (driver_fds &&
-      (!g_unix_open_pipe (request, FD_CLOEXEC, error) ||
-       !g_unix_open_pipe (reply, FD_CLOEXEC, error)))
+  if (driver_fds && (!g_unix_open_pipe (request, FD_CLOEXEC, error) ||
+                     !g_unix_open_pipe (reply, FD_CLOEXEC, error)))
     return NULL;
   source_fds[0] = request[0];
   source_fds[1] = reply[1];
 
-  ok = g_spawn_async_with_pipes_and_fds (cwd, argv, envp,
-                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
-                                         child_setup, &setup, -1, -1, -1,
-                                         driver_fds ? source_fds : NULL,
-                                         driver_fds ? target_fds : NULL,
-                                         driver_fds ? 2 : 0,
-                                         &self->pid, NULL, &out_fd, &err_fd, &local_error);
+  ok = g_spawn_async_with_pipes_and_fds (
+      cwd, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL, child_setup, &setup,
+      -1, -1, -1, driver_fds ? source_fds : NULL, driver_fds ? target_fds : NULL,
+      driver_fds ? 2 : 0, &self->pid, NULL, &out_fd, &err_fd, &local_error);
   if (driver_fds)
     {
       close (request[0]);
@@ -498,8 +483,7 @@ _agentexec_local_process_spawn (const char * const          *argv,
 }
 
 static gboolean
-try_reap (AgentExecLocalProcess *self,
-          gboolean               block)
+try_reap (AgentExecLocalProcess *self, gboolean block)
 {
   int status;
   pid_t r;
@@ -555,9 +539,7 @@ _agentexec_local_process_is_alive (AgentExecLocalProcess *self)
  * requests before it runs them).
  */
 gboolean
-_agentexec_local_process_send (AgentExecLocalProcess  *self,
-                               GBytes                 *request,
-                               GError                **error)
+_agentexec_local_process_send (AgentExecLocalProcess *self, GBytes *request, GError **error)
 {
   gsize len;
   const char *data = g_bytes_get_data (request, &len);
@@ -572,7 +554,8 @@ _agentexec_local_process_send (AgentExecLocalProcess  *self,
         {
           g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL,
                        "Could not send the code to the interpreter driver (%s): the "
-                       "session has ended", g_strerror (errno));
+                       "session has ended",
+                       g_strerror (errno));
           return FALSE;
         }
       data += n;
@@ -583,9 +566,7 @@ _agentexec_local_process_send (AgentExecLocalProcess  *self,
 
 /* Reads the reply channel; TRUE when a reply or an end (EOF, bad frame) came. */
 static gboolean
-read_reply (AgentExecLocalProcess  *self,
-            AgentExecDriverReply  **reply,
-            GError                **error)
+read_reply (AgentExecLocalProcess *self, AgentExecDriverReply **reply, GError **error)
 {
   char buffer[4096];
   gssize n;
@@ -611,14 +592,12 @@ read_reply (AgentExecLocalProcess  *self,
 typedef struct
 {
   struct pollfd fds[5];
-  guint         n;
-  int           out_i, err_i, reply_i, pid_i, cancel_i;
+  guint n;
+  int out_i, err_i, reply_i, pid_i, cancel_i;
 } PollSet;
 
 static void
-poll_set_add (PollSet *set,
-              int      fd,
-              int     *index)
+poll_set_add (PollSet *set, int fd, int *index)
 {
   *index = -1;
   if (fd < 0)
@@ -630,8 +609,7 @@ poll_set_add (PollSet *set,
 }
 
 static gboolean
-poll_ready (PollSet *set,
-            int      index)
+poll_ready (PollSet *set, int index)
 {
   return index >= 0 && (set->fds[index].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
@@ -639,12 +617,12 @@ poll_ready (PollSet *set,
 /* One round of waiting: reads output, notices the exit. Returns FALSE when
  * nothing is left to wait for. */
 static void
-poll_once (AgentExecLocalProcess      *self,
-           int                         timeout_ms,
-           int                         cancel_fd,
-           gboolean                    want_reply,
+poll_once (AgentExecLocalProcess *self,
+           int timeout_ms,
+           int cancel_fd,
+           gboolean want_reply,
            const AgentExecLocalStream *stream,
-           PollSet                    *set)
+           PollSet *set)
 {
   memset (set, 0, sizeof *set);
   poll_set_add (set, self->out.fd, &set->out_i);
@@ -666,9 +644,7 @@ poll_once (AgentExecLocalProcess      *self,
 
 /* Reads output until both pipes are closed, at most @bound_ms. */
 static void
-drain (AgentExecLocalProcess      *self,
-       guint                       bound_ms,
-       const AgentExecLocalStream *stream)
+drain (AgentExecLocalProcess *self, guint bound_ms, const AgentExecLocalStream *stream)
 {
   gint64 end = g_get_monotonic_time () + (gint64) bound_ms * 1000;
 
@@ -687,8 +663,7 @@ drain (AgentExecLocalProcess      *self,
 
 /* Reads what is in the pipes now, without waiting (the process lives on). */
 static void
-drain_available (AgentExecLocalProcess      *self,
-                 const AgentExecLocalStream *stream)
+drain_available (AgentExecLocalProcess *self, const AgentExecLocalStream *stream)
 {
   sink_read (&self->out, stream);
   sink_read (&self->err, stream);
@@ -701,8 +676,7 @@ drain_available (AgentExecLocalProcess      *self,
  * exit (reading its output meanwhile), then SIGKILL to all; reaps it.
  */
 void
-_agentexec_local_process_kill (AgentExecLocalProcess *self,
-                               guint                  grace_ms)
+_agentexec_local_process_kill (AgentExecLocalProcess *self, guint grace_ms)
 {
   gint64 end = g_get_monotonic_time () + (gint64) grace_ms * 1000;
 
@@ -746,17 +720,17 @@ deadline_timeout_ms (gint64 deadline)
  * the pipes) and drains the pipes.
  */
 AgentExecLocalEnd
-_agentexec_local_process_wait (AgentExecLocalProcess       *self,
-                               gint64                       deadline,
-                               guint                        grace_ms,
-                               GCancellable                *cancellable,
-                               const AgentExecLocalStream  *stream,
-                               AgentExecDriverReply       **reply,
-                               GError                     **error)
+_agentexec_local_process_wait (AgentExecLocalProcess *self,
+                               gint64 deadline,
+                               guint grace_ms,
+                               GCancellable *cancellable,
+                               const AgentExecLocalStream *stream,
+                               AgentExecDriverReply **reply,
+                               GError **error)
 {
   GPollFD cancel_poll = { -1, 0, 0 };
-  gboolean has_cancel_fd = cancellable != NULL &&
-                           g_cancellable_make_pollfd (cancellable, &cancel_poll);
+  gboolean has_cancel_fd =
+      cancellable != NULL && g_cancellable_make_pollfd (cancellable, &cancel_poll);
   gboolean want_reply = reply != NULL && self->reply_fd >= 0;
   AgentExecLocalEnd end;
 
@@ -784,7 +758,7 @@ _agentexec_local_process_wait (AgentExecLocalProcess       *self,
               end = AGENTEXEC_LOCAL_END_REPLY;
               goto out;
             }
-          want_reply = FALSE;  /* the channel broke: wait for the exit */
+          want_reply = FALSE; /* the channel broke: wait for the exit */
           _agentexec_local_process_kill (self, 0);
         }
       if (self->reaped)
@@ -814,8 +788,7 @@ _agentexec_local_process_reset_output (AgentExecLocalProcess *self)
 }
 
 void
-_agentexec_local_process_append_stderr (AgentExecLocalProcess *self,
-                                        const char            *text)
+_agentexec_local_process_append_stderr (AgentExecLocalProcess *self, const char *text)
 {
   g_byte_array_append (self->err.data, (const guint8 *) text, strlen (text));
 }
@@ -826,25 +799,24 @@ sink_text (Sink *sink)
   GString *text = g_string_new_len ((const char *) sink->data->data, sink->data->len);
 
   if (sink->dropped > 0)
-    g_string_append_printf (text, "%s[agentexec: output truncated: %" G_GUINT64_FORMAT
-                            " more bytes were dropped (max-output-bytes is %" G_GUINT64_FORMAT
-                            ")]\n", text->len > 0 && text->str[text->len - 1] != '\n' ? "\n" : "",
-                            sink->dropped, sink->max);
+    g_string_append_printf (
+        text,
+        "%s[agentexec: output truncated: %" G_GUINT64_FORMAT
+        " more bytes were dropped (max-output-bytes is %" G_GUINT64_FORMAT ")]\n",
+        text->len > 0 && text->str[text->len - 1] != '\n' ? "\n" : "", sink->dropped, sink->max);
   return text;
 }
 
 /* Stores output, truncation flags, exit code and signal in @result. */
 void
-_agentexec_local_process_fill_result (AgentExecLocalProcess    *self,
-                                      AgentExecExecutionResult *result)
+_agentexec_local_process_fill_result (AgentExecLocalProcess *self, AgentExecExecutionResult *result)
 {
-  g_autoptr(GString) out = sink_text (&self->out);
-  g_autoptr(GString) err = sink_text (&self->err);
+  g_autoptr (GString) out = sink_text (&self->out);
+  g_autoptr (GString) err = sink_text (&self->err);
 
   _agentexec_execution_result_set_stdout (result, out->str, out->len);
   _agentexec_execution_result_set_stderr (result, err->str, err->len);
-  _agentexec_execution_result_set_truncated (result, self->out.dropped > 0,
-                                             self->err.dropped > 0);
+  _agentexec_execution_result_set_truncated (result, self->out.dropped > 0, self->err.dropped > 0);
   if (!self->reaped)
     return;
   if (WIFEXITED (self->wait_status))
@@ -857,9 +829,7 @@ _agentexec_local_process_fill_result (AgentExecLocalProcess    *self,
 }
 
 static guint64
-cgroup_counter (const char *dir,
-                const char *file,
-                const char *key)
+cgroup_counter (const char *dir, const char *file, const char *key)
 {
   g_autofree char *path = NULL;
   g_autofree char *contents = NULL;
@@ -923,7 +893,8 @@ _agentexec_local_uid_acquire (void)
     {
       gint64 candidate = SANDBOX_UID_BASE + (next_uid++ % SANDBOX_UID_COUNT);
 
-      if (!g_hash_table_contains (uids_in_use, GINT_TO_POINTER ((int) (candidate - SANDBOX_UID_BASE))))
+      if (!g_hash_table_contains (uids_in_use,
+                                  GINT_TO_POINTER ((int) (candidate - SANDBOX_UID_BASE))))
         uid = candidate;
     }
   if (uid >= 0)

@@ -24,13 +24,13 @@
 
 struct _AgentExecLocalSession
 {
-  char                  *language;
-  char                  *root_dir;
-  char                  *work_dir;
-  gint64                 uid;
+  char *language;
+  char *root_dir;
+  char *work_dir;
+  gint64 uid;
   AgentExecLocalProcess *process;
-  guint64                max_output_bytes;
-  gboolean               broken;
+  guint64 max_output_bytes;
+  gboolean broken;
 };
 
 /*
@@ -42,19 +42,19 @@ struct _AgentExecLocalSession
  * Starts the interpreter and waits for its driver's ready reply.
  */
 AgentExecLocalSession *
-_agentexec_local_session_new (const char                  *language,
-                              const char                  *interpreter,
-                              const char * const          *envp,
-                              const char                  *root_dir,
-                              const AgentExecLocalLimits  *limits,
-                              guint64                      max_output_bytes,
-                              GCancellable                *cancellable,
-                              GError                     **error)
+_agentexec_local_session_new (const char *language,
+                              const char *interpreter,
+                              const char *const *envp,
+                              const char *root_dir,
+                              const AgentExecLocalLimits *limits,
+                              guint64 max_output_bytes,
+                              GCancellable *cancellable,
+                              GError **error)
 {
-  g_autoptr(AgentExecLocalSession) self = g_new0 (AgentExecLocalSession, 1);
-  g_autoptr(AgentExecDriverReply) reply = NULL;
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (AgentExecLocalSession) self = g_new0 (AgentExecLocalSession, 1);
+  g_autoptr (AgentExecDriverReply) reply = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (GError) local_error = NULL;
   AgentExecLocalEnd end;
 
   self->language = g_strdup (language);
@@ -65,15 +65,14 @@ _agentexec_local_session_new (const char                  *language,
   argv = _agentexec_driver_build_argv (language, interpreter, 3, 4, NULL, error);
   if (argv == NULL)
     return NULL;
-  self->process = _agentexec_local_process_spawn ((const char * const *) argv, envp,
-                                                  self->work_dir, limits, TRUE,
-                                                  max_output_bytes, error);
+  self->process = _agentexec_local_process_spawn ((const char *const *) argv, envp, self->work_dir,
+                                                  limits, TRUE, max_output_bytes, error);
   if (self->process == NULL)
     return NULL;
 
   end = _agentexec_local_process_wait (self->process,
-                                       g_get_monotonic_time () + START_TIMEOUT_MS * 1000,
-                                       0, cancellable, NULL, &reply, &local_error);
+                                       g_get_monotonic_time () + START_TIMEOUT_MS * 1000, 0,
+                                       cancellable, NULL, &reply, &local_error);
   if (end == AGENTEXEC_LOCAL_END_REPLY && reply->ready)
     return g_steal_pointer (&self);
 
@@ -82,18 +81,17 @@ _agentexec_local_session_new (const char                  *language,
                  "Cancelled while the %s session was starting", language);
   else
     {
-      g_autoptr(AgentExecExecutionResult) crashed = _agentexec_execution_result_new_empty ();
+      g_autoptr (AgentExecExecutionResult) crashed = _agentexec_execution_result_new_empty ();
 
       _agentexec_local_process_fill_result (self->process, crashed);
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
-                   "The %s interpreter %s did not start its session driver (%s%s): %s",
-                   language, interpreter,
-                   end == AGENTEXEC_LOCAL_END_TIMEOUT ? "timed out" : "it exited",
+                   "The %s interpreter %s did not start its session driver (%s%s): %s", language,
+                   interpreter, end == AGENTEXEC_LOCAL_END_TIMEOUT ? "timed out" : "it exited",
                    local_error != NULL ? ", protocol error" : "",
-                   agentexec_execution_result_get_stderr (crashed)[0] != '\0' ?
-                     agentexec_execution_result_get_stderr (crashed) :
-                     "check that the interpreter works, or set its path with "
-                     "agentexec_local_executor_set_interpreter()");
+                   agentexec_execution_result_get_stderr (crashed)[0] != '\0'
+                       ? agentexec_execution_result_get_stderr (crashed)
+                       : "check that the interpreter works, or set its path with "
+                         "agentexec_local_executor_set_interpreter()");
     }
   return NULL;
 }
@@ -139,9 +137,9 @@ end_reason (AgentExecLocalEnd end)
 
 /* The interpreter is gone: say so, and make the next run start afresh. */
 static void
-note_restart (AgentExecLocalSession    *self,
-              AgentExecLocalEnd         end,
-              const GError             *protocol_error,
+note_restart (AgentExecLocalSession *self,
+              AgentExecLocalEnd end,
+              const GError *protocol_error,
               AgentExecExecutionResult *result)
 {
   g_autofree char *note = NULL;
@@ -149,17 +147,16 @@ note_restart (AgentExecLocalSession    *self,
   self->broken = TRUE;
   note = g_strdup_printf ("[agentexec: the %s session's interpreter %s%s%s; its variables "
                           "and imports are lost, the next run starts a new interpreter]\n",
-                          self->language, end_reason (end),
-                          protocol_error != NULL ? ": " : "",
+                          self->language, end_reason (end), protocol_error != NULL ? ": " : "",
                           protocol_error != NULL ? protocol_error->message : "");
   _agentexec_local_process_append_stderr (self->process, note);
   _agentexec_execution_result_set_session_restarted (result, TRUE);
 }
 
 static void
-settle (AgentExecLocalSession    *self,
-        AgentExecLocalEnd         end,
-        AgentExecDriverReply     *reply,
+settle (AgentExecLocalSession *self,
+        AgentExecLocalEnd end,
+        AgentExecDriverReply *reply,
         AgentExecExecutionResult *result)
 {
   if (end == AGENTEXEC_LOCAL_END_REPLY)
@@ -188,25 +185,24 @@ settle (AgentExecLocalSession    *self,
  *   sent (bad input files, a dead interpreter)
  */
 AgentExecExecutionResult *
-_agentexec_local_session_run (AgentExecLocalSession       *self,
-                              AgentExecExecutionInput     *input,
-                              gint64                       deadline,
-                              guint                        grace_ms,
-                              GCancellable                *cancellable,
-                              const AgentExecLocalStream  *stream,
-                              GError                     **error)
+_agentexec_local_session_run (AgentExecLocalSession *self,
+                              AgentExecExecutionInput *input,
+                              gint64 deadline,
+                              guint grace_ms,
+                              GCancellable *cancellable,
+                              const AgentExecLocalStream *stream,
+                              GError **error)
 {
-  g_autoptr(AgentExecExecutionResult) result = _agentexec_execution_result_new_empty ();
-  g_autoptr(AgentExecDriverReply) reply = NULL;
-  g_autoptr(GHashTable) before = NULL;
-  g_autoptr(GBytes) request = NULL;
-  g_autoptr(GError) protocol_error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = _agentexec_execution_result_new_empty ();
+  g_autoptr (AgentExecDriverReply) reply = NULL;
+  g_autoptr (GHashTable) before = NULL;
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GError) protocol_error = NULL;
   const char *code = agentexec_execution_input_get_code (input);
   AgentExecLocalEnd end;
 
-  if (!_agentexec_local_write_input_files (self->work_dir,
-                                           agentexec_execution_input_get_files (input),
-                                           self->uid, error))
+  if (!_agentexec_local_write_input_files (
+          self->work_dir, agentexec_execution_input_get_files (input), self->uid, error))
     return NULL;
   before = _agentexec_local_snapshot (self->work_dir);
   request = _agentexec_driver_encode_request (self->language, code != NULL ? code : "", -1);

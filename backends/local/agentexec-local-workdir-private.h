@@ -11,15 +11,15 @@
 
 G_BEGIN_DECLS
 
-gboolean    _agentexec_local_write_input_files  (const char               *work_dir,
-                                                 GPtrArray                *files,
-                                                 gint64                    owner,
-                                                 GError                  **error);
-GHashTable *_agentexec_local_snapshot           (const char               *work_dir);
-void        _agentexec_local_collect_outputs    (const char               *work_dir,
-                                                 GHashTable               *before,
-                                                 guint64                   max_total_bytes,
-                                                 AgentExecExecutionResult *result);
-void        _agentexec_local_remove_tree        (const char               *path);
+gboolean _agentexec_local_write_input_files (const char *work_dir,
+                                             GPtrArray *files,
+                                             gint64 owner,
+                                             GError **error);
+GHashTable *_agentexec_local_snapshot (const char *work_dir);
+void _agentexec_local_collect_outputs (const char *work_dir,
+                                       GHashTable *before,
+                                       guint64 max_total_bytes,
+                                       AgentExecExecutionResult *result);
+void _agentexec_local_remove_tree (const char *path);
 
 G_END_DECLS

@@ -22,19 +22,15 @@
 #include "agentexec-local-workdir-private.h"
 
 #define MAX_SCAN_ENTRIES 10000
-#define MAX_SCAN_DEPTH   16
+#define MAX_SCAN_DEPTH 16
 
 /* Opens (creating when asked) the directory holding @name's last component;
  * returns its fd and points @leaf at that component. */
 static int
-open_parent (int          root_fd,
-             const char  *name,
-             gboolean     create,
-             gint64       owner,
-             const char **leaf,
-             GError     **error)
+open_parent (
+    int root_fd, const char *name, gboolean create, gint64 owner, const char **leaf, GError **error)
 {
-  g_auto(GStrv) parts = g_strsplit (name, "/", -1);
+  g_auto (GStrv) parts = g_strsplit (name, "/", -1);
   guint n = g_strv_length (parts);
   int fd = dup (root_fd);
 
@@ -57,8 +53,8 @@ open_parent (int          root_fd,
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
                    "Cannot place file “%s” in the work directory (%s): a folder on its "
-                   "path is missing, not a folder, or a symbolic link", name,
-                   g_strerror (errno));
+                   "path is missing, not a folder, or a symbolic link",
+                   name, g_strerror (errno));
       if (fd >= 0)
         close (fd);
       return -1;
@@ -68,9 +64,7 @@ open_parent (int          root_fd,
 }
 
 static gboolean
-write_all (int           fd,
-           const guint8 *data,
-           gsize         len)
+write_all (int fd, const guint8 *data, gsize len)
 {
   while (len > 0)
     {
@@ -87,10 +81,7 @@ write_all (int           fd,
 }
 
 static gboolean
-write_one (int             root_fd,
-           AgentExecFile  *file,
-           gint64          owner,
-           GError        **error)
+write_one (int root_fd, AgentExecFile *file, gint64 owner, GError **error)
 {
   const char *name = agentexec_file_get_name (file);
   GBytes *content = agentexec_file_get_content (file);
@@ -113,8 +104,8 @@ write_one (int             root_fd,
     close (fd);
   if (!ok)
     g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                 "Could not write input file “%s” (%s): check the name and free space",
-                 name, g_strerror (errno));
+                 "Could not write input file “%s” (%s): check the name and free space", name,
+                 g_strerror (errno));
   return ok;
 }
 
@@ -127,10 +118,10 @@ write_one (int             root_fd,
  * Writes the input files into @work_dir, creating folders as needed.
  */
 gboolean
-_agentexec_local_write_input_files (const char  *work_dir,
-                                    GPtrArray   *files,
-                                    gint64       owner,
-                                    GError     **error)
+_agentexec_local_write_input_files (const char *work_dir,
+                                    GPtrArray *files,
+                                    gint64 owner,
+                                    GError **error)
 {
   int root_fd;
   gboolean ok = TRUE;
@@ -150,20 +141,12 @@ _agentexec_local_write_input_files (const char  *work_dir,
   return ok;
 }
 
-typedef void (*VisitFunc) (int                dir_fd,
-                           const char        *leaf,
-                           const char        *relative,
-                           const struct stat *st,
-                           gpointer           data);
+typedef void (*VisitFunc) (
+    int dir_fd, const char *leaf, const char *relative, const struct stat *st, gpointer data);
 
 /* Walks regular files under @dir_fd without following links. */
 static void
-walk (int         dir_fd,
-      const char *prefix,
-      guint       depth,
-      guint      *budget,
-      VisitFunc   visit,
-      gpointer    data)
+walk (int dir_fd, const char *prefix, guint depth, guint *budget, VisitFunc visit, gpointer data)
 {
   DIR *dir = fdopendir (dir_fd);
   struct dirent *entry;
@@ -189,8 +172,8 @@ walk (int         dir_fd,
         visit (dirfd (dir), entry->d_name, relative, &st, data);
       else if (S_ISDIR (st.st_mode) && depth < MAX_SCAN_DEPTH)
         {
-          int sub = openat (dirfd (dir), entry->d_name,
-                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          int sub =
+              openat (dirfd (dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
           if (sub >= 0)
             walk (sub, relative, depth + 1, budget, visit, data);
@@ -200,9 +183,7 @@ walk (int         dir_fd,
 }
 
 static void
-walk_root (const char *work_dir,
-           VisitFunc   visit,
-           gpointer    data)
+walk_root (const char *work_dir, VisitFunc visit, gpointer data)
 {
   int fd = open (work_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   guint budget = MAX_SCAN_ENTRIES;
@@ -220,11 +201,8 @@ stamp (const struct stat *st)
 }
 
 static void
-snapshot_visit (int                dir_fd,
-                const char        *leaf,
-                const char        *relative,
-                const struct stat *st,
-                gpointer           data)
+snapshot_visit (
+    int dir_fd, const char *leaf, const char *relative, const struct stat *st, gpointer data)
 {
   g_hash_table_insert (data, g_strdup (relative), stamp (st));
 }
@@ -246,18 +224,17 @@ _agentexec_local_snapshot (const char *work_dir)
 
 typedef struct
 {
-  GHashTable               *before;
+  GHashTable *before;
   AgentExecExecutionResult *result;
-  guint64                   budget;
-  GPtrArray                *names;
+  guint64 budget;
+  GPtrArray *names;
 } Collect;
 
 /* Reads at most @size bytes (a file may shrink or grow while we read). */
 static GBytes *
-read_all (int   fd,
-          gsize size)
+read_all (int fd, gsize size)
 {
-  g_autoptr(GByteArray) data = g_byte_array_sized_new (size);
+  g_autoptr (GByteArray) data = g_byte_array_sized_new (size);
   guint8 buffer[65536];
 
   while (data->len < size)
@@ -274,17 +251,14 @@ read_all (int   fd,
 }
 
 static void
-collect_visit (int                dir_fd,
-               const char        *leaf,
-               const char        *relative,
-               const struct stat *st,
-               gpointer           data)
+collect_visit (
+    int dir_fd, const char *leaf, const char *relative, const struct stat *st, gpointer data)
 {
   Collect *c = data;
   g_autofree char *now = stamp (st);
   const char *then = g_hash_table_lookup (c->before, relative);
-  g_autoptr(GBytes) content = NULL;
-  g_autoptr(AgentExecFile) file = NULL;
+  g_autoptr (GBytes) content = NULL;
+  g_autoptr (AgentExecFile) file = NULL;
   int fd;
 
   if (then != NULL && g_str_equal (then, now))
@@ -320,35 +294,34 @@ collect_visit (int                dir_fd,
  * budget are named in a note on stdout instead.
  */
 void
-_agentexec_local_collect_outputs (const char               *work_dir,
-                                  GHashTable               *before,
-                                  guint64                   max_total_bytes,
+_agentexec_local_collect_outputs (const char *work_dir,
+                                  GHashTable *before,
+                                  guint64 max_total_bytes,
                                   AgentExecExecutionResult *result)
 {
-  g_autoptr(GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) skipped = g_ptr_array_new_with_free_func (g_free);
   Collect c = { before, result, max_total_bytes, skipped };
 
   walk_root (work_dir, collect_visit, &c);
   if (skipped->len > 0)
     {
-      g_autoptr(GString) note = g_string_new (agentexec_execution_result_get_stdout (result));
+      g_autoptr (GString) note = g_string_new (agentexec_execution_result_get_stdout (result));
       g_autofree char *names = NULL;
 
       g_ptr_array_add (skipped, NULL);
       names = g_strjoinv (", ", (char **) skipped->pdata);
       if (note->len > 0 && note->str[note->len - 1] != '\n')
         g_string_append_c (note, '\n');
-      g_string_append_printf (note, "[agentexec: output files not returned (past the size "
-                              "budget, or an unusable name): %s]\n", names);
+      g_string_append_printf (note,
+                              "[agentexec: output files not returned (past the size "
+                              "budget, or an unusable name): %s]\n",
+                              names);
       _agentexec_execution_result_set_stdout (result, note->str, note->len);
     }
 }
 
 static int
-remove_entry (const char        *path,
-              const struct stat *st,
-              int                flag,
-              struct FTW        *ftw)
+remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
   if (flag == FTW_DP)
     rmdir (path);

@@ -37,12 +37,13 @@
 
 #include "libagentexec.h"
 
-typedef struct {
-  char    *language;
-  char    *info;
-  char    *code;
-  guint64  start;
-  guint64  end;
+typedef struct
+{
+  char *language;
+  char *info;
+  char *code;
+  guint64 start;
+  guint64 end;
   gboolean closed;
 } RefBlock;
 
@@ -57,16 +58,15 @@ ref_block_free (gpointer data)
   g_free (b);
 }
 
-typedef struct {
-  GArray *starts;   /* guint64 offset of each line, 1-based (index 0 unused) */
-  GArray *lens;     /* content length of each line */
-  GArray *eols;     /* line-ending length of each line */
+typedef struct
+{
+  GArray *starts; /* guint64 offset of each line, 1-based (index 0 unused) */
+  GArray *lens;   /* content length of each line */
+  GArray *eols;   /* line-ending length of each line */
 } LineTable;
 
 static void
-line_table_init (LineTable  *t,
-                 const char *text,
-                 gsize       len)
+line_table_init (LineTable *t, const char *text, gsize len)
 {
   gsize pos = 0;
   guint64 zero = 0;
@@ -119,10 +119,7 @@ count_lines (const char *s)
 /* The source text of line @line from byte column @column (1-based, as cmark
  * counts it: after the BOM on the first line), NUL bytes as U+FFFD. */
 static char *
-source_from_column (LineTable  *t,
-                    const char *text,
-                    int         line,
-                    int         column)
+source_from_column (LineTable *t, const char *text, int line, int column)
 {
   guint64 start = LINE_START (t, line);
   guint64 llen = LINE_LEN (t, line);
@@ -142,9 +139,7 @@ source_from_column (LineTable  *t,
 }
 
 static gboolean
-cmark_block_is_fenced (cmark_node *node,
-                       LineTable  *t,
-                       const char *text)
+cmark_block_is_fenced (cmark_node *node, LineTable *t, const char *text)
 {
   g_autofree char *rest = source_from_column (t, text, cmark_node_get_start_line (node),
                                               cmark_node_get_start_column (node));
@@ -161,9 +156,7 @@ cmark_block_is_fenced (cmark_node *node,
 }
 
 static RefBlock *
-ref_block_from_node (cmark_node *node,
-                     LineTable  *t,
-                     gsize       len)
+ref_block_from_node (cmark_node *node, LineTable *t, gsize len)
 {
   RefBlock *b = g_new0 (RefBlock, 1);
   const char *info = cmark_node_get_fence_info (node);
@@ -181,13 +174,12 @@ ref_block_from_node (cmark_node *node,
   if (cmark_node_get_type (parent) != CMARK_NODE_DOCUMENT &&
       end_line > cmark_node_get_end_line (parent))
     {
-      b->closed = FALSE;   /* its container ended first */
+      b->closed = FALSE; /* its container ended first */
       b->end = LINE_START (t, end_line);
     }
-  else if ((guint) end_line >= n_lines &&
-           count_lines (b->code) == (guint) (end_line - start_line))
+  else if ((guint) end_line >= n_lines && count_lines (b->code) == (guint) (end_line - start_line))
     {
-      b->closed = FALSE;   /* the input ended first */
+      b->closed = FALSE; /* the input ended first */
       b->end = len;
     }
   else
@@ -200,8 +192,7 @@ ref_block_from_node (cmark_node *node,
 
 /* (element-type RefBlock) */
 static GPtrArray *
-cmark_fenced_blocks (const char *text,
-                     gsize       len)
+cmark_fenced_blocks (const char *text, gsize len)
 {
   GPtrArray *blocks = g_ptr_array_new_with_free_func (ref_block_free);
   cmark_node *doc = cmark_parse_document (text, len, CMARK_OPT_DEFAULT);
@@ -236,8 +227,7 @@ cmark_fenced_blocks (const char *text,
  * - a vertical tab or form feed after "<" on a line: the spec's HTML
  *   conditions take spaces and tabs, cmark any ASCII white space. */
 static gboolean
-cmark_diff_explained (const char *text,
-                      gsize       len)
+cmark_diff_explained (const char *text, gsize len)
 {
   gsize run = 0;
 
@@ -290,18 +280,16 @@ info_diff_explained (const char *ours)
 
   if (strchr (ours, '&') != NULL || strchr (ours, '\\') != NULL)
     return TRUE;
-  return n > 0 && (strchr (" \t\n\v\f\r", ours[0]) != NULL ||
-                   strchr (" \t\n\v\f\r", ours[n - 1]) != NULL);
+  return n > 0 &&
+         (strchr (" \t\n\v\f\r", ours[0]) != NULL || strchr (" \t\n\v\f\r", ours[n - 1]) != NULL);
 }
 
 /* Returns NULL when @ours (element-type AgentExecCodeBlock) equals cmark's
  * blocks of @text, else a description of the first difference. */
 static char *
-cmark_diff (const char *text,
-            gsize       len,
-            GPtrArray  *ours)
+cmark_diff (const char *text, gsize len, GPtrArray *ours)
 {
-  g_autoptr(GPtrArray) ref = cmark_fenced_blocks (text, len);
+  g_autoptr (GPtrArray) ref = cmark_fenced_blocks (text, len);
 
   if (ours->len != ref->len)
     return g_strdup_printf ("%u blocks, cmark finds %u", ours->len, ref->len);
@@ -325,8 +313,8 @@ cmark_diff (const char *text,
         return g_strdup_printf ("block %u: start %" G_GUINT64_FORMAT ", cmark %" G_GUINT64_FORMAT,
                                 i, agentexec_code_block_get_start (a), b->start);
       if (agentexec_code_block_get_end (a) != b->end)
-        return g_strdup_printf ("block %u: end %" G_GUINT64_FORMAT ", cmark %" G_GUINT64_FORMAT,
-                                i, agentexec_code_block_get_end (a), b->end);
+        return g_strdup_printf ("block %u: end %" G_GUINT64_FORMAT ", cmark %" G_GUINT64_FORMAT, i,
+                                agentexec_code_block_get_end (a), b->end);
       if (agentexec_code_block_get_closed (a) != b->closed)
         return g_strdup_printf ("block %u: closed %d, cmark %d", i,
                                 agentexec_code_block_get_closed (a), b->closed);

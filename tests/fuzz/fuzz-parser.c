@@ -24,10 +24,8 @@ describe (GPtrArray *blocks)
       AgentExecCodeBlock *b = g_ptr_array_index (blocks, i);
 
       g_string_append_printf (out, "[%s|%s|%" G_GUINT64_FORMAT "|%" G_GUINT64_FORMAT "|%d]",
-                              agentexec_code_block_get_info (b),
-                              agentexec_code_block_get_code (b),
-                              agentexec_code_block_get_start (b),
-                              agentexec_code_block_get_end (b),
+                              agentexec_code_block_get_info (b), agentexec_code_block_get_code (b),
+                              agentexec_code_block_get_start (b), agentexec_code_block_get_end (b),
                               agentexec_code_block_get_closed (b));
     }
   return g_string_free (out, FALSE);
@@ -36,14 +34,13 @@ describe (GPtrArray *blocks)
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 int
-LLVMFuzzerTestOneInput (const uint8_t *data,
-                        size_t         size)
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   static AgentExecCodeBlockParser *parser;
   const char *text = (const char *) data;
-  g_autoptr(GPtrArray) whole = NULL;
-  g_autoptr(GPtrArray) streamed = NULL;
-  g_autoptr(AgentExecCodeBlockStream) stream = NULL;
+  g_autoptr (GPtrArray) whole = NULL;
+  g_autoptr (GPtrArray) streamed = NULL;
+  g_autoptr (AgentExecCodeBlockStream) stream = NULL;
   g_autofree char *diff = NULL;
   g_autofree char *a = NULL;
   g_autofree char *b = NULL;
