@@ -12,7 +12,6 @@ G_BEGIN_DECLS
 /* The longest name in the table ("CounterClockwiseContourIntegral"). */
 #define AGENTEXEC_HTML_ENTITY_MAX_NAME 32
 
-const char *_agentexec_html_entity_lookup (const char *name,
-                                           gsize       len);
+const char *_agentexec_html_entity_lookup (const char *name, gsize len);
 
 G_END_DECLS
