@@ -700,6 +700,10 @@ agentexec_base_executor_run (AgentExecBaseExecutor *self,
  * agentexec_base_executor_get_stateful:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:stateful] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:stateful] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:stateful]
  *
  * Since: 1.0
@@ -733,6 +737,10 @@ agentexec_base_executor_set_stateful (AgentExecBaseExecutor *self, gboolean stat
  * agentexec_base_executor_get_error_retry_attempts:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:error-retry-attempts] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:error-retry-attempts] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:error-retry-attempts]
  *
  * Since: 1.0
@@ -748,6 +756,10 @@ agentexec_base_executor_get_error_retry_attempts (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_max_retries:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:max-retries] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:max-retries] property.
  *
  * Returns: the value of [property@AgentExec.BaseExecutor:max-retries]
  *
@@ -765,6 +777,10 @@ agentexec_base_executor_get_max_retries (AgentExecBaseExecutor *self)
  * agentexec_base_executor_get_retry_delay_ms:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:retry-delay-ms] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:retry-delay-ms] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:retry-delay-ms]
  *
  * Since: 1.0
@@ -780,6 +796,10 @@ agentexec_base_executor_get_retry_delay_ms (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_timeout_ms:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:timeout-ms] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:timeout-ms] property.
  *
  * Returns: the value of [property@AgentExec.BaseExecutor:timeout-ms]
  *
@@ -814,6 +834,10 @@ agentexec_base_executor_set_timeout_ms (AgentExecBaseExecutor *self, guint timeo
  * agentexec_base_executor_get_max_output_bytes:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:max-output-bytes] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:max-output-bytes] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:max-output-bytes]
  *
  * Since: 1.0
@@ -829,6 +853,10 @@ agentexec_base_executor_get_max_output_bytes (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_code_block_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:code-block-delimiters] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:code-block-delimiters] property.
  *
  * Returns: (transfer none) (array zero-terminated=1): the code block
  *   delimiters as a flat list of (start, end) pairs
@@ -846,6 +874,12 @@ agentexec_base_executor_get_code_block_delimiters (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_execution_result_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:execution-result-delimiters]
+ * property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:execution-result-delimiters]
+ * property.
  *
  * Returns: (transfer none) (array zero-terminated=1): the start and end
  *   delimiters of execution results

@@ -355,6 +355,10 @@ agentexec_execution_result_new (AgentExecOutcome  outcome,
  * agentexec_execution_result_get_stdout:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:stdout] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stdout] property.
+ *
  * Returns: (transfer none): standard output
  *
  * Since: 1.0
@@ -370,6 +374,10 @@ agentexec_execution_result_get_stdout (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_stderr:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stderr] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stderr] property.
  *
  * Returns: (transfer none): standard error
  *
@@ -387,6 +395,10 @@ agentexec_execution_result_get_stderr (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_exit_code:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:exit-code] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:exit-code] property.
+ *
  * Returns: the exit code, -1 when killed by a signal
  *
  * Since: 1.0
@@ -402,6 +414,10 @@ agentexec_execution_result_get_exit_code (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_signal:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:signal] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:signal] property.
  *
  * Returns: the terminating signal, or 0
  *
@@ -419,6 +435,10 @@ agentexec_execution_result_get_signal (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_outcome:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:outcome] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:outcome] property.
+ *
  * Returns: the outcome
  *
  * Since: 1.0
@@ -434,6 +454,8 @@ agentexec_execution_result_get_outcome (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_output_files:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the files the code created or changed.
  *
  * Returns: (transfer none) (element-type AgentExecFile): files the code
  *   created or changed
@@ -452,6 +474,10 @@ agentexec_execution_result_get_output_files (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_duration_us:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:duration-us] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:duration-us] property.
+ *
  * Returns: the wall-clock duration in microseconds
  *
  * Since: 1.0
@@ -467,6 +493,10 @@ agentexec_execution_result_get_duration_us (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_stdout_truncated:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stdout-truncated] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stdout-truncated] property.
  *
  * Returns: whether standard output was truncated
  *
@@ -484,6 +514,10 @@ agentexec_execution_result_get_stdout_truncated (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_stderr_truncated:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:stderr-truncated] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stderr-truncated] property.
+ *
  * Returns: whether standard error was truncated
  *
  * Since: 1.0
@@ -499,6 +533,10 @@ agentexec_execution_result_get_stderr_truncated (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_attempts:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:attempts] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:attempts] property.
  *
  * Returns: the number of attempts made
  *
@@ -516,6 +554,10 @@ agentexec_execution_result_get_attempts (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_language:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:language] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:language] property.
+ *
  * Returns: (transfer none) (nullable): the canonical language used
  *
  * Since: 1.0
@@ -531,6 +573,10 @@ agentexec_execution_result_get_language (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_session_restarted:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:session-restarted] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:session-restarted] property.
  *
  * Returns: whether the stateful session lost its state
  *

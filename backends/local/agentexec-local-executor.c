@@ -997,6 +997,10 @@ agentexec_local_executor_new (gboolean allow_unsafe, GError **error)
  * agentexec_local_executor_get_allow_unsafe:
  * @self: a [class@AgentExec.LocalExecutor]
  *
+ * Gets the [property@AgentExec.LocalExecutor:allow-unsafe] property.
+ *
+ * Gets the [property@AgentExec.LocalExecutor:allow-unsafe] property.
+ *
  * Returns: the value of [property@AgentExec.LocalExecutor:allow-unsafe]
  *
  * Since: 1.0
@@ -1013,6 +1017,8 @@ agentexec_local_executor_get_allow_unsafe (AgentExecLocalExecutor *self)
  * agentexec_local_executor_get_interpreter:
  * @self: a [class@AgentExec.LocalExecutor]
  * @language: a language name or alias
+ *
+ * Gets the interpreter command the executor runs for @language.
  *
  * Returns: (transfer full) (nullable): the path of the interpreter that runs
  *   @language, or %NULL when none is configured or found
@@ -1075,6 +1081,8 @@ agentexec_local_executor_set_interpreter (AgentExecLocalExecutor *self,
 /**
  * agentexec_local_executor_get_session_count:
  * @self: a [class@AgentExec.LocalExecutor]
+ *
+ * Gets the number of stateful sessions (live interpreters) the executor holds.
  *
  * Returns: how many stateful sessions the executor holds (running or not
  *   yet reaped)
