@@ -15,10 +15,14 @@ run_pkgs=(python3 nodejs bash coreutils procps curl)
 test_pkgs=(
   python3-gi gjs libcmark-dev cmark-gfm valgrind clang libclang-rt-14-dev
   python3-matplotlib docker.io mmdebstrap socat podman hyperfine
+  gi-docgen scdoc man-db systemd
 )
+# scripts/build-deb.sh: the Debian packages (it also installs debian/control's
+# Build-Depends that are missing).
+deb_pkgs=(dpkg-dev debhelper lintian fakeroot)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
-[ "${1:-}" = "--build" ] || want+=("${test_pkgs[@]}")
+[ "${1:-}" = "--build" ] || want+=("${test_pkgs[@]}" "${deb_pkgs[@]}")
 
 missing=()
 for p in "${want[@]}"; do

@@ -53,7 +53,10 @@ build() {  # build DIR [meson options...]
 rm -f _build/meson-logs/testlog.json _build/meson-logs/podmanlog.json \
   _build-asan/meson-logs/testlog.json
 
-if build _build; then
+# -Ddocumentation=true: the API reference must build without a warning (a
+# symbol without a doc comment or a broken link fails the build), and the
+# 'install' suite then checks it is installed.
+if build _build -Ddocumentation=true; then
   meson test -C _build --print-errorlogs --num-processes 2
   if [ "$engine" = 1 ]; then
     if podman_host=$(scripts/start-podman.sh); then
