@@ -235,11 +235,10 @@ run_async (AgentExecCodeExecutor *executor, CodeFunc code_func, gboolean ids, gb
     call_clear (&calls[i]);
 }
 
-/* The ::output signal still sees every call's output. */
+/* The ::output signal still sees every call's output (told apart by input). */
 typedef struct
 {
-  guint n_chunks;
-  GString *all;
+  GHashTable *by_input; /* AgentExecExecutionInput → GString of its stdout */
 } SignalSeen;
 
 static void
@@ -250,9 +249,41 @@ on_signal_output (AgentExecCodeExecutor *executor,
                   gpointer user_data)
 {
   SignalSeen *seen = user_data;
+  GString *text = g_hash_table_lookup (seen->by_input, input);
 
-  seen->n_chunks++;
-  g_string_append_len (seen->all, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+  if (stream != AGENTEXEC_STREAM_STDOUT)
+    return;
+  if (text == NULL)
+    {
+      text = g_string_new (NULL);
+      g_hash_table_insert (seen->by_input, g_object_ref (input), text);
+    }
+  g_string_append_len (text, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+}
+
+static void
+free_gstring (gpointer data)
+{
+  g_string_free (data, TRUE);
+}
+
+/* Every one of 2 * N_CALLS inputs was seen whole by the signal. */
+static void
+signal_seen_check (SignalSeen *seen)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_assert_cmpuint (g_hash_table_size (seen->by_input), ==, 2 * N_CALLS);
+  g_hash_table_iter_init (&iter, seen->by_input);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const char *code = agentexec_execution_input_get_code (key);
+      guint i = (guint) g_ascii_strtoull (strstr (code, "call-") + 5, NULL, 10);
+      g_autofree char *out = expected_out (i);
+
+      g_assert_cmpstr (((GString *) value)->str, ==, out);
+    }
 }
 
 /* Local backend */
@@ -275,20 +306,17 @@ test_local (gconstpointer data)
 {
   gboolean stateful = GPOINTER_TO_INT (data);
   g_autoptr (AgentExecCodeExecutor) executor = new_local (stateful);
-  SignalSeen seen = { 0, g_string_new (NULL) };
+  SignalSeen seen = { g_hash_table_new_full (NULL, NULL, g_object_unref, free_gstring) };
   gulong id = g_signal_connect (executor, "output", G_CALLBACK (on_signal_output), &seen);
 
+  /* The inputs are freed after each run: the table keeps them alive, so
+   * every key stays a distinct input. */
   run_sync (executor, python_code, stateful, TRUE);
   run_async (executor, python_code, stateful, TRUE);
   /* Both ways, every call's output also went through the executor's signal. */
-  for (guint i = 0; i < N_CALLS; i++)
-    {
-      g_autofree char *line = g_strdup_printf ("call-%u line 3\n", i);
-
-      g_assert_nonnull (strstr (seen.all->str, line));
-    }
+  signal_seen_check (&seen);
   g_signal_handler_disconnect (executor, id);
-  g_string_free (seen.all, TRUE);
+  g_hash_table_unref (seen.by_input);
   agentexec_code_executor_close (executor);
 }
 
