@@ -150,6 +150,17 @@ def run_takes_every_keyword():
 
 
 @test
+def base_executor_run_once_and_the_c_run():
+    with local() as ex:
+        inp = AgentExec.ExecutionInput("print('once')")
+        # The C method (one attempt, no language detection) keeps its form.
+        r = ex.run(None, inp, "python", None)
+        assert r.stdout == "once\n" and r.attempts == 1
+        assert ex.run_once(None, inp, "python").stdout == "once\n"
+        assert ex.run(inp).stdout == "once\n"  # the Pythonic form, detecting the language
+
+
+@test
 def run_accepts_an_input_object():
     inp = AgentExec.ExecutionInput("print(len(open('f.txt').read()))", "python",
                                    files={"f.txt": "héllo"}, timeout=10)
@@ -372,6 +383,10 @@ def flow_contents_are_dicts():
                                      "output": "Code execution result:\n3\n\n"}}]}
         assert isinstance(step.state_delta, dict) and step.saved_artifacts == []
         assert step.get_result_content() == step.result_content
+        assert step.language == "python"
+        text_step = flow.process_text(ctx, "inv-text", "```python\nprint(5)\n```\nrest", None)
+        assert text_step.result_text == "```tool_output\nCode execution result:\n5\n\n\n```"
+        assert text_step.text.startswith("```python\nprint(5)\n```")
 
 
 @test
