@@ -596,6 +596,8 @@ agentexec_execution_result_get_language (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_value:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:value] property.
+ *
  * Returns: (transfer none) (nullable): the text of the last expression's
  *   value (see [property@AgentExec.ExecutionResult:value])
  *

@@ -147,4 +147,37 @@ assert [b["language"] for b in blocks] == ["python", "python", "bash", "python"]
 PY
 "$prefix/bin/agentexec" --version | grep -q "^agentexec " || fail "agentexec --version"
 ok "installed agentexec-extract extracts the demo reply's 4 blocks"
+unit=$prefix/lib/systemd/system/agentexec-serve.service
+if [ -f "$srcdir/server/meson.build" ]; then
+  [ -f "$unit" ] || fail "agentexec-serve.service not installed"
+  grep -q "^ExecStart=$prefix/bin/agentexec serve " "$unit" || fail "unit ExecStart: $(grep ^ExecStart "$unit")"
+  systemd-analyze verify --man=no "$unit" >"$tmp/verify.log" 2>&1 ||
+    { cat "$tmp/verify.log"; fail "systemd-analyze verify $unit"; }
+  ok "agentexec-serve.service installed; systemd-analyze verify accepts it"
+
+  # The unit's own command line, run by the installed binary (on free ports).
+  args=$(sed -n "s|^ExecStart=$prefix/bin/agentexec serve ||p" "$unit" | sed 's/ *\$AGENTEXEC_SERVE_OPTIONS//')
+  if curl -fsS --max-time 3 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; then
+    port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    # shellcheck disable=SC2086
+    AGENTEXEC_PCRE2_JIT=0 "$prefix/bin/agentexec" serve $args --listen "127.0.0.1:$port" --health-port 0 \
+      2>"$tmp/serve.log" &
+    pid=$!
+    up=0
+    for _ in $(seq 1 100); do
+      if curl -fsS --max-time 2 "http://127.0.0.1:$port/health" >/dev/null 2>&1; then up=1; break; fi
+      kill -0 $pid 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -TERM $pid 2>/dev/null || true
+    status=0; wait $pid || status=$?
+    [ "$up" = 1 ] || { cat "$tmp/serve.log"; fail "agentexec serve $args did not answer /health"; }
+    [ "$status" = 0 ] || { cat "$tmp/serve.log"; fail "agentexec serve exited $status on SIGTERM"; }
+    ok "the unit's command line (serve $args) answers /health and stops cleanly on SIGTERM"
+  elif [ "${CI:-}" = "true" ]; then
+    fail "no Docker engine for the unit's container backend (CI)"
+  else
+    n=$((n + 1)); echo "ok $n - # SKIP no Docker engine answers: the unit's command line was not run"
+  fi
+fi
 echo "1..$n"
