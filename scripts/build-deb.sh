@@ -54,7 +54,12 @@ note "built: $(cd "$out" && ls ./*.deb | tr '\n' ' ')"
 
 changes=$(ls "$out"/*.changes)
 note "lintian $changes"
-lintian --fail-on error --info --display-level '>=warning' "$changes" | tee "$out/lintian.log"
+if ! lintian --fail-on error --display-level '>=warning' "$changes" >"$out/lintian.log" 2>&1; then
+  cat "$out/lintian.log"
+  note "lintian found errors (above; lintian --info explains each tag)"
+  exit 1
+fi
+cat "$out/lintian.log"
 note "lintian: no errors"
 
 if [ "$check" = 1 ]; then
