@@ -24,7 +24,7 @@ for tool in dpkg-buildpackage dh lintian; do
     dpkg-dev debhelper lintian >/dev/null; break; }
 done
 if ! (cd "$top" && dpkg-checkbuilddeps) 2>/dev/null; then
-  missing=$(cd "$top" && dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p' |
+  missing=$( (cd "$top" && dpkg-checkbuilddeps 2>&1 || true) | sed -n 's/.*Unmet build dependencies: //p' |
             sed 's/([^)]*)//g')
   note "installing the build dependencies: $missing"
   # shellcheck disable=SC2086

@@ -3,8 +3,8 @@
 # (mmdebstrap, as root) and uses them there, from the installed files only:
 # the demo's extraction with agentexec-extract, the demo reply run by
 # `agentexec reply` on the local backend, the README's C example built with
-# `pkg-config --cflags --libs libagentexec-1`, `import AgentExec` from
-# python3 and gjs, the man pages and the API reference.
+# `pkg-config --cflags --libs libagentexec-1`, `import AgentExec` (overrides active) from
+# python3 and gjs, the man pages, the API reference and the systemd unit.
 #
 #   scripts/check-deb.sh [DEBDIR]      (default: _build-deb, from scripts/build-deb.sh)
 set -euo pipefail
@@ -14,7 +14,7 @@ note() { echo "check-deb: $*"; }
 [ "$(id -u)" = 0 ] || { note "needs root (mmdebstrap makes a chroot)"; exit 1; }
 command -v mmdebstrap >/dev/null || apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null
 
-include="python3,python3-gi,gjs,gcc,libc6-dev,pkg-config,man-db"
+include="python3,python3-gi,gjs,gcc,libc6-dev,pkg-config,man-db,systemd"
 for deb in "$debs"/*.deb; do
   case $deb in *-dbgsym_*) ;; *) include="$include,$deb" ;; esac
 done
@@ -30,7 +30,7 @@ set -eu
 cd /tmp/check
 fail() { echo "check-deb: FAILED: $*"; exit 1; }
 echo "check-deb: installed: $(dpkg-query -W -f='${Package} ${Version}, ' 'libagentexec*' \
-  'gir1.2-agentexec*' agentexec-tools)"
+  'gir1.2-agentexec*' python3-agentexec agentexec-tools)"
 
 agentexec-extract --json demo-reply.md >extract.json
 python3 - <<'PY' || fail "agentexec-extract --json"
@@ -52,14 +52,25 @@ cc -o example example.c $(pkg-config --cflags --libs libagentexec-1) || fail "th
 ./example | grep -q 'runs as python' || fail "the README's C example printed: $(./example)"
 echo "check-deb: the README's C example built with pkg-config and ran"
 
-python3 -c '
+python3 - <<'PY' || fail "python3 import (with the overrides)"
+import sys
 import gi
 gi.require_version("AgentExec", "1.0")
-from gi.repository import AgentExec
+from gi.repository import AgentExec, GLib
 blocks = AgentExec.CodeBlockParser.new().extract_code_blocks("```py\nprint(1)\n```\n")
 assert blocks[0].get_code() == "print(1)\n", blocks[0].get_code()
-print("check-deb: python3 imports AgentExec")
-' || fail "python3 import"
+overrides = sys.modules["gi.overrides.AgentExec"].__file__
+assert overrides == "/usr/lib/python3/dist-packages/gi/overrides/AgentExec.py", overrides
+try:
+    AgentExec.LocalExecutor()
+    raise SystemExit("LocalExecutor() without the opt-in was constructed")
+except GLib.Error as e:
+    assert e.matches(AgentExec.error_quark(), AgentExec.Error.UNSAFE_NOT_ALLOWED), e.message
+with AgentExec.LocalExecutor(allow_unsafe=True) as ex:
+    r = ex.run("print(6 * 7)", language="python")
+    assert r.stdout == "42\n", r.stdout
+print("check-deb: python3 imports AgentExec, overrides active (%s)" % overrides)
+PY
 gjs -c '
 const AgentExec = imports.gi.AgentExec;
 const blocks = AgentExec.CodeBlockParser.new().extract_code_blocks("```js\n1\n```\n");
@@ -71,10 +82,15 @@ man -w agentexec >/dev/null && man -w agentexec-extract >/dev/null || fail "man 
 test -f /usr/share/doc/libagentexec-1/index.html || fail "API reference"
 test -f /usr/share/devhelp/books/libagentexec-1/libagentexec-1.devhelp2 || fail "devhelp book"
 echo "check-deb: man pages and API reference installed"
+systemd-analyze verify --man=no /usr/lib/systemd/system/agentexec-serve.service ||
+  fail "systemd-analyze verify agentexec-serve.service"
+systemctl is-enabled agentexec-serve.service >/dev/null 2>&1 &&
+  fail "agentexec-serve.service was enabled on installation"
+echo "check-deb: agentexec-serve.service verified, not enabled"
 echo "check-deb: OK"
 INSIDE
 
-note "mmdebstrap bookworm with our packages: ${include#*man-db,}"
+note "mmdebstrap bookworm with our packages: ${include#*systemd,}"
 mmdebstrap --quiet --variant=apt --include="$include" \
   --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
   --customize-hook="mkdir -p \"\$1/tmp/check\" && cp -r $tmp/. \"\$1/tmp/check/\"" \

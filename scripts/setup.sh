@@ -19,7 +19,7 @@ test_pkgs=(
 )
 # scripts/build-deb.sh: the Debian packages (it also installs debian/control's
 # Build-Depends that are missing).
-deb_pkgs=(dpkg-dev debhelper lintian fakeroot)
+deb_pkgs=(dpkg-dev debhelper dh-python lintian fakeroot)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [ "${1:-}" = "--build" ] || want+=("${test_pkgs[@]}" "${deb_pkgs[@]}")
