@@ -332,8 +332,10 @@ class CodeExecutor(AgentExec.CodeExecutor):
             loop.call_soon_threadsafe(_resolve, future, result, error)
 
         def start():
-            # The Python list of PyGObject wants () (not None) as the data
-            # of the output function of a call that ends with a callback.
+            # PyGObject 3.42 treats the trailing user_data as *args and then
+            # expects the data of the other callback (output_func) to be a
+            # tuple already: None there gives "expected tuple for callback
+            # user_data" at each chunk, () gives the function no extra argument.
             self.execute_code_with_output_async(context, execution_input, relay, (),
                                                 cancellable, done)
 
