@@ -300,9 +300,11 @@ class CodeExecutor(AgentExec.CodeExecutor):
         if on_output is None:
             return self.execute_code(context, execution_input, cancellable)
         relay = _OutputRelay(on_output)
-        result = self.execute_code_with_output(context, execution_input, relay, None,
-                                               cancellable)
-        relay.flush()
+        try:
+            result = self.execute_code_with_output(context, execution_input, relay, None,
+                                                   cancellable)
+        finally:
+            relay.flush()
         relay.raise_error()
         return result
 
