@@ -526,6 +526,8 @@ test_process_request_rest (void)
 {
   g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
   g_autoptr (GError) error = NULL;
+  /* A REST body names its model in the URL: the executor's model stands in. */
+  agentexec_built_in_executor_set_model_fallback (executor, TRUE);
   g_autoptr (JsonNode) node = parse_json (
       "{\"contents\": [{\"role\": \"user\", \"parts\": [{\"text\": \"hi\"}]}],"
       " \"systemInstruction\": {\"parts\": [{\"text\": \"be brief\"}]},"
@@ -597,6 +599,8 @@ test_process_request_existing (void)
 {
   g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
   g_autoptr (GError) error = NULL;
+
+  agentexec_built_in_executor_set_model_fallback (executor, TRUE);
   g_autoptr (JsonNode) snake =
       parse_json ("{\"tools\": [{\"code_execution\": {}}, {\"google_search\": {}}]}");
   g_autoptr (JsonNode) twice = parse_json (
@@ -633,15 +637,47 @@ test_process_request_unsupported (void)
       assert_json_equal (node, text); /* untouched */
     }
 
-  /* Without "model" in the request, the executor's model decides. */
+  /* Without "model" in the request: ADK's failure, whatever the executor's model
+   * (its own model is a Gemini 2 one here). */
   {
     g_autoptr (GError) error = NULL;
     g_autoptr (JsonNode) node = parse_json ("{\"contents\": []}");
 
+    g_assert_false (agentexec_built_in_executor_get_model_fallback (executor));
+    g_assert_false (process_request (executor, node, &error));
+    g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
+    g_assert_cmpstr (error->message, ==,
+                     "Gemini code execution tool is not supported for model None");
+    assert_json_equal (node, "{\"contents\": []}");
+  }
+
+  /* With model-fallback, the executor's model decides, both ways. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) node = parse_json ("{\"contents\": []}");
+
+    g_object_set (executor, "model-fallback", TRUE, NULL);
+    g_assert_true (process_request (executor, node, &error));
+    g_assert_no_error (error);
+    assert_json_equal (node,
+                       "{\"contents\": [], \"config\": {\"tools\": [{\"codeExecution\": {}}]}}");
     agentexec_built_in_executor_set_model (executor, "gemini-1.0-pro");
+    g_clear_pointer (&node, json_node_unref);
+    node = parse_json ("{\"contents\": []}");
     g_assert_false (process_request (executor, node, &error));
     g_assert_cmpstr (error->message, ==,
                      "Gemini code execution tool is not supported for model gemini-1.0-pro");
+  }
+
+  /* A model in the request is checked even with model-fallback. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) node = parse_json ("{\"model\": \"gemini-1.5-pro\"}");
+
+    agentexec_built_in_executor_set_model (executor, "gemini-2.5-pro");
+    g_assert_false (process_request (executor, node, &error));
+    g_assert_cmpstr (error->message, ==,
+                     "Gemini code execution tool is not supported for model gemini-1.5-pro");
   }
 }
 
@@ -651,7 +687,8 @@ test_process_request_malformed (void)
   g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) config = parse_json ("{\"model\": \"gemini-2.0-flash\", \"config\": 3}");
-  g_autoptr (JsonNode) tools = parse_json ("{\"tools\": {\"codeExecution\": {}}}");
+  g_autoptr (JsonNode) tools =
+      parse_json ("{\"model\": \"gemini-2.0-flash\", \"tools\": {\"codeExecution\": {}}}");
 
   g_assert_false (process_request (executor, config, &error));
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);

@@ -1228,6 +1228,33 @@ test_data_file_code (void)
   g_assert_nonnull (strstr (out, "Total rows: 3"));
   g_assert_nonnull (strstr (out, "Total columns: 2"));
   g_assert_nonnull (strstr (out, "city"));
+
+  /* ADK's test of crop: never more than max_chars characters. */
+  {
+    g_autofree char *checks =
+        g_strconcat (code,
+                     "\nassert crop('abcdef', max_chars=2) == 'ab', crop('abcdef', max_chars=2)\n"
+                     "assert crop('abcdef', max_chars=3) == 'abc'\n"
+                     "assert crop('abcdef', max_chars=0) == ''\n"
+                     "assert crop('abcdef', max_chars=-1) == ''\n"
+                     "assert crop('abcdef', max_chars=5) == 'ab...'\n"
+                     "assert crop('abcdef', max_chars=6) == 'abcdef'\n"
+                     "assert crop('x' * 100) == 'x' * 61 + '...'\n"
+                     "for n in range(-2, 12):\n"
+                     "  assert len(crop('abcdefghij', n)) <= max(n, 0), n\n"
+                     "print('crop ok')\n",
+                     NULL);
+    g_autoptr (GSubprocess) check = NULL;
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    check = g_subprocess_launcher_spawn (launcher, &error, "/usr/bin/python3", "-c", checks, NULL);
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (check, NULL, NULL, &out, &err, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (err, ==, "");
+    g_assert_true (g_str_has_suffix (out, "crop ok\n"));
+  }
   g_remove (csv);
   g_rmdir (dir);
 }

@@ -247,14 +247,15 @@ request_model (JsonObject *request, const char *fallback_model)
   if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
       json_node_get_value_type (node) == G_TYPE_STRING)
     return g_strdup (json_node_get_string (node));
-  return g_strdup (fallback_model != NULL ? fallback_model : "");
+  return g_strdup (fallback_model);
 }
 
 /*
  * _agentexec_gemini_add_code_execution_tool:
  *
  * ADK's BuiltInCodeExecutor.process_llm_request on a JSON request: for a
- * Gemini 2+ model (the request's "model", else @fallback_model), make the
+ * Gemini 2+ model (the request's "model", else @fallback_model when not
+ * %NULL; a request with neither fails as ADK's does, naming model None), make the
  * tools hold exactly one code-execution tool, written as the document
  * spells its fields ({"codeExecution": {}} or {"code_execution": {}}).
  * Idempotent; everything else stays as it was.
@@ -274,7 +275,8 @@ _agentexec_gemini_add_code_execution_tool (JsonObject *request,
   if (!_agentexec_gemini_model_is_2_or_above (model))
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "Gemini code execution tool is not supported for model %s", model);
+                   "Gemini code execution tool is not supported for model %s",
+                   model != NULL ? model : "None");
       return FALSE;
     }
   holder = tools_holder (request, error);
