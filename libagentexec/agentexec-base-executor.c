@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "agentexec-base-executor-private.h"
 #include "agentexec-code-executor-private.h"
 #include "agentexec-execution-result-private.h"
@@ -23,6 +25,11 @@
  * attempt (capped at 30 s, with ±25 % jitter, cancellable). Code errors are
  * never retried here: they are results, and the LLM retries them under
  * `error-retry-attempts`.
+ *
+ * A run stopped at its timeout (outcome %AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED)
+ * keeps the output it wrote, and its standard error ends with ADK's
+ * sentence "Code execution timed out after N seconds." (N as ADK prints its
+ * `timeout_seconds`: `5`, or `1.5` for 1500 ms), whatever the backend.
  *
  * Executors written in Python or JavaScript may subclass it (implementing
  * `do_run`) or implement [iface@AgentExec.CodeExecutor] directly.
@@ -543,6 +550,61 @@ take_retry_after_hint (void)
   return delay_ms;
 }
 
+/* @ms in seconds as ADK prints its timeout_seconds: "5" for a whole number,
+ * else the shortest decimal ("1.5", "0.25"). */
+static char *
+format_seconds (guint ms)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  gsize len;
+
+  if (ms % 1000 == 0)
+    return g_strdup_printf ("%u", ms / 1000);
+  g_ascii_formatd (buffer, sizeof buffer, "%.3f", ms / 1000.0);
+  len = strlen (buffer);
+  while (len > 0 && buffer[len - 1] == '0')
+    buffer[--len] = '\0';
+  return g_strdup (buffer);
+}
+
+/*
+ * _agentexec_timeout_sentence:
+ *
+ * ADK's sentence for a run stopped at its timeout:
+ * "Code execution timed out after N seconds.".
+ */
+char *
+_agentexec_timeout_sentence (guint timeout_ms)
+{
+  g_autofree char *seconds = format_seconds (timeout_ms);
+
+  return g_strdup_printf ("Code execution timed out after %s seconds.", seconds);
+}
+
+/* The one timeout path of every backend: a run stopped at its deadline keeps
+ * the output it had, and its standard error ends with ADK's sentence. */
+static void
+note_timeout (AgentExecBaseExecutor *self,
+              AgentExecExecutionInput *input,
+              AgentExecExecutionResult *result)
+{
+  const char *err = agentexec_execution_result_get_stderr (result);
+  guint deadline_ms = _agentexec_execution_result_get_deadline_ms (result);
+  g_autofree char *sentence = NULL;
+  g_autofree char *joined = NULL;
+  gsize len = strlen (err);
+
+  if (agentexec_execution_result_get_outcome (result) != AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED)
+    return;
+  if (deadline_ms == 0)
+    deadline_ms = _agentexec_base_executor_effective_timeout_ms (self, input);
+  sentence = _agentexec_timeout_sentence (deadline_ms);
+  if (strstr (err, sentence) != NULL)
+    return;
+  joined = g_strconcat (err, len > 0 && err[len - 1] != '\n' ? "\n" : "", sentence, NULL);
+  _agentexec_execution_result_set_stderr (result, joined, -1);
+}
+
 static AgentExecExecutionResult *
 base_execute_code (AgentExecCodeExecutor *executor,
                    AgentExecExecutorContext *context,
@@ -574,6 +636,7 @@ base_execute_code (AgentExecCodeExecutor *executor,
           if (agentexec_execution_result_get_duration_us (result) == 0)
             _agentexec_execution_result_set_duration_us (result, g_get_monotonic_time () - start);
           _agentexec_execution_result_settle_outcome (result);
+          note_timeout (self, input, result);
           return result;
         }
       retry_after_ms = take_retry_after_hint ();

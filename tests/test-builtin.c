@@ -870,6 +870,9 @@ test_deadline (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "start\n");
   g_assert_nonnull (
       strstr (agentexec_execution_result_get_stderr (result), "OUTCOME_DEADLINE_EXCEEDED"));
+  /* ADK's sentence, with Gemini's own limit. */
+  g_assert_true (g_str_has_suffix (agentexec_execution_result_get_stderr (result),
+                                   "\nCode execution timed out after 30 seconds."));
 }
 
 static void

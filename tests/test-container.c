@@ -389,7 +389,7 @@ test_timeout (void)
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "before\n");
   g_assert_true (g_str_has_prefix (agentexec_execution_result_get_stderr (result),
-                                   "err before\n[agentexec: killed after the timeout of 1500 ms]"));
+                                   "err before\nCode execution timed out after 1.5 seconds."));
   g_assert_cmpint (agentexec_execution_result_get_signal (result), ==, 9);
 }
 

@@ -105,6 +105,7 @@ def timeout_kills_with_partial_output():
     assert time.monotonic() - start < 10
     assert result.props.outcome == AgentExec.Outcome.DEADLINE_EXCEEDED
     assert result.props.stdout == "started\n"
+    assert result.props.stderr == "Code execution timed out after 1 seconds.", result.props.stderr
 
 
 @test

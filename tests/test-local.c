@@ -305,9 +305,11 @@ test_timeout (void)
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
   g_assert_cmpint (elapsed, <, 2 * G_USEC_PER_SEC);
-  /* Partial output is kept. */
+  /* Partial output is kept, and stderr holds ADK's sentence. */
   g_assert_cmpint (first_number (agentexec_execution_result_get_stdout (result)), >, 0);
   g_assert_false (group_alive (first_number (agentexec_execution_result_get_stdout (result))));
+  g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==,
+                   "Code execution timed out after 1 seconds.");
 }
 
 static void
@@ -718,6 +720,8 @@ test_stateful_errors (void)
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
   g_assert_true (agentexec_execution_result_get_session_restarted (loop));
   g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (loop), "killed at the timeout"));
+  g_assert_true (g_str_has_suffix (agentexec_execution_result_get_stderr (loop),
+                                   "\nCode execution timed out after 1.5 seconds."));
   g_assert_false (group_alive (first_number (agentexec_execution_result_get_stdout (loop))));
   g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (fresh), "NameError"));
 
