@@ -55,6 +55,7 @@ typedef struct
   guint stateful : 1;
   guint long_running : 1;
   guint optimize_data_file : 1;
+  guint builtin : 1;
 } AgentExecBaseExecutorPrivate;
 
 static void code_executor_iface_init (AgentExecCodeExecutorInterface *iface);
@@ -79,6 +80,7 @@ enum
   PROP_MAX_OUTPUT_BYTES,
   PROP_CODE_BLOCK_DELIMITERS,
   PROP_EXECUTION_RESULT_DELIMITERS,
+  PROP_BUILTIN,
   N_PROPS
 };
 
@@ -150,6 +152,9 @@ agentexec_base_executor_get_property (GObject *object,
       break;
     case PROP_EXECUTION_RESULT_DELIMITERS:
       g_value_set_boxed (value, priv->execution_result_delimiters);
+      break;
+    case PROP_BUILTIN:
+      g_value_set_boolean (value, priv->builtin);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -262,6 +267,10 @@ agentexec_base_executor_set_property (GObject *object,
     case PROP_EXECUTION_RESULT_DELIMITERS:
       set_delimiters (object, &priv->execution_result_delimiters, g_value_get_boxed (value),
                       default_execution_result_delimiters, prop_id);
+      break;
+    case PROP_BUILTIN:
+      /* Construct-only: a subclass may have set it in its instance init. */
+      priv->builtin = priv->builtin || g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -412,6 +421,21 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    */
   properties[PROP_EXECUTION_RESULT_DELIMITERS] =
       g_param_spec_boxed ("execution-result-delimiters", NULL, NULL, G_TYPE_STRV, flags);
+
+  /**
+   * AgentExecBaseExecutor:builtin:
+   *
+   * Whether the model runs the code itself (Gemini's code execution, as
+   * [class@AgentExec.BuiltInExecutor]): then
+   * [class@AgentExec.CodeExecutionFlow] runs nothing from the model's
+   * replies and does no data-file work, as ADK does for its
+   * `BuiltInCodeExecutor`. Set at construction.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_BUILTIN] = g_param_spec_boolean (
+      "builtin", NULL, NULL, FALSE,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -878,7 +902,81 @@ agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *
   return (const char *const *) PRIV (self)->execution_result_delimiters;
 }
 
+/**
+ * agentexec_base_executor_get_optimize_data_file:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:optimize-data-file]
+ *
+ * Since: 1.0
+ */
+gboolean
+agentexec_base_executor_get_optimize_data_file (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), FALSE);
+
+  return PRIV (self)->optimize_data_file;
+}
+
+/**
+ * agentexec_base_executor_get_builtin:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:builtin]: whether
+ *   the model runs the code itself
+ *
+ * Since: 1.0
+ */
+gboolean
+agentexec_base_executor_get_builtin (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), FALSE);
+
+  return PRIV (self)->builtin;
+}
+
+/**
+ * agentexec_base_executor_dup_code_block_delimiters:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: (transfer full) (array zero-terminated=1): a copy of the code
+ *   block delimiters as a flat list of (start, end) pairs
+ *
+ * Since: 1.0
+ */
+GStrv
+agentexec_base_executor_dup_code_block_delimiters (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
+
+  return g_strdupv (PRIV (self)->code_block_delimiters);
+}
+
+/**
+ * agentexec_base_executor_dup_execution_result_delimiters:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: (transfer full) (array zero-terminated=1): a copy of the start
+ *   and end delimiters of execution results
+ *
+ * Since: 1.0
+ */
+GStrv
+agentexec_base_executor_dup_execution_result_delimiters (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
+
+  return g_strdupv (PRIV (self)->execution_result_delimiters);
+}
+
 /* Private API */
+
+/* For a subclass's instance init: the model runs its code. */
+void
+_agentexec_base_executor_set_builtin (AgentExecBaseExecutor *self, gboolean builtin)
+{
+  PRIV (self)->builtin = !!builtin;
+}
 
 guint
 _agentexec_base_executor_effective_timeout_ms (AgentExecBaseExecutor *self,

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "agentexec-base-executor.h"
 #include "agentexec-code-execution-flow.h"
 #include "agentexec-code-execution-step-private.h"
 #include "agentexec-executor-context-private.h"
@@ -35,9 +36,13 @@
  *   chat text (OpenAI-style messages), returning the text up to the block
  *   with the result appended in the execution-result delimiters.
  *
- * The executor's `error-retry-attempts`, `optimize-data-file`, `stateful`,
- * `code-block-delimiters` and `execution-result-delimiters` properties are
- * used when it has them (ADK's defaults otherwise).
+ * The flow asks a [class@AgentExec.BaseExecutor] (every backend is one) for
+ * its settings through its getters: `error-retry-attempts`,
+ * `optimize-data-file`, `stateful`, `code-block-delimiters`,
+ * `execution-result-delimiters` and `builtin` (the model runs the code
+ * itself). Another implementation of [iface@AgentExec.CodeExecutor] gets
+ * ADK's defaults: 2 attempts, no data-file work, stateless, ADK's
+ * delimiters, and its code is run by the flow.
  *
  * ```c
  * flow = agentexec_code_execution_flow_new (executor);
@@ -218,52 +223,63 @@ agentexec_code_execution_flow_get_executor (AgentExecCodeExecutionFlow *self)
   return self->executor;
 }
 
-/* Executor settings, read from its properties when it has them. */
+/* Executor settings: what a [class@AgentExec.BaseExecutor] says, ADK's
+ * defaults for other implementations of the interface. */
 
-static GParamSpec *
-executor_property (AgentExecCodeExecutionFlow *self, const char *name, GType type)
+static AgentExecBaseExecutor *
+base_executor (AgentExecCodeExecutionFlow *self)
 {
-  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (self->executor), name);
-
-  return pspec != NULL && G_PARAM_SPEC_VALUE_TYPE (pspec) == type &&
-                 (pspec->flags & G_PARAM_READABLE)
-             ? pspec
-             : NULL;
+  return AGENTEXEC_IS_BASE_EXECUTOR (self->executor) ? AGENTEXEC_BASE_EXECUTOR (self->executor)
+                                                     : NULL;
 }
 
 static gboolean
-executor_flag (AgentExecCodeExecutionFlow *self, const char *name)
+executor_stateful (AgentExecCodeExecutionFlow *self)
 {
-  gboolean value = FALSE;
+  AgentExecBaseExecutor *base = base_executor (self);
 
-  if (executor_property (self, name, G_TYPE_BOOLEAN) != NULL)
-    g_object_get (self->executor, name, &value, NULL);
-  return value;
+  return base != NULL && agentexec_base_executor_get_stateful (base);
 }
 
-static GStrv
-executor_delimiters (AgentExecCodeExecutionFlow *self,
-                     const char *name,
-                     const char *const *fallback)
+static gboolean
+executor_optimizes_data_files (AgentExecCodeExecutionFlow *self)
 {
+  AgentExecBaseExecutor *base = base_executor (self);
+
+  return base != NULL && agentexec_base_executor_get_optimize_data_file (base);
+}
+
+typedef enum
+{
+  CODE_BLOCK_DELIMITERS,
+  EXECUTION_RESULT_DELIMITERS,
+} Delimiters;
+
+/* A copy: the executor's list may change while the flow uses it. */
+static GStrv
+executor_delimiters (AgentExecCodeExecutionFlow *self, Delimiters which)
+{
+  AgentExecBaseExecutor *base = base_executor (self);
   GStrv value = NULL;
 
-  if (executor_property (self, name, G_TYPE_STRV) != NULL)
-    g_object_get (self->executor, name, &value, NULL);
-  if (value == NULL || g_strv_length (value) < 2 || g_strv_length (value) % 2 != 0)
-    {
-      g_strfreev (value);
-      value = g_strdupv ((char **) fallback);
-    }
-  return value;
+  if (base != NULL)
+    value = which == CODE_BLOCK_DELIMITERS
+                ? agentexec_base_executor_dup_code_block_delimiters (base)
+                : agentexec_base_executor_dup_execution_result_delimiters (base);
+  if (value != NULL)
+    return value;
+  return g_strdupv ((char **) (which == CODE_BLOCK_DELIMITERS
+                                   ? _agentexec_default_code_block_delimiters
+                                   : _agentexec_default_execution_result_delimiters));
 }
 
 /**
  * agentexec_code_execution_flow_get_error_retry_attempts:
  * @self: a [class@AgentExec.CodeExecutionFlow]
  *
- * The retry gate's limit: the executor's `error-retry-attempts` property
- * when it has one, else ADK's 2.
+ * The retry gate's limit: the executor's
+ * [property@AgentExec.BaseExecutor:error-retry-attempts] when it is a
+ * [class@AgentExec.BaseExecutor], else ADK's 2.
  *
  * Returns: how many code errors in a row an invocation may have before its
  *   code stops being run
@@ -273,13 +289,13 @@ executor_delimiters (AgentExecCodeExecutionFlow *self,
 guint
 agentexec_code_execution_flow_get_error_retry_attempts (AgentExecCodeExecutionFlow *self)
 {
-  guint value = DEFAULT_ERROR_RETRY_ATTEMPTS;
+  AgentExecBaseExecutor *base;
 
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self), DEFAULT_ERROR_RETRY_ATTEMPTS);
 
-  if (executor_property (self, "error-retry-attempts", G_TYPE_UINT) != NULL)
-    g_object_get (self->executor, "error-retry-attempts", &value, NULL);
-  return value;
+  base = base_executor (self);
+  return base != NULL ? agentexec_base_executor_get_error_retry_attempts (base)
+                      : DEFAULT_ERROR_RETRY_ATTEMPTS;
 }
 
 static gboolean
@@ -293,9 +309,9 @@ is_gated (AgentExecCodeExecutionFlow *self, Job *job)
 static gboolean
 is_builtin (AgentExecCodeExecutionFlow *self)
 {
-  GType builtin = g_type_from_name ("AgentExecBuiltInExecutor");
+  AgentExecBaseExecutor *base = base_executor (self);
 
-  return builtin != 0 && g_type_is_a (G_OBJECT_TYPE (self->executor), builtin);
+  return base != NULL && agentexec_base_executor_get_builtin (base);
 }
 
 /* ADK's _get_or_set_execution_id: stateful executors keep one session id
@@ -305,7 +321,7 @@ execution_id (AgentExecCodeExecutionFlow *self, AgentExecExecutorContext *contex
 {
   char *id;
 
-  if (!executor_flag (self, "stateful"))
+  if (!executor_stateful (self))
     return NULL;
   id = agentexec_executor_context_get_execution_id (context);
   if (id == NULL)
@@ -369,8 +385,7 @@ record_result (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionRes
 static void
 finish_text (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResult *result)
 {
-  g_auto (GStrv) delimiters = executor_delimiters (self, "execution-result-delimiters",
-                                                   _agentexec_default_execution_result_delimiters);
+  g_auto (GStrv) delimiters = executor_delimiters (self, EXECUTION_RESULT_DELIMITERS);
   g_autoptr (AgentExecResultFormatter) formatter = NULL;
   g_autofree char *head = g_strndup (job->text, job->block_end);
 
@@ -476,8 +491,7 @@ plan_response (AgentExecCodeExecutionFlow *self, Job *job, JsonObject *content, 
       step->gated = TRUE;
       return;
     }
-  delimiters =
-      executor_delimiters (self, "code-block-delimiters", _agentexec_default_code_block_delimiters);
+  delimiters = executor_delimiters (self, CODE_BLOCK_DELIMITERS);
   code = _agentexec_genai_extract_code (step->model_content, (const char *const *) delimiters,
                                         &language);
   if (code == NULL || code[0] == '\0')
@@ -508,8 +522,7 @@ plan_text (AgentExecCodeExecutionFlow *self, Job *job, const char *text)
       step->gated = TRUE;
       return;
     }
-  delimiters =
-      executor_delimiters (self, "code-block-delimiters", _agentexec_default_code_block_delimiters);
+  delimiters = executor_delimiters (self, CODE_BLOCK_DELIMITERS);
   code = _agentexec_find_first_code_block (text, (const char *const *) delimiters, &start, &end,
                                            &language);
   if (code == NULL)
@@ -788,7 +801,7 @@ plan_request (AgentExecCodeExecutionFlow *self, Job *job, GError **error)
   job->steps = g_ptr_array_new_with_free_func (g_object_unref);
   if (!agentexec_code_executor_process_llm_request (self->executor, job->request, error))
     return FALSE;
-  if (is_builtin (self) || !executor_flag (self, "optimize-data-file") || is_gated (self, job))
+  if (is_builtin (self) || !executor_optimizes_data_files (self) || is_gated (self, job))
     {
       job->pending = g_ptr_array_new_with_free_func (g_object_unref);
       return TRUE;
@@ -857,10 +870,8 @@ finish_file (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResul
 static void
 rewrite_history (AgentExecCodeExecutionFlow *self, JsonObject *request)
 {
-  g_auto (GStrv) code =
-      executor_delimiters (self, "code-block-delimiters", _agentexec_default_code_block_delimiters);
-  g_auto (GStrv) results = executor_delimiters (self, "execution-result-delimiters",
-                                                _agentexec_default_execution_result_delimiters);
+  g_auto (GStrv) code = executor_delimiters (self, CODE_BLOCK_DELIMITERS);
+  g_auto (GStrv) results = executor_delimiters (self, EXECUTION_RESULT_DELIMITERS);
   JsonNode *node = json_object_get_member (request, "contents");
   JsonArray *contents =
       node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;

@@ -160,6 +160,95 @@ test_plain_executor_init (TestPlainExecutor *self)
 {
 }
 
+/* Implements the interface alone, with properties named as the base
+ * executor's: the flow must not look them up by name. */
+#define TEST_TYPE_LOOKALIKE_EXECUTOR (test_lookalike_executor_get_type ())
+G_DECLARE_FINAL_TYPE (
+    TestLookalikeExecutor, test_lookalike_executor, TEST, LOOKALIKE_EXECUTOR, GObject)
+
+struct _TestLookalikeExecutor
+{
+  GObject parent_instance;
+  guint runs;
+};
+
+static AgentExecExecutionResult *lookalike_execute_code (AgentExecCodeExecutor *executor,
+                                                         AgentExecExecutorContext *context,
+                                                         AgentExecExecutionInput *input,
+                                                         GCancellable *cancellable,
+                                                         GError **error);
+
+static void
+lookalike_iface_init (AgentExecCodeExecutorInterface *iface)
+{
+  iface->execute_code = lookalike_execute_code;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestLookalikeExecutor,
+                               test_lookalike_executor,
+                               G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (AGENTEXEC_TYPE_CODE_EXECUTOR,
+                                                      lookalike_iface_init))
+
+static AgentExecExecutionResult *
+lookalike_execute_code (AgentExecCodeExecutor *executor,
+                        AgentExecExecutorContext *context,
+                        AgentExecExecutionInput *input,
+                        GCancellable *cancellable,
+                        GError **error)
+{
+  TEST_LOOKALIKE_EXECUTOR (executor)->runs++;
+  return agentexec_execution_result_new (AGENTEXEC_OUTCOME_OK, "", "always fails\n", 1, NULL);
+}
+
+static void
+lookalike_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  static const char *const odd[] = { "<c>", "</c>", NULL };
+
+  switch (prop_id)
+    {
+    case 1:
+    case 2:
+    case 5:
+      g_value_set_boolean (value, TRUE); /* stateful, optimize-data-file, builtin */
+      break;
+    case 3:
+      g_value_set_uint (value, 0); /* error-retry-attempts */
+      break;
+    case 4:
+      g_value_set_boxed (value, odd); /* code-block-delimiters */
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+test_lookalike_executor_class_init (TestLookalikeExecutorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  object_class->get_property = lookalike_get_property;
+  g_object_class_install_property (
+      object_class, 1, g_param_spec_boolean ("stateful", NULL, NULL, TRUE, flags));
+  g_object_class_install_property (
+      object_class, 2, g_param_spec_boolean ("optimize-data-file", NULL, NULL, TRUE, flags));
+  g_object_class_install_property (
+      object_class, 3, g_param_spec_uint ("error-retry-attempts", NULL, NULL, 0, 10, 0, flags));
+  g_object_class_install_property (
+      object_class, 4,
+      g_param_spec_boxed ("code-block-delimiters", NULL, NULL, G_TYPE_STRV, flags));
+  g_object_class_install_property (
+      object_class, 5, g_param_spec_boolean ("builtin", NULL, NULL, TRUE, flags));
+}
+
+static void
+test_lookalike_executor_init (TestLookalikeExecutor *self)
+{
+}
+
 /* ------------------------------------------------------------------ */
 /* Helpers.                                                            */
 
@@ -648,6 +737,56 @@ test_flow_gate_default (void)
       g_assert_true (agentexec_code_execution_step_get_executed (step) == (i < 2));
     }
   g_assert_cmpuint (plain->runs, ==, 2);
+}
+
+/* The flow asks the interface or the base class, never a property by
+ * name: a look-alike's properties change nothing (ADK's defaults). */
+static void
+test_flow_settings_not_by_name (void)
+{
+  g_autoptr (TestLookalikeExecutor) lookalike = g_object_new (TEST_TYPE_LOOKALIKE_EXECUTOR, NULL);
+  g_autoptr (AgentExecCodeExecutionFlow) flow =
+      agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (lookalike));
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) odd = NULL;
+  g_autofree char *id = NULL;
+
+  g_assert_cmpuint (agentexec_code_execution_flow_get_error_retry_attempts (flow), ==, 2);
+  step = agentexec_code_execution_flow_process_text (flow, context, "inv",
+                                                     "```tool_code\nfail()\n```", NULL, NULL);
+  /* Not builtin (the code ran), not gated at 0, not stateful (no session). */
+  g_assert_true (agentexec_code_execution_step_get_executed (step));
+  g_assert_cmpuint (lookalike->runs, ==, 1);
+  id = agentexec_executor_context_get_execution_id (context);
+  g_assert_null (id);
+  /* ADK's delimiters, not the look-alike's. */
+  odd = agentexec_code_execution_flow_process_text (flow, context, "inv2", "<c>x()</c>", NULL,
+                                                    NULL);
+  g_assert_false (agentexec_code_execution_step_get_executed (odd));
+}
+
+/* A base executor built with builtin=TRUE is left alone by the flow. */
+static void
+test_flow_builtin_flag (void)
+{
+  g_autoptr (TestFakeExecutor) fake = g_object_new (TEST_TYPE_FAKE_EXECUTOR, "builtin", TRUE, NULL);
+  g_autoptr (TestFakeExecutor) plain = g_object_new (TEST_TYPE_FAKE_EXECUTOR, NULL);
+  g_autoptr (AgentExecCodeExecutionFlow) flow =
+      agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (fake));
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (JsonObject) content =
+      object_from ("{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nprint 1\\n```\"}]}");
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
+
+  g_assert_true (agentexec_base_executor_get_builtin (AGENTEXEC_BASE_EXECUTOR (fake)));
+  g_assert_false (agentexec_base_executor_get_builtin (AGENTEXEC_BASE_EXECUTOR (plain)));
+  g_assert_true (agentexec_base_executor_get_builtin (AGENTEXEC_BASE_EXECUTOR (builtin)));
+  step = agentexec_code_execution_flow_postprocess_response (flow, context, "inv", content, FALSE,
+                                                             NULL, NULL);
+  g_assert_false (agentexec_code_execution_step_get_executed (step));
+  g_assert_cmpuint (fake->runs->len, ==, 0);
 }
 
 /* The state delta: only `_code_execution_context`, as ADK's event holds it;
@@ -1307,6 +1446,8 @@ main (int argc, char *argv[])
   ADD ("preprocess/async", test_preprocess_async);
 #undef ADD
   g_test_add_func ("/agentexec/flow/postprocess/gate-default", test_flow_gate_default);
+  g_test_add_func ("/agentexec/flow/settings/not-by-name", test_flow_settings_not_by_name);
+  g_test_add_func ("/agentexec/flow/settings/builtin-flag", test_flow_builtin_flag);
   g_test_add_func ("/agentexec/flow/preprocess/data-file-code", test_data_file_code);
   g_test_add_func ("/agentexec/flow/local/csv-end-to-end", test_local_csv_end_to_end);
   g_test_add_func ("/agentexec/flow/builtin/preprocess", test_builtin_preprocess);

@@ -472,6 +472,7 @@ static void
 agentexec_built_in_executor_init (AgentExecBuiltInExecutor *self)
 {
   g_mutex_init (&self->mutex);
+  _agentexec_base_executor_set_builtin (AGENTEXEC_BASE_EXECUTOR (self), TRUE);
   self->model = g_strdup (AGENTEXEC_GEMINI_DEFAULT_MODEL);
   self->base_url = g_strdup (AGENTEXEC_GEMINI_DEFAULT_BASE_URL);
 }
