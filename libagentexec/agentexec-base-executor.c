@@ -26,6 +26,13 @@
  * never retried here: they are results, and the LLM retries them under
  * `error-retry-attempts`.
  *
+ * A cancelled run ends the same way in every backend, sync and async: when
+ * the cancellable is cancelled before the run returns, the code is stopped
+ * and the call fails with %G_IO_ERROR_CANCELLED (the output written until
+ * then was delivered by [signal@AgentExec.CodeExecutor::output]), never
+ * with a result. (An async call whose cancellable is cancelled after the
+ * run but before its callback also fails so, as GIO's tasks do.)
+ *
  * A run stopped at its timeout (outcome %AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED)
  * keeps the output it wrote, and its standard error ends with ADK's
  * sentence "Code execution timed out after N seconds." (N as ADK prints its
@@ -672,6 +679,25 @@ note_timeout (AgentExecBaseExecutor *self,
   _agentexec_execution_result_set_stderr (result, joined, -1);
 }
 
+/* One way to end a cancelled run, sync and async alike (the async path's
+ * GTask reports a cancelled cancellable as G_IO_ERROR_CANCELLED whatever the
+ * run returned): a run whose cancellable was cancelled before it returned
+ * fails with G_IO_ERROR_CANCELLED, also when the backend stopped the code
+ * and gave a result with outcome CANCELLED. */
+static gboolean
+ended_cancelled (AgentExecExecutionResult *result, GCancellable *cancellable, GError **error)
+{
+  if (agentexec_execution_result_get_outcome (result) != AGENTEXEC_OUTCOME_CANCELLED &&
+      !g_cancellable_is_cancelled (cancellable))
+    return FALSE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+               "The run was cancelled and its code stopped (%zu bytes of standard output "
+               "and %zu of standard error were streamed before)",
+               strlen (agentexec_execution_result_get_stdout (result)),
+               strlen (agentexec_execution_result_get_stderr (result)));
+  return TRUE;
+}
+
 static AgentExecExecutionResult *
 base_execute_code (AgentExecCodeExecutor *executor,
                    AgentExecExecutorContext *context,
@@ -697,6 +723,11 @@ base_execute_code (AgentExecCodeExecutor *executor,
 
       take_retry_after_hint ();
       result = run_once (self, context, input, language, cancellable, &local_error);
+      if (result != NULL && ended_cancelled (result, cancellable, error))
+        {
+          g_object_unref (result);
+          return NULL;
+        }
       if (result != NULL)
         {
           _agentexec_execution_result_set_attempts (result, attempt);
