@@ -982,12 +982,15 @@ test_http_errors (Fixture *fixture, gconstpointer data)
       { "HTTP 400 INVALID_ARGUMENT", "Request contains an invalid argument.", NULL } },
     { 400,
       "error-key.json",
-      AGENTEXEC_ERROR_FAILED,
+      AGENTEXEC_ERROR_PERMISSION_DENIED,
       { "API key not valid", "GEMINI_API_KEY", NULL } },
-    { 401, "error-403.json", AGENTEXEC_ERROR_FAILED, { "HTTP 401", "api-key", NULL } },
+    { 401,
+      "error-403.json",
+      AGENTEXEC_ERROR_PERMISSION_DENIED,
+      { "HTTP 401", "api-key", "retrying will not help" } },
     { 403,
       "error-403.json",
-      AGENTEXEC_ERROR_FAILED,
+      AGENTEXEC_ERROR_PERMISSION_DENIED,
       { "HTTP 403 PERMISSION_DENIED", "unregistered callers", "GEMINI_API_KEY" } },
     { 404,
       "error-404.json",
@@ -1026,6 +1029,34 @@ test_not_retried_with_retries (Fixture *fixture, gconstpointer data)
   result = run_code (fixture, "print(1)", &error);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED);
   g_assert_cmpuint (agentexec_mock_server_get_n_requests (fixture->server), ==, 1);
+}
+
+/* 401 and 403 are never retried, whatever max-retries says. */
+static void
+test_permission_denied_not_retried (Fixture *fixture, gconstpointer data)
+{
+  static const guint statuses[] = { 401, 403 };
+
+  g_object_set (fixture->executor, "max-retries", 3, "retry-delay-ms", 1, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AgentExecExecutionResult) result = NULL;
+      guint before = agentexec_mock_server_get_n_requests (fixture->server);
+
+      enqueue_file (fixture, statuses[i], "error-403.json");
+      /* Were it retried, the next attempt would get this success. */
+      enqueue_file (fixture, 200, "success.json");
+      result = run_code (fixture, "print(1)", &error);
+      g_assert_null (result);
+      g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PERMISSION_DENIED);
+      g_assert_cmpuint (agentexec_mock_server_get_n_requests (fixture->server), ==, before + 1);
+      /* Use up the success answer so the next case starts clean. */
+      g_clear_object (&result);
+      g_clear_error (&error);
+      result = run_code (fixture, "print(1)", &error);
+      g_assert_no_error (error);
+    }
 }
 
 static void
@@ -1791,6 +1822,7 @@ main (int argc, char *argv[])
   ADD ("errors/reply", test_reply_errors);
   ADD ("errors/http", test_http_errors);
   ADD ("errors/not-retried", test_not_retried_with_retries);
+  ADD ("errors/permission-denied-not-retried", test_permission_denied_not_retried);
   ADD ("errors/429-retry-after", test_retry_429);
   ADD ("errors/429-no-retry", test_429_without_retries);
   ADD ("errors/500-retry", test_retry_500);

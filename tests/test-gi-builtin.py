@@ -197,7 +197,8 @@ def http_errors_map_and_hide_the_key():
         server.answer(404, data("error-404.json"))
         server.answer(500, data("error-500.json"))
         executor = make_executor(server)
-        e = expect_error(lambda: run_python(executor, "print(1)"), AgentExec.Error.FAILED)
+        e = expect_error(lambda: run_python(executor, "print(1)"),
+                         AgentExec.Error.PERMISSION_DENIED)
         assert KEY not in e.message and "[redacted]" in e.message
         e = expect_error(lambda: run_python(executor, "print(1)"), AgentExec.Error.FAILED)
         assert "gemini-2.5-flash" in e.message

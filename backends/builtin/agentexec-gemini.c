@@ -560,9 +560,10 @@ error_for_status (long status, ServiceError *e, const char *model, guint retry_a
                               : g_strdup ("");
 
   if (status == 401 || status == 403 || g_strcmp0 (e->reason, "API_KEY_INVALID") == 0)
-    return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
+    return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_PERMISSION_DENIED,
                         "Gemini refused the API key (%s): %s. Set a valid key in the api-key "
-                        "property or in GEMINI_API_KEY (or GOOGLE_API_KEY)",
+                        "property or in GEMINI_API_KEY (or GOOGLE_API_KEY), with access to the "
+                        "Gemini API; retrying will not help",
                         what, e->message);
   if (status == 404)
     return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
@@ -593,7 +594,8 @@ error_for_status (long status, ServiceError *e, const char *model, guint retry_a
  * _agentexec_gemini_http_error:
  *
  * The GError for an HTTP error answer (or an {"error": ...} document with
- * its code as @status): 401/403 and invalid keys, 404 (model), 400, 429 and
+ * its code as @status): 401/403 and invalid keys (PERMISSION_DENIED, never
+ * retried), 404 (model), 400, 429 and
  * 5xx (BACKEND_UNAVAILABLE, so the base class retries them), with the
  * service's message. @retry_after_ms gets the wait the service asked for
  * (Retry-After header or RetryInfo.retryDelay), 0 if none.
