@@ -158,8 +158,7 @@ new_local (gboolean stateful)
   return AGENTEXEC_CODE_EXECUTOR (executor);
 }
 
-#define CLOCK_CODE                                                                                 \
-  "import time\nprint(time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000)\n"
+#define CLOCK_CODE "import time\nprint(time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000)\n"
 
 static void
 bench_local (gboolean stateful)
@@ -175,8 +174,8 @@ bench_local (gboolean stateful)
       g_autoptr (AgentExecCodeExecutionStep) step = NULL;
       gint64 fence =
           stream_block (flow, context, "Let me check.\n```python\n" CLOCK_CODE "``", &step);
-      const char *out =
-          agentexec_execution_result_get_stdout (agentexec_code_execution_step_get_execution_result (step));
+      const char *out = agentexec_execution_result_get_stdout (
+          agentexec_code_execution_step_get_execution_result (step));
       double us = g_ascii_strtoll (out, NULL, 10) - fence;
 
       if (i >= 2)
@@ -225,7 +224,8 @@ model_reply (AgentExecCodeExecutionFlow *flow,
       steps = agentexec_code_execution_stream_end (stream, NULL);
       if (ready == 0)
         ready = g_get_monotonic_time ();
-      g_assert (steps != NULL && agentexec_code_execution_step_get_executed (g_ptr_array_index (steps, 0)));
+      g_assert (steps != NULL &&
+                agentexec_code_execution_step_get_executed (g_ptr_array_index (steps, 0)));
       return (ready - start) / 1000.0;
     }
   step = agentexec_code_execution_flow_process_text (flow, context, "bench", reply, NULL, NULL);

@@ -441,9 +441,9 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
    *
    * Since: 1.0
    */
-  properties[PROP_BUILTIN] = g_param_spec_boolean (
-      "builtin", NULL, NULL, FALSE,
-      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BUILTIN] =
+      g_param_spec_boolean ("builtin", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

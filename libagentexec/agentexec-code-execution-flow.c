@@ -202,9 +202,9 @@ agentexec_code_execution_flow_class_init (AgentExecCodeExecutionFlowClass *klass
    *
    * Since: 1.0
    */
-  properties[PROP_ALL_BLOCKS] = g_param_spec_boolean (
-      "all-blocks", NULL, NULL, FALSE,
-      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ALL_BLOCKS] =
+      g_param_spec_boolean ("all-blocks", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -272,8 +272,7 @@ agentexec_code_execution_flow_get_all_blocks (AgentExecCodeExecutionFlow *self)
  * Since: 1.0
  */
 void
-agentexec_code_execution_flow_set_all_blocks (AgentExecCodeExecutionFlow *self,
-                                              gboolean all_blocks)
+agentexec_code_execution_flow_set_all_blocks (AgentExecCodeExecutionFlow *self, gboolean all_blocks)
 {
   g_return_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self));
 

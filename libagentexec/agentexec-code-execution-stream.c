@@ -45,9 +45,10 @@
  * The code runs through the executor's
  * [method@AgentExec.CodeExecutor.execute_code_async], so feeding never
  * waits for it: call feed and end in the thread whose thread-default main
- * context was current when the stream was created, and let that context
- * run (the step signal, the executor's output signal and the end callback
- * are delivered there).
+ * context was current when the stream was created (and that runs it, when
+ * it runs at all: not from a thread while another runs that context), and
+ * let that context run (the step signal, the executor's output signal and
+ * the end callback are delivered there).
  *
  * ```python
  * stream = AgentExec.CodeExecutionStream.new(flow, context, "inv-1", None)
@@ -178,9 +179,8 @@ agentexec_code_execution_stream_class_init (AgentExecCodeExecutionStreamClass *k
    *
    * Since: 1.0
    */
-  signals[STEP] =
-      g_signal_new ("step", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                    G_TYPE_NONE, 1, AGENTEXEC_TYPE_CODE_EXECUTION_STEP);
+  signals[STEP] = g_signal_new ("step", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                NULL, G_TYPE_NONE, 1, AGENTEXEC_TYPE_CODE_EXECUTION_STEP);
 }
 
 static void
@@ -193,12 +193,18 @@ agentexec_code_execution_stream_init (AgentExecCodeExecutionStream *self)
   g_queue_init (&self->queue);
 }
 
+/* The stream's state is touched by feed and end and by the run callbacks,
+ * all in the thread that runs its main context: the caller must be it (its
+ * thread-default context, and not owned by another thread). */
 static gboolean
 in_owner_context (AgentExecCodeExecutionStream *self)
 {
   g_autoptr (GMainContext) current = g_main_context_ref_thread_default ();
 
-  return current == self->main_context;
+  if (current != self->main_context || !g_main_context_acquire (self->main_context))
+    return FALSE;
+  g_main_context_release (self->main_context);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -269,8 +275,7 @@ pump (AgentExecCodeExecutionStream *self)
     {
       Pending *pending = g_queue_pop_head (&self->queue);
 
-      if (_agentexec_code_execution_flow_is_gated (self->flow, self->context,
-                                                   self->invocation_id))
+      if (_agentexec_code_execution_flow_is_gated (self->flow, self->context, self->invocation_id))
         {
           hold_back (self, pending);
           pending_free (pending);
@@ -297,14 +302,14 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
   if (result == NULL)
     {
       /* The code could not be run: no later block runs either. */
-      g_prefix_error (&error, "Could not run the reply's code block ending at byte %zu: ",
-                      pending->end);
+      g_prefix_error (&error,
+                      "Could not run the reply's code block ending at byte %zu: ", pending->end);
       self->error = error;
     }
   else
     {
-      _agentexec_code_execution_flow_record (self->flow, self->context, self->invocation_id,
-                                             step, input, result);
+      _agentexec_code_execution_flow_record (self->flow, self->context, self->invocation_id, step,
+                                             input, result);
       rewrite_up_to (self, pending->end, step->result_text);
       step->text = g_strdup (self->rewritten->str);
       settle_step (self, step);
@@ -368,8 +373,7 @@ on_block (AgentExecCodeBlockStream *blocks, AgentExecCodeBlock *block, gpointer 
         return;
       self->first_taken = TRUE;
       /* ADK checks the gate before it looks for code. */
-      if (_agentexec_code_execution_flow_is_gated (self->flow, self->context,
-                                                   self->invocation_id))
+      if (_agentexec_code_execution_flow_is_gated (self->flow, self->context, self->invocation_id))
         return;
       pending = first_block (self);
       if (pending == NULL)

@@ -55,8 +55,7 @@ GPtrArray *agentexec_code_execution_stream_end_finish (AgentExecCodeExecutionStr
                                                        GAsyncResult *result,
                                                        GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
-GPtrArray *agentexec_code_execution_stream_end (AgentExecCodeExecutionStream *self,
-                                                GError **error);
+GPtrArray *agentexec_code_execution_stream_end (AgentExecCodeExecutionStream *self, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
 GPtrArray *agentexec_code_execution_stream_get_steps (AgentExecCodeExecutionStream *self);
 AGENTEXEC_AVAILABLE_IN_ALL

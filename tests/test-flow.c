@@ -231,8 +231,8 @@ test_lookalike_executor_class_init (TestLookalikeExecutorClass *klass)
   GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
   object_class->get_property = lookalike_get_property;
-  g_object_class_install_property (
-      object_class, 1, g_param_spec_boolean ("stateful", NULL, NULL, TRUE, flags));
+  g_object_class_install_property (object_class, 1,
+                                   g_param_spec_boolean ("stateful", NULL, NULL, TRUE, flags));
   g_object_class_install_property (
       object_class, 2, g_param_spec_boolean ("optimize-data-file", NULL, NULL, TRUE, flags));
   g_object_class_install_property (
@@ -240,8 +240,8 @@ test_lookalike_executor_class_init (TestLookalikeExecutorClass *klass)
   g_object_class_install_property (
       object_class, 4,
       g_param_spec_boxed ("code-block-delimiters", NULL, NULL, G_TYPE_STRV, flags));
-  g_object_class_install_property (
-      object_class, 5, g_param_spec_boolean ("builtin", NULL, NULL, TRUE, flags));
+  g_object_class_install_property (object_class, 5,
+                                   g_param_spec_boolean ("builtin", NULL, NULL, TRUE, flags));
 }
 
 static void
@@ -761,8 +761,8 @@ test_flow_settings_not_by_name (void)
   id = agentexec_executor_context_get_execution_id (context);
   g_assert_null (id);
   /* ADK's delimiters, not the look-alike's. */
-  odd = agentexec_code_execution_flow_process_text (flow, context, "inv2", "<c>x()</c>", NULL,
-                                                    NULL);
+  odd =
+      agentexec_code_execution_flow_process_text (flow, context, "inv2", "<c>x()</c>", NULL, NULL);
   g_assert_false (agentexec_code_execution_step_get_executed (odd));
 }
 
@@ -1216,9 +1216,8 @@ test_stream_gate (void)
   g_auto (StreamRun) run = { 0 };
   AgentExecCodeExecutionStep *third;
 
-  stream_reply (&run,
-                "```python\nerror 1\n```\n```python\nerror 2\n```\n```python\nprint 3\n```\n", 1,
-                TRUE);
+  stream_reply (&run, "```python\nerror 1\n```\n```python\nerror 2\n```\n```python\nprint 3\n```\n",
+                1, TRUE);
   g_assert_cmpuint (run.steps->len, ==, 3);
   g_assert_cmpuint (run.fake->runs->len, ==, 2);
   g_assert_cmpuint (run.error_count, ==, 2);

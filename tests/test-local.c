@@ -743,8 +743,8 @@ test_cancel (gconstpointer data)
   while (res == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_thread_join (canceller);
-  result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (executor), res,
-                                                        &error);
+  result =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (executor), res, &error);
   g_assert_null (result);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);

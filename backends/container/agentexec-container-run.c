@@ -722,8 +722,7 @@ execute_in_session (AgentExecContainerExecutor *self,
   if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
     return NULL;
   warm->sink = NULL;
-  result = build_result_full (self, run, program, collect, baseline, stamp_before,
-                              &session->stamp);
+  result = build_result_full (self, run, program, collect, baseline, stamp_before, &session->stamp);
   session_remember (session, inputs, result);
   /* New files change the baseline: stamp afresh next time. */
   if (agentexec_execution_result_get_output_files (result)->len > 0)
