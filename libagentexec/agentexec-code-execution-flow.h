@@ -101,13 +101,4 @@ AGENTEXEC_AVAILABLE_IN_ALL
 void agentexec_code_execution_flow_set_all_blocks (AgentExecCodeExecutionFlow *self,
                                                    gboolean all_blocks);
 
-typedef struct _AgentExecCodeExecutionStream AgentExecCodeExecutionStream;
-
-AGENTEXEC_AVAILABLE_IN_ALL
-AgentExecCodeExecutionStream *
-agentexec_code_execution_flow_stream_text (AgentExecCodeExecutionFlow *self,
-                                           AgentExecExecutorContext *context,
-                                           const char *invocation_id,
-                                           GCancellable *cancellable);
-
 G_END_DECLS

@@ -27,6 +27,13 @@ G_DECLARE_FINAL_TYPE (AgentExecCodeExecutionStream,
                       CODE_EXECUTION_STREAM,
                       GObject)
 
+/* The flow's streaming entry point (declared here, where the type is). */
+AGENTEXEC_AVAILABLE_IN_ALL
+AgentExecCodeExecutionStream *
+agentexec_code_execution_flow_stream_text (AgentExecCodeExecutionFlow *self,
+                                           AgentExecExecutorContext *context,
+                                           const char *invocation_id,
+                                           GCancellable *cancellable);
 AGENTEXEC_AVAILABLE_IN_ALL
 AgentExecCodeExecutionStream *
 agentexec_code_execution_stream_new (AgentExecCodeExecutionFlow *flow,
