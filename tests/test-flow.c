@@ -9,6 +9,7 @@
 
 #include "libagentexec.h"
 #include "agentexec-execution-result-private.h"
+#include "agentexec-sse-private.h"
 
 /* ------------------------------------------------------------------ */
 /* A fake executor. Its "code" is a tiny script, one command a line:   */
@@ -1350,6 +1351,67 @@ test_stream_nul (Fixture *f, gconstpointer data)
                    "```python\nprint 1\n```\n```tool_output\nCode execution result:\n1\n\n\n```");
 }
 
+/* Text deltas as a Gemini streamGenerateContent answer carries them: the
+ * library's SSE parser feeds each event's text parts to the stream. */
+static gboolean
+feed_sse_event (const char *data, gsize len, gpointer user_data, GError **error)
+{
+  g_autoptr (JsonNode) root = json_from_string (data, error);
+  JsonArray *parts;
+
+  if (root == NULL)
+    return FALSE;
+  parts = json_object_get_array_member (
+      json_object_get_object_member (
+          json_array_get_object_element (
+              json_object_get_array_member (json_node_get_object (root), "candidates"), 0),
+          "content"),
+      "parts");
+  for (guint i = 0; i < json_array_get_length (parts); i++)
+    agentexec_code_execution_stream_feed (
+        user_data, json_object_get_string_member (json_array_get_object_element (parts, i), "text"));
+  return TRUE;
+}
+
+static void
+test_stream_from_sse (Fixture *f, gconstpointer data)
+{
+  static const char reply[] = "Let me see.\n```python\nprint sse\n```\nThat was it.";
+  g_autoptr (GString) sse = g_string_new (NULL);
+  g_autoptr (AgentExecCodeExecutionStream) stream =
+      agentexec_code_execution_stream_new (f->flow, f->context, "inv", NULL);
+  g_autoptr (AgentExecSseParser) parser = _agentexec_sse_parser_new (feed_sse_event, stream);
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* The model's deltas, 5 bytes each, one event each, as JSON strings. */
+  for (gsize at = 0; at < sizeof reply - 1; at += 5)
+    {
+      g_autoptr (JsonNode) text = json_node_new (JSON_NODE_VALUE);
+      g_autofree char *delta = g_strndup (reply + at, 5);
+      g_autofree char *quoted = NULL;
+
+      json_node_set_string (text, delta);
+      quoted = json_to_string (text, FALSE);
+      g_string_append_printf (sse,
+                              "data: {\"candidates\": [{\"content\": {\"role\": \"model\","
+                              " \"parts\": [{\"text\": %s}]}, \"index\": 0}]}\r\n\r\n",
+                              quoted);
+    }
+  /* The transport splits it anywhere: one byte at a time. */
+  for (gsize i = 0; i < sse->len; i++)
+    g_assert_true (_agentexec_sse_parser_feed (parser, sse->str + i, 1, &error));
+  g_assert_true (_agentexec_sse_parser_finish (parser, &error));
+  g_assert_no_error (error);
+  steps = agentexec_code_execution_stream_end (stream, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (steps->len, ==, 1);
+  g_assert_cmpuint (f->fake->runs->len, ==, 1);
+  g_assert_cmpstr (agentexec_code_execution_stream_get_text (stream), ==,
+                   "Let me see.\n```python\nprint sse\n```\n"
+                   "```tool_output\nCode execution result:\nsse\n\n\n```");
+}
+
 /* With the real local backend, streamed byte by byte. */
 static void
 test_stream_local (void)
@@ -1834,6 +1896,7 @@ main (int argc, char *argv[])
   ADD ("stream/executor-error", test_stream_executor_error);
   ADD ("stream/cancelled", test_stream_cancelled);
   ADD ("stream/nul", test_stream_nul);
+  ADD ("stream/from-sse", test_stream_from_sse);
 #undef ADD
   g_test_add_func ("/agentexec/flow/stream/first-block", test_stream_first_block);
   g_test_add_func ("/agentexec/flow/stream/all-blocks", test_stream_all_blocks);
