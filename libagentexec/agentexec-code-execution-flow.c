@@ -35,7 +35,11 @@
  *   the output files;
  * - [method@AgentExec.CodeExecutionFlow.process_text]: the same for plain
  *   chat text (OpenAI-style messages), returning the text up to the block
- *   with the result appended in the execution-result delimiters.
+ *   with the result appended in the execution-result delimiters;
+ * - [method@AgentExec.CodeExecutionFlow.stream_text]: the same for a reply
+ *   that is still streaming in, each block running the moment its end
+ *   delimiter arrives (a [class@AgentExec.CodeExecutionStream]; every block
+ *   in order with [property@AgentExec.CodeExecutionFlow:all-blocks]).
  *
  * The flow asks a [class@AgentExec.BaseExecutor] (every backend is one) for
  * its settings through its getters: `error-retry-attempts`,
