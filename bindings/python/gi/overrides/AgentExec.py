@@ -27,6 +27,10 @@ the plain introspected API, except where noted below.
   ``dict``/``list`` values. Where the C API changes its ``JsonObject`` in
   place (``process_llm_request``, ``preprocess_request``, the genai
   rewriters), a ``dict`` given is updated in place the same way.
+- The streaming flow: ``flow.stream_text(context, invocation_id,
+  on_step=...)`` gives a stream that takes ``feed(str or bytes)`` and
+  returns its steps from ``end()`` (or as a context manager); from asyncio,
+  ``flow.stream_text_asyncio(...)`` with ``await stream.end()``.
 
 Example::
 
