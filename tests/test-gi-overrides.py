@@ -487,13 +487,85 @@ def gio_cancellable_kills_a_sync_run():
         start = time.monotonic()
         timer.start()
         try:
-            r = ex.run("import time\ntime.sleep(30)", language="python", cancellable=cancellable)
+            ex.run("import time\ntime.sleep(30)", language="python", cancellable=cancellable)
         except GLib.Error as e:
-            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+            assert e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED), e
         else:
-            assert r.outcome == AgentExec.Outcome.CANCELLED
+            raise AssertionError("a cancelled run returned a result")
         assert time.monotonic() - start < 20
         timer.join()
+
+
+# The streaming flow
+
+
+@test
+def stream_fed_byte_at_a_time_runs_blocks_as_they_close():
+    reply = "Sure \u2713.\n```python\nprint(6 * 7)\n```\nDone."
+    with local() as ex:
+        flow = AgentExec.CodeExecutionFlow(ex)
+        seen = []
+        with flow.stream_text(AgentExec.ExecutorContext.new(), "inv", on_step=seen.append) as s:
+            for byte in reply.encode():
+                s.feed(bytes([byte]))  # splits the UTF-8 of the check mark
+            assert s.pending == 1 and s.invocation_id == "inv" and not s.all_blocks
+        assert len(seen) == 1 and seen[0].execution_result.stdout == "42\n"
+        assert [step.code for step in s.steps] == ["print(6 * 7)"]
+        assert s.text.startswith("Sure \u2713.\n```python\nprint(6 * 7)\n```")
+        assert s.text.endswith("```tool_output\nCode execution result:\n42\n\n\n```")
+        for misuse in (lambda: s.feed("more"), s.end):
+            try:
+                misuse()
+            except ValueError:
+                pass
+            else:
+                raise AssertionError("a stream used after its end")
+        whole = flow.stream_text(AgentExec.ExecutorContext.new(), "inv")
+        whole.feed(reply)
+        assert [st.execution_result.stdout for st in whole.end()] == ["42\n"]
+        assert whole.text == s.text
+
+
+@test
+def stream_in_asyncio_steps_arrive_while_feeding():
+    async def main():
+        with local() as ex:
+            flow = AgentExec.CodeExecutionFlow(ex, all_blocks=True)
+            seen = []
+            ctx = AgentExec.ExecutorContext.new()
+            async with flow.stream_text_asyncio(ctx, "inv", on_step=seen.append) as s:
+                s.feed("First:\n```python\nprint('one')\n")
+                s.feed("```\nSecond:\n")
+                while not seen:  # the first block ran while the reply goes on
+                    await asyncio.sleep(0.01)
+                assert seen[0].execution_result.stdout == "one\n"
+                s.feed("```python\nprint('two')\n```\nbye")
+            return seen, s
+    seen, s = asyncio.run(main())
+    assert [st.execution_result.stdout for st in seen] == ["one\n", "two\n"]
+    assert s.text.endswith("```tool_output\nCode execution result:\ntwo\n\n\n```\nbye"), s.text
+
+
+@test
+def stream_asyncio_end_returns_steps_and_raises():
+    async def main():
+        with local() as ex:
+            flow = AgentExec.CodeExecutionFlow(ex)
+            s = flow.stream_text_asyncio(AgentExec.ExecutorContext.new(), "inv")
+            s.feed("```python\nprint(1 + 1)\n```")
+            steps = await s.end()
+            assert [st.execution_result.stdout for st in steps] == ["2\n"]
+        raw = GObject.new(AgentExec.LocalExecutor, allow_unsafe=True)
+        s = AgentExec.CodeExecutionFlow(raw).stream_text_asyncio(
+            AgentExec.ExecutorContext.new(), "inv")
+        s.feed("```python\nprint('the code ran')\n```")
+        try:
+            await s.end()
+        except GLib.Error as e:
+            assert e.matches(AgentExec.error_quark(), AgentExec.Error.NOT_INITIALIZED), e
+        else:
+            raise AssertionError("an uninitialised executor ran a streamed block")
+    asyncio.run(main())
 
 
 run()

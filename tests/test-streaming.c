@@ -238,6 +238,7 @@ run_async (AgentExecCodeExecutor *executor, CodeFunc code_func, gboolean ids, gb
 /* The ::output signal still sees every call's output (told apart by input). */
 typedef struct
 {
+  GMutex lock;          /* sync calls emit from their own threads */
   GHashTable *by_input; /* AgentExecExecutionInput → GString of its stdout */
 } SignalSeen;
 
@@ -249,10 +250,13 @@ on_signal_output (AgentExecCodeExecutor *executor,
                   gpointer user_data)
 {
   SignalSeen *seen = user_data;
-  GString *text = g_hash_table_lookup (seen->by_input, input);
+  g_autoptr (GMutexLocker) locker = NULL;
+  GString *text;
 
   if (stream != AGENTEXEC_STREAM_STDOUT)
     return;
+  locker = g_mutex_locker_new (&seen->lock);
+  text = g_hash_table_lookup (seen->by_input, input);
   if (text == NULL)
     {
       text = g_string_new (NULL);
@@ -306,7 +310,7 @@ test_local (gconstpointer data)
 {
   gboolean stateful = GPOINTER_TO_INT (data);
   g_autoptr (AgentExecCodeExecutor) executor = new_local (stateful);
-  SignalSeen seen = { g_hash_table_new_full (NULL, NULL, g_object_unref, free_gstring) };
+  SignalSeen seen = { { 0 }, g_hash_table_new_full (NULL, NULL, g_object_unref, free_gstring) };
   gulong id = g_signal_connect (executor, "output", G_CALLBACK (on_signal_output), &seen);
 
   /* The inputs are freed after each run: the table keeps them alive, so
@@ -317,6 +321,7 @@ test_local (gconstpointer data)
   signal_seen_check (&seen);
   g_signal_handler_disconnect (executor, id);
   g_hash_table_unref (seen.by_input);
+  g_mutex_clear (&seen.lock);
   agentexec_code_executor_close (executor);
 }
 

@@ -27,6 +27,10 @@ the plain introspected API, except where noted below.
   ``dict``/``list`` values. Where the C API changes its ``JsonObject`` in
   place (``process_llm_request``, ``preprocess_request``, the genai
   rewriters), a ``dict`` given is updated in place the same way.
+- The streaming flow: ``flow.stream_text(context, invocation_id,
+  on_step=...)`` gives a stream that takes ``feed(str or bytes)`` and
+  returns its steps from ``end()`` (or as a context manager); from asyncio,
+  ``flow.stream_text_asyncio(...)`` with ``await stream.end()``.
 
 Example::
 
@@ -244,10 +248,30 @@ class _GLibThread:
         self.loop.run()
 
     def invoke(self, func):
+        """Runs func() in the GLib thread, after what was invoked before."""
         def call(*args):
             func()
             return GLib.SOURCE_REMOVE
         self.context.invoke_full(GLib.PRIORITY_DEFAULT, call)
+
+    def call(self, func):
+        """Runs func() in the GLib thread and returns its value (or raises)."""
+        if threading.current_thread() is self.thread:
+            return func()
+        done = threading.Event()
+        out = {}
+
+        def run():
+            try:
+                out["value"] = func()
+            except BaseException as e:  # noqa: BLE001 - raised in the caller
+                out["error"] = e
+            done.set()
+        self.invoke(run)
+        done.wait()
+        if "error" in out:
+            raise out["error"]
+        return out["value"]
 
 
 def _resolve(future, result, error):
@@ -300,9 +324,11 @@ class CodeExecutor(AgentExec.CodeExecutor):
         if on_output is None:
             return self.execute_code(context, execution_input, cancellable)
         relay = _OutputRelay(on_output)
-        result = self.execute_code_with_output(context, execution_input, relay, None,
-                                               cancellable)
-        relay.flush()
+        try:
+            result = self.execute_code_with_output(context, execution_input, relay, None,
+                                                   cancellable)
+        finally:
+            relay.flush()
         relay.raise_error()
         return result
 
@@ -332,8 +358,10 @@ class CodeExecutor(AgentExec.CodeExecutor):
             loop.call_soon_threadsafe(_resolve, future, result, error)
 
         def start():
-            # The Python list of PyGObject wants () (not None) as the data
-            # of the output function of a call that ends with a callback.
+            # PyGObject 3.42 treats the trailing user_data as *args and then
+            # expects the data of the other callback (output_func) to be a
+            # tuple already: None there gives "expected tuple for callback
+            # user_data" at each chunk, () gives the function no extra argument.
             self.execute_code_with_output_async(context, execution_input, relay, (),
                                                 cancellable, done)
 
@@ -634,7 +662,149 @@ class CodeExecutionFlow(AgentExec.CodeExecutionFlow):
             cancellable, callback, *user_data)
 
 
+    def stream_text(self, context, invocation_id, cancellable=None, on_step=None):
+        """A CodeExecutionStream for a reply that is still being written;
+        on_step(step) is connected to its ::step signal."""
+        stream = AgentExec.CodeExecutionFlow.stream_text(self, context, invocation_id,
+                                                         cancellable)
+        if on_step is not None:
+            stream.connect("step", lambda _s, step: on_step(step))
+        return stream
+
+    def stream_text_asyncio(self, context, invocation_id, on_step=None, cancellable=None):
+        """An AsyncCodeExecutionStream (call it in a running asyncio loop)."""
+        return AsyncCodeExecutionStream(self, context, invocation_id, on_step, cancellable)
+
+
 __all__.append("CodeExecutionFlow")
+
+
+# The streaming flow
+
+
+@override
+class CodeExecutionStream(AgentExec.CodeExecutionStream):
+    """A model reply fed to the flow while it is written: each code block
+    runs the moment its closing fence is fed (ADK's first block only, or
+    every block with the flow's all_blocks). feed() takes str or bytes;
+    end() waits for the runs and returns the steps, a list. As a context
+    manager, leaving the block without an exception calls end().
+
+    The stream belongs to the main context of the thread that made it (a
+    GLib main loop drives its runs); from asyncio use
+    CodeExecutionFlow.stream_text_asyncio()."""
+
+    def feed(self, delta):
+        """Feeds the next piece of the reply (str, or bytes of UTF-8)."""
+        if getattr(self, "_ended", False):
+            raise ValueError("the stream has ended: feed it before end()")
+        if isinstance(delta, (bytes, bytearray, memoryview)):
+            AgentExec.CodeExecutionStream.feed_full(self, bytes(delta))
+        else:
+            AgentExec.CodeExecutionStream.feed(self, delta)
+
+    def end(self):
+        """Ends the reply, runs the main context until every block ran,
+        and returns the steps (a list); raises GLib.Error when a block
+        could not be run."""
+        if getattr(self, "_ended", False):
+            raise ValueError("the stream has already ended")
+        self._ended = True
+        return list(AgentExec.CodeExecutionStream.end(self) or [])
+
+    def end_async(self, callback, *user_data):
+        """end() without blocking; callback(stream, result) calls end_finish()."""
+        if getattr(self, "_ended", False):
+            raise ValueError("the stream has already ended")
+        self._ended = True
+        AgentExec.CodeExecutionStream.end_async(self, callback, *user_data)
+
+    def end_finish(self, result):
+        return list(AgentExec.CodeExecutionStream.end_finish(self, result) or [])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None and not getattr(self, "_ended", False):
+            self.end()
+        return False
+
+    steps = property(lambda self: list(self.get_steps() or []),
+                     doc="The steps settled so far, a list.")
+    text = property(lambda self: self.get_text(),
+                    doc="The reply for the conversation, once ended.")
+    pending = property(lambda self: self.get_pending(),
+                       doc="How many blocks are waiting or running.")
+    all_blocks = property(lambda self: self.get_all_blocks())
+    invocation_id = property(lambda self: self.get_invocation_id())
+
+
+__all__.append("CodeExecutionStream")
+
+
+class AsyncCodeExecutionStream:
+    """The asyncio face of a CodeExecutionStream: the stream lives in the
+    overrides' GLib thread, feed() hands it each delta in order without
+    blocking, on_step(step) runs in the event loop for each block as it
+    completes, and ``await end()`` returns the steps. Also an async context
+    manager (``async with``): leaving it without an exception awaits end()."""
+
+    def __init__(self, flow, context, invocation_id, on_step=None, cancellable=None):
+        self._loop = asyncio.get_running_loop()
+        self._glib = _GLibThread.get()
+        self._on_step = on_step
+        self._ended = False
+        self._stream = self._glib.call(
+            lambda: self._create(flow, context, invocation_id, cancellable))
+        self.text = None
+
+    def _create(self, flow, context, invocation_id, cancellable):
+        stream = AgentExec.CodeExecutionFlow.stream_text(flow, context, invocation_id,
+                                                         cancellable)
+        if self._on_step is not None:
+            stream.connect("step", lambda _s, step: self._loop.call_soon_threadsafe(
+                self._on_step, step))
+        return stream
+
+    def feed(self, delta):
+        """Hands the next piece of the reply (str or bytes) to the stream."""
+        if self._ended:
+            raise ValueError("the stream has ended: feed it before end()")
+        self._glib.invoke(lambda: self._stream.feed(delta))
+
+    async def end(self):
+        """Ends the reply; returns the steps once every block ran."""
+        if self._ended:
+            raise ValueError("the stream has already ended")
+        self._ended = True
+        future = self._loop.create_future()
+
+        def done(stream, res, *user_data):
+            try:
+                steps, error = stream.end_finish(res), None
+            except GLib.Error as e:
+                steps, error = None, e
+            text = stream.get_text()
+            self._loop.call_soon_threadsafe(self._settle, future, steps, text, error)
+
+        self._glib.invoke(lambda: self._stream.end_async(done))
+        return await future
+
+    def _settle(self, future, steps, text, error):
+        self.text = text
+        _resolve(future, steps, error)
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        if exc_type is None and not self._ended:
+            await self.end()
+        return False
+
+
+__all__.append("AsyncCodeExecutionStream")
 
 
 # genai helpers
