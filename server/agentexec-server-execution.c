@@ -30,6 +30,9 @@ enum
 
 static guint signals[N_SIGNALS];
 
+/* Output chunks this close together go out as one stdout/stderr event. */
+#define COALESCE_MS 10
+
 struct _AgentExecServerExecution
 {
   GObject parent_instance;
@@ -56,6 +59,7 @@ struct _AgentExecServerExecution
 
   gulong output_handler;
   guint keepalive_id;
+  guint flush_id;
   GSource *socket_watch;
   gboolean started;
   gboolean finished;
@@ -107,7 +111,33 @@ write_output (AgentExecServerExecution *self, AgentExecStream stream, const char
                                                   timestamp, NULL));
 }
 
-/* A chunk may end inside a UTF-8 character: its start waits for the next. */
+/* Writes what @stream holds up to its last complete UTF-8 character. */
+static void
+flush_stream (AgentExecServerExecution *self, AgentExecStream stream)
+{
+  GByteArray *carry = self->carry[stream];
+  gsize complete = _agentexec_server_utf8_complete_prefix ((const char *) carry->data, carry->len);
+
+  if (complete == 0)
+    return;
+  write_output (self, stream, (const char *) carry->data, complete);
+  g_byte_array_remove_range (carry, 0, complete);
+}
+
+static gboolean
+on_flush_idle (gpointer data)
+{
+  AgentExecServerExecution *self = data;
+
+  self->flush_id = 0;
+  flush_stream (self, AGENTEXEC_STREAM_STDOUT);
+  flush_stream (self, AGENTEXEC_STREAM_STDERR);
+  return G_SOURCE_REMOVE;
+}
+
+/* Chunks delivered together (print() writes the text and the newline
+ * apart) go out as one event, once the pending emissions are dispatched;
+ * a switch of stream writes the other stream's first, keeping the order. */
 static void
 on_output (AgentExecCodeExecutor *executor,
            AgentExecExecutionInput *input,
@@ -116,19 +146,18 @@ on_output (AgentExecCodeExecutor *executor,
            gpointer data)
 {
   AgentExecServerExecution *self = data;
-  GByteArray *carry;
-  gsize complete;
 
   if (input != self->input || self->step != self->main_step || stream > AGENTEXEC_STREAM_STDERR)
     return;
-  carry = self->carry[stream];
-  g_byte_array_append (carry, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+  if (self->carry[1 - stream]->len > 0)
+    flush_stream (self, 1 - stream);
+  g_byte_array_append (self->carry[stream], g_bytes_get_data (chunk, NULL),
+                       g_bytes_get_size (chunk));
   self->streamed[stream] += g_bytes_get_size (chunk);
-  complete = _agentexec_server_utf8_complete_prefix ((const char *) carry->data, carry->len);
-  if (complete == 0)
-    return;
-  write_output (self, stream, (const char *) carry->data, complete);
-  g_byte_array_remove_range (carry, 0, complete);
+  if (self->carry[stream]->len >= 64 * 1024)
+    flush_stream (self, stream);
+  else if (self->flush_id == 0)
+    self->flush_id = g_timeout_add (COALESCE_MS, on_flush_idle, self);
 }
 
 /* What the result holds beyond what was streamed (no output is lost, also
@@ -319,6 +348,7 @@ write_end (AgentExecServerExecution *self)
     }
   else if (self->error != NULL || self->cancel_reason != NULL)
     {
+      on_flush_idle (self);
       gboolean cancelled = self->error == NULL ||
                            g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
@@ -343,6 +373,7 @@ finish (AgentExecServerExecution *self)
     return;
   self->finished = TRUE;
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
+  g_clear_handle_id (&self->flush_id, g_source_remove);
   if (self->socket_watch != NULL)
     g_source_destroy (self->socket_watch);
   self->socket_watch = NULL;
@@ -447,6 +478,7 @@ agentexec_server_execution_dispose (GObject *object)
   AgentExecServerExecution *self = AGENTEXEC_SERVER_EXECUTION (object);
 
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
+  g_clear_handle_id (&self->flush_id, g_source_remove);
   if (self->socket_watch != NULL)
     g_source_destroy (self->socket_watch);
   self->socket_watch = NULL;

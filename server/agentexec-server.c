@@ -16,6 +16,7 @@
 /* JSON around the code: env_vars, ids, and escapes (\uXXXX is 6 bytes). */
 #define BODY_OVERHEAD (64 * 1024)
 #define START_TIME_KEY "agentexec-server-start"
+#define REMOTE_KEY "agentexec-server-remote"
 /* RFC 6585; libsoup 3.2 has no name for it. */
 #define STATUS_TOO_MANY_REQUESTS 429
 
@@ -517,6 +518,9 @@ on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
 
   *start = g_get_monotonic_time ();
   g_object_set_data_full (G_OBJECT (msg), START_TIME_KEY, start, g_free);
+  /* Asked now: once the client is gone libsoup cannot tell (and warns). */
+  g_object_set_data_full (G_OBJECT (msg), REMOTE_KEY,
+                          g_strdup (soup_server_message_get_remote_host (msg)), g_free);
   g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers), self, 0);
   g_signal_connect_object (msg, "got-chunk", G_CALLBACK (on_got_chunk), self, 0);
   self->in_flight++;
@@ -538,7 +542,7 @@ log_request (AgentExecServer *self, SoupServerMessage *msg, const char *event)
   json_builder_set_member_name (builder, "event");
   json_builder_add_string_value (builder, event);
   json_builder_set_member_name (builder, "remote");
-  json_builder_add_string_value (builder, soup_server_message_get_remote_host (msg));
+  json_builder_add_string_value (builder, g_object_get_data (G_OBJECT (msg), REMOTE_KEY));
   json_builder_set_member_name (builder, "method");
   json_builder_add_string_value (builder, soup_server_message_get_method (msg));
   json_builder_set_member_name (builder, "path");

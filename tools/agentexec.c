@@ -30,6 +30,8 @@ typedef struct
   char *backend;
   char *language;
   char *output_dir;
+  char *image;
+  guint serve_sessions; /* serve: sessions the container backend may hold */
   double timeout_s;
   gboolean stateful;
   gboolean allow_unsafe;
@@ -42,6 +44,7 @@ options_clear (Options *options)
   g_clear_pointer (&options->backend, g_free);
   g_clear_pointer (&options->language, g_free);
   g_clear_pointer (&options->output_dir, g_free);
+  g_clear_pointer (&options->image, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -108,7 +111,12 @@ new_local (const Options *options, GError **error)
 static AgentExecCodeExecutor *
 new_container (const Options *options, GError **error)
 {
-  return AGENTEXEC_CODE_EXECUTOR (agentexec_container_executor_new (NULL, NULL, error));
+  if (options->serve_sessions == 0)
+    return AGENTEXEC_CODE_EXECUTOR (agentexec_container_executor_new (options->image, NULL, error));
+  /* serve: one session per context, ended by the server, not by idleness. */
+  return g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, error, "image", options->image,
+                         "max-sessions", options->serve_sessions, "session-idle-timeout-ms", 0,
+                         NULL);
 }
 
 static AgentExecCodeExecutor *
@@ -562,14 +570,15 @@ new_serve_executor (Options *options, const ServeOptions *serve, GError **error)
                    "serve needs a stateful backend: choose --backend container or local");
       return NULL;
     }
+  options->serve_sessions = serve->max_contexts > 0 ? (guint) serve->max_contexts : G_MAXINT;
   executor = new_executor (options, error);
   if (executor == NULL)
     return NULL;
+  /* E2B streams whatever the code prints; the cap only bounds memory. */
+  g_object_set (executor, "max-output-bytes", (guint64) 64 * 1024 * 1024, NULL);
   /* The server ends contexts itself; sessions live as long as their context. */
-  g_object_set (executor, "session-idle-timeout-ms", 0, "max-output-bytes",
-                (guint64) 64 * 1024 * 1024, NULL);
-  if (AGENTEXEC_IS_CONTAINER_EXECUTOR (executor))
-    g_object_set (executor, "max-sessions", serve->max_contexts + 8, NULL);
+  if (AGENTEXEC_IS_LOCAL_EXECUTOR (executor))
+    g_object_set (executor, "session-idle-timeout-ms", 0, NULL);
   return executor;
 }
 
@@ -583,6 +592,8 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
       "container (default) or local", "NAME" },
     { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
       "Accept that the local backend runs code on this machine", NULL },
+    { "image", 0, 0, G_OPTION_ARG_STRING, &options->image,
+      "The container backend's image (default agentexec-runtime:latest)", "NAME" },
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &serve->token_file,
       "Clients must send the token in FILE as E2B-Traffic-Access-Token (required off loopback)",
       "FILE" },
