@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -38,6 +39,13 @@ server_log (Server *server)
   return text != NULL ? text : g_strdup ("");
 }
 
+/* A server outlives no test: it gets SIGTERM when the test process dies. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static void
 server_start (Server *server, const char *const *extra)
 {
@@ -54,6 +62,7 @@ server_start (Server *server, const char *const *extra)
   g_assert_no_error (error);
   close (fd);
   g_subprocess_launcher_set_stderr_file_path (launcher, server->log_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   g_ptr_array_add (argv, program);
   for (const char *const *a = (const char *const[]){ "serve", "--backend", "local",
                                                      "--allow-unsafe", "--listen", "127.0.0.1:0",

@@ -1,8 +1,9 @@
 // Starts `agentexec serve` on a free port for a test, and stops it (SIGTERM).
 //
 // AGENTEXEC_BUILD_DIR locates the program; the backend comes from the
-// caller (local needs --allow-unsafe; container uses AGENTEXEC_E2B_IMAGE when
-// set, e.g. an image with matplotlib).
+// caller (local needs --allow-unsafe; container uses AGENTEXEC_E2B_IMAGE,
+// default agentexec-runtime:data: the runtime image with matplotlib, which
+// scripts/test.sh builds with build-runtime-image.sh --with-data-libs).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
@@ -16,10 +17,8 @@ export function agentexecPath() {
 export function backendArgs(backend) {
   if (backend === 'local')
     return ['--backend', 'local', '--allow-unsafe'];
-  const args = ['--backend', 'container'];
-  if (process.env.AGENTEXEC_E2B_IMAGE)
-    args.push('--image', process.env.AGENTEXEC_E2B_IMAGE);
-  return args;
+  return ['--backend', 'container', '--image',
+    process.env.AGENTEXEC_E2B_IMAGE || 'agentexec-runtime:data'];
 }
 
 // Resolves to {url, port, proc, log(), stop()} once the server listens.
@@ -27,6 +26,8 @@ export function startServer(backend, extra = []) {
   const args = ['serve', '--listen', '127.0.0.1:0', '--health-port', '0',
     ...backendArgs(backend), ...extra];
   const proc = spawn(agentexecPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // No server outlives its test, even one that crashes.
+  process.on('exit', () => { if (proc.exitCode === null) proc.kill('SIGKILL'); });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`agentexec serve did not start:\n${log}`)),
