@@ -34,8 +34,8 @@ on_done (GObject *source, GAsyncResult *res, gpointer data)
   AgentExecExecutionResult **result = data;
   g_autoptr (GError) error = NULL;
 
-  *result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res,
-                                                         &error);
+  *result =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (source), res, &error);
   g_assert_no_error (error);
 }
 

@@ -50,7 +50,7 @@ struct _AgentExecServerExecution
   GPtrArray *steps; /* code: [prologue,] code[, epilogue] */
   guint step;
   guint main_step;
-  AgentExecExecutionInput *input; /* the step running */
+  AgentExecExecutionInput *input;   /* the step running */
   AgentExecExecutionResult *result; /* the main step's */
   GError *error;
   char *cancel_reason;
@@ -105,10 +105,9 @@ write_output (AgentExecServerExecution *self, AgentExecStream stream, const char
   JsonNode *timestamp = json_node_new (JSON_NODE_VALUE);
 
   json_node_set_string (timestamp, stamp);
-  write_line (self, _agentexec_server_event_line (stream == AGENTEXEC_STREAM_STDOUT ? "stdout"
-                                                                                    : "stderr",
-                                                  "text", string_node (data, len), "timestamp",
-                                                  timestamp, NULL));
+  write_line (self, _agentexec_server_event_line (
+                        stream == AGENTEXEC_STREAM_STDOUT ? "stdout" : "stderr", "text",
+                        string_node (data, len), "timestamp", timestamp, NULL));
 }
 
 /* Writes what @stream holds up to its last complete UTF-8 character. */
@@ -270,9 +269,9 @@ on_step_done (GObject *source, GAsyncResult *res, gpointer data)
     self->error = g_steal_pointer (&error);
   else if (result != NULL && self->step < self->main_step &&
            agentexec_execution_result_get_outcome (result) != AGENTEXEC_OUTCOME_OK)
-    self->error = g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                               "Setting env_vars failed: %s",
-                               agentexec_execution_result_get_stderr (result));
+    self->error =
+        g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT, "Setting env_vars failed: %s",
+                     agentexec_execution_result_get_stderr (result));
   g_clear_object (&self->input);
   self->step++;
   if (self->error != NULL || self->step >= self->steps->len ||
@@ -285,8 +284,8 @@ on_step_done (GObject *source, GAsyncResult *res, gpointer data)
 static void
 run_step (AgentExecServerExecution *self)
 {
-  self->input = agentexec_execution_input_new (g_ptr_array_index (self->steps, self->step),
-                                               self->language);
+  self->input =
+      agentexec_execution_input_new (g_ptr_array_index (self->steps, self->step), self->language);
   agentexec_execution_input_set_execution_id (self->input, self->execution_id);
   if (self->timeout_ms > 0)
     agentexec_execution_input_set_timeout_ms (self->input, self->timeout_ms);
@@ -300,8 +299,8 @@ write_count (AgentExecServerExecution *self)
   JsonNode *count = json_node_new (JSON_NODE_VALUE);
 
   json_node_set_int (count, self->count);
-  write_line (self, _agentexec_server_event_line ("number_of_executions", "execution_count", count,
-                                                  NULL));
+  write_line (
+      self, _agentexec_server_event_line ("number_of_executions", "execution_count", count, NULL));
 }
 
 /*
@@ -349,13 +348,13 @@ write_end (AgentExecServerExecution *self)
   else if (self->error != NULL || self->cancel_reason != NULL)
     {
       on_flush_idle (self);
-      gboolean cancelled = self->error == NULL ||
-                           g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      gboolean cancelled =
+          self->error == NULL || g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
       write_line (self, _agentexec_server_error_line (
                             cancelled ? "ExecutionCancelled" : "ExecutorError",
                             cancelled && self->cancel_reason != NULL ? self->cancel_reason
-                                                                      : self->error->message,
+                                                                     : self->error->message,
                             ""));
     }
   write_line (self, _agentexec_server_event_line ("end_of_execution", NULL));

@@ -39,8 +39,8 @@ G_DEFINE_FINAL_TYPE (AgentExecServer, agentexec_server, G_TYPE_OBJECT)
 
 /* Answers */
 
-static void
-reply_text (SoupServerMessage *msg, guint status, const char *format, ...) G_GNUC_PRINTF (3, 4);
+static void reply_text (SoupServerMessage *msg, guint status, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
 
 static void
 reply_text (SoupServerMessage *msg, guint status, const char *format, ...)
@@ -62,8 +62,7 @@ reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
   char *line = _agentexec_server_json_to_ascii_line (node);
 
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, line,
-                                    strlen (line));
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, line, strlen (line));
 }
 
 static guint
@@ -82,8 +81,7 @@ status_for_error (const GError *error)
 static JsonObject *
 parse_body (SoupServerMessage *msg, gboolean required, GError **error)
 {
-  g_autoptr (GBytes) bytes =
-      soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local_error = NULL;
   gsize len = g_bytes_get_size (bytes);
@@ -112,8 +110,8 @@ get_string (JsonObject *object, const char *name, const char **value, GError **e
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     {
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "“%s” must be a string", name);
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT, "“%s” must be a string",
+                   name);
       return FALSE;
     }
   *value = json_node_get_string (node);
@@ -167,12 +165,10 @@ static const char *
 resolve_language (const char *name, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  const char *language = agentexec_language_resolve (name != NULL ? name : "python",
-                                                     &local_error);
+  const char *language = agentexec_language_resolve (name != NULL ? name : "python", &local_error);
 
   if (language == NULL)
-    g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT, "%s",
-                 local_error->message);
+    g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT, "%s", local_error->message);
   return language;
 }
 
@@ -188,8 +184,8 @@ on_execution_finished (AgentExecServerExecution *execution, gpointer data)
 }
 
 static AgentExecServerContext *
-execute_context (AgentExecServer *self, JsonObject *body, const char **language, guint *status,
-                 GError **error)
+execute_context (
+    AgentExecServer *self, JsonObject *body, const char **language, guint *status, GError **error)
 {
   const char *context_id, *language_name;
   AgentExecServerContext *context;
@@ -267,9 +263,9 @@ handle_execute (AgentExecServer *self, SoupServerMessage *msg)
   if (context == NULL)
     goto fail;
 
-  execution = _agentexec_server_execution_new (
-      self->executor, msg, code, language, _agentexec_server_context_get_execution_id (context),
-      env, self->options.timeout_ms);
+  execution = _agentexec_server_execution_new (self->executor, msg, code, language,
+                                               _agentexec_server_context_get_execution_id (context),
+                                               env, self->options.timeout_ms);
   g_ptr_array_add (self->executions, g_object_ref (execution));
   g_signal_connect (execution, "finished", G_CALLBACK (on_execution_finished), self);
   _agentexec_server_context_enqueue (context, execution);
@@ -327,8 +323,8 @@ on_context_created (GObject *source, GAsyncResult *res, gpointer data)
 
       reply_text (pending->msg, status_for_error (error), "%s", error->message);
       if (removed != NULL)
-        _agentexec_server_context_reset_async (removed, "the context could not be created",
-                                               FALSE, NULL, NULL);
+        _agentexec_server_context_reset_async (removed, "the context could not be created", FALSE,
+                                               NULL, NULL);
     }
   pending_free (pending);
 }
@@ -445,11 +441,8 @@ route (AgentExecServer *self, SoupServerMessage *msg, const char *method, const 
 }
 
 static void
-on_request (SoupServer *server,
-            SoupServerMessage *msg,
-            const char *path,
-            GHashTable *query,
-            gpointer data)
+on_request (
+    SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
 {
   AgentExecServer *self = data;
   const char *method = soup_server_message_get_method (msg);
@@ -484,8 +477,8 @@ static void
 on_got_headers (SoupServerMessage *msg, gpointer data)
 {
   AgentExecServer *self = data;
-  goffset length = soup_message_headers_get_content_length (
-      soup_server_message_get_request_headers (msg));
+  goffset length =
+      soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
   gsize limit = self->options.max_code_bytes * 6 + BODY_OVERHEAD;
 
   if (length > 0 && (guint64) length > limit)
@@ -586,8 +579,8 @@ on_request_aborted (SoupServer *server, SoupServerMessage *msg, gpointer data)
 static SoupServer *
 new_soup_server (AgentExecServer *self)
 {
-  SoupServer *soup = soup_server_new ("server-header", "agentexec-serve/" PACKAGE_VERSION " ",
-                                      NULL);
+  SoupServer *soup =
+      soup_server_new ("server-header", "agentexec-serve/" PACKAGE_VERSION " ", NULL);
 
   soup_server_add_handler (soup, NULL, on_request, self, NULL);
   g_signal_connect (soup, "request-started", G_CALLBACK (on_request_started), self);
@@ -603,9 +596,8 @@ listen_on (SoupServer *soup, const char *host, guint port, GError **error)
   g_autoptr (GSocketAddress) socket_address = NULL;
   g_autoptr (GError) local_error = NULL;
 
-  address = g_inet_address_new_from_string (g_ascii_strcasecmp (host, "localhost") == 0
-                                                ? "127.0.0.1"
-                                                : host);
+  address = g_inet_address_new_from_string (
+      g_ascii_strcasecmp (host, "localhost") == 0 ? "127.0.0.1" : host);
   if (address == NULL)
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
@@ -630,19 +622,17 @@ listen_on (SoupServer *soup, const char *host, guint port, GError **error)
  * Refuses an address other clients can reach unless a token is set.
  */
 gboolean
-_agentexec_server_listen (AgentExecServer *self,
-                          const char *host,
-                          guint port,
-                          guint health_port,
-                          GError **error)
+_agentexec_server_listen (
+    AgentExecServer *self, const char *host, guint port, guint health_port, GError **error)
 {
   if (self->auth == NULL && !_agentexec_server_address_is_loopback (host))
     {
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
-                   "Refusing to listen on %s without a token: anyone who reaches it could "
-                   "run code. Pass --token-file FILE (clients send it as "
-                   AGENTEXEC_SERVER_TOKEN_HEADER "), or listen on 127.0.0.1",
-                   host);
+      g_set_error (
+          error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
+          "Refusing to listen on %s without a token: anyone who reaches it could "
+          "run code. Pass --token-file FILE (clients send it as " AGENTEXEC_SERVER_TOKEN_HEADER
+          "), or listen on 127.0.0.1",
+          host);
       return FALSE;
     }
   if (!listen_on (self->soup, host, port, error))
@@ -751,8 +741,8 @@ _agentexec_server_new (AgentExecCodeExecutor *executor, const AgentExecServerOpt
     self->auth = _agentexec_server_auth_new (options->token);
   if (self->options.max_code_bytes == 0)
     self->options.max_code_bytes = 1024 * 1024;
-  self->registry = _agentexec_server_registry_new (executor, options->max_contexts,
-                                                   options->context_idle_s);
+  self->registry =
+      _agentexec_server_registry_new (executor, options->max_contexts, options->context_idle_s);
   self->soup = new_soup_server (self);
   return self;
 }

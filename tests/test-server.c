@@ -64,9 +64,9 @@ server_start (Server *server, const char *const *extra)
   g_subprocess_launcher_set_stderr_file_path (launcher, server->log_path);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   g_ptr_array_add (argv, program);
-  for (const char *const *a = (const char *const[]){ "serve", "--backend", "local",
-                                                     "--allow-unsafe", "--listen", "127.0.0.1:0",
-                                                     "--health-port", "0", NULL };
+  for (const char *const *a =
+           (const char *const[]){ "serve", "--backend", "local", "--allow-unsafe", "--listen",
+                                  "127.0.0.1:0", "--health-port", "0", NULL };
        *a != NULL; a++)
     g_ptr_array_add (argv, (char *) *a);
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
@@ -81,8 +81,8 @@ server_start (Server *server, const char *const *extra)
       const char *at = strstr (log, "listening on http://127.0.0.1:");
 
       if (at != NULL)
-        server->port = (guint) g_ascii_strtoull (at + strlen ("listening on http://127.0.0.1:"),
-                                                 NULL, 10);
+        server->port =
+            (guint) g_ascii_strtoull (at + strlen ("listening on http://127.0.0.1:"), NULL, 10);
       else
         g_usleep (10000);
     }
@@ -100,8 +100,9 @@ server_stop (Server *server)
   g_subprocess_send_signal (server->proc, SIGTERM);
   g_subprocess_wait (server->proc, NULL, &error);
   g_assert_no_error (error);
-  status = g_subprocess_get_if_exited (server->proc) ? g_subprocess_get_exit_status (server->proc)
-                                                     : 128 + g_subprocess_get_term_sig (server->proc);
+  status = g_subprocess_get_if_exited (server->proc)
+               ? g_subprocess_get_exit_status (server->proc)
+               : 128 + g_subprocess_get_term_sig (server->proc);
   g_clear_object (&server->proc);
   g_unlink (server->log_path);
   g_clear_pointer (&server->log_path, g_free);
@@ -127,8 +128,8 @@ reply_clear (Reply *reply)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
 
 static SoupMessage *
-new_message (Server *server, const char *method, const char *path, const char *body,
-             const char *token)
+new_message (
+    Server *server, const char *method, const char *path, const char *body, const char *token)
 {
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", server->port, path);
   SoupMessage *msg = soup_message_new (method, url);
@@ -146,8 +147,12 @@ new_message (Server *server, const char *method, const char *path, const char *b
 }
 
 static void
-request (Server *server, const char *method, const char *path, const char *body,
-         const char *token, Reply *reply)
+request (Server *server,
+         const char *method,
+         const char *path,
+         const char *body,
+         const char *token,
+         Reply *reply)
 {
   g_autoptr (SoupMessage) msg = new_message (server, method, path, body, token);
   g_autoptr (GError) error = NULL;
@@ -248,8 +253,8 @@ test_bad_requests (void)
     { "POST", "/execute", "{\"code\": \"1\", \"env_vars\": {\"A\": 1}}", 400, "env_vars" },
     { "POST", "/execute", "{\"code\": \"1\", \"language\": \"cobol\"}", 400, "cobol" },
     { "POST", "/execute", "{\"code\": \"1\", \"context_id\": \"nope\"}", 404, "not found" },
-    { "POST", "/execute", "{\"code\": \"1\", \"context_id\": \"c\", \"language\": \"python\"}",
-      400, "not both" },
+    { "POST", "/execute", "{\"code\": \"1\", \"context_id\": \"c\", \"language\": \"python\"}", 400,
+      "not both" },
     { "GET", "/execute", NULL, 405, "not allowed" },
     { "DELETE", "/contexts/nope", NULL, 404, "not found" },
     { "POST", "/contexts/nope/restart", NULL, 404, "not found" },
@@ -349,8 +354,8 @@ test_refuse_public (void)
 {
   g_autofree char *program =
       g_build_filename (g_getenv ("AGENTEXEC_BUILD_DIR"), "tools", "agentexec", NULL);
-  const char *argv[] = { program, "serve", "--backend", "local", "--allow-unsafe", "--listen",
-                         "0.0.0.0:0", "--health-port", "0", NULL };
+  const char *argv[] = { program,    "serve",     "--backend",     "local", "--allow-unsafe",
+                         "--listen", "0.0.0.0:0", "--health-port", "0",     NULL };
   g_autofree char *err = NULL;
   g_autoptr (GError) error = NULL;
   int status;

@@ -588,8 +588,8 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
   GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &serve->listen,
       "Address and port (default 127.0.0.1:49999)", "ADDR:PORT" },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
-      "container (default) or local", "NAME" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend, "container (default) or local",
+      "NAME" },
     { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
       "Accept that the local backend runs code on this machine", NULL },
     { "image", 0, 0, G_OPTION_ARG_STRING, &options->image,
@@ -703,28 +703,29 @@ usage (FILE *out)
 {
   g_autofree char *list = backend_list ();
 
-  fprintf (out,
-           "Usage:\n"
-           "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
-           "                [--allow-unsafe] [--output-dir DIR] FILE|-\n"
-           "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
-           "                  [--allow-unsafe] [--output-dir DIR] FILE|-\n"
-           "  agentexec serve [--listen ADDR:PORT] [--backend container|local] [--token-file FILE]\n"
-           "                  [--max-contexts N] [--context-idle-timeout S] [--max-code-bytes N]\n"
-           "  agentexec --help | --version\n"
-           "\n"
-           "run    runs the code of FILE (- for standard input), streaming its output;\n"
-           "       the exit status is the code's (124: timeout, 130: interrupted)\n"
-           "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
-           "       prints each result as ADK hands it back to the model (```tool_output)\n"
-           "serve  serves E2B's code-interpreter API on 127.0.0.1:49999 (and /health on\n"
-           "       :49983): E2B's SDKs in debug mode run their code on the chosen backend\n"
-           "\n"
-           "%s"
-           "\n"
-           "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
-           "`agentexec COMMAND --help` lists every option.\n",
-           list);
+  fprintf (
+      out,
+      "Usage:\n"
+      "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
+      "                [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
+      "                  [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "  agentexec serve [--listen ADDR:PORT] [--backend container|local] [--token-file FILE]\n"
+      "                  [--max-contexts N] [--context-idle-timeout S] [--max-code-bytes N]\n"
+      "  agentexec --help | --version\n"
+      "\n"
+      "run    runs the code of FILE (- for standard input), streaming its output;\n"
+      "       the exit status is the code's (124: timeout, 130: interrupted)\n"
+      "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
+      "       prints each result as ADK hands it back to the model (```tool_output)\n"
+      "serve  serves E2B's code-interpreter API on 127.0.0.1:49999 (and /health on\n"
+      "       :49983): E2B's SDKs in debug mode run their code on the chosen backend\n"
+      "\n"
+      "%s"
+      "\n"
+      "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
+      "`agentexec COMMAND --help` lists every option.\n",
+      list);
 }
 
 int
