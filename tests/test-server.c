@@ -548,6 +548,42 @@ test_limits (void)
   g_assert_cmpint (server_stop (&server), ==, 0);
 }
 
+static guint
+free_port (void)
+{
+  g_autoptr (GSocket) socket =
+      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (socket, any, TRUE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/* The SDKs probe GET :49983/health (envd's port) after a reset connection. */
+static void
+test_health_port (void)
+{
+  Server server = { 0 };
+  g_autofree char *port = g_strdup_printf ("%u", free_port ());
+  const char *extra[] = { "--health-port", port, NULL };
+  g_auto (Reply) health = { 0 };
+  g_auto (Reply) other = { 0 };
+  guint main_port;
+
+  server_start (&server, extra);
+  main_port = server.port;
+  server.port = (guint) atoi (port);
+  request (&server, "GET", "/health", NULL, NULL, &health);
+  g_assert_cmpuint (health.status, ==, 200);
+  request (&server, "POST", "/execute", "{\"code\": \"1\"}", NULL, &other);
+  g_assert_cmpuint (other.status, ==, 404);
+  server.port = main_port;
+  g_assert_cmpint (server_stop (&server), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -564,5 +600,6 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/server/hostile/slow-reader", test_slow_reader);
   g_test_add_func ("/agentexec/server/hostile/limits", test_limits);
   g_test_add_func ("/agentexec/server/sigterm", test_sigterm);
+  g_test_add_func ("/agentexec/server/health-port", test_health_port);
   return g_test_run ();
 }
