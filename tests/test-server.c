@@ -211,6 +211,38 @@ joined (GPtrArray *events, const char *type)
   return g_string_free (text, FALSE);
 }
 
+/* The access log: one JSON object per line, naming the request. */
+static void
+check_access_log (Server *server, const char *path, guint status)
+{
+  g_autofree char *log = NULL;
+  g_auto (GStrv) lines = NULL;
+  gboolean found = FALSE;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (!found && g_get_monotonic_time () < deadline)
+    {
+      g_free (log);
+      g_strfreev (lines);
+      log = server_log (server);
+      lines = g_strsplit (log, "\n", -1);
+      for (guint i = 0; lines[i] != NULL && !found; i++)
+        {
+          g_autoptr (JsonNode) node = lines[i][0] == '{' ? json_from_string (lines[i], NULL) : NULL;
+          JsonObject *object = node != NULL ? json_node_get_object (node) : NULL;
+
+          found = object != NULL && json_object_has_member (object, "time") &&
+                  json_object_has_member (object, "duration_us") &&
+                  g_strcmp0 (json_object_get_string_member (object, "remote"), "127.0.0.1") == 0 &&
+                  g_strcmp0 (json_object_get_string_member (object, "path"), path) == 0 &&
+                  json_object_get_int_member (object, "status") == status;
+        }
+      if (!found)
+        g_usleep (20000);
+    }
+  g_assert_true (found);
+}
+
 static void
 test_execute_stream (void)
 {
@@ -230,6 +262,7 @@ test_execute_stream (void)
   g_assert_cmpstr (event_type (events, events->len - 1), ==, "end_of_execution");
   out = joined (events, "stdout");
   g_assert_cmpstr (out, ==, "caf\xc3\xa9 \xf0\x9f\x98\x80\n");
+  check_access_log (&server, "/execute", 200);
   g_assert_nonnull (strstr (reply.body, "\"text\":\"42\",\"is_main_result\":true"));
   g_assert_cmpint (server_stop (&server), ==, 0);
 }
@@ -548,6 +581,80 @@ test_limits (void)
   g_assert_cmpint (server_stop (&server), ==, 0);
 }
 
+static char *
+create_context (Server *server, const char *language)
+{
+  g_auto (Reply) created = { 0 };
+  g_autofree char *body = g_strdup_printf ("{\"language\": \"%s\"}", language);
+  g_autoptr (JsonNode) node = NULL;
+
+  request (server, "POST", "/contexts", body, NULL, &created);
+  g_assert_cmpuint (created.status, ==, 200);
+  node = json_from_string (created.body, NULL);
+  return g_strdup (json_object_get_string_member (json_node_get_object (node), "id"));
+}
+
+/* A restart cancels the run in progress (its stream still ends properly). */
+static void
+test_restart_running (void)
+{
+  Server server = { 0 };
+  g_autofree char *id = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *seen = NULL;
+  g_autofree char *rest = NULL;
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_auto (Reply) restarted = { 0 };
+  g_auto (Reply) after = { 0 };
+  int pid;
+
+  server_start (&server, NULL);
+  id = create_context (&server, "python");
+  body = g_strdup_printf ("{\"code\": \"import os, time\\nv = 1\\nprint('pid=%%d' %% "
+                          "os.getpid(), flush=True)\\ntime.sleep(120)\", \"context_id\": \"%s\"}",
+                          id);
+  connection = raw_execute (&server, body);
+  seen = read_until (connection, "\\n\",\"timestamp\"");
+  pid = printed_pid (seen);
+  path = g_strdup_printf ("/contexts/%s/restart", id);
+  request (&server, "POST", path, NULL, NULL, &restarted);
+  g_assert_cmpuint (restarted.status, ==, 204);
+  rest = read_until (connection, "end_of_execution");
+  g_assert_nonnull (strstr (rest, "\"name\":\"ExecutionCancelled\""));
+  g_assert_true (wait_gone (pid));
+  g_free (body);
+  body = g_strdup_printf ("{\"code\": \"'v' in globals()\", \"context_id\": \"%s\"}", id);
+  request (&server, "POST", "/execute", body, NULL, &after);
+  g_assert_nonnull (strstr (after.body, "\"text\":\"False\""));
+  g_assert_cmpint (server_stop (&server), ==, 0);
+}
+
+/* --context-idle-timeout removes contexts nobody used for that long. */
+static void
+test_idle_contexts (void)
+{
+  Server server = { 0 };
+  const char *extra[] = { "--context-idle-timeout", "1", NULL };
+  g_autofree char *id = NULL;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gboolean gone = FALSE;
+
+  server_start (&server, extra);
+  id = create_context (&server, "bash");
+  while (!gone && g_get_monotonic_time () < deadline)
+    {
+      g_auto (Reply) list = { 0 };
+
+      request (&server, "GET", "/contexts", NULL, NULL, &list);
+      gone = strstr (list.body, id) == NULL;
+      if (!gone)
+        g_usleep (100000);
+    }
+  g_assert_true (gone);
+  g_assert_cmpint (server_stop (&server), ==, 0);
+}
+
 static guint
 free_port (void)
 {
@@ -601,5 +708,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/server/hostile/limits", test_limits);
   g_test_add_func ("/agentexec/server/sigterm", test_sigterm);
   g_test_add_func ("/agentexec/server/health-port", test_health_port);
+  g_test_add_func ("/agentexec/server/contexts/restart-running", test_restart_running);
+  g_test_add_func ("/agentexec/server/contexts/idle-timeout", test_idle_contexts);
   return g_test_run ();
 }
