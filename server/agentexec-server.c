@@ -643,13 +643,20 @@ _agentexec_server_listen (
   return listen_on (self->health, host, health_port, error);
 }
 
+/* The port of the first listener (libsoup 3.2's soup_server_get_uris()
+ * leaks a socket address per listener, so the socket is asked directly). */
 guint
 _agentexec_server_get_port (AgentExecServer *self)
 {
-  GSList *uris = soup_server_get_uris (self->soup);
-  guint port = uris != NULL ? g_uri_get_port (uris->data) : 0;
+  GSList *listeners = soup_server_get_listeners (self->soup);
+  g_autoptr (GSocketAddress) address = NULL;
+  guint port = 0;
 
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  if (listeners != NULL)
+    address = g_socket_get_local_address (listeners->data, NULL);
+  if (address != NULL && G_IS_INET_SOCKET_ADDRESS (address))
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  g_slist_free (listeners);
   return port;
 }
 
@@ -661,13 +668,22 @@ typedef struct
   guint poll_id;
 } Shutdown;
 
+/* The close runs in a thread of its own (a backend may wait for its engine);
+ * its task holds no reference, so nothing of the server is released there. */
 static void
 close_executor_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  AgentExecServer *self = source;
-
-  agentexec_code_executor_close (self->executor);
+  agentexec_code_executor_close (data);
   g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_executor_closed (GObject *source, GAsyncResult *res, gpointer data)
+{
+  GTask *task = data;
+
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
 }
 
 static gboolean
@@ -676,6 +692,7 @@ on_shutdown_poll (gpointer data)
   GTask *task = data;
   AgentExecServer *self = g_task_get_source_object (task);
   Shutdown *shutdown = g_task_get_task_data (task);
+  g_autoptr (GTask) close_task = NULL;
 
   if (g_get_monotonic_time () < shutdown->deadline &&
       (self->executions->len > 0 || _agentexec_server_registry_get_pending (self->registry) > 0 ||
@@ -685,8 +702,10 @@ on_shutdown_poll (gpointer data)
   soup_server_disconnect (self->soup);
   if (self->health != NULL)
     soup_server_disconnect (self->health);
-  g_task_run_in_thread (task, close_executor_thread);
-  g_object_unref (task);
+  close_task = g_task_new (NULL, NULL, on_executor_closed, task);
+  g_task_set_source_tag (close_task, close_executor_thread);
+  g_task_set_task_data (close_task, self->executor, NULL);
+  g_task_run_in_thread (close_task, close_executor_thread);
   return G_SOURCE_REMOVE;
 }
 

@@ -104,7 +104,8 @@ server_stop (Server *server)
                ? g_subprocess_get_exit_status (server->proc)
                : 128 + g_subprocess_get_term_sig (server->proc);
   g_clear_object (&server->proc);
-  g_unlink (server->log_path);
+  if (g_getenv ("AGENTEXEC_KEEP_SERVER_LOG") == NULL)
+    g_unlink (server->log_path);
   g_clear_pointer (&server->log_path, g_free);
   if (server->token_path != NULL)
     g_unlink (server->token_path);
@@ -547,6 +548,12 @@ test_sigterm (void)
   g_assert_nonnull (strstr (rest, "end_of_execution"));
   g_assert_true (g_subprocess_wait (server.proc, NULL, NULL));
   g_assert_true (g_subprocess_get_if_exited (server.proc));
+  if (g_subprocess_get_exit_status (server.proc) != 0)
+    {
+      g_autofree char *failed = server_log (&server);
+
+      g_test_message ("the server's log:\n%s", failed);
+    }
   g_assert_cmpint (g_subprocess_get_exit_status (server.proc), ==, 0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
   g_assert_true (wait_gone (pid));

@@ -647,7 +647,7 @@ command_serve (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
   g_autofree char *token = NULL;
-  guint port;
+  guint port, term_id, int_id;
   int status = 0;
 
   if (!parse_serve (&argc, &argv, &options, &serve))
@@ -688,10 +688,16 @@ command_serve (int argc, char **argv)
               strchr (host, ':') != NULL ? "[::]" : host, _agentexec_server_get_port (server),
               options.backend);
   serve_loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, on_serve_signal, server);
-  g_unix_signal_add (SIGINT, on_serve_signal, server);
+  term_id = g_unix_signal_add (SIGTERM, on_serve_signal, server);
+  int_id = g_unix_signal_add (SIGINT, on_serve_signal, server);
   g_main_loop_run (serve_loop);
   g_clear_pointer (&serve_loop, g_main_loop_unref);
+  g_source_remove (term_id);
+  g_source_remove (int_id);
+  /* libsoup finishes closing the connections in idle callbacks. */
+  g_clear_object (&server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_printerr ("agentexec serve: stopped\n");
   g_free (serve.listen);
   g_free (serve.token_file);
