@@ -662,6 +662,29 @@ test_idle_contexts (void)
   g_assert_cmpint (server_stop (&server), ==, 0);
 }
 
+/* --timeout: the server's own limit ends a run with a TimeoutError line. */
+static void
+test_server_timeout (void)
+{
+  Server server = { 0 };
+  const char *extra[] = { "--timeout", "1", NULL };
+  g_auto (Reply) slow = { 0 };
+  g_auto (Reply) after = { 0 };
+  g_autoptr (GPtrArray) events = NULL;
+
+  server_start (&server, extra);
+  request (&server, "POST", "/execute", "{\"code\": \"import time\\ntime.sleep(60)\"}", NULL,
+           &slow);
+  g_assert_cmpuint (slow.status, ==, 200);
+  events = parse_stream (slow.body, slow.len);
+  g_assert_cmpstr (event_type (events, events->len - 1), ==, "end_of_execution");
+  g_assert_nonnull (strstr (slow.body, "\"name\":\"TimeoutError\""));
+  g_assert_nonnull (strstr (slow.body, "1000 ms"));
+  request (&server, "POST", "/execute", "{\"code\": \"2 + 2\"}", NULL, &after);
+  g_assert_nonnull (strstr (after.body, "\"text\":\"4\""));
+  g_assert_cmpint (server_stop (&server), ==, 0);
+}
+
 static guint
 free_port (void)
 {
@@ -715,6 +738,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/server/hostile/limits", test_limits);
   g_test_add_func ("/agentexec/server/sigterm", test_sigterm);
   g_test_add_func ("/agentexec/server/health-port", test_health_port);
+  g_test_add_func ("/agentexec/server/timeout", test_server_timeout);
   g_test_add_func ("/agentexec/server/contexts/restart-running", test_restart_running);
   g_test_add_func ("/agentexec/server/contexts/idle-timeout", test_idle_contexts);
   return g_test_run ();
