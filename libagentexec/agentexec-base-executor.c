@@ -1026,6 +1026,8 @@ agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *
  * agentexec_base_executor_get_optimize_data_file:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:optimize-data-file] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:optimize-data-file]
  *
  * Since: 1.0
@@ -1041,6 +1043,8 @@ agentexec_base_executor_get_optimize_data_file (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_builtin:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:builtin] property.
  *
  * Returns: the value of [property@AgentExec.BaseExecutor:builtin]: whether
  *   the model runs the code itself
@@ -1059,6 +1063,9 @@ agentexec_base_executor_get_builtin (AgentExecBaseExecutor *self)
  * agentexec_base_executor_dup_code_block_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets a copy of the [property@AgentExec.BaseExecutor:code-block-delimiters]
+ * property.
+ *
  * Returns: (transfer full) (array zero-terminated=1): a copy of the code
  *   block delimiters as a flat list of (start, end) pairs
  *
@@ -1075,6 +1082,9 @@ agentexec_base_executor_dup_code_block_delimiters (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_dup_execution_result_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets a copy of the
+ * [property@AgentExec.BaseExecutor:execution-result-delimiters] property.
  *
  * Returns: (transfer full) (array zero-terminated=1): a copy of the start
  *   and end delimiters of execution results

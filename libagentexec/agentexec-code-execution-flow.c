@@ -262,6 +262,8 @@ agentexec_code_execution_flow_get_executor (AgentExecCodeExecutionFlow *self)
  * agentexec_code_execution_flow_get_all_blocks:
  * @self: a [class@AgentExec.CodeExecutionFlow]
  *
+ * Gets the [property@AgentExec.CodeExecutionFlow:all-blocks] property.
+ *
  * Returns: the value of [property@AgentExec.CodeExecutionFlow:all-blocks]
  *
  * Since: 1.0

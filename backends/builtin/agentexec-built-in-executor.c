@@ -722,6 +722,8 @@ agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self, gbool
  * agentexec_built_in_executor_get_model_fallback:
  * @self: a [class@AgentExec.BuiltInExecutor]
  *
+ * Gets the [property@AgentExec.BuiltInExecutor:model-fallback] property.
+ *
  * Returns: the value of [property@AgentExec.BuiltInExecutor:model-fallback]
  *
  * Since: 1.0
