@@ -21,7 +21,7 @@
 #include <sys/resource.h>
 
 #include "libagentexec.h"
-#include "agentexec-container-pool-private.h"
+#include "agentexec-container-executor-private.h"
 #include "agentexec-container-run-private.h"
 
 static int runs = 20;

@@ -13,6 +13,7 @@
 
 #include "libagentexec.h"
 #include "agentexec-container-labels-private.h"
+#include "agentexec-container-executor-private.h"
 #include "agentexec-container-pool-private.h"
 #include "agentexec-container-run-private.h"
 #include "agentexec-docker-client-private.h"
@@ -764,7 +765,7 @@ test_reaper (void)
   if (probe == NULL)
     return;
   /* A container left behind by a process that is gone... */
-  _agentexec_container_executor_get_spec (probe, &spec);
+  _agentexec_container_runtime_get_spec (_agentexec_container_executor_get_runtime (probe), &spec);
   body = _agentexec_container_create_body (&spec, argv, NULL);
   owner = _agentexec_container_owner_for_pid (dead_pid ());
   g_assert_true (_agentexec_container_owner_is_gone (owner));

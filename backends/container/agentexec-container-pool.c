@@ -24,7 +24,7 @@
 
 struct _AgentExecContainerPool
 {
-  AgentExecContainerExecutor *executor;
+  AgentExecContainerRuntime *runtime;
   guint size;
   GThread *thread;
   GMutex lock;
@@ -142,12 +142,12 @@ _agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, 
 }
 
 static gboolean
-create_warm_container (AgentExecContainerExecutor *executor,
+create_warm_container (AgentExecContainerRuntime *runtime,
                        AgentExecWarmContainer *warm,
                        const char *token,
                        GError **error)
 {
-  AgentExecDockerClient *client = _agentexec_container_executor_get_client (executor);
+  AgentExecDockerClient *client = _agentexec_container_runtime_get_client (runtime);
   AgentExecContainerSpec spec;
   g_auto (GStrv) argv = NULL;
   g_autoptr (JsonNode) body = NULL;
@@ -158,7 +158,7 @@ create_warm_container (AgentExecContainerExecutor *executor,
                                        token, error);
   if (argv == NULL)
     return FALSE;
-  _agentexec_container_executor_get_spec (executor, &spec);
+  _agentexec_container_runtime_get_spec (runtime, &spec);
   body = _agentexec_container_create_body (&spec, (const char *const *) argv, NULL);
   object = json_node_get_object (body);
   json_object_set_boolean_member (object, "OpenStdin", TRUE);
@@ -179,16 +179,14 @@ create_warm_container (AgentExecContainerExecutor *executor,
       return FALSE;
     }
   warm->id = g_strdup (json_object_get_string_member (json_node_get_object (answer), "Id"));
-  _agentexec_container_executor_track (executor, warm->id, TRUE);
+  _agentexec_container_runtime_track (runtime, warm->id, TRUE);
   return TRUE;
 }
 
 static gboolean
-attach_and_start (AgentExecContainerExecutor *executor,
-                  AgentExecWarmContainer *warm,
-                  GError **error)
+attach_and_start (AgentExecContainerRuntime *runtime, AgentExecWarmContainer *warm, GError **error)
 {
-  AgentExecDockerClient *client = _agentexec_container_executor_get_client (executor);
+  AgentExecDockerClient *client = _agentexec_container_runtime_get_client (runtime);
   g_autofree char *attach = g_strdup_printf ("/containers/%s/attach?stream=1&stdin=1&stdout=1"
                                              "&stderr=1",
                                              warm->id);
@@ -223,7 +221,7 @@ attach_and_start (AgentExecContainerExecutor *executor,
  * theirs for many requests).
  */
 AgentExecWarmContainer *
-_agentexec_container_warm_up (AgentExecContainerExecutor *executor,
+_agentexec_container_warm_up (AgentExecContainerRuntime *runtime,
                               const char *language,
                               GError **error)
 {
@@ -233,11 +231,11 @@ _agentexec_container_warm_up (AgentExecContainerExecutor *executor,
   warm->language = g_strdup (language);
   warm->readers[0] = _agentexec_driver_reader_new (token, FALSE);
   warm->readers[1] = _agentexec_driver_reader_new (token, TRUE);
-  if (!create_warm_container (executor, warm, token, error) ||
-      !attach_and_start (executor, warm, error))
+  if (!create_warm_container (runtime, warm, token, error) ||
+      !attach_and_start (runtime, warm, error))
     {
       if (warm->id != NULL)
-        _agentexec_container_executor_remove_later (executor, warm->id);
+        _agentexec_container_runtime_remove_later (runtime, warm->id);
       _agentexec_warm_container_free (warm);
       return NULL;
     }
@@ -289,7 +287,7 @@ fill_thread (gpointer data)
           continue;
         }
       g_mutex_unlock (&pool->lock);
-      warm = _agentexec_container_warm_up (pool->executor, language, &error);
+      warm = _agentexec_container_warm_up (pool->runtime, language, &error);
       g_mutex_lock (&pool->lock);
       if (warm != NULL)
         {
@@ -304,11 +302,11 @@ fill_thread (gpointer data)
 }
 
 AgentExecContainerPool *
-_agentexec_container_pool_new (AgentExecContainerExecutor *executor, guint size)
+_agentexec_container_pool_new (AgentExecContainerRuntime *runtime, guint size)
 {
   AgentExecContainerPool *pool = g_new0 (AgentExecContainerPool, 1);
 
-  pool->executor = executor;
+  pool->runtime = runtime;
   pool->size = size;
   g_mutex_init (&pool->lock);
   g_cond_init (&pool->cond);
@@ -376,7 +374,7 @@ _agentexec_container_pool_free (AgentExecContainerPool *pool)
 
       while ((warm = g_queue_pop_head (value)) != NULL)
         {
-          _agentexec_container_executor_remove_later (pool->executor, warm->id);
+          _agentexec_container_runtime_remove_later (pool->runtime, warm->id);
           _agentexec_warm_container_free (warm);
         }
       g_queue_free (value);
