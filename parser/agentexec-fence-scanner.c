@@ -16,7 +16,6 @@
 
 #include <string.h>
 
-#include "agentexec-code-block-private.h"
 #include "agentexec-fence-scanner-private.h"
 #include "agentexec-info-string-private.h"
 #include "agentexec-line-scan-private.h"
@@ -192,14 +191,17 @@ top (AgentExecFenceScanner *self)
 static void
 emit_fence (AgentExecFenceScanner *self, guint64 end, gboolean closed)
 {
-  g_autofree char *language = _agentexec_info_get_language (self->info);
-  AgentExecCodeBlock *block;
+  AgentExecRawBlock block;
 
-  block = _agentexec_code_block_new (language, self->info,
-                                     g_string_free (g_steal_pointer (&self->code), FALSE),
-                                     self->fence_start, end, closed);
-  g_clear_pointer (&self->info, g_free);
-  self->func (block, self->user_data);
+  block.language = _agentexec_info_get_language (self->info);
+  block.info = g_steal_pointer (&self->info);
+  block.code_length = self->code->len;
+  block.code = g_string_free (g_steal_pointer (&self->code), FALSE);
+  block.start = self->fence_start;
+  block.end = end;
+  block.closed = closed;
+  self->func (&block, self->user_data);
+  _agentexec_raw_block_clear (&block);
 }
 
 /* Closes the innermost open block. A fence that ends here without its
@@ -689,7 +691,6 @@ _agentexec_fence_scanner_new (AgentExecBlockFunc func, gpointer user_data)
 {
   AgentExecFenceScanner *self = g_new0 (AgentExecFenceScanner, 1);
 
-  _agentexec_line_scan_init ();
   self->func = func;
   self->user_data = user_data;
   self->nodes_alloc = 16;
