@@ -9,6 +9,9 @@
 
 G_BEGIN_DECLS
 
+void _agentexec_base_executor_set_initialized (AgentExecBaseExecutor *self, gboolean initialized);
+gboolean _agentexec_base_executor_check_initialized (AgentExecBaseExecutor *self, GError **error);
+
 guint _agentexec_base_executor_effective_timeout_ms (AgentExecBaseExecutor *self,
                                                      AgentExecExecutionInput *input);
 gboolean _agentexec_error_is_transient (const GError *error);

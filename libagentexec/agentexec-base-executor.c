@@ -48,6 +48,7 @@ typedef struct
   guint stateful : 1;
   guint long_running : 1;
   guint optimize_data_file : 1;
+  guint initialized : 1;
 } AgentExecBaseExecutorPrivate;
 
 static void code_executor_iface_init (AgentExecCodeExecutorInterface *iface);
@@ -435,6 +436,46 @@ agentexec_base_executor_init (AgentExecBaseExecutor *self)
 {
 }
 
+/**
+ * _agentexec_base_executor_set_initialized:
+ * @self: an executor
+ * @initialized: whether its g_initable_init() succeeded
+ *
+ * Called by every backend that implements [iface@Gio.Initable] at the end of
+ * its init(): until then the executor refuses to run anything (a keyword
+ * constructor in Python or g_object_new() in C and GJS does not call init(),
+ * which is where the backends check their safety settings).
+ */
+void
+_agentexec_base_executor_set_initialized (AgentExecBaseExecutor *self, gboolean initialized)
+{
+  PRIV (self)->initialized = initialized;
+}
+
+/**
+ * _agentexec_base_executor_check_initialized:
+ * @self: an executor
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when @self may run code: it is not a [iface@Gio.Initable],
+ *   or its init() succeeded; else %FALSE with %AGENTEXEC_ERROR_NOT_INITIALIZED
+ */
+gboolean
+_agentexec_base_executor_check_initialized (AgentExecBaseExecutor *self, GError **error)
+{
+  const char *type_name = G_OBJECT_TYPE_NAME (self);
+
+  if (!G_IS_INITABLE (self) || PRIV (self)->initialized)
+    return TRUE;
+  g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_NOT_INITIALIZED,
+               "This %s was not initialised, so it refuses to run code: it was created "
+               "without g_initable_init() (a Python keyword constructor or g_object_new() "
+               "skips it), or its init() failed. Create it with its _new() function or "
+               "g_initable_new(), or call init() and check its error before running code",
+               type_name);
+  return FALSE;
+}
+
 static AgentExecExecutionResult *
 run_once (AgentExecBaseExecutor *self,
           AgentExecExecutorContext *context,
@@ -445,6 +486,8 @@ run_once (AgentExecBaseExecutor *self,
 {
   AgentExecBaseExecutorClass *klass = AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self);
 
+  if (!_agentexec_base_executor_check_initialized (self, error))
+    return NULL;
   if (klass->run == NULL)
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
@@ -554,6 +597,8 @@ base_execute_code (AgentExecCodeExecutor *executor,
   gint64 start = g_get_monotonic_time ();
   const char *language;
 
+  if (!_agentexec_base_executor_check_initialized (self, error))
+    return NULL;
   language = _agentexec_language_for_input (input, error);
   if (language == NULL)
     return NULL;

@@ -40,6 +40,9 @@ G_BEGIN_DECLS
  *   driver) answered something that does not follow its protocol
  * @AGENTEXEC_ERROR_RESOURCE_LIMIT: a configured limit (sessions, sizes) was reached
  * @AGENTEXEC_ERROR_FAILED: any other failure
+ * @AGENTEXEC_ERROR_NOT_INITIALIZED: an executor that must be initialised
+ *   ([iface@Gio.Initable]) was used before a successful g_initable_init();
+ *   create it with its `_new()` function or g_initable_new()
  *
  * Error codes of the `AGENTEXEC_ERROR` domain. Every message says what failed
  * and what to do about it.
@@ -57,6 +60,7 @@ typedef enum {
   AGENTEXEC_ERROR_PROTOCOL,
   AGENTEXEC_ERROR_RESOURCE_LIMIT,
   AGENTEXEC_ERROR_FAILED,
+  AGENTEXEC_ERROR_NOT_INITIALIZED,
 } AgentExecError;
 
 /**

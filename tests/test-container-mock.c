@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "libagentexec.h"
+#include "agentexec-uninitialised.h"
 #include "agentexec-container-labels-private.h"
 #include "agentexec-docker-archive-private.h"
 #include "agentexec-docker-client-private.h"
@@ -647,6 +648,17 @@ test_hijack (Engine *engine, gconstpointer data)
   g_test_add ("/agentexec/backend/container-mock/" path, Engine, NULL, engine_setup, func,         \
               engine_teardown)
 
+/* g_object_new() skips init(), which connects to the engine: every run path
+ * must refuse before it talks to any engine. */
+static void
+test_not_initialised (void)
+{
+  g_autoptr (AgentExecContainerExecutor) executor =
+      g_object_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, "docker-host", "unix:///nonexistent", NULL);
+
+  agentexec_test_assert_refuses_uninitialised (AGENTEXEC_CODE_EXECUTOR (executor));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -656,6 +668,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/agentexec/backend/container-mock/demux-errors", test_demux_errors);
   g_test_add_func ("/agentexec/backend/container-mock/archive", test_archive_round_trip);
   g_test_add_func ("/agentexec/backend/container-mock/no-engine", test_no_engine);
+  g_test_add_func ("/agentexec/backend/container-mock/not-initialised", test_not_initialised);
   g_test_add_func ("/agentexec/backend/container-mock/docker-host-env", test_docker_host_env);
   ENGINE_TEST ("happy-path", test_happy_path);
   ENGINE_TEST ("older-engine", test_older_engine);

@@ -13,6 +13,7 @@
 
 #include "libagentexec.h"
 #include "agentexec-driver-private.h"
+#include "agentexec-uninitialised.h"
 
 #define PYTHON "/usr/bin/python3"
 
@@ -132,6 +133,47 @@ test_unsafe_not_allowed (void)
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED);
   g_assert_nonnull (strstr (error->message, "allow-unsafe"));
   g_assert_nonnull (strstr (error->message, "container"));
+}
+
+/* g_object_new() skips init(), where allow-unsafe is checked: every run path
+ * must still refuse, whether allow-unsafe is set or not, and a failed init()
+ * leaves the executor refusing. */
+static void
+test_not_initialised (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(6 * 7)", "py");
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+
+  for (int allow_unsafe = 0; allow_unsafe <= 1; allow_unsafe++)
+    {
+      g_autoptr (AgentExecLocalExecutor) executor =
+          g_object_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, "allow-unsafe", allow_unsafe, NULL);
+
+      agentexec_test_assert_refuses_uninitialised (AGENTEXEC_CODE_EXECUTOR (executor));
+    }
+
+  {
+    g_autoptr (AgentExecLocalExecutor) executor =
+        g_object_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, "allow-unsafe", FALSE, NULL);
+
+    g_assert_false (g_initable_init (G_INITABLE (executor), NULL, &error));
+    g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED);
+    g_clear_error (&error);
+    agentexec_test_assert_refuses_uninitialised (AGENTEXEC_CODE_EXECUTOR (executor));
+  }
+
+  {
+    g_autoptr (AgentExecLocalExecutor) executor =
+        g_object_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, "allow-unsafe", TRUE, NULL);
+
+    g_assert_true (g_initable_init (G_INITABLE (executor), NULL, &error));
+    g_assert_no_error (error);
+    result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                   NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "42\n");
+  }
 }
 
 static void
@@ -1065,6 +1107,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/agentexec/backend/local/unsafe-not-allowed", test_unsafe_not_allowed);
+  g_test_add_func ("/agentexec/backend/local/not-initialised", test_not_initialised);
   g_test_add_data_func ("/agentexec/backend/local/hello/python", py, test_hello);
   g_test_add_data_func ("/agentexec/backend/local/hello/javascript", js, test_hello);
   g_test_add_data_func ("/agentexec/backend/local/hello/bash", sh, test_hello);

@@ -307,13 +307,8 @@ agentexec_container_executor_run (AgentExecBaseExecutor *base,
 {
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (base);
 
-  if (self->client == NULL)
-    {
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
-                   "The container executor was not initialised: create it with "
-                   "agentexec_container_executor_new() or g_initable_new()");
-      return NULL;
-    }
+  /* The base class refuses to run before init() succeeded. */
+  g_assert (self->client != NULL);
   if (agentexec_base_executor_get_stateful (base))
     return _agentexec_container_run_stateful (
         self, self->sessions, input, language, self->max_sessions, self->session_idle_timeout_ms,
@@ -467,6 +462,7 @@ agentexec_container_executor_initable_init (GInitable *initable,
   _agentexec_container_reap_orphans (self->client, cancellable, &reap_error);
   if (reap_error != NULL)
     g_debug ("Could not look for orphaned containers: %s", reap_error->message);
+  _agentexec_base_executor_set_initialized (AGENTEXEC_BASE_EXECUTOR (self), TRUE);
   return TRUE;
 }
 
