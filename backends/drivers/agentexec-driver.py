@@ -127,11 +127,17 @@ def _ae_read_exact(f, n):
 
 
 def _ae_preload_chart():
-    # One chart drawn to memory and closed: pandas' plotting module, the
-    # fonts and the font cache, the Agg renderer and the PNG writer.
-    import io, pandas, matplotlib.pyplot as plt
+    # One chart drawn to memory and closed: pandas' plotting module (where
+    # installed), the fonts and the font cache, the Agg renderer, the PNG writer.
+    import io, matplotlib.pyplot as plt
     try:
-        pandas.DataFrame({'y': [0, 1]}).plot(title='t').figure.savefig(io.BytesIO(), format='png')
+        try:
+            import pandas
+            axes = pandas.DataFrame({'y': [0, 1]}).plot(title='t')
+        except ImportError:
+            axes = plt.figure().add_subplot(title='t')
+            axes.plot([0, 1])
+        axes.figure.savefig(io.BytesIO(), format='png')
     finally:
         plt.close('all')
 
