@@ -506,8 +506,8 @@ print_end (Printer *p)
 static gboolean
 extract_commonmark (Printer *p, int fd, GError **error)
 {
+  static char chunk[CHUNK]; /* not malloc's: it would map and unmap it */
   g_autoptr (AgentExecFenceScanner) scanner = _agentexec_fence_scanner_new (print_block, p);
-  g_autofree char *chunk = g_malloc (CHUNK);
   gssize n;
 
   while ((n = read_some (fd, chunk, CHUNK, error)) > 0)
