@@ -143,7 +143,8 @@ _agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, 
 
 /* With @preload (pool containers, started before they are needed) the
  * Python driver imports the data libraries before it answers ready: a run
- * that claims the container finds them loaded and never waits for them. */
+ * that claims the container finds them loaded and never waits for them.
+ * The other drivers have nothing to preload. */
 static const char *const preload_env[] = { "AGENTEXEC_PRELOAD=ready", NULL };
 
 static gboolean
@@ -165,8 +166,9 @@ create_warm_container (AgentExecContainerExecutor *executor,
   if (argv == NULL)
     return FALSE;
   _agentexec_container_executor_get_spec (executor, &spec);
-  body = _agentexec_container_create_body (&spec, (const char *const *) argv,
-                                           preload ? preload_env : NULL);
+  body = _agentexec_container_create_body (
+      &spec, (const char *const *) argv,
+      preload && g_str_equal (warm->language, "python") ? preload_env : NULL);
   object = json_node_get_object (body);
   json_object_set_boolean_member (object, "OpenStdin", TRUE);
   json_object_set_boolean_member (object, "AttachStdin", TRUE);
