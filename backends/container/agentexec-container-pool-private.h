@@ -40,6 +40,7 @@ guint _agentexec_container_pool_get_n_warm (AgentExecContainerPool *pool);
 
 AgentExecWarmContainer *_agentexec_container_warm_up (AgentExecContainerRuntime *runtime,
                                                       const char *language,
+                                                      gboolean preload,
                                                       GError **error);
 gboolean
 _agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, GError **error);

@@ -141,10 +141,17 @@ _agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, 
   return _agentexec_docker_hijack_send (warm->conn, data, len, error);
 }
 
+/* With @preload (pool containers, started before they are needed) the
+ * Python driver imports the data libraries before it answers ready: a run
+ * that claims the container finds them loaded and never waits for them.
+ * The other drivers have nothing to preload. */
+static const char *const preload_env[] = { "AGENTEXEC_PRELOAD=ready", NULL };
+
 static gboolean
 create_warm_container (AgentExecContainerRuntime *runtime,
                        AgentExecWarmContainer *warm,
                        const char *token,
+                       gboolean preload,
                        GError **error)
 {
   AgentExecDockerClient *client = _agentexec_container_runtime_get_client (runtime);
@@ -159,7 +166,9 @@ create_warm_container (AgentExecContainerRuntime *runtime,
   if (argv == NULL)
     return FALSE;
   _agentexec_container_runtime_get_spec (runtime, &spec);
-  body = _agentexec_container_create_body (&spec, (const char *const *) argv, NULL);
+  body = _agentexec_container_create_body (
+      &spec, (const char *const *) argv,
+      preload && g_str_equal (warm->language, "python") ? preload_env : NULL);
   object = json_node_get_object (body);
   json_object_set_boolean_member (object, "OpenStdin", TRUE);
   json_object_set_boolean_member (object, "AttachStdin", TRUE);
@@ -218,11 +227,13 @@ attach_and_start (AgentExecContainerRuntime *runtime, AgentExecWarmContainer *wa
  *
  * Creates and starts a container running @language's driver, attached and
  * ready for requests (used by the pool, and by stateful sessions, which keep
- * theirs for many requests).
+ * theirs for many requests). With @preload the driver imports the data
+ * libraries before it answers ready (sessions import them while idle).
  */
 AgentExecWarmContainer *
 _agentexec_container_warm_up (AgentExecContainerRuntime *runtime,
                               const char *language,
+                              gboolean preload,
                               GError **error)
 {
   AgentExecWarmContainer *warm = g_new0 (AgentExecWarmContainer, 1);
@@ -231,7 +242,7 @@ _agentexec_container_warm_up (AgentExecContainerRuntime *runtime,
   warm->language = g_strdup (language);
   warm->readers[0] = _agentexec_driver_reader_new (token, FALSE);
   warm->readers[1] = _agentexec_driver_reader_new (token, TRUE);
-  if (!create_warm_container (runtime, warm, token, error) ||
+  if (!create_warm_container (runtime, warm, token, preload, error) ||
       !attach_and_start (runtime, warm, error))
     {
       if (warm->id != NULL)
@@ -287,7 +298,7 @@ fill_thread (gpointer data)
           continue;
         }
       g_mutex_unlock (&pool->lock);
-      warm = _agentexec_container_warm_up (pool->runtime, language, &error);
+      warm = _agentexec_container_warm_up (pool->runtime, language, TRUE, &error);
       g_mutex_lock (&pool->lock);
       if (warm != NULL)
         {

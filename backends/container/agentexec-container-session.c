@@ -288,7 +288,7 @@ _agentexec_container_sessions_acquire (AgentExecContainerSessions *sessions,
     return session;
 
   /* New, or lost: start its container outside the lock. */
-  warm = _agentexec_container_warm_up (sessions->runtime, language, error);
+  warm = _agentexec_container_warm_up (sessions->runtime, language, FALSE, error);
   if (warm == NULL)
     {
       _agentexec_container_sessions_release (sessions, session, FALSE);
