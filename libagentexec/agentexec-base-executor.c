@@ -765,6 +765,15 @@ base_close (AgentExecCodeExecutor *executor)
   AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self)->close (self);
 }
 
+static void
+base_end_session (AgentExecCodeExecutor *executor, const char *execution_id)
+{
+  AgentExecBaseExecutor *self = AGENTEXEC_BASE_EXECUTOR (executor);
+
+  if (AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self)->end_session != NULL)
+    AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self)->end_session (self, execution_id);
+}
+
 static gboolean
 base_process_llm_request (AgentExecCodeExecutor *executor, JsonObject *request, GError **error)
 {
@@ -778,6 +787,7 @@ code_executor_iface_init (AgentExecCodeExecutorInterface *iface)
 {
   iface->execute_code = base_execute_code;
   iface->close = base_close;
+  iface->end_session = base_end_session;
   iface->process_llm_request = base_process_llm_request;
 }
 
@@ -818,6 +828,10 @@ agentexec_base_executor_run (AgentExecBaseExecutor *self,
  * agentexec_base_executor_get_stateful:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:stateful] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:stateful] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:stateful]
  *
  * Since: 1.0
@@ -851,6 +865,10 @@ agentexec_base_executor_set_stateful (AgentExecBaseExecutor *self, gboolean stat
  * agentexec_base_executor_get_error_retry_attempts:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:error-retry-attempts] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:error-retry-attempts] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:error-retry-attempts]
  *
  * Since: 1.0
@@ -866,6 +884,10 @@ agentexec_base_executor_get_error_retry_attempts (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_max_retries:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:max-retries] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:max-retries] property.
  *
  * Returns: the value of [property@AgentExec.BaseExecutor:max-retries]
  *
@@ -883,6 +905,10 @@ agentexec_base_executor_get_max_retries (AgentExecBaseExecutor *self)
  * agentexec_base_executor_get_retry_delay_ms:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:retry-delay-ms] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:retry-delay-ms] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:retry-delay-ms]
  *
  * Since: 1.0
@@ -898,6 +924,10 @@ agentexec_base_executor_get_retry_delay_ms (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_timeout_ms:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:timeout-ms] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:timeout-ms] property.
  *
  * Returns: the value of [property@AgentExec.BaseExecutor:timeout-ms]
  *
@@ -932,6 +962,10 @@ agentexec_base_executor_set_timeout_ms (AgentExecBaseExecutor *self, guint timeo
  * agentexec_base_executor_get_max_output_bytes:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:max-output-bytes] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:max-output-bytes] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:max-output-bytes]
  *
  * Since: 1.0
@@ -947,6 +981,10 @@ agentexec_base_executor_get_max_output_bytes (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_code_block_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:code-block-delimiters] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:code-block-delimiters] property.
  *
  * Returns: (transfer none) (array zero-terminated=1): the code block
  *   delimiters as a flat list of (start, end) pairs
@@ -965,6 +1003,12 @@ agentexec_base_executor_get_code_block_delimiters (AgentExecBaseExecutor *self)
  * agentexec_base_executor_get_execution_result_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:execution-result-delimiters]
+ * property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:execution-result-delimiters]
+ * property.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the start and end
  *   delimiters of execution results
  *
@@ -982,6 +1026,8 @@ agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *
  * agentexec_base_executor_get_optimize_data_file:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:optimize-data-file] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:optimize-data-file]
  *
  * Since: 1.0
@@ -997,6 +1043,8 @@ agentexec_base_executor_get_optimize_data_file (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_builtin:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:builtin] property.
  *
  * Returns: the value of [property@AgentExec.BaseExecutor:builtin]: whether
  *   the model runs the code itself
@@ -1015,6 +1063,9 @@ agentexec_base_executor_get_builtin (AgentExecBaseExecutor *self)
  * agentexec_base_executor_dup_code_block_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets a copy of the [property@AgentExec.BaseExecutor:code-block-delimiters]
+ * property.
+ *
  * Returns: (transfer full) (array zero-terminated=1): a copy of the code
  *   block delimiters as a flat list of (start, end) pairs
  *
@@ -1031,6 +1082,9 @@ agentexec_base_executor_dup_code_block_delimiters (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_dup_execution_result_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets a copy of the
+ * [property@AgentExec.BaseExecutor:execution-result-delimiters] property.
  *
  * Returns: (transfer full) (array zero-terminated=1): a copy of the start
  *   and end delimiters of execution results

@@ -56,6 +56,8 @@ G_DECLARE_INTERFACE (
  *   default does nothing
  * @process_llm_request: adjusts a model request before it is sent (the
  *   BuiltIn backend adds Gemini's code-execution tool); the default leaves it
+ * @end_session: ends the stateful sessions of one execution id; the default
+ *   does nothing
  *
  * The virtual functions of [iface@AgentExec.CodeExecutor].
  *
@@ -83,9 +85,10 @@ struct _AgentExecCodeExecutorInterface
   gboolean (*process_llm_request) (AgentExecCodeExecutor *self,
                                    JsonObject *request,
                                    GError **error);
+  void (*end_session) (AgentExecCodeExecutor *self, const char *execution_id);
 
   /*< private >*/
-  gpointer _reserved[8];
+  gpointer _reserved[7];
 };
 
 AGENTEXEC_AVAILABLE_IN_ALL
@@ -130,6 +133,8 @@ AgentExecExecutionResult *agentexec_code_executor_execute_code_with_output_finis
     AgentExecCodeExecutor *self, GAsyncResult *result, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
 void agentexec_code_executor_close (AgentExecCodeExecutor *self);
+AGENTEXEC_AVAILABLE_IN_ALL
+void agentexec_code_executor_end_session (AgentExecCodeExecutor *self, const char *execution_id);
 AGENTEXEC_AVAILABLE_IN_ALL
 gboolean agentexec_code_executor_process_llm_request (AgentExecCodeExecutor *self,
                                                       JsonObject *request,

@@ -36,6 +36,7 @@ struct _AgentExecExecutionResult
   gint64            duration_us;
   guint             attempts;
   char             *language;
+  char             *value;
   guint             stdout_truncated : 1;
   guint             stderr_truncated : 1;
   guint             session_restarted : 1;
@@ -57,6 +58,7 @@ enum {
   PROP_ATTEMPTS,
   PROP_LANGUAGE,
   PROP_SESSION_RESTARTED,
+  PROP_VALUE,
   N_PROPS
 };
 
@@ -71,6 +73,7 @@ agentexec_execution_result_finalize (GObject *object)
   g_clear_pointer (&self->stderr_text, g_free);
   g_clear_pointer (&self->output_files, g_ptr_array_unref);
   g_clear_pointer (&self->language, g_free);
+  g_clear_pointer (&self->value, g_free);
 
   G_OBJECT_CLASS (agentexec_execution_result_parent_class)->finalize (object);
 }
@@ -114,6 +117,9 @@ agentexec_execution_result_get_property (GObject    *object,
       break;
     case PROP_LANGUAGE:
       g_value_set_string (value, self->language);
+      break;
+    case PROP_VALUE:
+      g_value_set_string (value, self->value);
       break;
     case PROP_SESSION_RESTARTED:
       g_value_set_boolean (value, self->session_restarted);
@@ -162,6 +168,9 @@ agentexec_execution_result_set_property (GObject      *object,
       break;
     case PROP_LANGUAGE:
       _agentexec_execution_result_set_language (self, g_value_get_string (value));
+      break;
+    case PROP_VALUE:
+      _agentexec_execution_result_set_value (self, g_value_get_string (value));
       break;
     case PROP_SESSION_RESTARTED:
       self->session_restarted = g_value_get_boolean (value);
@@ -304,6 +313,19 @@ agentexec_execution_result_class_init (AgentExecExecutionResultClass *klass)
    */
   properties [PROP_SESSION_RESTARTED] = boolean_property ("session-restarted");
 
+  /**
+   * AgentExecExecutionResult:value:
+   *
+   * The text of the value of the code's last expression, as an interactive
+   * interpreter shows it (`repr()`, Jupyter semantics: only when the last
+   * statement is an expression whose value is not `None`, and not when it
+   * ends with `;`). Set by Python stateful sessions; %NULL otherwise.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_VALUE] =
+    g_param_spec_string ("value", NULL, NULL, NULL, flags);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -356,6 +378,10 @@ agentexec_execution_result_new (AgentExecOutcome  outcome,
  * agentexec_execution_result_get_stdout:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:stdout] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stdout] property.
+ *
  * Returns: (transfer none): standard output
  *
  * Since: 1.0
@@ -371,6 +397,10 @@ agentexec_execution_result_get_stdout (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_stderr:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stderr] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stderr] property.
  *
  * Returns: (transfer none): standard error
  *
@@ -388,6 +418,10 @@ agentexec_execution_result_get_stderr (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_exit_code:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:exit-code] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:exit-code] property.
+ *
  * Returns: the exit code, -1 when killed by a signal
  *
  * Since: 1.0
@@ -403,6 +437,10 @@ agentexec_execution_result_get_exit_code (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_signal:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:signal] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:signal] property.
  *
  * Returns: the terminating signal, or 0
  *
@@ -420,6 +458,10 @@ agentexec_execution_result_get_signal (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_outcome:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:outcome] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:outcome] property.
+ *
  * Returns: the outcome
  *
  * Since: 1.0
@@ -435,6 +477,8 @@ agentexec_execution_result_get_outcome (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_output_files:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the files the code created or changed.
  *
  * Returns: (transfer none) (element-type AgentExecFile): files the code
  *   created or changed
@@ -453,6 +497,10 @@ agentexec_execution_result_get_output_files (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_duration_us:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:duration-us] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:duration-us] property.
+ *
  * Returns: the wall-clock duration in microseconds
  *
  * Since: 1.0
@@ -468,6 +516,10 @@ agentexec_execution_result_get_duration_us (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_stdout_truncated:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stdout-truncated] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stdout-truncated] property.
  *
  * Returns: whether standard output was truncated
  *
@@ -485,6 +537,10 @@ agentexec_execution_result_get_stdout_truncated (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_stderr_truncated:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:stderr-truncated] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stderr-truncated] property.
+ *
  * Returns: whether standard error was truncated
  *
  * Since: 1.0
@@ -500,6 +556,10 @@ agentexec_execution_result_get_stderr_truncated (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_attempts:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:attempts] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:attempts] property.
  *
  * Returns: the number of attempts made
  *
@@ -517,6 +577,10 @@ agentexec_execution_result_get_attempts (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_language:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:language] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:language] property.
+ *
  * Returns: (transfer none) (nullable): the canonical language used
  *
  * Since: 1.0
@@ -530,8 +594,31 @@ agentexec_execution_result_get_language (AgentExecExecutionResult *self)
 }
 
 /**
+ * agentexec_execution_result_get_value:
+ * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:value] property.
+ *
+ * Returns: (transfer none) (nullable): the text of the last expression's
+ *   value (see [property@AgentExec.ExecutionResult:value])
+ *
+ * Since: 1.0
+ */
+const char *
+agentexec_execution_result_get_value (AgentExecExecutionResult *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_EXECUTION_RESULT (self), NULL);
+
+  return self->value;
+}
+
+/**
  * agentexec_execution_result_get_session_restarted:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:session-restarted] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:session-restarted] property.
  *
  * Returns: whether the stateful session lost its state
  *
@@ -760,6 +847,14 @@ _agentexec_execution_result_set_language (AgentExecExecutionResult *self,
 {
   g_free (self->language);
   self->language = g_strdup (language);
+}
+
+void
+_agentexec_execution_result_set_value (AgentExecExecutionResult *self,
+                                       const char               *value)
+{
+  g_free (self->value);
+  self->value = g_strdup (value);
 }
 
 void

@@ -197,6 +197,12 @@ agentexec_container_executor_close (AgentExecBaseExecutor *base)
   _agentexec_container_runtime_remove_all (self->runtime);
 }
 
+static void
+agentexec_container_executor_end_session (AgentExecBaseExecutor *base, const char *execution_id)
+{
+  _agentexec_container_sessions_end (AGENTEXEC_CONTAINER_EXECUTOR (base)->sessions, execution_id);
+}
+
 static AgentExecExecutionResult *
 agentexec_container_executor_run (AgentExecBaseExecutor *base,
                                   AgentExecExecutorContext *context,
@@ -656,6 +662,7 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
   object_class->set_property = agentexec_container_executor_set_property;
   base_class->run = agentexec_container_executor_run;
   base_class->close = agentexec_container_executor_close;
+  base_class->end_session = agentexec_container_executor_end_session;
 
   /**
    * AgentExecContainerExecutor:docker-host:
@@ -783,6 +790,10 @@ agentexec_container_executor_new (const char *image, GCancellable *cancellable, 
  * agentexec_container_executor_get_image:
  * @self: a [class@AgentExec.ContainerExecutor]
  *
+ * Gets the [property@AgentExec.ContainerExecutor:image] property.
+ *
+ * Gets the [property@AgentExec.ContainerExecutor:image] property.
+ *
  * Returns: the value of [property@AgentExec.ContainerExecutor:image]
  *
  * Since: 1.0
@@ -798,6 +809,10 @@ agentexec_container_executor_get_image (AgentExecContainerExecutor *self)
 /**
  * agentexec_container_executor_get_docker_host:
  * @self: a [class@AgentExec.ContainerExecutor]
+ *
+ * Gets the [property@AgentExec.ContainerExecutor:docker-host] property.
+ *
+ * Gets the [property@AgentExec.ContainerExecutor:docker-host] property.
  *
  * Returns: (nullable): the engine address in use (after initialisation),
  *   else the value of [property@AgentExec.ContainerExecutor:docker-host]
