@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(
   meson ninja-build pkg-config gcc
-  libglib2.0-dev libjson-glib-dev libpcre2-dev libcurl4-openssl-dev libarchive-dev
+  libglib2.0-dev libjson-glib-dev libpcre2-dev libcurl4-openssl-dev libarchive-dev libseccomp-dev
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-json-1.0
 )
 run_pkgs=(python3 nodejs bash coreutils procps curl)

@@ -40,11 +40,13 @@ typedef enum
 } AgentExecLocalEnd;
 
 typedef struct _AgentExecLocalProcess AgentExecLocalProcess;
+typedef struct _AgentExecLocalSandboxPlan AgentExecLocalSandboxPlan;
 
 AgentExecLocalProcess *_agentexec_local_process_spawn (const char *const *argv,
                                                        const char *const *envp,
                                                        const char *cwd,
                                                        const AgentExecLocalLimits *limits,
+                                                       AgentExecLocalSandboxPlan *sandbox,
                                                        gboolean driver_fds,
                                                        guint64 max_output_bytes,
                                                        GError **error);
