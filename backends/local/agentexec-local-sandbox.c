@@ -644,6 +644,55 @@ child_network (Child *child)
   close (fd);
 }
 
+/* Fields 48-51 of /proc/self/stat (arg_start, arg_end, env_start,
+ * env_end), parsed without the C library's stdio. */
+static gboolean
+read_arg_env_area (guintptr area[4])
+{
+  char buffer[2048];
+  int fd = open ("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  gssize n = fd >= 0 ? read (fd, buffer, sizeof buffer - 1) : -1;
+  int field = 2;
+  gssize i;
+
+  if (fd >= 0)
+    close (fd);
+  if (n <= 0)
+    return FALSE;
+  buffer[n] = '\0';
+  for (i = n - 1; i >= 0 && buffer[i] != ')'; i--)
+    ;
+  if (i < 0)
+    return FALSE;
+  memset (area, 0, 4 * sizeof area[0]);
+  for (i++; i < n && field <= 51; i++)
+    {
+      if (buffer[i] == ' ')
+        field++;
+      else if (field >= 48 && buffer[i] >= '0' && buffer[i] <= '9')
+        area[field - 48] = area[field - 48] * 10 + (guintptr) (buffer[i] - '0');
+    }
+  return area[1] > area[0] && area[3] >= area[2];
+}
+
+/* init is a copy of the caller, never exec'd: the code must not read the
+ * caller's command line (world-readable in /proc/1/cmdline), environment
+ * or memory there. */
+static void
+child_hide_caller (Child *child)
+{
+  guintptr area[4];
+
+  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    child_fail (child, STEP_CAPS, errno);
+  prctl (PR_SET_NAME, (unsigned long) "agentexec-init", 0, 0, 0);
+  if (!read_arg_env_area (area))
+    child_fail (child, STEP_CAPS, ENOENT);
+  memset ((void *) area[0], 0, area[1] - area[0]);
+  if (area[3] > area[2])
+    memset ((void *) area[2], 0, area[3] - area[2]);
+}
+
 /* No capability is left, in any set, and none can come back. */
 static void
 child_privileges (Child *child)
@@ -734,6 +783,7 @@ child_main (Child *child)
   child_network (child);
   child->msg.times[T_NETWORK] = now_ns ();
   child_privileges (child);
+  child_hide_caller (child);
   child->msg.times[T_PRIVS] = now_ns ();
   rc = _agentexec_local_landlock_restrict (&child->plan->landlock);
   if (rc != 0)
