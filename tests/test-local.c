@@ -889,8 +889,27 @@ test_cli (void)
   {
     const char *args[] = { tool, "run", "-", NULL };
 
+    /* Sandboxed by default, without any opt-in. */
+    g_assert_cmpint (run_tool (args, "import os\nprint(os.uname().nodename, os.getpid())", &out,
+                               &err),
+                     ==, 0);
+    g_assert_cmpstr (out, ==, "agentexec 2\n");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { tool, "run", "--no-sandbox", "-", NULL };
+
     g_assert_cmpint (run_tool (args, "print(1)", &out, &err), ==, 2);
     g_assert_nonnull (strstr (err, "--allow-unsafe"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { tool, "run", "--no-sandbox", "--allow-unsafe", "-", NULL };
+
+    g_assert_cmpint (run_tool (args, "import os\nprint(os.getpid() > 2)", &out, &err), ==, 0);
+    g_assert_cmpstr (out, ==, "True\n");
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }
