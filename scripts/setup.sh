@@ -14,7 +14,7 @@ build_pkgs=(
 run_pkgs=(python3 nodejs bash coreutils procps curl)
 test_pkgs=(
   python3-gi gjs libcmark-dev cmark-gfm valgrind clang libclang-rt-14-dev
-  python3-matplotlib docker.io mmdebstrap socat podman hyperfine
+  python3-matplotlib docker.io mmdebstrap socat podman hyperfine bubblewrap
 )
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
