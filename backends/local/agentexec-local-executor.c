@@ -1,4 +1,4 @@
-/* agentexec-local-executor.c: runs code in host processes (explicit opt-in)
+/* agentexec-local-executor.c: runs code in host processes, in a kernel sandbox
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -24,10 +24,22 @@
 /**
  * AgentExecLocalExecutor:
  *
- * Runs code in processes on this host. It is the fastest backend and the
- * least isolated one: the code runs with the rights of the calling user, so
- * it must be enabled explicitly with [property@AgentExec.LocalExecutor:allow-unsafe];
- * for untrusted code use [class@AgentExec.ContainerExecutor].
+ * Runs code in processes on this host, with no daemon. By default
+ * ([property@AgentExec.LocalExecutor:sandbox] `namespaces`) each run, and
+ * each stateful session for its whole life, is sandboxed by the kernel
+ * alone: new pid, mount, network, ipc, uts and cgroup namespaces (plus a
+ * user namespace when the caller is not root); the code never runs as root
+ * and holds no capability; it sees a read-only minimal view of the system
+ * (`/usr` and the few `/etc` entries interpreters need, CA certificates, a
+ * fresh `/proc`, `/dev/null`, `zero`, `full`, `random`, `urandom`), with
+ * only its run directory, a private `/tmp` and `/dev/shm` writable; its
+ * network is its own loopback (unless [property@AgentExec.LocalExecutor:network]);
+ * no_new_privs, a seccomp filter and a Landlock ruleset (where the kernel
+ * has one) close the rest. When the kernel refuses namespaces, construction
+ * fails with an error that names the cause and its fix: the executor never
+ * runs unsandboxed silently. With the sandbox set to `none`, the code runs
+ * with the caller's rights, which needs
+ * [property@AgentExec.LocalExecutor:allow-unsafe].
  *
  * Every run gets a fresh temporary work directory (or
  * [property@AgentExec.LocalExecutor:work-dir]) holding the input files; files
@@ -39,13 +51,15 @@
  * each run or session runs as a uid of its own (from 2100000000 up, without a
  * passwd entry): its processes are then bounded, cannot touch the caller's
  * private files, and are all killed when the run ends, even those that left
- * the process group. With a given [property@AgentExec.LocalExecutor:work-dir]
- * the code keeps the caller's uid and, as root, a cgroup of the run bounds
+ * the process group. In the sandbox, a given work-dir is bound at its own
+ * path and must be writable by that uid; without the sandbox the code keeps
+ * the caller's uid there and, as root, a cgroup of the run bounds
  * processes and memory where the cgroup v1 `pids` and `memory` hierarchies
  * are writable. At the timeout or on
  * cancellation the whole group gets SIGTERM, then SIGKILL after
  * [property@AgentExec.LocalExecutor:kill-grace-ms]; background processes
- * still holding the output pipes when the code exits are killed as well.
+ * still holding the output pipes when the code exits are killed as well (in
+ * the sandbox, every process of the run's pid namespace ends with it).
  *
  * With [property@AgentExec.BaseExecutor:stateful], each `execution-id` keeps
  * one interpreter (Python, Node or bash) running a small driver, so
@@ -57,7 +71,7 @@
  *
  * ```c
  * g_autoptr(GError) error = NULL;
- * g_autoptr(AgentExecLocalExecutor) executor = agentexec_local_executor_new (TRUE, &error);
+ * g_autoptr(AgentExecLocalExecutor) executor = agentexec_local_executor_new (FALSE, &error);
  * g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(6 * 7)",
  * "python"); g_autoptr(AgentExecExecutionResult) result = agentexec_code_executor_execute_code
  * (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input, NULL, &error);
@@ -925,8 +939,9 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
   /**
    * AgentExecLocalExecutor:allow-unsafe:
    *
-   * The opt-in: the executor can only be created when this is %TRUE, because
-   * the code runs on the host with the caller's rights.
+   * The opt-in for [property@AgentExec.LocalExecutor:sandbox] `none`: the
+   * executor can then only be created when this is %TRUE, because the code
+   * runs on the host with the caller's rights. The sandbox needs no opt-in.
    *
    * Since: 1.0
    */
@@ -1088,11 +1103,13 @@ agentexec_local_executor_init (AgentExecLocalExecutor *self)
 
 /**
  * agentexec_local_executor_new:
- * @allow_unsafe: the opt-in: %TRUE to accept that the code runs on this host
+ * @allow_unsafe: the opt-in for running unsandboxed (sandbox `none`); the
+ *   default sandbox needs none
  * @error: return location for a #GError
  *
- * Creates a local executor. Without the opt-in it fails with
- * %AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED.
+ * Creates a local executor with the default sandbox (`namespaces`). It
+ * fails with %AGENTEXEC_ERROR_BACKEND_UNAVAILABLE when the kernel refuses
+ * the sandbox's namespaces (the message names the cause and the fix).
  *
  * Returns: (transfer full): the executor, or %NULL with @error set
  *
@@ -1119,6 +1136,22 @@ agentexec_local_executor_get_allow_unsafe (AgentExecLocalExecutor *self)
   g_return_val_if_fail (AGENTEXEC_IS_LOCAL_EXECUTOR (self), FALSE);
 
   return self->allow_unsafe;
+}
+
+/**
+ * agentexec_local_executor_get_sandbox:
+ * @self: a [class@AgentExec.LocalExecutor]
+ *
+ * Returns: the value of [property@AgentExec.LocalExecutor:sandbox]
+ *
+ * Since: 1.0
+ */
+AgentExecLocalSandbox
+agentexec_local_executor_get_sandbox (AgentExecLocalExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_LOCAL_EXECUTOR (self), AGENTEXEC_LOCAL_SANDBOX_NONE);
+
+  return self->sandbox;
 }
 
 /**
