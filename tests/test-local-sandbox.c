@@ -572,10 +572,12 @@ test_stateful (void)
   g_autoptr (AgentExecLocalExecutor) executor = new_executor (TRUE, FALSE);
   g_autofree char *marker = new_marker ();
   g_autofree char *spawn = g_strdup_printf (
-      "import subprocess\n"
+      "import subprocess, time\n"
       "p = subprocess.Popen(['bash', '-c', 'exec -a %s sleep 1000'], start_new_session=True)\n"
+      "while not open('/proc/%%d/cmdline' %% p.pid, 'rb').read().startswith(b'%s'):\n"
+      "    time.sleep(0.01)  # until bash has exec'd sleep\n"
       "x = 41\nprint(os.getpid())\n",
-      marker);
+      marker, marker);
   g_autoptr (AgentExecExecutionInput) first = agentexec_execution_input_new (
       "import os\nprint(os.getpid(), os.getuid() != 0)\n", "python");
   g_autoptr (AgentExecExecutionInput) second = agentexec_execution_input_new (spawn, "python");
