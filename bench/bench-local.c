@@ -122,7 +122,7 @@ new_executor (gboolean stateful, AgentExecLocalSandbox sandbox)
 
 typedef struct
 {
-  GArray *clone, *userns, *mounts, *network, *privs, *landlock, *seccomp, *exec, *total;
+  GArray *clone, *userns, *mounts, *network, *privs, *landlock, *seccomp, *exec, *total, *teardown;
 } SetupSamples;
 
 static void
@@ -150,6 +150,7 @@ record_setup (SetupSamples *samples)
   add_sample (&samples->seccomp, t.seccomp_us);
   add_sample (&samples->exec, t.exec_us);
   add_sample (&samples->total, t.total_us);
+  add_sample (&samples->teardown, t.teardown_us);
 }
 
 static void
@@ -164,7 +165,7 @@ print_setup (SetupSamples *s)
 {
   g_print ("sandbox set-up, median per run (%s caller):\n", geteuid () == 0 ? "root" : "non-root");
   print_row ("  clone() into the new namespaces", s->clone);
-  print_row ("  user namespace uid/gid maps", s->userns);
+  print_row ("  signals, session, fds (+ userns maps)", s->userns);
   print_row ("  mounts: view, pivot_root, /proc", s->mounts);
   print_row ("  hostname + loopback up", s->network);
   print_row ("  rlimits, uid, capabilities, no_new_privs", s->privs);
@@ -172,6 +173,7 @@ print_setup (SetupSamples *s)
   print_row ("  seccomp filter load", s->seccomp);
   print_row ("  fork + exec of the interpreter", s->exec);
   print_row ("  total, clone until the code runs", s->total);
+  print_row ("  teardown, code's exit until init reaped", s->teardown);
   g_print ("%-44s %9.3f ms  (once per process)\n", "  seccomp filter build (libseccomp)",
            _agentexec_local_seccomp_build_us () / 1000.0);
 }
@@ -239,6 +241,7 @@ bench_stateless (void)
   g_clear_pointer (&setup.seccomp, g_array_unref);
   g_clear_pointer (&setup.exec, g_array_unref);
   g_clear_pointer (&setup.total, g_array_unref);
+  g_clear_pointer (&setup.teardown, g_array_unref);
 }
 
 static void

@@ -26,7 +26,7 @@ typedef struct
 typedef struct
 {
   gint64 clone_us;    /* clone() with the new namespaces, until the child runs */
-  gint64 userns_us;   /* the user namespace's uid/gid maps */
+  gint64 userns_us;   /* signals, session, fds, and the user namespace's maps */
   gint64 mounts_us;   /* the file system view, pivot_root, /proc */
   gint64 network_us;  /* hostname and loopback */
   gint64 privs_us;    /* rlimits, uid, capabilities, no_new_privs */
@@ -34,6 +34,7 @@ typedef struct
   gint64 seccomp_us;  /* loading the seccomp filter */
   gint64 exec_us;     /* fork of the code's process until its exec */
   gint64 total_us;    /* clone until the code runs */
+  gint64 teardown_us; /* the code's exit until init is reaped (namespaces torn down) */
 } AgentExecLocalSandboxTimings;
 
 typedef struct _AgentExecLocalSandboxPlan AgentExecLocalSandboxPlan;

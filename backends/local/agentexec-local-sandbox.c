@@ -144,6 +144,7 @@ enum
   T_LANDLOCK,
   T_SECCOMP,
   T_EXEC,
+  T_EXITED,
   N_TIMES
 };
 
@@ -757,6 +758,7 @@ child_init (Child *child, pid_t code, int exec_pipe)
     }
   child->msg.kind = MSG_EXITED;
   child->msg.value = status;
+  child->msg.times[T_EXITED] = now_ns ();
   if (write (child->status_fd, &child->msg, sizeof child->msg) < 0)
     {
       /* The parent then reports init's own exit. */
@@ -1014,6 +1016,9 @@ _agentexec_local_sandbox_read_status (int status_fd, int *wait_status)
   if (!read_message (status_fd, -1, &msg) || msg.kind != MSG_EXITED)
     return FALSE;
   *wait_status = msg.value;
+  G_LOCK (timings);
+  last_timings.teardown_us = (now_ns () - msg.times[T_EXITED]) / 1000;
+  G_UNLOCK (timings);
   return TRUE;
 }
 
