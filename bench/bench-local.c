@@ -81,12 +81,37 @@ timed_spawn (void)
 static double
 timed_bwrap (void)
 {
-  const char *argv[] = { "/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-                         "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
-                         "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-                         "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache",
-                         "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                         "--cap-drop", "ALL", python, "-c", "print(1)", NULL };
+  const char *argv[] = { "/usr/bin/bwrap",
+                         "--unshare-all",
+                         "--die-with-parent",
+                         "--new-session",
+                         "--ro-bind",
+                         "/usr",
+                         "/usr",
+                         "--symlink",
+                         "usr/bin",
+                         "/bin",
+                         "--symlink",
+                         "usr/lib",
+                         "/lib",
+                         "--symlink",
+                         "usr/lib64",
+                         "/lib64",
+                         "--ro-bind",
+                         "/etc/ld.so.cache",
+                         "/etc/ld.so.cache",
+                         "--proc",
+                         "/proc",
+                         "--dev",
+                         "/dev",
+                         "--tmpfs",
+                         "/tmp",
+                         "--cap-drop",
+                         "ALL",
+                         python,
+                         "-c",
+                         "print(1)",
+                         NULL };
 
   return timed_argv (argv);
 }
@@ -181,7 +206,8 @@ print_setup (SetupSamples *s)
 static void
 bench_stateless (void)
 {
-  g_autoptr (AgentExecCodeExecutor) sandboxed = new_executor (FALSE, AGENTEXEC_LOCAL_SANDBOX_NAMESPACES);
+  g_autoptr (AgentExecCodeExecutor) sandboxed =
+      new_executor (FALSE, AGENTEXEC_LOCAL_SANDBOX_NAMESPACES);
   g_autoptr (AgentExecCodeExecutor) plain = new_executor (FALSE, AGENTEXEC_LOCAL_SANDBOX_NONE);
   g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
   g_autoptr (GArray) ours = g_array_new (FALSE, FALSE, sizeof (double));

@@ -241,14 +241,13 @@ open_listener (guint16 *port)
   return fd;
 }
 
-static const char connect_code[] =
-    "import socket\n"
-    "s = socket.socket()\n"
-    "s.settimeout(5)\n"
-    "try:\n"
-    "    s.connect(('127.0.0.1', %u)); print('connected')\n"
-    "except OSError as e:\n"
-    "    print(type(e).__name__)\n";
+static const char connect_code[] = "import socket\n"
+                                   "s = socket.socket()\n"
+                                   "s.settimeout(5)\n"
+                                   "try:\n"
+                                   "    s.connect(('127.0.0.1', %u)); print('connected')\n"
+                                   "except OSError as e:\n"
+                                   "    print(type(e).__name__)\n";
 
 static void
 test_network_none (void)
@@ -298,16 +297,16 @@ static void
 test_host_processes (void)
 {
   g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE, FALSE);
-  g_autofree char *code = g_strdup_printf (
-      "import os, errno\n"
-      "def err(f):\n"
-      "    try:\n"
-      "        f(); return 'ok'\n"
-      "    except OSError as e:\n"
-      "        return errno.errorcode[e.errno]\n"
-      "print(err(lambda: os.kill(%d, 9)), err(lambda: os.kill(%d, 0)))\n"
-      "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n",
-      (int) getpid (), (int) getppid ());
+  g_autofree char *code =
+      g_strdup_printf ("import os, errno\n"
+                       "def err(f):\n"
+                       "    try:\n"
+                       "        f(); return 'ok'\n"
+                       "    except OSError as e:\n"
+                       "        return errno.errorcode[e.errno]\n"
+                       "print(err(lambda: os.kill(%d, 9)), err(lambda: os.kill(%d, 0)))\n"
+                       "print(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n",
+                       (int) getpid (), (int) getppid ());
 
   if (getpid () < 16)
     {
@@ -459,7 +458,8 @@ test_timeout_and_limits (void)
   hog = run_code (executor, "python", "x = bytearray(1 << 30)\n");
   g_assert_cmpint (agentexec_execution_result_get_outcome (hog), ==,
                    AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED);
-  killed = run_code (executor, "python", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n");
+  killed =
+      run_code (executor, "python", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n");
   g_assert_cmpint (agentexec_execution_result_get_signal (killed), ==, SIGSEGV);
   g_assert_cmpint (agentexec_execution_result_get_exit_code (killed), ==, 128 + SIGSEGV);
 }
@@ -495,8 +495,9 @@ test_output_and_streaming (void)
   g_autoptr (AgentExecExecutionResult) huge = NULL;
 
   g_signal_connect (executor, "output", G_CALLBACK (on_output), &s);
-  streamed = run_code (executor, "python",
-                       "import time\nfor i in range(3):\n    print(i, flush=True); time.sleep(0.2)\n");
+  streamed =
+      run_code (executor, "python",
+                "import time\nfor i in range(3):\n    print(i, flush=True); time.sleep(0.2)\n");
   g_assert_cmpstr (s.text->str, ==, "0\n1\n2\n");
   g_assert_cmpuint (s.chunks, >=, 2);
   g_string_free (s.text, TRUE);
@@ -578,8 +579,8 @@ test_stateful (void)
       "    time.sleep(0.01)  # until bash has exec'd sleep\n"
       "x = 41\nprint(os.getpid())\n",
       marker, marker);
-  g_autoptr (AgentExecExecutionInput) first = agentexec_execution_input_new (
-      "import os\nprint(os.getpid(), os.getuid() != 0)\n", "python");
+  g_autoptr (AgentExecExecutionInput) first =
+      agentexec_execution_input_new ("import os\nprint(os.getpid(), os.getuid() != 0)\n", "python");
   g_autoptr (AgentExecExecutionInput) second = agentexec_execution_input_new (spawn, "python");
   g_autoptr (AgentExecExecutionInput) third =
       agentexec_execution_input_new ("print(x + 1, p.poll())\n", "python");
@@ -726,8 +727,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/backend/local/sandbox/view/read-only", test_read_only);
   g_test_add_func ("/agentexec/backend/local/sandbox/network/none", test_network_none);
   g_test_add_func ("/agentexec/backend/local/sandbox/network/shared", test_network_shared);
-  g_test_add_func ("/agentexec/backend/local/sandbox/hostile/host-processes",
-                   test_host_processes);
+  g_test_add_func ("/agentexec/backend/local/sandbox/hostile/host-processes", test_host_processes);
   g_test_add_func ("/agentexec/backend/local/sandbox/hostile/syscalls", test_syscalls_refused);
   g_test_add_func ("/agentexec/backend/local/sandbox/hostile/fork-bomb", test_fork_bomb);
   g_test_add_func ("/agentexec/backend/local/sandbox/hostile/grandchild", test_grandchild_gone);

@@ -890,9 +890,8 @@ test_cli (void)
     const char *args[] = { tool, "run", "-", NULL };
 
     /* Sandboxed by default, without any opt-in. */
-    g_assert_cmpint (run_tool (args, "import os\nprint(os.uname().nodename, os.getpid())", &out,
-                               &err),
-                     ==, 0);
+    g_assert_cmpint (
+        run_tool (args, "import os\nprint(os.uname().nodename, os.getpid())", &out, &err), ==, 0);
     g_assert_cmpstr (out, ==, "agentexec 2\n");
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);

@@ -466,7 +466,8 @@ new_sandbox (const RunSettings *s, const char *root, const char *interpreter, GE
   config.work_dir = s->work_dir;
   config.interpreter = interpreter;
   config.network = s->network;
-  config.tmp_bytes = s->limits.max_file_bytes > 0 ? s->limits.max_file_bytes : G_GUINT64_CONSTANT (1) << 30;
+  config.tmp_bytes =
+      s->limits.max_file_bytes > 0 ? s->limits.max_file_bytes : G_GUINT64_CONSTANT (1) << 30;
   config.uid = s->limits.uid;
   return _agentexec_local_sandbox_new (&config, error);
 }
@@ -598,7 +599,8 @@ run_once (AgentExecLocalExecutor *self,
   if (s->sandboxed && !check_sandbox_uid (s, error))
     return NULL;
   root = make_root (s->limits.uid, error);
-  if (root == NULL || (s->sandboxed && (sandbox = new_sandbox (s, root, interpreter, error)) == NULL))
+  if (root == NULL ||
+      (s->sandboxed && (sandbox = new_sandbox (s, root, interpreter, error)) == NULL))
     goto fail;
   work = s->work_dir != NULL ? g_strdup (s->work_dir) : g_build_filename (root, "work", NULL);
   if (!_agentexec_local_write_input_files (work, agentexec_execution_input_get_files (input),
@@ -609,9 +611,9 @@ run_once (AgentExecLocalExecutor *self,
   before = _agentexec_local_snapshot (work);
   argv = build_argv (language, interpreter, script, input);
   envp = build_env (s, input, root, work);
-  process = _agentexec_local_process_spawn ((const char *const *) argv, (const char *const *) envp,
-                                            work, &s->limits, sandbox, FALSE, s->max_output_bytes,
-                                            error);
+  process =
+      _agentexec_local_process_spawn ((const char *const *) argv, (const char *const *) envp, work,
+                                      &s->limits, sandbox, FALSE, s->max_output_bytes, error);
   if (process == NULL)
     goto fail;
   end = _agentexec_local_process_wait (process, deadline, s->kill_grace_ms, cancellable, stream,

@@ -14,9 +14,9 @@ G_BEGIN_DECLS
 /* What the child needs to restrict itself, computed in the parent. */
 typedef struct
 {
-  int abi;          /* 0: Landlock is not available */
-  guint64 handled;  /* the file system rights the ruleset handles */
-  guint64 scoped;   /* LANDLOCK_SCOPE_* the ruleset sets */
+  int abi;         /* 0: Landlock is not available */
+  guint64 handled; /* the file system rights the ruleset handles */
+  guint64 scoped;  /* LANDLOCK_SCOPE_* the ruleset sets */
   guint64 read_only;
   guint64 writable;
   guint64 device;

@@ -446,8 +446,8 @@ spawn_sandboxed (AgentExecLocalProcess *self,
       !g_unix_open_pipe (err, FD_CLOEXEC, error))
     {
       if (null_fd < 0)
-        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                     "Cannot open /dev/null: %s", g_strerror (errno));
+        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "Cannot open /dev/null: %s",
+                     g_strerror (errno));
       for (guint i = 0; i < 2; i++)
         {
           if (out[i] >= 0)

@@ -41,7 +41,7 @@ typedef struct _AgentExecLocalSandboxPlan AgentExecLocalSandboxPlan;
 
 gboolean _agentexec_local_sandbox_check (GError **error);
 AgentExecLocalSandboxPlan *_agentexec_local_sandbox_new (const AgentExecLocalSandboxConfig *config,
-                                                     GError **error);
+                                                         GError **error);
 void _agentexec_local_sandbox_free (AgentExecLocalSandboxPlan *self);
 GPid _agentexec_local_sandbox_spawn (AgentExecLocalSandboxPlan *self,
                                      const char *const *argv,

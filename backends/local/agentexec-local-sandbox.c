@@ -54,16 +54,42 @@
 #define SANDBOX_HOSTNAME "agentexec"
 #define SETUP_TIMEOUT_MS 30000
 #define STATUS_FD 5
-#define NAMESPACE_FLAGS                                                                            \
-  (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+#define NAMESPACE_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 /* The /etc entries interpreters and their libraries read, when present. */
 static const char *const etc_entries[] = {
-  "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "ca-certificates",
-  "ca-certificates.conf", "localtime", "timezone", "nsswitch.conf", "host.conf", "gai.conf",
-  "protocols", "services", "mime.types", "magic", "locale.alias", "locale.conf", "os-release",
-  "debian_version", "fonts", "matplotlibrc", "python3", "python3.11", "python3.12",
-  "java-17-openjdk", "java-21-openjdk", "R", "nodejs", "bash.bashrc", "inputrc", "environment",
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "alternatives",
+  "ssl",
+  "ca-certificates",
+  "ca-certificates.conf",
+  "localtime",
+  "timezone",
+  "nsswitch.conf",
+  "host.conf",
+  "gai.conf",
+  "protocols",
+  "services",
+  "mime.types",
+  "magic",
+  "locale.alias",
+  "locale.conf",
+  "os-release",
+  "debian_version",
+  "fonts",
+  "matplotlibrc",
+  "python3",
+  "python3.11",
+  "python3.12",
+  "java-17-openjdk",
+  "java-21-openjdk",
+  "R",
+  "nodejs",
+  "bash.bashrc",
+  "inputrc",
+  "environment",
 };
 
 /* The top-level entries of a merged-/usr system and their fallbacks. */
@@ -98,7 +124,7 @@ typedef struct
 struct _AgentExecLocalSandboxPlan
 {
   GStringChunk *strings;
-  GArray *ops; /* Op */
+  GArray *ops;      /* Op */
   GHashTable *made; /* targets already planned */
   char *new_root;   /* the mount point of the view, in the run's directory */
   gboolean network;
@@ -190,7 +216,8 @@ keep (AgentExecLocalSandboxPlan *self, const char *text)
 }
 
 static void
-add_op (AgentExecLocalSandboxPlan *self, OpKind kind, int flags, const char *source, const char *inside)
+add_op (
+    AgentExecLocalSandboxPlan *self, OpKind kind, int flags, const char *source, const char *inside)
 {
   g_autofree char *target = g_build_filename (self->new_root, inside, NULL);
   Op op = { kind, flags, keep (self, source), keep (self, target) };
@@ -288,8 +315,8 @@ plan_etc (AgentExecLocalSandboxPlan *self, gint64 uid, gint64 gid)
       "root:x:0:0:root:/root:/bin/sh\nsandbox:x:%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
       ":agentexec sandbox:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
       uid, gid);
-  g_autofree char *group = g_strdup_printf (
-      "root:x:0:\nsandbox:x:%" G_GINT64_FORMAT ":\nnogroup:x:65534:\n", gid);
+  g_autofree char *group =
+      g_strdup_printf ("root:x:0:\nsandbox:x:%" G_GINT64_FORMAT ":\nnogroup:x:65534:\n", gid);
 
   make_parents (self, "/etc", TRUE);
   for (guint i = 0; i < G_N_ELEMENTS (etc_entries); i++)
@@ -532,7 +559,7 @@ run_op (const Op *op)
       return bind_op (op);
     case OP_TMPFS:
       return mount ("tmpfs", op->target, "tmpfs", MS_NOSUID | MS_NODEV, op->source) == 0 ? 0
-                                                                                           : errno;
+                                                                                         : errno;
     case OP_PROC:
       return mount ("proc", op->target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0
                  ? 0
@@ -607,8 +634,7 @@ child_mounts (Child *child)
   const Op *ops = (const Op *) (void *) plan->ops->data;
 
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-      mount ("tmpfs", plan->new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4194304") !=
-          0)
+      mount ("tmpfs", plan->new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4194304") != 0)
     child_fail (child, STEP_MOUNT_PRIVATE, errno);
   for (guint i = 0; i < plan->ops->len; i++)
     {
@@ -912,7 +938,10 @@ clone_child (AgentExecLocalSandboxPlan *self, Child *child)
 }
 
 static void
-set_spawn_error (AgentExecLocalSandboxPlan *self, const char *program, const Message *msg, GError **error)
+set_spawn_error (AgentExecLocalSandboxPlan *self,
+                 const char *program,
+                 const Message *msg,
+                 GError **error)
 {
   g_autofree char *step = describe_step (self, msg->step);
 
@@ -1127,8 +1156,8 @@ _agentexec_local_sandbox_check (GError **error)
   if (pid > 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return TRUE;
   cause = refusal_cause ();
-  what = pid < 0 ? g_strerror (err)
-         : !WIFEXITED (status) ? "the probe process died"
+  what = pid < 0                      ? g_strerror (err)
+         : !WIFEXITED (status)        ? "the probe process died"
          : WEXITSTATUS (status) == 10 ? "writing the user namespace's uid map was refused"
                                       : "mounting inside the new mount namespace was refused";
   g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
