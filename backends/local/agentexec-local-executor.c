@@ -622,7 +622,7 @@ run_once (AgentExecLocalExecutor *self,
   settle_once (process, end, result);
   g_clear_pointer (&process, _agentexec_local_process_free);
   g_clear_pointer (&sandbox, _agentexec_local_sandbox_free);
-  _agentexec_local_uid_release (s->limits.uid);
+  _agentexec_local_uid_release (s->limits.uid, s->sandboxed);
   _agentexec_local_collect_outputs (work, before, MAX_OUTPUT_FILES_BYTES, result);
   _agentexec_local_remove_tree (root);
   return g_steal_pointer (&result);
@@ -630,7 +630,7 @@ run_once (AgentExecLocalExecutor *self,
 fail:
   g_clear_pointer (&process, _agentexec_local_process_free);
   g_clear_pointer (&sandbox, _agentexec_local_sandbox_free);
-  _agentexec_local_uid_release (s->limits.uid);
+  _agentexec_local_uid_release (s->limits.uid, s->sandboxed);
   _agentexec_local_remove_tree (root);
   return NULL;
 }
@@ -700,7 +700,7 @@ run_in_session (AgentExecLocalExecutor *self,
         }
       else
         {
-          _agentexec_local_uid_release (s->limits.uid);
+          _agentexec_local_uid_release (s->limits.uid, s->sandboxed);
           _agentexec_local_remove_tree (root);
         }
     }

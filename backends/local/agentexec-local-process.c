@@ -223,7 +223,9 @@ signal_all (AgentExecLocalProcess *self, int sig)
   guint found = 0;
 
   kill (-self->pid, sig);
-  if (self->uid > 0)
+  /* In a sandbox, the pid namespace holds every process of the run: they
+   * all end with its init, so there is no uid to sweep. */
+  if (self->uid > 0 && self->status_fd < 0)
     signal_uid (self->uid, sig);
   for (guint i = 0; i < N_CGROUPS; i++)
     {
@@ -981,13 +983,15 @@ _agentexec_local_uid_acquire (void)
   return uid;
 }
 
-/* Ends what is left of @uid's processes and returns it to the pool. */
+/* Ends what is left of @uid's processes (unless @sandboxed: its pid
+ * namespace ended them all) and returns it to the pool. */
 void
-_agentexec_local_uid_release (gint64 uid)
+_agentexec_local_uid_release (gint64 uid, gboolean sandboxed)
 {
   if (uid < 0)
     return;
-  signal_uid (uid, SIGKILL);
+  if (!sandboxed)
+    signal_uid (uid, SIGKILL);
   G_LOCK (uids);
   g_hash_table_remove (uids_in_use, GINT_TO_POINTER ((int) (uid - SANDBOX_UID_BASE)));
   G_UNLOCK (uids);

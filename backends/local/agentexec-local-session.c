@@ -110,8 +110,8 @@ _agentexec_local_session_free (AgentExecLocalSession *self)
   if (self->process != NULL)
     _agentexec_local_process_kill (self->process, 0);
   g_clear_pointer (&self->process, _agentexec_local_process_free);
+  _agentexec_local_uid_release (self->uid, self->sandbox != NULL);
   g_clear_pointer (&self->sandbox, _agentexec_local_sandbox_free);
-  _agentexec_local_uid_release (self->uid);
   _agentexec_local_remove_tree (self->root_dir);
   g_free (self->language);
   g_free (self->root_dir);
