@@ -565,6 +565,80 @@ test_work_dir (void)
   rmdir (dir);
 }
 
+/* An interpreter outside /usr brings its installation (PREFIX/bin/X with
+ * PREFIX/lib) into the view, read-only, and nothing next to it. */
+static void
+test_interpreter_elsewhere (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE, FALSE);
+  g_autofree char *top = g_dir_make_tmp ("agentexec-prefix-XXXXXX", NULL);
+  g_autofree char *prefix = g_build_filename (top, "python", NULL);
+  g_autofree char *bin = g_build_filename (prefix, "bin", NULL);
+  g_autofree char *lib = g_build_filename (prefix, "lib", NULL);
+  g_autofree char *copy = g_build_filename (bin, "python3", NULL);
+  g_autofree char *beside = g_build_filename (top, "beside.txt", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *code = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (PYTHON, &contents, &len, NULL));
+  g_assert_cmpint (g_mkdir_with_parents (bin, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (lib, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (copy, contents, len, NULL));
+  g_assert_true (g_file_set_contents (beside, "secret", -1, NULL));
+  g_assert_cmpint (chmod (copy, 0755), ==, 0);
+  g_assert_cmpint (chmod (top, 0755), ==, 0);
+  g_assert_cmpint (chmod (beside, 0644), ==, 0);
+  g_assert_true (agentexec_local_executor_set_interpreter (executor, "python", copy, &error));
+  code =
+      g_strdup_printf ("import os, sys\n"
+                       "print(sys.executable == '%s', os.path.isdir('%s'), os.path.exists('%s'))\n"
+                       "try:\n"
+                       "    open('%s/x', 'w'); print('writable')\n"
+                       "except OSError:\n"
+                       "    print('read-only')\n",
+                       copy, lib, beside, bin);
+  assert_prints (executor, "python", code, "True True False\nread-only\n");
+  unlink (copy);
+  unlink (beside);
+  rmdir (bin);
+  rmdir (lib);
+  rmdir (prefix);
+  rmdir (top);
+}
+
+/* A program that cannot start inside the view (its script interpreter is
+ * not there) is an error naming it, not a crashed run. */
+static void
+test_exec_fails (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE, FALSE);
+  g_autofree char *dir = g_dir_make_tmp ("agentexec-shebang-XXXXXX", NULL);
+  g_autofree char *hidden = g_build_filename (dir, "hidden-python", NULL);
+  g_autofree char *script = g_build_filename (dir, "python3", NULL);
+  g_autofree char *text = g_strdup_printf ("#!%s\n", hidden);
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+
+  g_assert_true (g_file_set_contents (hidden, "#!/bin/sh\necho host\n", -1, NULL));
+  g_assert_true (g_file_set_contents (script, text, -1, NULL));
+  g_assert_cmpint (chmod (hidden, 0755), ==, 0);
+  g_assert_cmpint (chmod (script, 0755), ==, 0);
+  g_assert_cmpint (chmod (dir, 0755), ==, 0);
+  g_assert_true (agentexec_local_executor_set_interpreter (executor, "python", script, &error));
+  result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                 NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, script));
+  g_assert_nonnull (strstr (error->message, "in the sandbox"));
+  unlink (script);
+  unlink (hidden);
+  rmdir (dir);
+}
+
 /* Stateful sessions */
 
 static void
@@ -740,6 +814,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/agentexec/backend/local/sandbox/files-and-figure-stateful",
                         GINT_TO_POINTER (TRUE), test_files_and_figure);
   g_test_add_func ("/agentexec/backend/local/sandbox/work-dir", test_work_dir);
+  g_test_add_func ("/agentexec/backend/local/sandbox/interpreter-elsewhere",
+                   test_interpreter_elsewhere);
+  g_test_add_func ("/agentexec/backend/local/sandbox/exec-fails", test_exec_fails);
   g_test_add_func ("/agentexec/backend/local/sandbox/stateful", test_stateful);
   g_test_add_func ("/agentexec/backend/local/sandbox/concurrent-isolated",
                    test_concurrent_isolated);

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -286,6 +287,26 @@ mirror_entry (AgentExecLocalSandboxPlan *self, const char *host)
   bind_path (self, host, 0);
 }
 
+/* The installation an interpreter outside /usr belongs to (PREFIX/bin/X
+ * with PREFIX/lib), or NULL when that would be a home directory or a top
+ * folder: then only the program itself is bound. */
+static char *
+interpreter_prefix (const char *real)
+{
+  g_autofree char *bin = g_path_get_dirname (real);
+  g_autofree char *prefix = g_path_get_dirname (bin);
+  g_autofree char *lib = g_build_filename (prefix, "lib", NULL);
+  g_autofree char *parent = g_path_get_dirname (prefix);
+  const char *home = g_get_home_dir ();
+  struct passwd *pw = getpwuid (getuid ());
+
+  if (!g_file_test (lib, G_FILE_TEST_IS_DIR) || g_str_equal (parent, "/") ||
+      g_str_equal (parent, "/home") || (home != NULL && g_str_equal (prefix, home)) ||
+      (pw != NULL && g_str_equal (prefix, pw->pw_dir)))
+    return NULL;
+  return g_steal_pointer (&prefix);
+}
+
 static void
 plan_system (AgentExecLocalSandboxPlan *self, const char *interpreter)
 {
@@ -301,10 +322,9 @@ plan_system (AgentExecLocalSandboxPlan *self, const char *interpreter)
   /* An interpreter installed elsewhere (pyenv, /opt): its prefix. */
   if (real != NULL && !g_str_has_prefix (real, "/usr/"))
     {
-      g_autofree char *bin = g_path_get_dirname (real);
-      g_autofree char *prefix = g_path_get_dirname (bin);
+      g_autofree char *prefix = interpreter_prefix (real);
 
-      bind_path (self, g_str_equal (prefix, "/") ? bin : prefix, 0);
+      bind_path (self, prefix != NULL ? prefix : real, 0);
     }
 }
 
@@ -430,9 +450,11 @@ _agentexec_local_sandbox_new (const AgentExecLocalSandboxConfig *config, GError 
   /* Inside, the caller's uid and gid map to themselves. */
   g_snprintf (self->uid_map, sizeof self->uid_map, "%u %u 1\n", geteuid (), geteuid ());
   g_snprintf (self->gid_map, sizeof self->gid_map, "%u %u 1\n", getegid (), getegid ());
+  /* The tmpfs mounts first: a bind below /tmp (an interpreter's
+   * installation, the run's directory) goes on top of them. */
+  plan_dev_proc_tmp (self, config->tmp_bytes);
   plan_system (self, config->interpreter);
   plan_etc (self, uid, gid);
-  plan_dev_proc_tmp (self, config->tmp_bytes);
   make_parents (self, config->run_root, TRUE);
   add_op (self, OP_BIND, OP_FLAG_WRITABLE, config->run_root, config->run_root);
   if (config->work_dir != NULL)
@@ -755,6 +777,23 @@ child_exec (Child *child, int exec_pipe)
   _exit (127);
 }
 
+/* Moves both ends of @pipe_fds above the child's fds 0-5, which may have
+ * gaps (no fd 3 and 4 without a driver) that pipe2() would fill. */
+static gboolean
+above_child_fds (int pipe_fds[2])
+{
+  for (int i = 0; i < 2; i++)
+    {
+      int moved = fcntl (pipe_fds[i], F_DUPFD_CLOEXEC, STATUS_FD + 1);
+
+      if (moved < 0)
+        return FALSE;
+      close (pipe_fds[i]);
+      pipe_fds[i] = moved;
+    }
+  return TRUE;
+}
+
 /* The pid namespace's init: reaps, and reports the code's wait status. */
 static void G_GNUC_NORETURN
 child_init (Child *child, pid_t code, int exec_pipe)
@@ -820,7 +859,7 @@ child_main (Child *child)
   if (!_agentexec_local_seccomp_install (child->plan->seccomp))
     child_fail (child, STEP_SECCOMP, errno);
   child->msg.times[T_SECCOMP] = now_ns ();
-  if (pipe2 (exec_pipe, O_CLOEXEC) != 0)
+  if (pipe2 (exec_pipe, O_CLOEXEC) != 0 || !above_child_fds (exec_pipe))
     child_fail (child, STEP_FORK, errno);
   code = (pid_t) syscall (SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
   if (code < 0)
