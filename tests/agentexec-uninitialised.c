@@ -89,11 +89,28 @@ check_flow (AgentExecCodeExecutor *executor)
   assert_refusal (error);
 }
 
+/* The streaming flow too: the block is refused, its end reports it. */
+static void
+check_stream (AgentExecCodeExecutor *executor)
+{
+  g_autoptr (AgentExecCodeExecutionFlow) flow = agentexec_code_execution_flow_new (executor);
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (AgentExecCodeExecutionStream) stream =
+      agentexec_code_execution_flow_stream_text (flow, context, "inv", NULL);
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GError) error = NULL;
+
+  agentexec_code_execution_stream_feed (stream, "Run it:\n```python\n" PROBE "```\n");
+  steps = agentexec_code_execution_stream_end (stream, &error);
+  g_assert_null (steps);
+  assert_refusal (error);
+}
+
 /**
  * agentexec_test_assert_refuses_uninitialised:
  * @executor: an executor created with g_object_new(), without init()
  *
- * Asserts that the sync, async, stateful, flow and direct (base class) run
+ * Asserts that the sync, async, stateful, flow, streaming flow and direct (base class) run
  * paths all fail with %AGENTEXEC_ERROR_NOT_INITIALIZED and run nothing.
  */
 void
@@ -110,6 +127,7 @@ agentexec_test_assert_refuses_uninitialised (AgentExecCodeExecutor *executor)
       check_async (executor, input);
       check_base_run (executor, input);
       check_flow (executor);
+      check_stream (executor);
     }
   agentexec_code_executor_close (executor);
   g_signal_handler_disconnect (executor, handler);

@@ -431,6 +431,35 @@ test_server_error (Engine *engine, gconstpointer data)
   g_assert_cmpuint (count_requests (engine, "POST", "/containers/create"), ==, 4);
 }
 
+/* 401/403: a dedicated error naming what to check, never retried. */
+static void
+test_permission_denied (Engine *engine, gconstpointer data)
+{
+  static const guint statuses[] = { 401, 403 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+
+  g_assert_no_error (error);
+  g_object_set (executor, "max-retries", 3, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      g_autoptr (AgentExecExecutionResult) result = NULL;
+      guint before = count_requests (engine, "POST", "/containers/create");
+
+      engine->create_status = statuses[i];
+      engine->create_body = "{\"message\": \"authorization denied by plugin opa: "
+                            "request rejected\"}";
+      result = engine_run (executor, &error);
+      g_assert_null (result);
+      g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, "authorization denied by plugin opa"));
+      g_assert_nonnull (strstr (error->message, engine->host));
+      g_assert_nonnull (strstr (error->message, "retrying will not help"));
+      g_assert_cmpuint (count_requests (engine, "POST", "/containers/create"), ==, before + 1);
+      g_clear_error (&error);
+    }
+}
+
 static void
 test_malformed_json (Engine *engine, gconstpointer data)
 {
@@ -673,6 +702,7 @@ main (int argc, char *argv[])
   ENGINE_TEST ("happy-path", test_happy_path);
   ENGINE_TEST ("older-engine", test_older_engine);
   ENGINE_TEST ("server-error", test_server_error);
+  ENGINE_TEST ("permission-denied", test_permission_denied);
   ENGINE_TEST ("malformed-json", test_malformed_json);
   ENGINE_TEST ("truncated-frames", test_truncated_frames);
   ENGINE_TEST ("slow-engine", test_slow_engine);

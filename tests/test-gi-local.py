@@ -157,6 +157,8 @@ def limits_are_properties():
     start = time.monotonic()
     result = run_code(ex, "while True: pass", timeout_ms=500)
     assert result.props.outcome == AgentExec.Outcome.DEADLINE_EXCEEDED
+    assert result.props.stderr.endswith("Code execution timed out after 0.5 seconds."), \
+        result.props.stderr
     assert time.monotonic() - start < 1.5
 
 

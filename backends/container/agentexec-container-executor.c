@@ -480,7 +480,11 @@ agentexec_container_executor_dispose (GObject *object)
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (object);
 
   if (self->sessions != NULL)
-    _agentexec_container_sessions_close (self->sessions);
+    {
+      /* The reaper removes containers through self->removals: stop it first. */
+      _agentexec_container_sessions_stop_reaper (self->sessions);
+      _agentexec_container_sessions_close (self->sessions);
+    }
   stop_pool (self);
   if (self->removals != NULL)
     g_thread_pool_free (g_steal_pointer (&self->removals), FALSE, TRUE);
@@ -826,7 +830,9 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    * AgentExecContainerExecutor:session-idle-timeout-ms:
    *
    * A stateful session unused for longer is removed (with its container)
-   * the next time the executor runs code; 0 keeps sessions until close().
+   * when its time is up, by a timer of the executor's own (a thread: no
+   * main loop is needed, and the executor need not be used again); 0 keeps
+   * sessions until close().
    *
    * Since: 1.0
    */

@@ -39,5 +39,6 @@ void _agentexec_container_sessions_release (AgentExecContainerSessions *sessions
                                             gboolean lost);
 void _agentexec_container_sessions_close (AgentExecContainerSessions *sessions);
 guint _agentexec_container_sessions_count (AgentExecContainerSessions *sessions);
+void _agentexec_container_sessions_stop_reaper (AgentExecContainerSessions *sessions);
 
 G_END_DECLS
