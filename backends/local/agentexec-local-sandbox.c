@@ -16,7 +16,9 @@
  *
  * Between clone and exec the child of a multi-threaded process may only
  * make async-signal-safe calls: the plan holds every string and the child
- * only makes system calls (raw clone, so no atfork handler runs).
+ * (agentexec-local-sandbox-child.c) only makes system calls (raw clone, so
+ * no atfork handler runs). This file is the parent's side: the plan, the
+ * clone, the status pipe, and the kernel check at init().
  */
 
 #include "config.h"
@@ -49,12 +51,11 @@
 
 #include "agentexec-enums.h"
 #include "agentexec-local-landlock-private.h"
+#include "agentexec-local-sandbox-child-private.h"
 #include "agentexec-local-sandbox-private.h"
 #include "agentexec-local-seccomp-private.h"
 
-#define SANDBOX_HOSTNAME "agentexec"
 #define SETUP_TIMEOUT_MS 30000
-#define STATUS_FD 5
 #define NAMESPACE_FLAGS (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 
 /* The /etc entries interpreters and their libraries read, when present. */
@@ -98,115 +99,8 @@ static const char *const top_entries[] = { "bin", "sbin", "lib", "lib32", "lib64
 
 static const char *const devices[] = { "null", "zero", "full", "random", "urandom" };
 
-typedef enum
-{
-  OP_MKDIR,
-  OP_SYMLINK, /* source: the link's target */
-  OP_FILE,    /* source: the contents (NULL: empty, a mount point) */
-  OP_BIND,    /* read-only unless OP_FLAG_WRITABLE */
-  OP_TMPFS,   /* source: the mount options */
-  OP_PROC,
-} OpKind;
-
-enum
-{
-  OP_FLAG_WRITABLE = 1 << 0,
-  OP_FLAG_DEVICE = 1 << 1,
-};
-
-typedef struct
-{
-  OpKind kind;
-  int flags;
-  const char *source;
-  const char *target; /* absolute, under the new root's mount point */
-} Op;
-
-struct _AgentExecLocalSandboxPlan
-{
-  GStringChunk *strings;
-  GArray *ops;      /* Op */
-  GHashTable *made; /* targets already planned */
-  char *new_root;   /* the mount point of the view, in the run's directory */
-  gboolean network;
-  gboolean user_namespace;
-  char uid_map[64];
-  char gid_map[64];
-  AgentExecLocalLandlock landlock;
-  const struct sock_fprog *seccomp;
-  int last_cap;
-};
-
-/* What init reports on the status pipe. */
-enum
-{
-  MSG_READY = 1,
-  MSG_FAILED,
-  MSG_EXITED,
-};
-
-typedef enum
-{
-  STEP_FDS,
-  STEP_USERNS,
-  STEP_MOUNT_PRIVATE,
-  STEP_PIVOT,
-  STEP_NETWORK,
-  STEP_CAPS,
-  STEP_NNP,
-  STEP_LANDLOCK,
-  STEP_SECCOMP,
-  STEP_FORK,
-  STEP_EXEC,
-  STEP_OP, /* + index of the failed op */
-} Step;
-
-enum
-{
-  T_CHILD,
-  T_USERNS,
-  T_MOUNTS,
-  T_NETWORK,
-  T_PRIVS,
-  T_LANDLOCK,
-  T_SECCOMP,
-  T_EXEC,
-  T_EXITED,
-  N_TIMES
-};
-
-typedef struct
-{
-  int kind;
-  int step;
-  int value;
-  gint64 times[N_TIMES]; /* CLOCK_MONOTONIC, ns */
-} Message;
-
-typedef struct
-{
-  const AgentExecLocalSandboxPlan *plan;
-  const char *const *argv;
-  const char *const *envp;
-  const char *cwd;
-  int fds[5];
-  int status_fd;
-  void (*setup) (gpointer data);
-  gpointer setup_data;
-  Message msg;
-} Child;
-
 G_LOCK_DEFINE_STATIC (timings);
 static AgentExecLocalSandboxTimings last_timings;
-
-static gint64
-now_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
-}
 
 /* The plan, built in the parent */
 
@@ -217,11 +111,14 @@ keep (AgentExecLocalSandboxPlan *self, const char *text)
 }
 
 static void
-add_op (
-    AgentExecLocalSandboxPlan *self, OpKind kind, int flags, const char *source, const char *inside)
+add_op (AgentExecLocalSandboxPlan *self,
+        AgentExecSandboxOpKind kind,
+        int flags,
+        const char *source,
+        const char *inside)
 {
   g_autofree char *target = g_build_filename (self->new_root, inside, NULL);
-  Op op = { kind, flags, keep (self, source), keep (self, target) };
+  AgentExecSandboxOp op = { kind, flags, keep (self, source), keep (self, target) };
 
   g_array_append_val (self->ops, op);
   if (kind != OP_BIND && kind != OP_TMPFS && kind != OP_PROC)
@@ -430,7 +327,7 @@ _agentexec_local_sandbox_new (const AgentExecLocalSandboxConfig *config, GError 
   gint64 gid = config->uid >= 0 ? config->uid : (gint64) getegid ();
 
   self->strings = g_string_chunk_new (4096);
-  self->ops = g_array_new (FALSE, FALSE, sizeof (Op));
+  self->ops = g_array_new (FALSE, FALSE, sizeof (AgentExecSandboxOp));
   self->made = g_hash_table_new (g_str_hash, g_str_equal);
   self->network = config->network;
   self->user_namespace = geteuid () != 0;
@@ -480,399 +377,6 @@ _agentexec_local_sandbox_free (AgentExecLocalSandboxPlan *self)
   g_free (self);
 }
 
-/* The child (async-signal-safe from here to the end of the section) */
-
-static void G_GNUC_NORETURN
-child_fail (Child *child, int step, int err)
-{
-  child->msg.kind = MSG_FAILED;
-  child->msg.step = step;
-  child->msg.value = err;
-  if (write (child->status_fd, &child->msg, sizeof child->msg) < 0)
-    {
-      /* The parent sees the exit instead. */
-    }
-  _exit (125);
-}
-
-static int
-write_text (const char *path, const char *text)
-{
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  gssize len = (gssize) strlen (text);
-  int rc = 0;
-
-  if (fd < 0)
-    return errno;
-  if (write (fd, text, len) != len)
-    rc = errno != 0 ? errno : EIO;
-  close (fd);
-  return rc;
-}
-
-static int
-create_file (const char *path, const char *contents)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, contents != NULL ? 0644 : 0444);
-  int rc = 0;
-
-  if (fd < 0)
-    return errno;
-  if (contents != NULL && write (fd, contents, strlen (contents)) != (gssize) strlen (contents))
-    rc = errno != 0 ? errno : EIO;
-  close (fd);
-  return rc;
-}
-
-/* The flags a read-only remount must keep (a user namespace cannot clear
- * the locked ones). */
-static unsigned long
-kept_flags (const char *path)
-{
-  struct statfs st;
-  unsigned long flags = 0;
-
-  if (statfs (path, &st) != 0)
-    return 0;
-  if (st.f_flags & ST_NOSUID)
-    flags |= MS_NOSUID;
-  if (st.f_flags & ST_NODEV)
-    flags |= MS_NODEV;
-  if (st.f_flags & ST_NOEXEC)
-    flags |= MS_NOEXEC;
-  if (st.f_flags & ST_NOATIME)
-    flags |= MS_NOATIME;
-  if (st.f_flags & ST_NODIRATIME)
-    flags |= MS_NODIRATIME;
-  if (st.f_flags & ST_RELATIME)
-    flags |= MS_RELATIME;
-  return flags;
-}
-
-static int
-bind_op (const Op *op)
-{
-  unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID;
-
-  if (mount (op->source, op->target, NULL, MS_BIND, NULL) != 0)
-    return errno;
-  flags |= kept_flags (op->target);
-  if (!(op->flags & OP_FLAG_WRITABLE))
-    flags |= MS_RDONLY;
-  if (op->flags & OP_FLAG_DEVICE)
-    flags |= MS_NOEXEC;
-  else
-    flags |= MS_NODEV;
-  return mount (NULL, op->target, NULL, flags, NULL) == 0 ? 0 : errno;
-}
-
-static int
-run_op (const Op *op)
-{
-  switch (op->kind)
-    {
-    case OP_MKDIR:
-      return mkdir (op->target, 0755) == 0 || errno == EEXIST ? 0 : errno;
-    case OP_SYMLINK:
-      return symlink (op->source, op->target) == 0 ? 0 : errno;
-    case OP_FILE:
-      return create_file (op->target, op->source);
-    case OP_BIND:
-      return bind_op (op);
-    case OP_TMPFS:
-      return mount ("tmpfs", op->target, "tmpfs", MS_NOSUID | MS_NODEV, op->source) == 0 ? 0
-                                                                                         : errno;
-    case OP_PROC:
-      return mount ("proc", op->target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0
-                 ? 0
-                 : errno;
-    default:
-      return EINVAL;
-    }
-}
-
-/* Puts the child's fds on 0-4 and the status pipe on 5 (close-on-exec),
- * and closes every other one. */
-static void
-child_fds (Child *child)
-{
-  int moved[6];
-
-  /* Out of the way first: a source may sit on another's target number. */
-  for (int i = 0; i < 6; i++)
-    {
-      int fd = i < 5 ? child->fds[i] : child->status_fd;
-
-      moved[i] = fd >= 0 ? fcntl (fd, F_DUPFD_CLOEXEC, 64 + i) : -1;
-      if (fd >= 0 && moved[i] < 0)
-        child_fail (child, STEP_FDS, errno);
-    }
-  for (int i = 0; i < 6; i++)
-    if (moved[i] >= 0 ? dup2 (moved[i], i) < 0 : (close (i), FALSE))
-      child_fail (child, STEP_FDS, errno);
-  child->status_fd = STATUS_FD;
-  if (fcntl (STATUS_FD, F_SETFD, FD_CLOEXEC) != 0)
-    child_fail (child, STEP_FDS, errno);
-  if (syscall (SYS_close_range, STATUS_FD + 1, ~0U, 0) != 0)
-    for (int fd = STATUS_FD + 1; fd < 1024; fd++)
-      close (fd);
-}
-
-static void
-child_signals (void)
-{
-  struct sigaction dfl;
-  sigset_t none;
-
-  memset (&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      sigaction (sig, &dfl, NULL);
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-}
-
-static void
-child_user_namespace (Child *child)
-{
-  int rc;
-
-  if (!child->plan->user_namespace)
-    return;
-  rc = write_text ("/proc/self/uid_map", child->plan->uid_map);
-  if (rc == 0)
-    rc = write_text ("/proc/self/setgroups", "deny");
-  if (rc == 0)
-    rc = write_text ("/proc/self/gid_map", child->plan->gid_map);
-  if (rc != 0)
-    child_fail (child, STEP_USERNS, rc);
-}
-
-static void
-child_mounts (Child *child)
-{
-  const AgentExecLocalSandboxPlan *plan = child->plan;
-  const Op *ops = (const Op *) (void *) plan->ops->data;
-
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-      mount ("tmpfs", plan->new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4194304") != 0)
-    child_fail (child, STEP_MOUNT_PRIVATE, errno);
-  for (guint i = 0; i < plan->ops->len; i++)
-    {
-      int rc = run_op (&ops[i]);
-
-      if (rc != 0)
-        child_fail (child, STEP_OP + (int) i, rc);
-    }
-  /* The old root goes: pivot onto itself, then detach what lies below. */
-  if (chdir (plan->new_root) != 0 || syscall (SYS_pivot_root, ".", ".") != 0 ||
-      umount2 (".", MNT_DETACH) != 0 || chdir ("/") != 0 ||
-      mount (NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
-    child_fail (child, STEP_PIVOT, errno);
-}
-
-static void
-child_network (Child *child)
-{
-  struct ifreq ifr;
-  int fd;
-
-  if (sethostname (SANDBOX_HOSTNAME, strlen (SANDBOX_HOSTNAME)) != 0)
-    child_fail (child, STEP_NETWORK, errno);
-  if (child->plan->network)
-    return;
-  memset (&ifr, 0, sizeof ifr);
-  memcpy (ifr.ifr_name, "lo", 3);
-  fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || ioctl (fd, SIOCGIFFLAGS, &ifr) != 0)
-    child_fail (child, STEP_NETWORK, errno);
-  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  if (ioctl (fd, SIOCSIFFLAGS, &ifr) != 0)
-    child_fail (child, STEP_NETWORK, errno);
-  close (fd);
-}
-
-/* Fields 48-51 of /proc/self/stat (arg_start, arg_end, env_start,
- * env_end), parsed without the C library's stdio. */
-static gboolean
-read_arg_env_area (guintptr area[4])
-{
-  char buffer[2048];
-  int fd = open ("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  gssize n = fd >= 0 ? read (fd, buffer, sizeof buffer - 1) : -1;
-  int field = 2;
-  gssize i;
-
-  if (fd >= 0)
-    close (fd);
-  if (n <= 0)
-    return FALSE;
-  buffer[n] = '\0';
-  for (i = n - 1; i >= 0 && buffer[i] != ')'; i--)
-    ;
-  if (i < 0)
-    return FALSE;
-  memset (area, 0, 4 * sizeof area[0]);
-  for (i++; i < n && field <= 51; i++)
-    {
-      if (buffer[i] == ' ')
-        field++;
-      else if (field >= 48 && buffer[i] >= '0' && buffer[i] <= '9')
-        area[field - 48] = area[field - 48] * 10 + (guintptr) (buffer[i] - '0');
-    }
-  return area[1] > area[0] && area[3] >= area[2];
-}
-
-/* init is a copy of the caller, never exec'd: the code must not read the
- * caller's command line (world-readable in /proc/1/cmdline), environment
- * or memory there. */
-static void
-child_hide_caller (Child *child)
-{
-  guintptr area[4];
-
-  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-    child_fail (child, STEP_CAPS, errno);
-  prctl (PR_SET_NAME, (unsigned long) "agentexec-init", 0, 0, 0);
-  if (!read_arg_env_area (area))
-    child_fail (child, STEP_CAPS, ENOENT);
-  memset ((void *) area[0], 0, area[1] - area[0]);
-  if (area[3] > area[2])
-    memset ((void *) area[2], 0, area[3] - area[2]);
-}
-
-/* No capability is left, in any set, and none can come back. */
-static void
-child_privileges (Child *child)
-{
-  struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
-  struct __user_cap_data_struct data[2];
-
-  for (int cap = 0; cap <= child->plan->last_cap; cap++)
-    if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-      child_fail (child, STEP_CAPS, errno);
-  /* rlimits, and as root the run's uid (which clears the capabilities). */
-  child->setup (child->setup_data);
-  memset (data, 0, sizeof data);
-  if (syscall (SYS_capset, &header, data) != 0 ||
-      prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
-    child_fail (child, STEP_CAPS, errno);
-  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    child_fail (child, STEP_NNP, errno);
-}
-
-static void G_GNUC_NORETURN
-child_exec (Child *child, int exec_pipe)
-{
-  int err;
-
-  if (chdir (child->cwd) == 0)
-    execve (child->argv[0], (char *const *) child->argv, (char *const *) child->envp);
-  err = errno;
-  if (write (exec_pipe, &err, sizeof err) < 0)
-    {
-      /* init sees the exit. */
-    }
-  _exit (127);
-}
-
-/* Moves both ends of @pipe_fds above the child's fds 0-5, which may have
- * gaps (no fd 3 and 4 without a driver) that pipe2() would fill. */
-static gboolean
-above_child_fds (int pipe_fds[2])
-{
-  for (int i = 0; i < 2; i++)
-    {
-      int moved = fcntl (pipe_fds[i], F_DUPFD_CLOEXEC, STATUS_FD + 1);
-
-      if (moved < 0)
-        return FALSE;
-      close (pipe_fds[i]);
-      pipe_fds[i] = moved;
-    }
-  return TRUE;
-}
-
-/* The pid namespace's init: reaps, and reports the code's wait status. */
-static void G_GNUC_NORETURN
-child_init (Child *child, pid_t code, int exec_pipe)
-{
-  int err = 0, status = 0;
-  gssize n;
-
-  for (int fd = 0; fd < 5; fd++)
-    close (fd);
-  do
-    n = read (exec_pipe, &err, sizeof err);
-  while (n < 0 && errno == EINTR);
-  child->msg.times[T_EXEC] = now_ns ();
-  if (n > 0)
-    child_fail (child, STEP_EXEC, err);
-  child->msg.kind = MSG_READY;
-  if (write (child->status_fd, &child->msg, sizeof child->msg) < 0)
-    _exit (125);
-  for (;;)
-    {
-      pid_t pid = waitpid (-1, &status, 0);
-
-      if (pid == code)
-        break;
-      if (pid < 0 && errno != EINTR)
-        _exit (125);
-    }
-  child->msg.kind = MSG_EXITED;
-  child->msg.value = status;
-  child->msg.times[T_EXITED] = now_ns ();
-  if (write (child->status_fd, &child->msg, sizeof child->msg) < 0)
-    {
-      /* The parent then reports init's own exit. */
-    }
-  _exit (0);
-}
-
-static void G_GNUC_NORETURN
-child_main (Child *child)
-{
-  int exec_pipe[2];
-  pid_t code;
-  int rc;
-
-  child->msg.times[T_CHILD] = now_ns ();
-  child_signals ();
-  if (setsid () < 0)
-    child_fail (child, STEP_FDS, errno);
-  child_fds (child);
-  child_user_namespace (child);
-  child->msg.times[T_USERNS] = now_ns ();
-  child_mounts (child);
-  child->msg.times[T_MOUNTS] = now_ns ();
-  child_network (child);
-  child->msg.times[T_NETWORK] = now_ns ();
-  child_privileges (child);
-  child_hide_caller (child);
-  child->msg.times[T_PRIVS] = now_ns ();
-  rc = _agentexec_local_landlock_restrict (&child->plan->landlock);
-  if (rc != 0)
-    child_fail (child, STEP_LANDLOCK, -rc);
-  child->msg.times[T_LANDLOCK] = now_ns ();
-  if (!_agentexec_local_seccomp_install (child->plan->seccomp))
-    child_fail (child, STEP_SECCOMP, errno);
-  child->msg.times[T_SECCOMP] = now_ns ();
-  if (pipe2 (exec_pipe, O_CLOEXEC) != 0 || !above_child_fds (exec_pipe))
-    child_fail (child, STEP_FORK, errno);
-  code = (pid_t) syscall (SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
-  if (code < 0)
-    child_fail (child, STEP_FORK, errno);
-  if (code == 0)
-    {
-      close (exec_pipe[0]);
-      child_exec (child, exec_pipe[1]);
-    }
-  close (exec_pipe[1]);
-  child_init (child, code, exec_pipe[0]);
-}
-
 /* The parent */
 
 static char *
@@ -891,13 +395,13 @@ describe_step (const AgentExecLocalSandboxPlan *self, int step)
     [STEP_FORK] = "forking the code's process",
     [STEP_EXEC] = "starting the interpreter",
   };
-  const Op *op;
+  const AgentExecSandboxOp *op;
 
   if (step >= 0 && step < STEP_OP)
     return g_strdup (names[step]);
   if (step - STEP_OP >= (int) self->ops->len || step < STEP_OP)
     return g_strdup ("setting up the sandbox");
-  op = &g_array_index (self->ops, Op, step - STEP_OP);
+  op = &g_array_index (self->ops, AgentExecSandboxOp, step - STEP_OP);
   switch (op->kind)
     {
     case OP_BIND:
@@ -915,7 +419,7 @@ describe_step (const AgentExecLocalSandboxPlan *self, int step)
 }
 
 static void
-store_timings (const Message *msg, gint64 before_clone)
+store_timings (const AgentExecSandboxMessage *msg, gint64 before_clone)
 {
   const gint64 *t = msg->times;
 
@@ -942,7 +446,7 @@ _agentexec_local_sandbox_get_timings (AgentExecLocalSandboxTimings *timings)
 }
 
 static gboolean
-read_message (int fd, int timeout_ms, Message *msg)
+read_message (int fd, int timeout_ms, AgentExecSandboxMessage *msg)
 {
   struct pollfd pfd = { fd, POLLIN, 0 };
   gssize n;
@@ -956,7 +460,7 @@ read_message (int fd, int timeout_ms, Message *msg)
 }
 
 static pid_t
-clone_child (AgentExecLocalSandboxPlan *self, Child *child)
+clone_child (AgentExecLocalSandboxPlan *self, AgentExecSandboxChild *child)
 {
   unsigned long flags = NAMESPACE_FLAGS | SIGCHLD;
   sigset_t all, saved;
@@ -971,7 +475,7 @@ clone_child (AgentExecLocalSandboxPlan *self, Child *child)
   pthread_sigmask (SIG_SETMASK, &all, &saved);
   pid = (pid_t) syscall (SYS_clone, flags, NULL, NULL, NULL, NULL);
   if (pid == 0)
-    child_main (child);
+    _agentexec_local_sandbox_child_main (child);
   pthread_sigmask (SIG_SETMASK, &saved, NULL);
   return pid;
 }
@@ -979,7 +483,7 @@ clone_child (AgentExecLocalSandboxPlan *self, Child *child)
 static void
 set_spawn_error (AgentExecLocalSandboxPlan *self,
                  const char *program,
-                 const Message *msg,
+                 const AgentExecSandboxMessage *msg,
                  GError **error)
 {
   g_autofree char *step = describe_step (self, msg->step);
@@ -1021,11 +525,13 @@ _agentexec_local_sandbox_spawn (AgentExecLocalSandboxPlan *self,
                                 int *status_fd,
                                 GError **error)
 {
-  Child child = { self, argv, envp, cwd, { 0 }, -1, child_setup, child_data, { 0 } };
+  AgentExecSandboxChild child = {
+    self, argv, envp, cwd, { 0 }, -1, child_setup, child_data, { 0 }
+  };
   int status[2];
   gint64 before;
   pid_t pid;
-  Message msg = { 0 };
+  AgentExecSandboxMessage msg = { 0 };
 
   memcpy (child.fds, child_fds, sizeof child.fds);
   if (pipe2 (status, O_CLOEXEC) != 0)
@@ -1035,7 +541,7 @@ _agentexec_local_sandbox_spawn (AgentExecLocalSandboxPlan *self,
       return 0;
     }
   child.status_fd = status[1];
-  before = now_ns ();
+  before = _agentexec_local_sandbox_now_ns ();
   pid = clone_child (self, &child);
   close (status[1]);
   if (pid < 0)
@@ -1078,14 +584,14 @@ _agentexec_local_sandbox_spawn (AgentExecLocalSandboxPlan *self,
 gboolean
 _agentexec_local_sandbox_read_status (int status_fd, int *wait_status)
 {
-  Message msg;
+  AgentExecSandboxMessage msg;
 
   g_unix_set_fd_nonblocking (status_fd, TRUE, NULL);
   if (!read_message (status_fd, -1, &msg) || msg.kind != MSG_EXITED)
     return FALSE;
   *wait_status = msg.value;
   G_LOCK (timings);
-  last_timings.teardown_us = (now_ns () - msg.times[T_EXITED]) / 1000;
+  last_timings.teardown_us = (_agentexec_local_sandbox_now_ns () - msg.times[T_EXITED]) / 1000;
   G_UNLOCK (timings);
   return TRUE;
 }
@@ -1141,21 +647,6 @@ refusal_cause (void)
                    "them, or use the container executor)");
 }
 
-/* The probe's child: the namespaces, the maps, a private mount. */
-static void G_GNUC_NORETURN
-probe_child (const char *uid_map, const char *gid_map, gboolean user_namespace)
-{
-  if (user_namespace && (write_text ("/proc/self/uid_map", uid_map) != 0 ||
-                         write_text ("/proc/self/setgroups", "deny") != 0 ||
-                         write_text ("/proc/self/gid_map", gid_map) != 0))
-    _exit (10);
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    _exit (11);
-  if (mount ("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=4096") != 0)
-    _exit (12);
-  _exit (0);
-}
-
 /*
  * _agentexec_local_sandbox_check:
  *
@@ -1186,7 +677,7 @@ _agentexec_local_sandbox_check (GError **error)
   pthread_sigmask (SIG_SETMASK, &all, &saved);
   pid = (pid_t) syscall (SYS_clone, flags, NULL, NULL, NULL, NULL);
   if (pid == 0)
-    probe_child (uid_map, gid_map, user_namespace);
+    _agentexec_local_sandbox_probe_child (uid_map, gid_map, user_namespace);
   err = errno;
   pthread_sigmask (SIG_SETMASK, &saved, NULL);
   if (pid > 0)
