@@ -105,6 +105,7 @@ struct _AgentExecLocalExecutor
   guint kill_grace_ms;
   GHashTable *interpreters; /* language → configured path */
   GHashTable *sessions;     /* language \x1f execution-id → SessionEntry */
+  guint n_ending;           /* taken out of sessions, processes not yet gone */
   GThread *reaper;
   gboolean disposing;
   gboolean allow_unsafe;
@@ -231,6 +232,7 @@ end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
       g_free (key);
       g_ptr_array_add (ended, entry);
     }
+  self->n_ending += ended->len;
   g_mutex_unlock (&self->lock);
 
   /* Outside the executor's lock: a run in progress holds its entry's lock. */
@@ -242,6 +244,10 @@ end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
       g_clear_pointer (&entry->session, _agentexec_local_session_free);
       g_mutex_unlock (&entry->lock);
     }
+  /* Only now are their processes gone: the session count says so. */
+  g_mutex_lock (&self->lock);
+  self->n_ending -= ended->len;
+  g_mutex_unlock (&self->lock);
 }
 
 static gpointer
@@ -1223,8 +1229,8 @@ agentexec_local_executor_set_interpreter (AgentExecLocalExecutor *self,
  * agentexec_local_executor_get_session_count:
  * @self: a [class@AgentExec.LocalExecutor]
  *
- * Returns: how many stateful sessions the executor holds (running or not
- *   yet reaped)
+ * Returns: how many stateful sessions the executor holds (running, idle,
+ *   or being ended: a session counts until its processes are gone)
  *
  * Since: 1.0
  */
@@ -1236,7 +1242,7 @@ agentexec_local_executor_get_session_count (AgentExecLocalExecutor *self)
   g_return_val_if_fail (AGENTEXEC_IS_LOCAL_EXECUTOR (self), 0);
 
   g_mutex_lock (&self->lock);
-  count = g_hash_table_size (self->sessions);
+  count = g_hash_table_size (self->sessions) + self->n_ending;
   g_mutex_unlock (&self->lock);
   return count;
 }
