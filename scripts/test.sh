@@ -8,7 +8,10 @@
 # (scripts/build-runtime-image.sh), 3. builds in _build and runs every suite
 # (C, Python, GJS), 4. builds the C suites again under ASan+UBSan in _build-asan
 # and runs them (all but the real-engine container suite, which the plain build
-# runs), 5. prints `tests: N passed, N failed` counted from meson's testlog.json
+# runs), 5. as root, runs the Local sandbox suites again as an ordinary user
+# it creates (agentexec-test: the sandbox then takes a user namespace; logs
+# in meson-logs/userlog-setpriv.json, meson names them after the wrapper),
+# 6. prints `tests: N passed, N failed` counted from meson's testlog.json
 # files, and exits non-zero on any failure.
 #
 # Under CI=true a missing Docker engine is a failure, never a skip.
@@ -57,7 +60,27 @@ build() {  # build DIR [meson options...]
 }
 
 rm -f _build/meson-logs/testlog.json _build/meson-logs/podmanlog.json \
-  _build-asan/meson-logs/testlog.json
+  _build/meson-logs/userlog-setpriv.json _build-asan/meson-logs/testlog.json \
+  _build-asan/meson-logs/userlog-setpriv.json
+
+sandbox_user=agentexec-test
+sandbox_suites=(test-local-sandbox test-gi-local-sandbox.py)
+# As root: an ordinary user for the sandbox's non-root mode, who can read
+# the build tree (and every folder above it).
+ensure_sandbox_user() {
+  [ "$(id -u)" = 0 ] || return 1
+  id "$sandbox_user" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$sandbox_user" || return 1
+  local dir=$top
+  chmod -R o+rX "$top" 2>/dev/null
+  while [ "$dir" != / ]; do chmod o+x "$dir" || return 1; dir=$(dirname "$dir"); done
+  setpriv --reuid="$sandbox_user" --regid="$sandbox_user" --clear-groups test -r "$top/meson.build"
+}
+run_as_user() {  # run_as_user BUILD_DIR [meson test options...]
+  local dir=$1; shift
+  meson test -C "$dir" --print-errorlogs --logbase userlog \
+    --wrapper "setpriv --reuid=$sandbox_user --regid=$sandbox_user --clear-groups" "$@"
+}
 
 # -Ddocumentation=true: the API reference must build without a warning (a
 # symbol without a doc comment or a broken link fails the build), and the
@@ -73,6 +96,15 @@ if build _build -Ddocumentation=true; then
       note "Podman's API service did not start"
       extra_failures=$((extra_failures + 1))
     fi
+  fi
+  if ensure_sandbox_user; then
+    note "Local sandbox suites again as the ordinary user $sandbox_user"
+    run_as_user _build "${sandbox_suites[@]}"
+  elif [ "$(id -u)" = 0 ]; then
+    note "could not set up the ordinary user $sandbox_user for the sandbox suites"
+    extra_failures=$((extra_failures + 1))
+  else
+    note "not root: the sandbox suites ran as an ordinary user only (root mode not covered)"
   fi
 else
   note "the build failed"
@@ -91,6 +123,9 @@ if build _build-asan -Db_sanitize=address,undefined -Db_lundef=false \
     meson test -C _build-asan --print-errorlogs --num-processes 2 \
       --timeout-multiplier 3 "${asan_tests[@]}"
   fi
+  if [ "$(id -u)" = 0 ] && id "$sandbox_user" >/dev/null 2>&1; then
+    run_as_user _build-asan --timeout-multiplier 3 test-local-sandbox
+  fi
 else
   note "the ASan build failed"
   extra_failures=$((extra_failures + 1))
@@ -101,7 +136,7 @@ read -r passed failed skipped < <(python3 - "$extra_failures" _build _build-asan
 import json, os, sys
 passed, failed, skipped = 0, int(sys.argv[1]), 0
 logs = [os.path.join(d, "meson-logs", name) for d in sys.argv[2:]
-        for name in ("testlog.json", "podmanlog.json")]
+        for name in ("testlog.json", "podmanlog.json", "userlog-setpriv.json")]
 for log in logs:
     if not os.path.exists(log):
         continue

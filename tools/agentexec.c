@@ -35,6 +35,7 @@ typedef struct
   double timeout_s;
   gboolean stateful;
   gboolean allow_unsafe;
+  gboolean no_sandbox;
   gboolean quiet;
 } Options;
 
@@ -64,7 +65,8 @@ static const struct
   BackendNew create;
 } backends[] = {
   { "local",
-    "host processes; runs code with your rights: needs --allow-unsafe or "
+    "host processes in a kernel sandbox (namespaces, seccomp, Landlock; no network); "
+    "--no-sandbox runs them with your rights and needs --allow-unsafe or "
     "AGENTEXEC_ALLOW_UNSAFE=1",
     new_local },
   { "container",
@@ -92,15 +94,19 @@ new_local (const Options *options, GError **error)
   g_autoptr (GError) local_error = NULL;
   AgentExecLocalExecutor *executor;
 
-  executor =
-      agentexec_local_executor_new (options->allow_unsafe || env_allows_unsafe (), &local_error);
+  executor = g_initable_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, NULL, &local_error, "allow-unsafe",
+                             options->allow_unsafe || env_allows_unsafe (), "sandbox",
+                             options->no_sandbox ? AGENTEXEC_LOCAL_SANDBOX_NONE
+                                                 : AGENTEXEC_LOCAL_SANDBOX_NAMESPACES,
+                             NULL);
   if (executor == NULL)
     {
       if (g_error_matches (local_error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED))
         g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
-                     "The local backend runs the code on this machine with your rights. "
-                     "Pass --allow-unsafe (or set AGENTEXEC_ALLOW_UNSAFE=1) to accept that, "
-                     "or choose an isolated backend with --backend");
+                     "With --no-sandbox the local backend runs the code on this machine with "
+                     "your rights. Pass --allow-unsafe (or set AGENTEXEC_ALLOW_UNSAFE=1) to "
+                     "accept that, drop --no-sandbox, or choose another backend with "
+                     "--backend");
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
@@ -339,7 +345,9 @@ add_common_options (GOptionContext *context, Options *options, gboolean with_lan
                              { "stateful", 's', 0, G_OPTION_ARG_NONE, &options->stateful,
                                "Keep one interpreter, so later code sees earlier variables", NULL },
                              { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
-                               "Accept that the local backend runs code on this machine", NULL },
+                               "Accept that --no-sandbox runs code on this machine", NULL },
+                             { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &options->no_sandbox,
+                               "Local backend: no kernel sandbox (needs --allow-unsafe)", NULL },
                              { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &options->output_dir,
                                "Save the files the code writes into DIR", "DIR" },
                              { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
@@ -713,9 +721,9 @@ usage (FILE *out)
       out,
       "Usage:\n"
       "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
-      "                [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "                [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
       "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
-      "                  [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "                  [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
       "  agentexec serve [--listen ADDR:PORT] [--backend container|local] [--token-file FILE]\n"
       "                  [--max-contexts N] [--context-idle-timeout S] [--max-code-bytes N]\n"
       "  agentexec --help | --version\n"
