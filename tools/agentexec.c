@@ -49,6 +49,7 @@ typedef AgentExecCodeExecutor *(*BackendNew) (const Options *options, GError **e
 static AgentExecCodeExecutor *new_local (const Options *options, GError **error);
 static AgentExecCodeExecutor *new_container (const Options *options, GError **error);
 static AgentExecCodeExecutor *new_builtin (const Options *options, GError **error);
+static AgentExecCodeExecutor *new_kubernetes (const Options *options, GError **error);
 
 /* The backends, by --backend name. The first is the default. Each entry makes
  * a configured executor or fails with an error that says what to do. */
@@ -70,6 +71,10 @@ static const struct
     "Gemini runs the Python code (GEMINI_API_KEY; AGENTEXEC_GEMINI_MODEL, "
     "AGENTEXEC_GEMINI_BASE_URL)",
     new_builtin },
+  { "kubernetes",
+    "a pod per run on a cluster (KUBECONFIG; AGENTEXEC_KUBE_CONTEXT, _NAMESPACE, _IMAGE, "
+    "_POOL_SIZE)",
+    new_kubernetes },
 };
 
 static gboolean
@@ -127,6 +132,24 @@ new_builtin (const Options *options, GError **error)
   if (g_getenv ("AGENTEXEC_GEMINI_BASE_URL") != NULL)
     agentexec_built_in_executor_set_base_url (executor, g_getenv ("AGENTEXEC_GEMINI_BASE_URL"));
   return AGENTEXEC_CODE_EXECUTOR (g_steal_pointer (&executor));
+}
+
+static AgentExecCodeExecutor *
+new_kubernetes (const Options *options, GError **error)
+{
+  const char *pool = g_getenv ("AGENTEXEC_KUBE_POOL_SIZE");
+  guint64 pool_size = 0;
+
+  /* One command runs once: a warm pool would only start pods to delete. */
+  if (pool != NULL && !g_ascii_string_to_unsigned (pool, 10, 0, 256, &pool_size, error))
+    {
+      g_prefix_error (error, "AGENTEXEC_KUBE_POOL_SIZE: ");
+      return NULL;
+    }
+  return g_initable_new (AGENTEXEC_TYPE_KUBERNETES_EXECUTOR, NULL, error, "context",
+                         g_getenv ("AGENTEXEC_KUBE_CONTEXT"), "namespace",
+                         g_getenv ("AGENTEXEC_KUBE_NAMESPACE"), "image",
+                         g_getenv ("AGENTEXEC_KUBE_IMAGE"), "pool-size", (guint) pool_size, NULL);
 }
 
 static AgentExecCodeExecutor *
