@@ -185,8 +185,10 @@ read_settings (AgentExecLocalExecutor *self, RunSettings *s)
 
 /* Sessions */
 
+/* Ends the sessions idle since before @idle_before (0: all), or, with
+ * @execution_id, the sessions of that id (whatever their age). */
 static void
-end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
+end_sessions_of (AgentExecLocalExecutor *self, gint64 idle_before, const char *execution_id)
 {
   g_autoptr (GPtrArray) ended =
       g_ptr_array_new_with_free_func ((GDestroyNotify) session_entry_unref);
@@ -198,7 +200,10 @@ end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       SessionEntry *entry = value;
+      const char *sep = strchr (key, '\x1f');
 
+      if (execution_id != NULL && (sep == NULL || !g_str_equal (sep + 1, execution_id)))
+        continue;
       if (idle_before > 0 && (entry->last_used >= idle_before || !g_mutex_trylock (&entry->lock)))
         continue;
       if (idle_before > 0)
@@ -218,6 +223,12 @@ end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
       g_clear_pointer (&entry->session, _agentexec_local_session_free);
       g_mutex_unlock (&entry->lock);
     }
+}
+
+static void
+end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
+{
+  end_sessions_of (self, idle_before, NULL);
 }
 
 static gpointer
@@ -671,6 +682,12 @@ agentexec_local_executor_close (AgentExecBaseExecutor *base)
   end_sessions (AGENTEXEC_LOCAL_EXECUTOR (base), 0);
 }
 
+static void
+agentexec_local_executor_end_session (AgentExecBaseExecutor *base, const char *execution_id)
+{
+  end_sessions_of (AGENTEXEC_LOCAL_EXECUTOR (base), 0, execution_id);
+}
+
 /* GObject */
 
 static gboolean
@@ -843,6 +860,7 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
   object_class->set_property = agentexec_local_executor_set_property;
   base_class->run = agentexec_local_executor_run;
   base_class->close = agentexec_local_executor_close;
+  base_class->end_session = agentexec_local_executor_end_session;
 
   /**
    * AgentExecLocalExecutor:allow-unsafe:
