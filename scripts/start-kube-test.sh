@@ -3,7 +3,8 @@
 # `agentexec serve` processes from the built tree) and prints, as its last line,
 # the path of a kubeconfig for it:
 #
-#   scripts/start-kube-test.sh [--build DIR] [--dir STATE]   start (idempotent)
+#   scripts/start-kube-test.sh [--build DIR] [--dir STATE] [--owner-pid PID]
+#                                       start (idempotent; with PID: stop when it exits)
 #   scripts/start-kube-test.sh --stop [--dir STATE]          stop it and its pods
 #
 #   kubectl --kubeconfig "$(scripts/start-kube-test.sh | tail -1)" get pods
@@ -19,11 +20,13 @@ root=$(dirname "$here")
 state=${AGENTEXEC_KUBE_TEST_DIR:-/tmp/agentexec-kube-test}
 build=${AGENTEXEC_BUILD_DIR:-$root/_build}
 stop=0
+owner=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --stop) stop=1 ;;
     --dir) state="$2"; shift ;;
     --build) build="$2"; shift ;;
+    --owner-pid) owner="$2"; shift ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "start-kube-test: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -56,7 +59,7 @@ mkdir -p "$state"
 rm -f "$state/port"
 nohup /usr/bin/python3 "$root/tests/kube/kube-test-apiserver.py" --dir "$state" \
   --image "agentexec-runtime:latest=$agentexec" \
-  --image "${AGENTEXEC_KUBE_IMAGE:-agentexec-kube:latest}=$agentexec" \
+  --image "${AGENTEXEC_KUBE_IMAGE:-agentexec-kube:latest}=$agentexec" --owner-pid "$owner" \
   >"$state/server.log" 2>&1 </dev/null &
 echo $! >"$pidfile"
 for _ in $(seq 1 100); do [ -f "$state/port" ] && break; running || break; sleep 0.1; done

@@ -555,7 +555,9 @@ _agentexec_kube_config_load (const AgentExecKubeConfigOverrides *overrides, GErr
                  "(KUBERNETES_SERVICE_HOST unset). Point KUBECONFIG or the kubeconfig property "
                  "at your cluster's kubeconfig (try scripts/start-kube-test.sh for a test "
                  "server)",
-                 g_getenv ("KUBECONFIG") != NULL ? "set but names no file" : "unset");
+                 g_getenv ("KUBECONFIG") != NULL && g_getenv ("KUBECONFIG")[0] != '\0'
+                     ? "set but names no existing file"
+                     : "unset");
   if (config == NULL)
     return NULL;
   apply_overrides (config, overrides);

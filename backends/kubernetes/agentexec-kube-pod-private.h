@@ -37,6 +37,7 @@ typedef struct
   const char *ephemeral_storage_limit;
   guint port;
   guint max_lifetime_s; /* activeDeadlineSeconds; 0: none */
+  guint run_timeout_s;  /* the in-pod bound of one execution; 0: none */
   gint64 run_as_user;
 } AgentExecKubePodSpec;
 

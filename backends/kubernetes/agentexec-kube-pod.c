@@ -167,10 +167,15 @@ add_mount (JsonBuilder *b, const char *name, const char *path)
 static char *
 serve_script (const AgentExecKubePodSpec *spec)
 {
+  g_autofree char *timeout =
+      spec->run_timeout_s > 0 ? g_strdup_printf (" --timeout %u", spec->run_timeout_s)
+                              : g_strdup ("");
+
+  /* The pod is the sandbox: inside it, the local backend is the right one. */
   return g_strdup_printf ("umask 077 && printf '%%s' \"$%s\" > " TOKEN_DIR "/token && "
                           "unset %s && exec agentexec serve --listen 0.0.0.0:%u --backend local "
-                          "--token-file " TOKEN_DIR "/token",
-                          AGENTEXEC_KUBE_TOKEN_ENV, AGENTEXEC_KUBE_TOKEN_ENV, spec->port);
+                          "--allow-unsafe --health-port 0 --token-file " TOKEN_DIR "/token%s",
+                          AGENTEXEC_KUBE_TOKEN_ENV, AGENTEXEC_KUBE_TOKEN_ENV, spec->port, timeout);
 }
 
 static void
@@ -352,7 +357,13 @@ _agentexec_kube_pod_label (JsonObject *pod, const char *label)
     return NULL;
   node = json_object_get_member (metadata, "labels");
   labels = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-  return _agentexec_kube_get_string (labels, label);
+  /* Label keys hold dots: look the key up whole. */
+  if (labels == NULL || !json_object_has_member (labels, label))
+    return NULL;
+  node = json_object_get_member (labels, label);
+  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+             ? json_node_get_string (node)
+             : NULL;
 }
 
 gboolean

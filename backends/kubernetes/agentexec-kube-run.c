@@ -396,7 +396,7 @@ create_context (AgentExecKubernetesExecutor *self, Session *session, const char 
   const char *id = NULL;
 
   json_object_set_string_member (object, "language", language);
-  json_object_set_string_member (object, "cwd", "/workspace");
+  /* No cwd: the server's own, the pod's workingDir (/workspace). */
   json_node_set_object (body, object);
   if (!_agentexec_kube_client_stream (_agentexec_kubernetes_executor_get_client (self), "POST",
                                       path, headers, body, 60000, line_to_node, answer, NULL,

@@ -286,9 +286,11 @@ owner_alive (JsonObject *pod)
     return TRUE; /* not ours to judge */
   if (kill ((pid_t) pid, 0) != 0 && errno == ESRCH)
     return FALSE;
-  if (annotations != NULL && JSON_NODE_HOLDS_OBJECT (annotations))
-    start = _agentexec_kube_get_string (json_node_get_object (annotations),
-                                        AGENTEXEC_KUBE_ANNOTATION_OWNER_START);
+  if (annotations != NULL && JSON_NODE_HOLDS_OBJECT (annotations) &&
+      json_object_has_member (json_node_get_object (annotations),
+                              AGENTEXEC_KUBE_ANNOTATION_OWNER_START))
+    start = json_object_get_string_member (json_node_get_object (annotations),
+                                           AGENTEXEC_KUBE_ANNOTATION_OWNER_START);
   actual = _agentexec_kube_owner_start ((guint) pid);
   return start == NULL || actual == NULL || g_str_equal (start, actual);
 }

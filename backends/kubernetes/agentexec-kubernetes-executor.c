@@ -163,6 +163,11 @@ _agentexec_kubernetes_executor_get_spec (AgentExecKubernetesExecutor *self,
   spec->port = self->port;
   spec->max_lifetime_s = self->pod_max_lifetime_s;
   spec->run_as_user = 1000;
+  /* In-pod bound of one execution: the executor's timeout and a margin (the
+   * client's own deadline comes first and deletes the pod). */
+  spec->run_timeout_s = agentexec_base_executor_get_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self)) > 0
+                            ? agentexec_base_executor_get_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self)) / 1000 + 5
+                            : 0;
 }
 
 /*

@@ -30,6 +30,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import socketserver
@@ -264,32 +265,65 @@ class Kubelet:
                                                              "message": message}}}]}))
             time.sleep(0.2)
 
-    def command_of(self, container, ip):
-        executable = self.root_map[container["image"]]
+    def pod_root(self, key, pod, container):
+        """What the image and the pod's volumes would give the container: a
+        directory per pod with `agentexec` (the image's program, from the
+        built tree) on PATH and a host directory for each emptyDir volume."""
+        root = os.path.join(self.workdir, "pods", "%s-%s" % key)
+        os.makedirs(os.path.join(root, "bin"), exist_ok=True)
+        link = os.path.join(root, "bin", "agentexec")
+        if not os.path.lexists(link):
+            os.symlink(self.root_map[container["image"]], link)
+        volumes = {v["name"]: v for v in pod["spec"].get("volumes", [])}
+        mounts = {}
+        for mount in container.get("volumeMounts", []):
+            volume = volumes.get(mount["name"], {})
+            if "emptyDir" not in volume:
+                raise ValueError("volume %s: only emptyDir volumes are emulated" % mount["name"])
+            host = os.path.join(root, "volumes", mount["name"])
+            os.makedirs(host, exist_ok=True)
+            mounts[mount["mountPath"]] = host
+        return root, mounts
+
+    @staticmethod
+    def translate(text, ip, mounts):
+        if mounts:
+            pattern = "|".join(re.escape(p) for p in sorted(mounts, key=len, reverse=True))
+            text = re.sub("(?:%s)(?=/|\\b|$)" % pattern, lambda m: mounts[m.group(0)], text)
+        return text.replace("0.0.0.0", ip)
+
+    def command_of(self, container, ip, mounts):
         argv = list(container.get("command", [])) + list(container.get("args", []))
         if not argv:
             raise ValueError("the image has no entrypoint: the pod must give a command")
-        if os.path.basename(argv[0]) == "agentexec":
-            argv[0] = executable
-        return [a.replace("0.0.0.0", ip) for a in argv]
+        return [self.translate(a, ip, mounts) for a in argv]
 
     def launch(self, key, pod, container, ip):
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-               "HOME": self.workdir, "KUBERNETES_POD_NAME": key[1]}
+        try:
+            root, mounts = self.pod_root(key, pod, container)
+        except (OSError, ValueError) as e:
+            root, mounts = self.workdir, {}
+            container = dict(container, command=[], args=[])
+            log("pod %s/%s: %s" % (key[0], key[1], e))
+        env = {"PATH": os.path.join(root, "bin") + ":/usr/local/bin:/usr/bin:/bin",
+               "LANG": "C.UTF-8", "HOME": mounts.get("/tmp", root),
+               "TMPDIR": mounts.get("/tmp", root), "KUBERNETES_POD_NAME": key[1]}
         for item in container.get("env", []):
             if "value" in item:
-                env[item["name"]] = item["value"]
-        if os.environ.get("LSAN_OPTIONS"):
-            env["LSAN_OPTIONS"] = os.environ["LSAN_OPTIONS"]
-        if os.environ.get("ASAN_OPTIONS"):
-            env["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"]
-        logpath = os.path.join(self.workdir, "pod-%s-%s.log" % key)
+                env[item["name"]] = self.translate(item["value"], ip, mounts)
+        for name in ("LSAN_OPTIONS", "ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            if os.environ.get(name):
+                env[name] = os.environ[name]
+        cwd = self.translate(container.get("workingDir", root), ip, mounts)
+        os.makedirs(os.path.join(self.workdir, "logs"), exist_ok=True)
+        logpath = os.path.join(self.workdir, "logs", "%s-%s.log" % key)
         try:
-            argv = self.command_of(container, ip)
+            argv = self.command_of(container, ip, mounts)
             with open(logpath, "wb") as logfile:
                 process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                            stdout=logfile, stderr=subprocess.STDOUT,
-                                           cwd=self.workdir, start_new_session=True)
+                                           cwd=cwd if os.path.isdir(cwd) else root,
+                                           start_new_session=True)
         except (OSError, ValueError) as e:
             self.store.update_status(key, lambda s: s.update({
                 "phase": "Failed",
@@ -543,6 +577,8 @@ class Store:
     def finish_delete(self, key, process, grace):
         if process is not None:
             Kubelet.kill(process, min(grace, 2))
+        shutil.rmtree(os.path.join(self.kubelet.workdir, "pods", "%s-%s" % key),
+                      ignore_errors=True)
         with self.lock:
             pod = self.pods.pop(key, None)
             self.processes.pop(key, None)
@@ -688,6 +724,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def read_body(self):
+        # Read once, up front (handle_any): an answer given before the body
+        # was looked at must not leave it in a kept-alive connection.
+        if getattr(self, "body", None) is not None:
+            body, self.body = self.body, b""
+            return body
+        return self.read_raw_body()
+
+    def read_raw_body(self):
         length = int(self.headers.get("Content-Length") or 0)
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks = []
@@ -740,6 +784,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def handle_any(self, method):
         try:
+            self.body = None
+            self.body = self.read_raw_body()
             url = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
             user = self.authenticate()
@@ -1120,6 +1166,8 @@ def main():
     parser.add_argument("--image", action="append", default=[],
                         help="NAME=PATH: pods of image NAME run `agentexec` as PATH")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--owner-pid", type=int, default=0,
+                        help="stop (with every pod) when this process is gone")
     args = parser.parse_args()
 
     os.makedirs(args.dir, exist_ok=True)
@@ -1170,6 +1218,17 @@ def main():
         threading.Thread(target=server.shutdown, daemon=True).start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.owner_pid > 0:
+        def watch_owner():
+            while True:
+                time.sleep(0.5)
+                try:
+                    os.kill(args.owner_pid, 0)
+                except ProcessLookupError:
+                    log("owner %d is gone: stopping" % args.owner_pid)
+                    server.shutdown()
+                    return
+        threading.Thread(target=watch_owner, daemon=True).start()
     log("listening on https://127.0.0.1:%d, kubeconfig %s" % (server.port, config))
     try:
         server.serve_forever(poll_interval=0.2)
