@@ -8,13 +8,14 @@ set -euo pipefail
 
 build_pkgs=(
   meson ninja-build pkg-config gcc
-  libglib2.0-dev libjson-glib-dev libpcre2-dev libcurl4-openssl-dev libarchive-dev
+  libglib2.0-dev libjson-glib-dev libpcre2-dev libcurl4-openssl-dev libarchive-dev libyaml-dev
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-json-1.0
 )
 run_pkgs=(python3 nodejs bash coreutils procps curl)
 test_pkgs=(
   python3-gi gjs libcmark-dev cmark-gfm valgrind clang libclang-rt-14-dev
   python3-matplotlib docker.io mmdebstrap socat podman hyperfine
+  python3-kubernetes openssl kubectl catatonit
 )
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
