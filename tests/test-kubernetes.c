@@ -426,6 +426,31 @@ test_never_ready (void)
   assert_no_pods ("app.kubernetes.io/managed-by=libagentexec");
 }
 
+/* A warm pool whose pods can never start: the run reports the reason, and
+ * the failed pods are deleted and replaced with a growing delay instead of
+ * piling up. */
+static void
+test_pool_never_ready (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  AgentExecKubernetesExecutor *executor =
+      new_executor (&error, "kubeconfig", kubeconfig, "pool-size", 2, "pool", "broken", "image",
+                    "registry.invalid/nope:2", NULL);
+
+  g_assert_no_error (error);
+  result = run (executor, "print(1)", NULL, 0, &error);
+  g_assert_null (result);
+  g_assert_nonnull (strstr (error->message, "ErrImagePull"));
+  for (guint i = 0; i < 20; i++)
+    {
+      g_assert_cmpuint (count_pods ("agentexec.dev/pool=broken", FALSE), <=, 3);
+      g_usleep (100 * 1000);
+    }
+  close_executor (executor);
+  assert_no_pods ("agentexec.dev/pool=broken");
+}
+
 /* 5xx, 429 (with Retry-After) and 409 on create, retried by the base policy */
 
 static void
@@ -852,6 +877,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/backend/kubernetes/quota", test_quota);
   g_test_add_func ("/agentexec/backend/kubernetes/never-ready", test_never_ready);
   g_test_add_func ("/agentexec/backend/kubernetes/retried", test_retried);
+  g_test_add_func ("/agentexec/backend/kubernetes/pool-never-ready", test_pool_never_ready);
   g_test_add_func ("/agentexec/backend/kubernetes/watch-dropped", test_watch_dropped);
   g_test_add_func ("/agentexec/backend/kubernetes/error-and-stderr", test_error_and_stderr);
   g_test_add_func ("/agentexec/backend/kubernetes/streaming", test_streaming);

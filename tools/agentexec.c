@@ -582,15 +582,17 @@ new_serve_executor (Options *options, const ServeOptions *serve, GError **error)
   if (g_str_equal (options->backend, "builtin"))
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "serve needs a stateful backend: choose --backend container or local");
+                   "serve needs a stateful backend: choose --backend container, local or "
+                   "kubernetes");
       return NULL;
     }
   executor = new_executor (options, error);
   if (executor == NULL)
     return NULL;
   /* The server ends contexts itself; sessions live as long as their context. */
-  g_object_set (executor, "session-idle-timeout-ms", 0, "max-output-bytes",
-                (guint64) 64 * 1024 * 1024, NULL);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (executor), "session-idle-timeout-ms"))
+    g_object_set (executor, "session-idle-timeout-ms", 0, NULL);
+  g_object_set (executor, "max-output-bytes", (guint64) 64 * 1024 * 1024, NULL);
   if (AGENTEXEC_IS_CONTAINER_EXECUTOR (executor))
     g_object_set (executor, "max-sessions", serve->max_contexts + 8, NULL);
   return executor;
@@ -603,7 +605,7 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
     { "listen", 0, 0, G_OPTION_ARG_STRING, &serve->listen,
       "Address and port (default 127.0.0.1:49999)", "ADDR:PORT" },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
-      "container (default) or local", "NAME" },
+      "container (default), local or kubernetes", "NAME" },
     { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
       "Accept that the local backend runs code on this machine", NULL },
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &serve->token_file,

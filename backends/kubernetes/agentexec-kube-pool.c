@@ -45,6 +45,7 @@ struct _AgentExecKubePool
   GCond cond;
   GHashTable *pods; /* name -> WarmPod */
   guint creating;
+  gboolean ready_seen;
   gboolean stopping;
   GCancellable *cancellable;
   GThread *watcher;
@@ -101,9 +102,13 @@ update_pod (AgentExecKubePool *self, JsonObject *object, gboolean deleted)
   g_free (pod->resource_version);
   pod->resource_version = g_strdup (_agentexec_kube_get_string (object, "metadata.resourceVersion"));
   pod->ready = _agentexec_kube_pod_is_ready (object);
+  if (pod->ready)
+    self->ready_seen = TRUE;
   failure = _agentexec_kube_pod_failure (object);
   if (failure != NULL && !pod->failed)
-    g_warning ("Warm pod %s will never be ready: %s", name, failure);
+    g_message ("Warm pod %s will never be ready (it is deleted and replaced, with a growing "
+               "delay): %s",
+               name, failure);
   pod->failed = failure != NULL;
 }
 
@@ -317,6 +322,47 @@ create_pod (AgentExecKubeClient *client, const AgentExecKubePodSpec *spec, const
   return json_object_ref (json_node_get_object (answer));
 }
 
+/* This executor's warm pods that will never be ready (bad image,
+ * unschedulable) are deleted, so that they neither hold a share of the pool
+ * nor pile up; called with the lock held, which it drops meanwhile. Returns
+ * whether there were any. */
+static gboolean
+delete_failed (AgentExecKubePool *self)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->pods);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      WarmPod *pod = value;
+
+      if (pod->failed && !pod->taken && g_strcmp0 (pod->owner, self->spec.owner) == 0)
+        {
+          pod->taken = TRUE;
+          g_ptr_array_add (names, g_strdup (pod->name));
+        }
+    }
+  if (names->len == 0)
+    return FALSE;
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < names->len; i++)
+    _agentexec_kube_delete_pod (self->client, g_ptr_array_index (names, i), NULL, NULL);
+  g_mutex_lock (&self->lock);
+  return TRUE;
+}
+
+static void
+backoff_locked (AgentExecKubePool *self, guint *failures)
+{
+  gint64 end = g_get_monotonic_time () +
+               (gint64) MIN (250u << MIN ((*failures)++, 6), REFILL_BACKOFF_MAX_MS) * 1000;
+
+  while (!self->stopping && g_cond_wait_until (&self->cond, &self->lock, end))
+    ;
+}
+
 static gpointer
 refiller_thread (gpointer data)
 {
@@ -329,8 +375,16 @@ refiller_thread (gpointer data)
       g_autoptr (GError) error = NULL;
       g_autoptr (JsonObject) pod = NULL;
 
+      if (delete_failed (self))
+        {
+          backoff_locked (self, &failures);
+          continue;
+        }
       if (own_warm_count (self) >= self->size)
         {
+          if (self->ready_seen)
+            failures = 0;
+          self->ready_seen = FALSE;
           g_cond_wait (&self->cond, &self->lock);
           continue;
         }
@@ -343,17 +397,12 @@ refiller_thread (gpointer data)
       if (pod != NULL)
         {
           update_pod (self, pod, FALSE);
-          failures = 0;
           continue;
         }
       if (!self->stopping)
         {
-          gint64 end = g_get_monotonic_time () +
-                       (gint64) MIN (250u << MIN (failures++, 6), REFILL_BACKOFF_MAX_MS) * 1000;
-
           g_debug ("Warm pool: creating a pod failed: %s", error->message);
-          while (!self->stopping && g_cond_wait_until (&self->cond, &self->lock, end))
-            ;
+          backoff_locked (self, &failures);
         }
     }
   g_mutex_unlock (&self->lock);

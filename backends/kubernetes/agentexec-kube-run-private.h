@@ -30,6 +30,9 @@ AgentExecExecutionResult *_agentexec_kube_run_stateful (AgentExecKubernetesExecu
 
 AgentExecKubeSessions *_agentexec_kube_sessions_new (void);
 void _agentexec_kube_sessions_close (AgentExecKubeSessions *sessions, AgentExecKubeClient *client);
+void _agentexec_kube_sessions_end (AgentExecKubeSessions *sessions,
+                                   AgentExecKubernetesExecutor *self,
+                                   const char *execution_id);
 void _agentexec_kube_sessions_free (AgentExecKubeSessions *sessions);
 
 G_END_DECLS

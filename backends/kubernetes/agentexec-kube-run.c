@@ -344,6 +344,33 @@ _agentexec_kube_sessions_close (AgentExecKubeSessions *sessions, AgentExecKubeCl
   g_mutex_unlock (&sessions->lock);
 }
 
+/*
+ * _agentexec_kube_sessions_end:
+ *
+ * Ends the session of @execution_id: its pod is deleted (after a run in
+ * flight, which holds the session's lock, has finished).
+ */
+void
+_agentexec_kube_sessions_end (AgentExecKubeSessions *sessions,
+                              AgentExecKubernetesExecutor *self,
+                              const char *execution_id)
+{
+  Session *session;
+
+  g_mutex_lock (&sessions->lock);
+  session = g_hash_table_lookup (sessions->sessions, execution_id);
+  if (session != NULL)
+    g_hash_table_steal (sessions->sessions, execution_id);
+  g_mutex_unlock (&sessions->lock);
+  if (session == NULL)
+    return;
+  g_mutex_lock (&session->lock);
+  if (session->claim != NULL)
+    _agentexec_kubernetes_executor_delete_later (self, session->claim->name);
+  g_mutex_unlock (&session->lock);
+  session_free (session);
+}
+
 void
 _agentexec_kube_sessions_free (AgentExecKubeSessions *sessions)
 {

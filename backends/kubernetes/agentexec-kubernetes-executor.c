@@ -246,6 +246,14 @@ agentexec_kubernetes_executor_close (AgentExecBaseExecutor *base)
   release_all (AGENTEXEC_KUBERNETES_EXECUTOR (base));
 }
 
+static void
+agentexec_kubernetes_executor_end_session (AgentExecBaseExecutor *base, const char *execution_id)
+{
+  AgentExecKubernetesExecutor *self = AGENTEXEC_KUBERNETES_EXECUTOR (base);
+
+  _agentexec_kube_sessions_end (self->sessions, self, execution_id != NULL ? execution_id : "");
+}
+
 static AgentExecExecutionResult *
 agentexec_kubernetes_executor_run (AgentExecBaseExecutor *base,
                                    AgentExecExecutorContext *context,
@@ -666,6 +674,7 @@ agentexec_kubernetes_executor_class_init (AgentExecKubernetesExecutorClass *klas
   object_class->set_property = agentexec_kubernetes_executor_set_property;
   base_class->run = agentexec_kubernetes_executor_run;
   base_class->close = agentexec_kubernetes_executor_close;
+  base_class->end_session = agentexec_kubernetes_executor_end_session;
 
   install_connection_properties ();
   install_pod_properties ();

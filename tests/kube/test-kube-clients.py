@@ -201,12 +201,52 @@ def run_checks(config, state):
         except client.exceptions.ApiException as e:
             assert e.status == 410, e
 
+    def serve_on_kubernetes():
+        # `agentexec serve --backend kubernetes`: an E2B server whose contexts
+        # are pods; deleting a context deletes its pod, SIGTERM deletes all.
+        import re
+        import time
+        import urllib.request
+        env = dict(os.environ, KUBECONFIG=config, AGENTEXEC_KUBE_CONTEXT="executor")
+        proc = subprocess.Popen([os.path.join(BUILD, "tools", "agentexec"), "serve", "--backend",
+                                 "kubernetes", "--listen", "127.0.0.1:0", "--health-port", "0",
+                                 "--no-access-log"], env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stderr.readline()
+            m = re.search(r"http://(127\.0\.0\.1:\d+)", line)
+            assert m, line
+            base = "http://" + m.group(1)
+
+            def post(path, body):
+                req = urllib.request.Request(base + path, data=json.dumps(body).encode(),
+                                             method="POST")
+                return urllib.request.urlopen(req, timeout=120).read().decode()
+            context = json.loads(post("/contexts", {"language": "python"}))["id"]
+            post("/execute", {"code": "x = 41", "context_id": context})
+            events = [json.loads(l) for l in post("/execute", {"code": "print(x + 1)",
+                                                              "context_id": context}).splitlines()]
+            assert {"type": "stdout", "text": "42\n"}.items() <= events[1].items(), events
+            assert events[-1]["type"] == "end_of_execution", events
+            names = kubectl(config, "get", "pods", "-o", "name").stdout.split()
+            assert len(names) >= 1, names
+            req = urllib.request.Request(base + "/contexts/" + context, method="DELETE")
+            assert urllib.request.urlopen(req, timeout=60).status == 204
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        for _ in range(300):
+            if "No resources found" in kubectl(config, "get", "pods").stderr:
+                return
+            time.sleep(0.1)
+        raise AssertionError("pods left after serve stopped: " + kubectl(config, "get", "pods").stdout)
+
     tap("kubectl get pods on an empty namespace", kubectl_get_empty)
     tap("kubectl create, get, wait, label, patch 409, proxy, delete", kubectl_create_get_wait_delete)
     tap("kubectl sees 401 and RBAC 403", kubectl_refusals)
     tap("python3-kubernetes list, create, watch, patch with resourceVersion, delete",
         python_list_and_watch)
     tap("python3-kubernetes watch from an expired resourceVersion gets 410", python_watch_gone)
+    tap("agentexec serve --backend kubernetes: contexts are pods", serve_on_kubernetes)
 
 
 if __name__ == "__main__":
