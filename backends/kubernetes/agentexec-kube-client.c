@@ -12,7 +12,7 @@
 #include "agentexec-enums.h"
 #include "agentexec-kube-client-private.h"
 
-#define CONNECT_TIMEOUT_MS 5000
+#define CONNECT_TIMEOUT_MS 15000
 #define MAX_JSON_RESPONSE (32 * 1024 * 1024)
 #define MAX_LINE (64 * 1024 * 1024)
 

@@ -400,6 +400,17 @@ resolve_context (AgentExecKubeConfig *config, Merged *merged, const char *contex
   return user == NULL || read_user (config, user, g_hash_table_lookup (merged->dirs, user), error);
 }
 
+static char *
+join_paths (GPtrArray *paths)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < paths->len; i++)
+    g_string_append_printf (text, "%s%s", i > 0 ? G_SEARCHPATH_SEPARATOR_S : "",
+                            (const char *) g_ptr_array_index (paths, i));
+  return g_string_free (text, FALSE);
+}
+
 static AgentExecKubeConfig *
 load_kubeconfig (GPtrArray *paths, const char *context_name, GError **error)
 {
@@ -412,7 +423,7 @@ load_kubeconfig (GPtrArray *paths, const char *context_name, GError **error)
   merged.contexts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   merged.dirs = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   merged.roots = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  merged.paths = g_strjoinv (G_SEARCHPATH_SEPARATOR_S, (char **) paths->pdata);
+  merged.paths = join_paths (paths);
   for (guint i = 0; ok && i < paths->len; i++)
     ok = merge_file (&merged, g_ptr_array_index (paths, i), error);
   if (ok && context_name == NULL)

@@ -1,6 +1,6 @@
 /* kube-manifest.c: prints the pod manifest the Kubernetes backend creates
  *
- *   kube-manifest NAME TOKEN [IMAGE]
+ *   kube-manifest NAME TOKEN [IMAGE [PORT]]
  *
  * The manifest is the backend's own (agentexec_kubernetes_executor_dup_pod_manifest);
  * only metadata.generateName becomes metadata.name = NAME, which the API server
@@ -25,10 +25,11 @@ main (int argc, char **argv)
 
   if (argc < 3)
     {
-      fprintf (stderr, "usage: kube-manifest NAME TOKEN [IMAGE]\n");
+      fprintf (stderr, "usage: kube-manifest NAME TOKEN [IMAGE [PORT]]\n");
       return 2;
     }
   executor = g_object_new (AGENTEXEC_TYPE_KUBERNETES_EXECUTOR, "image", argc > 3 ? argv[3] : NULL,
+                           "port", argc > 4 ? (guint) g_ascii_strtoull (argv[4], NULL, 10) : 49999,
                            NULL);
   text = agentexec_kubernetes_executor_dup_pod_manifest (executor, argv[2]);
   root = json_from_string (text, &error);

@@ -362,7 +362,7 @@ class Kubelet:
             if not ready and self.probe(ip, probe, container):
                 ready = True
                 self.set_ready(key, container, started)
-            time.sleep(0.05 if not ready else 0.2)
+            time.sleep(0.1 if not ready else 0.25)
         code = process.returncode
         if self.store.get_raw(key) is None or self.store.is_deleting(key):
             return

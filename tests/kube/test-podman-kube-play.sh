@@ -13,7 +13,7 @@ image=agentexec-kube:latest
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; shift; for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done; }
 
 if ! command -v podman >/dev/null; then
   if [ "${CI:-}" = "true" ]; then echo "Bail out! podman is not installed"; exit 1; fi
@@ -38,7 +38,9 @@ cat >"$tmp/containers.conf" <<CONF
 default_ulimits = ["nofile=$hard_nofile:$hard_nofile", "nproc=4096:4096"]
 CONF
 export CONTAINERS_CONF=$tmp/containers.conf
-"$manifest_tool" "$pod" "$token" "$image" >"$tmp/pod.json" || { echo "Bail out! kube-manifest failed"; exit 1; }
+# Podman 4.3 publishes containerPorts on the host: a port of the test's own.
+port=$((30000 + RANDOM % 20000))
+"$manifest_tool" "$pod" "$token" "$image" "$port" >"$tmp/pod.json" || { echo "Bail out! kube-manifest failed"; exit 1; }
 
 if out=$(podman kube play "$tmp/pod.json" 2>&1); then ok "podman kube play accepts the generated manifest"
 else not_ok "podman kube play accepts the generated manifest" "$out"; echo "1..$n"; exit 1; fi
@@ -47,14 +49,14 @@ ctr="$pod-sandbox"
 # The in-pod server: ready on /health, then a real execution through /execute.
 ready=0
 for _ in $(seq 1 100); do
-  if podman exec "$ctr" python3 -c 'import urllib.request,sys; sys.exit(0 if urllib.request.urlopen("http://127.0.0.1:49999/health", timeout=2).status == 200 else 1)' >/dev/null 2>&1; then ready=1; break; fi
+  if podman exec "$ctr" python3 -c 'import urllib.request,sys; sys.exit(0 if urllib.request.urlopen("http://127.0.0.1:%s/health" % sys.argv[1], timeout=2).status == 200 else 1)' "$port" >/dev/null 2>&1; then ready=1; break; fi
   sleep 0.2
 done
 if [ "$ready" = 1 ]; then ok "agentexec serve answers /health in the pod"
 else not_ok "agentexec serve answers /health in the pod" "$(podman logs "$ctr" 2>&1 | tail -5)"; fi
 
 execute='import json, sys, urllib.request
-req = urllib.request.Request("http://127.0.0.1:49999/execute", method="POST",
+req = urllib.request.Request("http://127.0.0.1:%s/execute" % sys.argv[3], method="POST",
     data=json.dumps({"code": sys.argv[1], "language": "python"}).encode(),
     headers={"Content-Type": "application/json", "E2B-Traffic-Access-Token": sys.argv[2]})
 try:
@@ -63,20 +65,20 @@ try:
     print("END" if events[-1]["type"] == "end_of_execution" else "TRUNCATED")
 except urllib.error.HTTPError as e:
     print("HTTP", e.code)'
-out=$(podman exec "$ctr" python3 -c "$execute" 'import os; print(6 * 7, os.getuid())' "$token" 2>&1)
+out=$(podman exec "$ctr" python3 -c "$execute" 'import os; print(6 * 7, os.getuid())' "$token" "$port" 2>&1)
 if [ "$out" = "$(printf '42 1000\nEND')" ]; then
   ok "an execution reaches the in-pod server and runs as uid 1000"
 else not_ok "an execution reaches the in-pod server and runs as uid 1000" "$out"; fi
 
-out=$(podman exec "$ctr" python3 -c "$execute" 'print(1)' wrong-token-wrong-token 2>&1)
+out=$(podman exec "$ctr" python3 -c "$execute" 'print(1)' wrong-token-wrong-token "$port" 2>&1)
 if echo "$out" | grep -qE '^HTTP 40[13]'; then ok "a wrong token is refused"
 else not_ok "a wrong token is refused" "$out"; fi
 
-out=$(podman exec "$ctr" python3 -c "$execute" 'open("/etc/x", "w")' "$token" 2>&1)
+out=$(podman exec "$ctr" python3 -c "$execute" 'open("/etc/x", "w")' "$token" "$port" 2>&1)
 if echo "$out" | grep -qE 'Read-only file system|Permission denied'; then ok "the root file system is read-only"
 else not_ok "the root file system is read-only" "$out"; fi
 
-out=$(podman exec "$ctr" python3 -c "$execute" 'print(" ".join(l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "NoNewPrivs", "Seccomp:"))))' "$token" 2>&1)
+out=$(podman exec "$ctr" python3 -c "$execute" 'print(" ".join(l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "NoNewPrivs", "Seccomp:"))))' "$token" "$port" 2>&1)
 if [ "$out" = "$(printf '0000000000000000 1 2\nEND')" ]; then
   ok "no capabilities, no new privileges, a seccomp filter"
 else not_ok "no capabilities, no new privileges, a seccomp filter" "$out"; fi
