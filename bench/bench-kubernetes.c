@@ -64,8 +64,11 @@ ready_warm (const char *pool)
 }
 
 static void
-on_output (AgentExecCodeExecutor *executor, AgentExecExecutionInput *input, AgentExecStream stream,
-           GBytes *data, gpointer user_data)
+on_output (AgentExecCodeExecutor *executor,
+           AgentExecExecutionInput *input,
+           AgentExecStream stream,
+           GBytes *data,
+           gpointer user_data)
 {
   if (first_chunk_us == 0)
     first_chunk_us = g_get_monotonic_time ();
@@ -89,7 +92,9 @@ new_executor (const char *kubeconfig, const char *pool, guint pool_size, gboolea
 }
 
 static double
-timed_run (AgentExecKubernetesExecutor *executor, const char *code, const char *id,
+timed_run (AgentExecKubernetesExecutor *executor,
+           const char *code,
+           const char *id,
            double *first_ms)
 {
   g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");

@@ -31,15 +31,17 @@ static AgentExecKubeClient *admin;
 static gboolean
 start_server (void)
 {
-  g_autofree char *script = g_build_filename (g_getenv ("AGENTEXEC_SOURCE_DIR"), "scripts",
-                                              "start-kube-test.sh", NULL);
+  g_autofree char *script =
+      g_build_filename (g_getenv ("AGENTEXEC_SOURCE_DIR"), "scripts", "start-kube-test.sh", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) lines = NULL;
   g_autofree char *pid = g_strdup_printf ("%d", (int) getpid ());
-  const char *argv[] = { script, "--dir", state_dir, "--build", g_getenv ("AGENTEXEC_BUILD_DIR"),
-                         "--owner-pid", pid, NULL };
+  const char *argv[] = {
+    script,        "--dir", state_dir, "--build", g_getenv ("AGENTEXEC_BUILD_DIR"),
+    "--owner-pid", pid,     NULL
+  };
   AgentExecKubeConfigOverrides overrides = { 0 };
   int status = 0;
   AgentExecKubeConfig *config;
@@ -63,8 +65,8 @@ start_server (void)
 static void
 stop_server (void)
 {
-  g_autofree char *script = g_build_filename (g_getenv ("AGENTEXEC_SOURCE_DIR"), "scripts",
-                                              "start-kube-test.sh", NULL);
+  g_autofree char *script =
+      g_build_filename (g_getenv ("AGENTEXEC_SOURCE_DIR"), "scripts", "start-kube-test.sh", NULL);
   const char *argv[] = { script, "--stop", "--dir", state_dir, NULL };
 
   g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL,
@@ -149,15 +151,18 @@ new_executor (GError **error, const char *first_property, ...)
   va_list args;
 
   va_start (args, first_property);
-  executor = g_initable_new_valist (AGENTEXEC_TYPE_KUBERNETES_EXECUTOR, first_property, args, NULL,
-                                    error);
+  executor =
+      g_initable_new_valist (AGENTEXEC_TYPE_KUBERNETES_EXECUTOR, first_property, args, NULL, error);
   va_end (args);
   return executor != NULL ? AGENTEXEC_KUBERNETES_EXECUTOR (executor) : NULL;
 }
 
 static AgentExecExecutionResult *
-run (AgentExecKubernetesExecutor *executor, const char *code, const char *execution_id,
-     guint timeout_ms, GError **error)
+run (AgentExecKubernetesExecutor *executor,
+     const char *code,
+     const char *execution_id,
+     guint timeout_ms,
+     GError **error)
 {
   g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");
 
@@ -227,8 +232,8 @@ test_unreachable (void)
 {
   g_autoptr (GError) error = NULL;
 
-  g_assert_null (new_executor (&error, "kubeconfig", kubeconfig, "server", "https://127.0.0.1:1",
-                               NULL));
+  g_assert_null (
+      new_executor (&error, "kubeconfig", kubeconfig, "server", "https://127.0.0.1:1", NULL));
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
   g_assert_nonnull (strstr (error->message, "No Kubernetes API server answers at "
                                             "https://127.0.0.1:1"));
@@ -349,9 +354,9 @@ assert_forbidden (const char *context, guint pool_size, const char *verb, const 
   g_autofree char *needle = g_strdup_printf ("grant the verb “%s” on “%s”", verb, resource);
   g_autoptr (GError) error = NULL;
   g_autoptr (AgentExecExecutionResult) result = NULL;
-  AgentExecKubernetesExecutor *executor = new_executor (
-      &error, "kubeconfig", kubeconfig, "context", context, "pool-size", pool_size, "pool", pool,
-      NULL);
+  AgentExecKubernetesExecutor *executor =
+      new_executor (&error, "kubeconfig", kubeconfig, "context", context, "pool-size", pool_size,
+                    "pool", pool, NULL);
 
   g_assert_no_error (error);
   if (pool_size > 0)
@@ -423,8 +428,8 @@ test_never_ready (void)
   close_executor (executor);
   g_clear_error (&error);
 
-  executor = new_executor (&error, "kubeconfig", kubeconfig, "pool-size", 0, "cpu-request",
-                           "1000", "cpu-limit", "1000", NULL);
+  executor = new_executor (&error, "kubeconfig", kubeconfig, "pool-size", 0, "cpu-request", "1000",
+                           "cpu-limit", "1000", NULL);
   g_assert_no_error (error);
   result = run (executor, "print(1)", NULL, 0, &error);
   g_assert_null (result);
@@ -485,8 +490,7 @@ test_retried (void)
       result = run (executor, "print('retried')", NULL, 0, &error);
       g_assert_no_error (error);
       g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "retried\n");
-      g_assert_cmpuint (agentexec_execution_result_get_attempts (result), ==,
-                        expected_attempts[i]);
+      g_assert_cmpuint (agentexec_execution_result_get_attempts (result), ==, expected_attempts[i]);
       close_executor (executor);
     }
   {
@@ -538,8 +542,8 @@ test_warm_pool (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *selector = pool_selector ("warm");
-  AgentExecKubernetesExecutor *executor = new_executor (
-      &error, "kubeconfig", kubeconfig, "pool-size", 2, "pool", "warm", NULL);
+  AgentExecKubernetesExecutor *executor =
+      new_executor (&error, "kubeconfig", kubeconfig, "pool-size", 2, "pool", "warm", NULL);
 
   g_assert_no_error (error);
   wait_for_ready (selector, 2);
@@ -622,8 +626,8 @@ test_concurrent_claims (void)
   clear_logs (logs);
   for (guint i = 0; i < 2; i++)
     {
-      executors[i] = new_executor (&error, "kubeconfig", kubeconfig, "pool-size", 2, "pool",
-                                   "race", "ready-timeout-ms", 120000, NULL);
+      executors[i] = new_executor (&error, "kubeconfig", kubeconfig, "pool-size", 2, "pool", "race",
+                                   "ready-timeout-ms", 120000, NULL);
       g_assert_no_error (error);
     }
   wait_for_ready (selector, 4);
@@ -667,8 +671,7 @@ test_stateful (void)
 {
   g_autoptr (GError) error = NULL;
   AgentExecKubernetesExecutor *executor = new_executor (
-      &error, "kubeconfig", kubeconfig, "pool-size", 1, "pool", "stateful", "stateful", TRUE,
-      NULL);
+      &error, "kubeconfig", kubeconfig, "pool-size", 1, "pool", "stateful", "stateful", TRUE, NULL);
   const char *codes[] = { "x = 40", "x += 2", "print(x)" };
   g_autoptr (AgentExecExecutionResult) other = NULL;
   g_autofree char *selector = pool_selector ("stateful");
@@ -676,7 +679,8 @@ test_stateful (void)
   g_assert_no_error (error);
   for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
     {
-      g_autoptr (AgentExecExecutionResult) result = run (executor, codes[i], "session-a", 0, &error);
+      g_autoptr (AgentExecExecutionResult) result =
+          run (executor, codes[i], "session-a", 0, &error);
 
       g_assert_no_error (error);
       g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
@@ -717,8 +721,11 @@ test_error_and_stderr (void)
  * output handler creates when it sees the first line. Without streaming
  * this would run into its timeout. */
 static void
-on_output (AgentExecCodeExecutor *executor, AgentExecExecutionInput *input, AgentExecStream stream,
-           GBytes *data, gpointer user_data)
+on_output (AgentExecCodeExecutor *executor,
+           AgentExecExecutionInput *input,
+           AgentExecStream stream,
+           GBytes *data,
+           gpointer user_data)
 {
   const char *flag = user_data;
 
@@ -781,8 +788,8 @@ test_timeout (void)
 static void
 test_killed_owner_reaped (void)
 {
-  g_autofree char *agentexec = g_build_filename (g_getenv ("AGENTEXEC_BUILD_DIR"), "tools",
-                                                 "agentexec", NULL);
+  g_autofree char *agentexec =
+      g_build_filename (g_getenv ("AGENTEXEC_BUILD_DIR"), "tools", "agentexec", NULL);
   g_autofree char *code_path = g_build_filename (state_dir, "sleep.py", NULL);
   const char *argv[] = { agentexec, "run", "--backend", "kubernetes", code_path, NULL };
   g_auto (GStrv) envp = g_get_environ ();
@@ -844,12 +851,11 @@ test_manifest (void)
                            json_object_get_object_member (security, "capabilities"), "drop"),
                        0),
                    ==, "ALL");
-  g_assert_cmpstr (_agentexec_kube_get_string (container, "resources.limits.memory"), ==,
-                   "512Mi");
+  g_assert_cmpstr (_agentexec_kube_get_string (container, "resources.limits.memory"), ==, "512Mi");
   g_assert_cmpstr (_agentexec_kube_get_string (container, "resources.requests.cpu"), ==, "100m");
-  g_assert_cmpstr (_agentexec_kube_pod_label (json_node_get_object (root),
-                                              "app.kubernetes.io/managed-by"),
-                   ==, "libagentexec");
+  g_assert_cmpstr (
+      _agentexec_kube_pod_label (json_node_get_object (root), "app.kubernetes.io/managed-by"), ==,
+      "libagentexec");
   g_assert_nonnull (strstr (text, "sekrit-1234"));
   g_object_unref (executor);
 }
@@ -899,11 +905,11 @@ main (int argc, char **argv)
   _agentexec_kube_client_unref (admin);
   stop_server ();
   if (g_getenv ("AGENTEXEC_KUBE_TEST_KEEP") == NULL)
-  {
-    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", state_dir);
+    {
+      g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", state_dir);
 
-    (void) system (cmd);
-  }
+      (void) system (cmd);
+    }
   g_free (kubeconfig);
   g_free (state_dir);
   return status;

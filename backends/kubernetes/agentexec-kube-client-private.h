@@ -24,8 +24,8 @@ void _agentexec_kube_client_unref (AgentExecKubeClient *self);
 const char *_agentexec_kube_client_get_server (AgentExecKubeClient *self);
 const char *_agentexec_kube_client_get_namespace (AgentExecKubeClient *self);
 const char *_agentexec_kube_client_get_source (AgentExecKubeClient *self);
-char *_agentexec_kube_client_pods_path (AgentExecKubeClient *self, const char *name,
-                                        const char *suffix);
+char *
+_agentexec_kube_client_pods_path (AgentExecKubeClient *self, const char *name, const char *suffix);
 
 JsonNode *_agentexec_kube_client_request (AgentExecKubeClient *self,
                                           const char *method,

@@ -199,9 +199,8 @@ status_message (const guint8 *data, gsize len)
   if (len > 0 && json_parser_load_from_data (parser, (const char *) data, len, NULL) &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
-      const char *message =
-          _agentexec_kube_get_string (json_node_get_object (json_parser_get_root (parser)),
-                                      "message");
+      const char *message = _agentexec_kube_get_string (
+          json_node_get_object (json_parser_get_root (parser)), "message");
 
       if (message != NULL)
         return g_strdup (message);
@@ -522,9 +521,8 @@ _agentexec_kube_client_request (AgentExecKubeClient *self,
   easy = new_easy (self, method, path, cancellable, error_buffer, error);
   if (easy == NULL)
     return NULL;
-  headers = base_headers (self, body != NULL ? (content_type != NULL ? content_type
-                                                                     : "application/json")
-                                             : NULL);
+  headers = base_headers (
+      self, body != NULL ? (content_type != NULL ? content_type : "application/json") : NULL);
   curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
   set_body (easy, method, text);
   curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, sink_write);
@@ -540,8 +538,8 @@ _agentexec_kube_client_request (AgentExecKubeClient *self,
     *status = (guint) http;
   if (http >= 400 || http < 100)
     {
-      set_status_error (self, method, path, (guint) http, data->data, data->len,
-                        sink.retry_after_s, error);
+      set_status_error (self, method, path, (guint) http, data->data, data->len, sink.retry_after_s,
+                        error);
       return NULL;
     }
   if (data->len == 0)

@@ -54,9 +54,8 @@ yaml_to_json (yaml_document_t *document, yaml_node_t *node, guint depth)
 
         for (yaml_node_item_t *item = node->data.sequence.items.start;
              item < node->data.sequence.items.top; item++)
-          json_array_add_element (array, yaml_to_json (document,
-                                                       yaml_document_get_node (document, *item),
-                                                       depth + 1));
+          json_array_add_element (
+              array, yaml_to_json (document, yaml_document_get_node (document, *item), depth + 1));
         json = json_node_new (JSON_NODE_ARRAY);
         json_node_take_array (json, array);
         return json;
@@ -74,8 +73,7 @@ yaml_to_json (yaml_document_t *document, yaml_node_t *node, guint depth)
               continue;
             json_object_set_member (
                 object, (const char *) key->data.scalar.value,
-                yaml_to_json (document, yaml_document_get_node (document, pair->value),
-                              depth + 1));
+                yaml_to_json (document, yaml_document_get_node (document, pair->value), depth + 1));
           }
         json = json_node_new (JSON_NODE_OBJECT);
         json_node_take_object (json, object);
@@ -169,13 +167,16 @@ object_member (JsonObject *object, const char *name)
 }
 
 static void
-merge_named (Merged *merged, GHashTable *table, JsonObject *root, const char *list,
-             const char *inner, const char *dir)
+merge_named (Merged *merged,
+             GHashTable *table,
+             JsonObject *root,
+             const char *list,
+             const char *inner,
+             const char *dir)
 {
-  JsonNode *node = json_object_has_member (root, list) ? json_object_get_member (root, list)
-                                                       : NULL;
-  JsonArray *array = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node)
-                                                                   : NULL;
+  JsonNode *node = json_object_has_member (root, list) ? json_object_get_member (root, list) : NULL;
+  JsonArray *array =
+      node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
     {
@@ -250,8 +251,12 @@ kubeconfig_paths (const char *explicit_path)
 /* Credentials and certificates: inline *-data (base64) or a file, relative to
  * the kubeconfig that named it. */
 static GBytes *
-data_or_file (JsonObject *object, const char *data_key, const char *file_key, const char *dir,
-              const char *what, GError **error)
+data_or_file (JsonObject *object,
+              const char *data_key,
+              const char *file_key,
+              const char *dir,
+              const char *what,
+              GError **error)
 {
   const char *data = string_member (object, data_key);
   const char *file = string_member (object, file_key);
@@ -358,7 +363,9 @@ read_cluster (AgentExecKubeConfig *config, JsonObject *cluster, const char *dir,
 }
 
 static gboolean
-resolve_context (AgentExecKubeConfig *config, Merged *merged, const char *context_name,
+resolve_context (AgentExecKubeConfig *config,
+                 Merged *merged,
+                 const char *context_name,
                  GError **error)
 {
   JsonObject *context = g_hash_table_lookup (merged->contexts, context_name);

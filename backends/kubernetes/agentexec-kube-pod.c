@@ -24,8 +24,7 @@ _agentexec_kube_label_value (const char *text)
   GString *out = g_string_new (NULL);
 
   for (const char *p = text; *p != '\0' && out->len < 63; p++)
-    g_string_append_c (out, g_ascii_isalnum (*p) || *p == '.' || *p == '_' || *p == '-' ? *p
-                                                                                         : '-');
+    g_string_append_c (out, g_ascii_isalnum (*p) || *p == '.' || *p == '_' || *p == '-' ? *p : '-');
   while (out->len > 0 && !g_ascii_isalnum (out->str[out->len - 1]))
     g_string_truncate (out, out->len - 1);
   while (out->len > 0 && !g_ascii_isalnum (out->str[0]))
@@ -167,9 +166,9 @@ add_mount (JsonBuilder *b, const char *name, const char *path)
 static char *
 serve_script (const AgentExecKubePodSpec *spec)
 {
-  g_autofree char *timeout =
-      spec->run_timeout_s > 0 ? g_strdup_printf (" --timeout %u", spec->run_timeout_s)
-                              : g_strdup ("");
+  g_autofree char *timeout = spec->run_timeout_s > 0
+                                 ? g_strdup_printf (" --timeout %u", spec->run_timeout_s)
+                                 : g_strdup ("");
 
   /* The pod is the sandbox: inside it, the local backend is the right one. */
   return g_strdup_printf ("umask 077 && printf '%%s' \"$%s\" > " TOKEN_DIR "/token && "
@@ -398,15 +397,9 @@ _agentexec_kube_pod_is_ready (JsonObject *pod)
 }
 
 static const char *const hopeless_waiting[] = {
-  "ErrImagePull",
-  "ImagePullBackOff",
-  "InvalidImageName",
-  "ErrImageNeverPull",
-  "CreateContainerConfigError",
-  "CreateContainerError",
-  "RunContainerError",
-  "CrashLoopBackOff",
-  NULL,
+  "ErrImagePull",      "ImagePullBackOff",           "InvalidImageName",
+  "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError",
+  "RunContainerError", "CrashLoopBackOff",           NULL,
 };
 
 static char *
@@ -484,15 +477,14 @@ _agentexec_kube_pod_failure (JsonObject *pod)
 char *
 _agentexec_kube_pod_token (JsonObject *pod)
 {
-  JsonNode *spec_node = json_object_has_member (pod, "spec") ? json_object_get_member (pod, "spec")
-                                                             : NULL;
+  JsonNode *spec_node =
+      json_object_has_member (pod, "spec") ? json_object_get_member (pod, "spec") : NULL;
   JsonObject *spec = spec_node != NULL && JSON_NODE_HOLDS_OBJECT (spec_node)
                          ? json_node_get_object (spec_node)
                          : NULL;
-  JsonNode *containers_node =
-      spec != NULL && json_object_has_member (spec, "containers")
-          ? json_object_get_member (spec, "containers")
-          : NULL;
+  JsonNode *containers_node = spec != NULL && json_object_has_member (spec, "containers")
+                                  ? json_object_get_member (spec, "containers")
+                                  : NULL;
   JsonArray *containers = containers_node != NULL && JSON_NODE_HOLDS_ARRAY (containers_node)
                               ? json_node_get_array (containers_node)
                               : NULL;
@@ -502,9 +494,8 @@ _agentexec_kube_pod_token (JsonObject *pod)
   JsonNode *env_node = container != NULL && json_object_has_member (container, "env")
                            ? json_object_get_member (container, "env")
                            : NULL;
-  JsonArray *env = env_node != NULL && JSON_NODE_HOLDS_ARRAY (env_node)
-                       ? json_node_get_array (env_node)
-                       : NULL;
+  JsonArray *env =
+      env_node != NULL && JSON_NODE_HOLDS_ARRAY (env_node) ? json_node_get_array (env_node) : NULL;
 
   for (guint i = 0; env != NULL && i < json_array_get_length (env); i++)
     {

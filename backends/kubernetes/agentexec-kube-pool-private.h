@@ -25,9 +25,8 @@ AgentExecKubePool *_agentexec_kube_pool_new (AgentExecKubeClient *client,
                                              const AgentExecKubePodSpec *spec,
                                              guint size,
                                              guint ready_timeout_ms);
-AgentExecKubeClaim *_agentexec_kube_pool_claim (AgentExecKubePool *self,
-                                                GCancellable *cancellable,
-                                                GError **error);
+AgentExecKubeClaim *
+_agentexec_kube_pool_claim (AgentExecKubePool *self, GCancellable *cancellable, GError **error);
 void _agentexec_kube_pool_free (AgentExecKubePool *self);
 void _agentexec_kube_claim_free (AgentExecKubeClaim *claim);
 
@@ -45,9 +44,7 @@ guint _agentexec_kube_reap_orphans (AgentExecKubeClient *client,
                                     const char *owner_host,
                                     GCancellable *cancellable,
                                     GError **error);
-guint _agentexec_kube_delete_owned (AgentExecKubeClient *client,
-                                    const char *owner,
-                                    GError **error);
+guint _agentexec_kube_delete_owned (AgentExecKubeClient *client, const char *owner, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecKubeClaim, _agentexec_kube_claim_free)
 

@@ -100,7 +100,8 @@ update_pod (AgentExecKubePool *self, JsonObject *object, gboolean deleted)
       g_hash_table_insert (self->pods, pod->name, pod);
     }
   g_free (pod->resource_version);
-  pod->resource_version = g_strdup (_agentexec_kube_get_string (object, "metadata.resourceVersion"));
+  pod->resource_version =
+      g_strdup (_agentexec_kube_get_string (object, "metadata.resourceVersion"));
   pod->ready = _agentexec_kube_pod_is_ready (object);
   if (pod->ready)
     self->ready_seen = TRUE;
@@ -133,8 +134,9 @@ on_event (const char *line, gsize len, gpointer user_data)
     return TRUE;
   event = json_node_get_object (json_parser_get_root (parser));
   type = _agentexec_kube_get_string (event, "type");
-  object = json_object_has_member (event, "object") ? json_object_get_object_member (event, "object")
-                                                    : NULL;
+  object = json_object_has_member (event, "object")
+               ? json_object_get_object_member (event, "object")
+               : NULL;
   if (type == NULL || object == NULL)
     return TRUE;
   if (g_str_equal (type, "ERROR"))
@@ -300,16 +302,19 @@ new_token (void)
 }
 
 static JsonObject *
-create_pod (AgentExecKubeClient *client, const AgentExecKubePodSpec *spec, const char *state,
-            GCancellable *cancellable, GError **error)
+create_pod (AgentExecKubeClient *client,
+            const AgentExecKubePodSpec *spec,
+            const char *state,
+            GCancellable *cancellable,
+            GError **error)
 {
   g_autofree char *token = new_token ();
   g_autoptr (JsonNode) manifest = _agentexec_kube_pod_manifest (spec, state, token);
   g_autofree char *path = _agentexec_kube_client_pods_path (client, NULL, NULL);
   g_autoptr (JsonNode) answer = NULL;
 
-  answer = _agentexec_kube_client_request (client, "POST", path, NULL, manifest, NULL,
-                                           cancellable, error);
+  answer = _agentexec_kube_client_request (client, "POST", path, NULL, manifest, NULL, cancellable,
+                                           error);
   if (answer == NULL)
     return NULL;
   if (!JSON_NODE_HOLDS_OBJECT (answer) ||
@@ -426,9 +431,9 @@ _agentexec_kube_pool_new (AgentExecKubeClient *client,
   self->client = _agentexec_kube_client_ref (client);
   self->strings = g_ptr_array_new_with_free_func (g_free);
   self->spec = *spec;
-#define COPY(field)                                                                               \
-  if (spec->field != NULL)                                                                        \
-    g_ptr_array_add (self->strings, (gpointer) (self->spec.field = g_strdup (spec->field)))
+#define COPY(field)                                                                                \
+  if (spec->field != NULL)                                                                         \
+  g_ptr_array_add (self->strings, (gpointer) (self->spec.field = g_strdup (spec->field)))
   COPY (image);
   COPY (pool);
   COPY (owner);
@@ -441,16 +446,16 @@ _agentexec_kube_pool_new (AgentExecKubeClient *client,
   COPY (memory_limit);
   COPY (ephemeral_storage_limit);
 #undef COPY
-  self->selector = g_strdup_printf (AGENTEXEC_KUBE_LABEL_MANAGED "=" AGENTEXEC_KUBE_MANAGED_VALUE
-                                    "," AGENTEXEC_KUBE_LABEL_POOL "=%s," AGENTEXEC_KUBE_LABEL_STATE
-                                    "=" AGENTEXEC_KUBE_STATE_WARM,
+  self->selector = g_strdup_printf (AGENTEXEC_KUBE_LABEL_MANAGED
+                                    "=" AGENTEXEC_KUBE_MANAGED_VALUE "," AGENTEXEC_KUBE_LABEL_POOL
+                                    "=%s," AGENTEXEC_KUBE_LABEL_STATE "=" AGENTEXEC_KUBE_STATE_WARM,
                                     pool);
   self->size = size;
   self->ready_timeout_ms = ready_timeout_ms;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
-  self->pods = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                      (GDestroyNotify) warm_pod_free);
+  self->pods =
+      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) warm_pod_free);
   self->cancellable = g_cancellable_new ();
   if (size > 0)
     {
@@ -542,8 +547,11 @@ pick_ready (AgentExecKubePool *self)
 /* Returns 0 when claimed, else the HTTP status of the refusal (409 lost the
  * race, 404 gone), or 1 with @error for any other failure. */
 static guint
-try_claim (AgentExecKubePool *self, const char *name, const char *resource_version,
-           GCancellable *cancellable, GError **error)
+try_claim (AgentExecKubePool *self,
+           const char *name,
+           const char *resource_version,
+           GCancellable *cancellable,
+           GError **error)
 {
   g_autoptr (JsonNode) patch = claim_patch (self, resource_version);
   g_autofree char *path = _agentexec_kube_client_pods_path (self->client, name, NULL);
@@ -551,9 +559,9 @@ try_claim (AgentExecKubePool *self, const char *name, const char *resource_versi
   g_autoptr (GError) local_error = NULL;
   guint status = 0;
 
-  answer = _agentexec_kube_client_request (self->client, "PATCH", path,
-                                           "application/merge-patch+json", patch, &status,
-                                           cancellable, &local_error);
+  answer =
+      _agentexec_kube_client_request (self->client, "PATCH", path, "application/merge-patch+json",
+                                      patch, &status, cancellable, &local_error);
   if (answer != NULL)
     return 0;
   if (status == 409 || status == 404)

@@ -43,8 +43,8 @@ static void
 append_capped (Run *run, AgentExecStream stream, const char *text, gsize len)
 {
   GString *buffer = stream == AGENTEXEC_STREAM_STDOUT ? run->out : run->err;
-  gboolean *truncated = stream == AGENTEXEC_STREAM_STDOUT ? &run->out_truncated
-                                                          : &run->err_truncated;
+  gboolean *truncated =
+      stream == AGENTEXEC_STREAM_STDOUT ? &run->out_truncated : &run->err_truncated;
   gsize room = run->max_bytes > buffer->len ? run->max_bytes - buffer->len : 0;
 
   if (run->max_bytes == 0)
@@ -167,8 +167,8 @@ proxy_path (AgentExecKubernetesExecutor *self, const char *pod, const char *what
       g_strdup_printf ("%s:%u", pod, _agentexec_kubernetes_executor_get_port (self));
   g_autofree char *suffix = g_strdup_printf ("/proxy/%s", what);
 
-  return _agentexec_kube_client_pods_path (_agentexec_kubernetes_executor_get_client (self),
-                                           target, suffix);
+  return _agentexec_kube_client_pods_path (_agentexec_kubernetes_executor_get_client (self), target,
+                                           suffix);
 }
 
 static gboolean
@@ -218,7 +218,11 @@ execute_in_pod (AgentExecKubernetesExecutor *self,
   const char *headers[] = { token_header, "Accept: application/x-ndjson", NULL };
   guint timeout_ms = _agentexec_base_executor_effective_timeout_ms (base, input);
   g_autoptr (GError) local_error = NULL;
-  Run run = { self, input, output_context, g_string_new (NULL), g_string_new (NULL),
+  Run run = { self,
+              input,
+              output_context,
+              g_string_new (NULL),
+              g_string_new (NULL),
               agentexec_base_executor_get_max_output_bytes (base) };
   gboolean ok;
 
@@ -242,9 +246,9 @@ execute_in_pod (AgentExecKubernetesExecutor *self,
     }
   if (!ok)
     {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                  "Running code in pod %s through the API server's proxy: ",
-                                  claim->name);
+      g_propagate_prefixed_error (
+          error, g_steal_pointer (&local_error),
+          "Running code in pod %s through the API server's proxy: ", claim->name);
       return NULL;
     }
   if (!run.ended)
@@ -409,8 +413,11 @@ line_to_node (const char *line, gsize len, gpointer user_data)
 }
 
 static char *
-create_context (AgentExecKubernetesExecutor *self, Session *session, const char *language,
-                GCancellable *cancellable, GError **error)
+create_context (AgentExecKubernetesExecutor *self,
+                Session *session,
+                const char *language,
+                GCancellable *cancellable,
+                GError **error)
 {
   g_autofree char *path = proxy_path (self, session->claim->name, "contexts");
   g_autofree char *token_header =
@@ -451,8 +458,12 @@ drop_pod (AgentExecKubernetesExecutor *self, Session *session)
 }
 
 static const char *
-ensure_context (AgentExecKubernetesExecutor *self, Session *session, const char *language,
-                gboolean *fresh, GCancellable *cancellable, GError **error)
+ensure_context (AgentExecKubernetesExecutor *self,
+                Session *session,
+                const char *language,
+                gboolean *fresh,
+                GCancellable *cancellable,
+                GError **error)
 {
   char *id;
 

@@ -54,8 +54,9 @@ on_pod_event (const char *line, gsize len, gpointer user_data)
     return TRUE;
   event = json_node_get_object (json_parser_get_root (parser));
   type = _agentexec_kube_get_string (event, "type");
-  object = json_object_has_member (event, "object") ? json_object_get_object_member (event, "object")
-                                                    : NULL;
+  object = json_object_has_member (event, "object")
+               ? json_object_get_object_member (event, "object")
+               : NULL;
   if (type == NULL || object == NULL)
     return TRUE;
   if (g_str_equal (type, "ERROR"))
@@ -82,15 +83,18 @@ on_pod_event (const char *line, gsize len, gpointer user_data)
 }
 
 static gboolean
-get_pod (AgentExecKubeClient *client, const char *name, PodWait *wait, GCancellable *cancellable,
+get_pod (AgentExecKubeClient *client,
+         const char *name,
+         PodWait *wait,
+         GCancellable *cancellable,
          GError **error)
 {
   g_autofree char *path = _agentexec_kube_client_pods_path (client, name, NULL);
   g_autoptr (JsonNode) root = NULL;
   guint status = 0;
 
-  root = _agentexec_kube_client_request (client, "GET", path, NULL, NULL, &status, cancellable,
-                                         error);
+  root =
+      _agentexec_kube_client_request (client, "GET", path, NULL, NULL, &status, cancellable, error);
   if (root == NULL)
     return FALSE;
   if (JSON_NODE_HOLDS_OBJECT (root))
@@ -109,16 +113,20 @@ pod_wait_clear (PodWait *wait)
 static char *
 describe_pending (PodWait *wait)
 {
-  const char *phase = wait->pod != NULL ? _agentexec_kube_get_string (wait->pod, "status.phase")
-                                        : NULL;
+  const char *phase =
+      wait->pod != NULL ? _agentexec_kube_get_string (wait->pod, "status.phase") : NULL;
 
   return g_strdup_printf ("its phase was %s and it was not Ready (see `kubectl describe pod`)",
                           phase != NULL ? phase : "unknown");
 }
 
 static gboolean
-watch_once (AgentExecKubeClient *client, const char *name, PodWait *wait, gint64 deadline,
-            GCancellable *cancellable, GError **error)
+watch_once (AgentExecKubeClient *client,
+            const char *name,
+            PodWait *wait,
+            gint64 deadline,
+            GCancellable *cancellable,
+            GError **error)
 {
   g_autofree char *selector = g_uri_escape_string (name, NULL, FALSE);
   g_autofree char *suffix = NULL;
@@ -167,7 +175,8 @@ _agentexec_kube_wait_ready (AgentExecKubeClient *client,
         ;
       else if (!watch_once (client, name, &wait, deadline, cancellable, &local_error))
         {
-          if (!g_error_matches (local_error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE) ||
+          if (!g_error_matches (local_error, AGENTEXEC_ERROR,
+                                AGENTEXEC_ERROR_BACKEND_UNAVAILABLE) ||
               ++drops > MAX_CONSECUTIVE_DROPS)
             {
               g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
@@ -241,8 +250,8 @@ _agentexec_kube_delete_pod (AgentExecKubeClient *client,
   g_autoptr (GError) local_error = NULL;
   guint status = 0;
 
-  answer = _agentexec_kube_client_request (client, "DELETE", path, NULL, body, &status,
-                                           cancellable, &local_error);
+  answer = _agentexec_kube_client_request (client, "DELETE", path, NULL, body, &status, cancellable,
+                                           &local_error);
   if (answer != NULL || status == 404)
     return TRUE;
   g_propagate_error (error, g_steal_pointer (&local_error));
@@ -250,8 +259,11 @@ _agentexec_kube_delete_pod (AgentExecKubeClient *client,
 }
 
 static JsonArray *
-list_pods (AgentExecKubeClient *client, const char *selector, GCancellable *cancellable,
-           JsonNode **root_out, GError **error)
+list_pods (AgentExecKubeClient *client,
+           const char *selector,
+           GCancellable *cancellable,
+           JsonNode **root_out,
+           GError **error)
 {
   g_autofree char *escaped = g_uri_escape_string (selector, NULL, FALSE);
   g_autofree char *suffix = g_strdup_printf ("?labelSelector=%s", escaped);
@@ -259,8 +271,7 @@ list_pods (AgentExecKubeClient *client, const char *selector, GCancellable *canc
   JsonNode *root;
   JsonObject *object;
 
-  root = _agentexec_kube_client_request (client, "GET", path, NULL, NULL, NULL, cancellable,
-                                         error);
+  root = _agentexec_kube_client_request (client, "GET", path, NULL, NULL, NULL, cancellable, error);
   if (root == NULL)
     return NULL;
   *root_out = root;
@@ -310,7 +321,7 @@ _agentexec_kube_reap_orphans (AgentExecKubeClient *client,
 {
   g_autofree char *selector =
       g_strdup_printf (AGENTEXEC_KUBE_LABEL_MANAGED "=" AGENTEXEC_KUBE_MANAGED_VALUE
-                       "," AGENTEXEC_KUBE_LABEL_OWNER_HOST "=%s",
+                                                    "," AGENTEXEC_KUBE_LABEL_OWNER_HOST "=%s",
                        owner_host);
   g_autoptr (JsonNode) root = NULL;
   JsonArray *items = list_pods (client, selector, cancellable, &root, error);
@@ -342,7 +353,7 @@ _agentexec_kube_delete_owned (AgentExecKubeClient *client, const char *owner, GE
 {
   g_autofree char *selector =
       g_strdup_printf (AGENTEXEC_KUBE_LABEL_MANAGED "=" AGENTEXEC_KUBE_MANAGED_VALUE
-                       "," AGENTEXEC_KUBE_LABEL_OWNER "=%s",
+                                                    "," AGENTEXEC_KUBE_LABEL_OWNER "=%s",
                        owner);
   g_autoptr (JsonNode) root = NULL;
   JsonArray *items = list_pods (client, selector, NULL, &root, error);

@@ -165,9 +165,10 @@ _agentexec_kubernetes_executor_get_spec (AgentExecKubernetesExecutor *self,
   spec->run_as_user = 1000;
   /* In-pod bound of one execution: the executor's timeout and a margin (the
    * client's own deadline comes first and deletes the pod). */
-  spec->run_timeout_s = agentexec_base_executor_get_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self)) > 0
-                            ? agentexec_base_executor_get_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self)) / 1000 + 5
-                            : 0;
+  spec->run_timeout_s =
+      agentexec_base_executor_get_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self)) > 0
+          ? agentexec_base_executor_get_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self)) / 1000 + 5
+          : 0;
 }
 
 /*
@@ -235,8 +236,7 @@ release_all (AgentExecKubernetesExecutor *self)
       self->deletions = g_thread_pool_new (delete_in_background, self, 4, FALSE, NULL);
     }
   if (self->client != NULL &&
-      _agentexec_kube_delete_owned (self->client, self->executor_id, &error) == 0 &&
-      error != NULL)
+      _agentexec_kube_delete_owned (self->client, self->executor_id, &error) == 0 && error != NULL)
     g_debug ("Could not list this executor's pods to delete them: %s", error->message);
 }
 
@@ -275,9 +275,8 @@ agentexec_kubernetes_executor_run (AgentExecBaseExecutor *base,
     return _agentexec_kube_run_stateful (self, self->sessions, input, language,
                                          _agentexec_code_executor_get_output_context (),
                                          cancellable, error);
-  return _agentexec_kube_run_stateless (self, input, language,
-                                        _agentexec_code_executor_get_output_context (),
-                                        cancellable, error);
+  return _agentexec_kube_run_stateless (
+      self, input, language, _agentexec_code_executor_get_output_context (), cancellable, error);
 }
 
 /* GInitable */

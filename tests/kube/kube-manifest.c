@@ -28,9 +28,9 @@ main (int argc, char **argv)
       fprintf (stderr, "usage: kube-manifest NAME TOKEN [IMAGE [PORT]]\n");
       return 2;
     }
-  executor = g_object_new (AGENTEXEC_TYPE_KUBERNETES_EXECUTOR, "image", argc > 3 ? argv[3] : NULL,
-                           "port", argc > 4 ? (guint) g_ascii_strtoull (argv[4], NULL, 10) : 49999,
-                           NULL);
+  executor =
+      g_object_new (AGENTEXEC_TYPE_KUBERNETES_EXECUTOR, "image", argc > 3 ? argv[3] : NULL, "port",
+                    argc > 4 ? (guint) g_ascii_strtoull (argv[4], NULL, 10) : 49999, NULL);
   text = agentexec_kubernetes_executor_dup_pod_manifest (executor, argv[2]);
   root = json_from_string (text, &error);
   if (root == NULL)

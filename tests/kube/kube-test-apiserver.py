@@ -1047,6 +1047,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         target = rest + ("?" + urllib.parse.urlencode(query) if query else "")
         try:
             conn = http.client.HTTPConnection(ip, int(port), timeout=3600)
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.request(method, target, body=body, headers=headers)
             answer = conn.getresponse()
         except (OSError, http.client.HTTPException, ValueError) as e:
@@ -1077,6 +1079,12 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def get_request(self):
+        # Small writes (headers, then a chunk) must not wait for delayed ACKs.
+        sock, address = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock, address
 
 
 # Certificates and kubeconfig
