@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "agentexec-base-executor-private.h"
 #include "agentexec-code-executor-private.h"
 #include "agentexec-execution-result-private.h"
@@ -23,6 +25,18 @@
  * attempt (capped at 30 s, with ±25 % jitter, cancellable). Code errors are
  * never retried here: they are results, and the LLM retries them under
  * `error-retry-attempts`.
+ *
+ * A cancelled run ends the same way in every backend, sync and async: when
+ * the cancellable is cancelled before the run returns, the code is stopped
+ * and the call fails with %G_IO_ERROR_CANCELLED (the output written until
+ * then was delivered by [signal@AgentExec.CodeExecutor::output]), never
+ * with a result. (An async call whose cancellable is cancelled after the
+ * run but before its callback also fails so, as GIO's tasks do.)
+ *
+ * A run stopped at its timeout (outcome %AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED)
+ * keeps the output it wrote, and its standard error ends with ADK's
+ * sentence "Code execution timed out after N seconds." (N as ADK prints its
+ * `timeout_seconds`: `5`, or `1.5` for 1500 ms), whatever the backend.
  *
  * Executors written in Python or JavaScript may subclass it (implementing
  * `do_run`) or implement [iface@AgentExec.CodeExecutor] directly.
@@ -48,6 +62,8 @@ typedef struct
   guint stateful : 1;
   guint long_running : 1;
   guint optimize_data_file : 1;
+  guint builtin : 1;
+  guint initialized : 1;
 } AgentExecBaseExecutorPrivate;
 
 static void code_executor_iface_init (AgentExecCodeExecutorInterface *iface);
@@ -72,6 +88,7 @@ enum
   PROP_MAX_OUTPUT_BYTES,
   PROP_CODE_BLOCK_DELIMITERS,
   PROP_EXECUTION_RESULT_DELIMITERS,
+  PROP_BUILTIN,
   N_PROPS
 };
 
@@ -143,6 +160,9 @@ agentexec_base_executor_get_property (GObject *object,
       break;
     case PROP_EXECUTION_RESULT_DELIMITERS:
       g_value_set_boxed (value, priv->execution_result_delimiters);
+      break;
+    case PROP_BUILTIN:
+      g_value_set_boolean (value, priv->builtin);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -255,6 +275,10 @@ agentexec_base_executor_set_property (GObject *object,
     case PROP_EXECUTION_RESULT_DELIMITERS:
       set_delimiters (object, &priv->execution_result_delimiters, g_value_get_boxed (value),
                       default_execution_result_delimiters, prop_id);
+      break;
+    case PROP_BUILTIN:
+      /* Construct-only: a subclass may have set it in its instance init. */
+      priv->builtin = priv->builtin || g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -406,6 +430,21 @@ agentexec_base_executor_class_init (AgentExecBaseExecutorClass *klass)
   properties[PROP_EXECUTION_RESULT_DELIMITERS] =
       g_param_spec_boxed ("execution-result-delimiters", NULL, NULL, G_TYPE_STRV, flags);
 
+  /**
+   * AgentExecBaseExecutor:builtin:
+   *
+   * Whether the model runs the code itself (Gemini's code execution, as
+   * [class@AgentExec.BuiltInExecutor]): then
+   * [class@AgentExec.CodeExecutionFlow] runs nothing from the model's
+   * replies and does no data-file work, as ADK does for its
+   * `BuiltInCodeExecutor`. Set at construction.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_BUILTIN] =
+      g_param_spec_boolean ("builtin", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -435,6 +474,46 @@ agentexec_base_executor_init (AgentExecBaseExecutor *self)
 {
 }
 
+/**
+ * _agentexec_base_executor_set_initialized:
+ * @self: an executor
+ * @initialized: whether its g_initable_init() succeeded
+ *
+ * Called by every backend that implements [iface@Gio.Initable] at the end of
+ * its init(): until then the executor refuses to run anything (a keyword
+ * constructor in Python or g_object_new() in C and GJS does not call init(),
+ * which is where the backends check their safety settings).
+ */
+void
+_agentexec_base_executor_set_initialized (AgentExecBaseExecutor *self, gboolean initialized)
+{
+  PRIV (self)->initialized = initialized;
+}
+
+/**
+ * _agentexec_base_executor_check_initialized:
+ * @self: an executor
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when @self may run code: it is not a [iface@Gio.Initable],
+ *   or its init() succeeded; else %FALSE with %AGENTEXEC_ERROR_NOT_INITIALIZED
+ */
+gboolean
+_agentexec_base_executor_check_initialized (AgentExecBaseExecutor *self, GError **error)
+{
+  const char *type_name = G_OBJECT_TYPE_NAME (self);
+
+  if (!G_IS_INITABLE (self) || PRIV (self)->initialized)
+    return TRUE;
+  g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_NOT_INITIALIZED,
+               "This %s was not initialised, so it refuses to run code: it was created "
+               "without g_initable_init() (a Python keyword constructor or g_object_new() "
+               "skips it), or its init() failed. Create it with its _new() function or "
+               "g_initable_new(), or call init() and check its error before running code",
+               type_name);
+  return FALSE;
+}
+
 static AgentExecExecutionResult *
 run_once (AgentExecBaseExecutor *self,
           AgentExecExecutorContext *context,
@@ -445,6 +524,8 @@ run_once (AgentExecBaseExecutor *self,
 {
   AgentExecBaseExecutorClass *klass = AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self);
 
+  if (!_agentexec_base_executor_check_initialized (self, error))
+    return NULL;
   if (klass->run == NULL)
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
@@ -543,6 +624,80 @@ take_retry_after_hint (void)
   return delay_ms;
 }
 
+/* @ms in seconds as ADK prints its timeout_seconds: "5" for a whole number,
+ * else the shortest decimal ("1.5", "0.25"). */
+static char *
+format_seconds (guint ms)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  gsize len;
+
+  if (ms % 1000 == 0)
+    return g_strdup_printf ("%u", ms / 1000);
+  g_ascii_formatd (buffer, sizeof buffer, "%.3f", ms / 1000.0);
+  len = strlen (buffer);
+  while (len > 0 && buffer[len - 1] == '0')
+    buffer[--len] = '\0';
+  return g_strdup (buffer);
+}
+
+/*
+ * _agentexec_timeout_sentence:
+ *
+ * ADK's sentence for a run stopped at its timeout:
+ * "Code execution timed out after N seconds.".
+ */
+char *
+_agentexec_timeout_sentence (guint timeout_ms)
+{
+  g_autofree char *seconds = format_seconds (timeout_ms);
+
+  return g_strdup_printf ("Code execution timed out after %s seconds.", seconds);
+}
+
+/* The one timeout path of every backend: a run stopped at its deadline keeps
+ * the output it had, and its standard error ends with ADK's sentence. */
+static void
+note_timeout (AgentExecBaseExecutor *self,
+              AgentExecExecutionInput *input,
+              AgentExecExecutionResult *result)
+{
+  const char *err = agentexec_execution_result_get_stderr (result);
+  guint deadline_ms = _agentexec_execution_result_get_deadline_ms (result);
+  g_autofree char *sentence = NULL;
+  g_autofree char *joined = NULL;
+  gsize len = strlen (err);
+
+  if (agentexec_execution_result_get_outcome (result) != AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED)
+    return;
+  if (deadline_ms == 0)
+    deadline_ms = _agentexec_base_executor_effective_timeout_ms (self, input);
+  sentence = _agentexec_timeout_sentence (deadline_ms);
+  if (strstr (err, sentence) != NULL)
+    return;
+  joined = g_strconcat (err, len > 0 && err[len - 1] != '\n' ? "\n" : "", sentence, NULL);
+  _agentexec_execution_result_set_stderr (result, joined, -1);
+}
+
+/* One way to end a cancelled run, sync and async alike (the async path's
+ * GTask reports a cancelled cancellable as G_IO_ERROR_CANCELLED whatever the
+ * run returned): a run whose cancellable was cancelled before it returned
+ * fails with G_IO_ERROR_CANCELLED, also when the backend stopped the code
+ * and gave a result with outcome CANCELLED. */
+static gboolean
+ended_cancelled (AgentExecExecutionResult *result, GCancellable *cancellable, GError **error)
+{
+  if (agentexec_execution_result_get_outcome (result) != AGENTEXEC_OUTCOME_CANCELLED &&
+      !g_cancellable_is_cancelled (cancellable))
+    return FALSE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+               "The run was cancelled and its code stopped (%zu bytes of standard output "
+               "and %zu of standard error were streamed before)",
+               strlen (agentexec_execution_result_get_stdout (result)),
+               strlen (agentexec_execution_result_get_stderr (result)));
+  return TRUE;
+}
+
 static AgentExecExecutionResult *
 base_execute_code (AgentExecCodeExecutor *executor,
                    AgentExecExecutorContext *context,
@@ -554,6 +709,8 @@ base_execute_code (AgentExecCodeExecutor *executor,
   gint64 start = g_get_monotonic_time ();
   const char *language;
 
+  if (!_agentexec_base_executor_check_initialized (self, error))
+    return NULL;
   language = _agentexec_language_for_input (input, error);
   if (language == NULL)
     return NULL;
@@ -566,6 +723,11 @@ base_execute_code (AgentExecCodeExecutor *executor,
 
       take_retry_after_hint ();
       result = run_once (self, context, input, language, cancellable, &local_error);
+      if (result != NULL && ended_cancelled (result, cancellable, error))
+        {
+          g_object_unref (result);
+          return NULL;
+        }
       if (result != NULL)
         {
           _agentexec_execution_result_set_attempts (result, attempt);
@@ -574,6 +736,7 @@ base_execute_code (AgentExecCodeExecutor *executor,
           if (agentexec_execution_result_get_duration_us (result) == 0)
             _agentexec_execution_result_set_duration_us (result, g_get_monotonic_time () - start);
           _agentexec_execution_result_settle_outcome (result);
+          note_timeout (self, input, result);
           return result;
         }
       retry_after_ms = take_retry_after_hint ();
@@ -825,7 +988,81 @@ agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *
   return (const char *const *) PRIV (self)->execution_result_delimiters;
 }
 
+/**
+ * agentexec_base_executor_get_optimize_data_file:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:optimize-data-file]
+ *
+ * Since: 1.0
+ */
+gboolean
+agentexec_base_executor_get_optimize_data_file (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), FALSE);
+
+  return PRIV (self)->optimize_data_file;
+}
+
+/**
+ * agentexec_base_executor_get_builtin:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BaseExecutor:builtin]: whether
+ *   the model runs the code itself
+ *
+ * Since: 1.0
+ */
+gboolean
+agentexec_base_executor_get_builtin (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), FALSE);
+
+  return PRIV (self)->builtin;
+}
+
+/**
+ * agentexec_base_executor_dup_code_block_delimiters:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: (transfer full) (array zero-terminated=1): a copy of the code
+ *   block delimiters as a flat list of (start, end) pairs
+ *
+ * Since: 1.0
+ */
+GStrv
+agentexec_base_executor_dup_code_block_delimiters (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
+
+  return g_strdupv (PRIV (self)->code_block_delimiters);
+}
+
+/**
+ * agentexec_base_executor_dup_execution_result_delimiters:
+ * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Returns: (transfer full) (array zero-terminated=1): a copy of the start
+ *   and end delimiters of execution results
+ *
+ * Since: 1.0
+ */
+GStrv
+agentexec_base_executor_dup_execution_result_delimiters (AgentExecBaseExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_BASE_EXECUTOR (self), NULL);
+
+  return g_strdupv (PRIV (self)->execution_result_delimiters);
+}
+
 /* Private API */
+
+/* For a subclass's instance init: the model runs its code. */
+void
+_agentexec_base_executor_set_builtin (AgentExecBaseExecutor *self, gboolean builtin)
+{
+  PRIV (self)->builtin = !!builtin;
+}
 
 guint
 _agentexec_base_executor_effective_timeout_ms (AgentExecBaseExecutor *self,

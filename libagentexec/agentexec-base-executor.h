@@ -86,4 +86,13 @@ AGENTEXEC_AVAILABLE_IN_ALL
 const char *const *
 agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *self);
 
+AGENTEXEC_AVAILABLE_IN_ALL
+gboolean agentexec_base_executor_get_optimize_data_file (AgentExecBaseExecutor *self);
+AGENTEXEC_AVAILABLE_IN_ALL
+gboolean agentexec_base_executor_get_builtin (AgentExecBaseExecutor *self);
+AGENTEXEC_AVAILABLE_IN_ALL
+GStrv agentexec_base_executor_dup_code_block_delimiters (AgentExecBaseExecutor *self);
+AGENTEXEC_AVAILABLE_IN_ALL
+GStrv agentexec_base_executor_dup_execution_result_delimiters (AgentExecBaseExecutor *self);
+
 G_END_DECLS

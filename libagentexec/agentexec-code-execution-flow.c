@@ -7,8 +7,10 @@
 
 #include <string.h>
 
-#include "agentexec-code-execution-flow.h"
+#include "agentexec-base-executor.h"
+#include "agentexec-code-execution-flow-private.h"
 #include "agentexec-code-execution-step-private.h"
+#include "agentexec-code-execution-stream.h"
 #include "agentexec-executor-context-private.h"
 #include "agentexec-genai-private.h"
 #include "agentexec-result-formatter.h"
@@ -33,11 +35,19 @@
  *   the output files;
  * - [method@AgentExec.CodeExecutionFlow.process_text]: the same for plain
  *   chat text (OpenAI-style messages), returning the text up to the block
- *   with the result appended in the execution-result delimiters.
+ *   with the result appended in the execution-result delimiters;
+ * - [method@AgentExec.CodeExecutionFlow.stream_text]: the same for a reply
+ *   that is still streaming in, each block running the moment its end
+ *   delimiter arrives (a [class@AgentExec.CodeExecutionStream]; every block
+ *   in order with [property@AgentExec.CodeExecutionFlow:all-blocks]).
  *
- * The executor's `error-retry-attempts`, `optimize-data-file`, `stateful`,
- * `code-block-delimiters` and `execution-result-delimiters` properties are
- * used when it has them (ADK's defaults otherwise).
+ * The flow asks a [class@AgentExec.BaseExecutor] (every backend is one) for
+ * its settings through its getters: `error-retry-attempts`,
+ * `optimize-data-file`, `stateful`, `code-block-delimiters`,
+ * `execution-result-delimiters` and `builtin` (the model runs the code
+ * itself). Another implementation of [iface@AgentExec.CodeExecutor] gets
+ * ADK's defaults: 2 attempts, no data-file work, stateless, ADK's
+ * delimiters, and its code is run by the flow.
  *
  * ```c
  * flow = agentexec_code_execution_flow_new (executor);
@@ -57,6 +67,7 @@ struct _AgentExecCodeExecutionFlow
 {
   GObject parent_instance;
   AgentExecCodeExecutor *executor;
+  gboolean all_blocks;
 };
 
 G_DEFINE_FINAL_TYPE (AgentExecCodeExecutionFlow, agentexec_code_execution_flow, G_TYPE_OBJECT)
@@ -65,6 +76,7 @@ enum
 {
   PROP_0,
   PROP_EXECUTOR,
+  PROP_ALL_BLOCKS,
   N_PROPS
 };
 
@@ -135,6 +147,9 @@ agentexec_code_execution_flow_get_property (GObject *object,
     case PROP_EXECUTOR:
       g_value_set_object (value, self->executor);
       break;
+    case PROP_ALL_BLOCKS:
+      g_value_set_boolean (value, self->all_blocks);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -152,6 +167,9 @@ agentexec_code_execution_flow_set_property (GObject *object,
     {
     case PROP_EXECUTOR:
       self->executor = g_value_dup_object (value);
+      break;
+    case PROP_ALL_BLOCKS:
+      agentexec_code_execution_flow_set_all_blocks (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -177,6 +195,20 @@ agentexec_code_execution_flow_class_init (AgentExecCodeExecutionFlowClass *klass
   properties[PROP_EXECUTOR] =
       g_param_spec_object ("executor", NULL, NULL, AGENTEXEC_TYPE_CODE_EXECUTOR,
                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AgentExecCodeExecutionFlow:all-blocks:
+   *
+   * Whether a [class@AgentExec.CodeExecutionStream] runs every code block
+   * of a reply, one after the other in reply order, instead of only the
+   * first (ADK's rule, the default). The other entry points always run the
+   * first block only.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ALL_BLOCKS] =
+      g_param_spec_boolean ("all-blocks", NULL, NULL, FALSE,
+                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -218,52 +250,124 @@ agentexec_code_execution_flow_get_executor (AgentExecCodeExecutionFlow *self)
   return self->executor;
 }
 
-/* Executor settings, read from its properties when it has them. */
-
-static GParamSpec *
-executor_property (AgentExecCodeExecutionFlow *self, const char *name, GType type)
+/**
+ * agentexec_code_execution_flow_get_all_blocks:
+ * @self: a [class@AgentExec.CodeExecutionFlow]
+ *
+ * Returns: the value of [property@AgentExec.CodeExecutionFlow:all-blocks]
+ *
+ * Since: 1.0
+ */
+gboolean
+agentexec_code_execution_flow_get_all_blocks (AgentExecCodeExecutionFlow *self)
 {
-  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (self->executor), name);
+  g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self), FALSE);
 
-  return pspec != NULL && G_PARAM_SPEC_VALUE_TYPE (pspec) == type &&
-                 (pspec->flags & G_PARAM_READABLE)
-             ? pspec
-             : NULL;
+  return self->all_blocks;
+}
+
+/**
+ * agentexec_code_execution_flow_set_all_blocks:
+ * @self: a [class@AgentExec.CodeExecutionFlow]
+ * @all_blocks: whether streams run every block of a reply
+ *
+ * Sets [property@AgentExec.CodeExecutionFlow:all-blocks].
+ *
+ * Since: 1.0
+ */
+void
+agentexec_code_execution_flow_set_all_blocks (AgentExecCodeExecutionFlow *self, gboolean all_blocks)
+{
+  g_return_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self));
+
+  if (self->all_blocks == !!all_blocks)
+    return;
+  self->all_blocks = !!all_blocks;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALL_BLOCKS]);
+}
+
+/**
+ * agentexec_code_execution_flow_stream_text:
+ * @self: a [class@AgentExec.CodeExecutionFlow]
+ * @context: the session's [class@AgentExec.ExecutorContext]
+ * @invocation_id: the current invocation
+ * @cancellable: (nullable): cancels the runs
+ *
+ * The streaming entry point: the same step as
+ * [method@AgentExec.CodeExecutionFlow.process_text] for a reply fed in
+ * pieces while the model writes it, each code block running as soon as its
+ * end delimiter arrives. See [class@AgentExec.CodeExecutionStream].
+ *
+ * Returns: (transfer full): a new [class@AgentExec.CodeExecutionStream]
+ *
+ * Since: 1.0
+ */
+AgentExecCodeExecutionStream *
+agentexec_code_execution_flow_stream_text (AgentExecCodeExecutionFlow *self,
+                                           AgentExecExecutorContext *context,
+                                           const char *invocation_id,
+                                           GCancellable *cancellable)
+{
+  return agentexec_code_execution_stream_new (self, context, invocation_id, cancellable);
+}
+
+/* Executor settings: what a [class@AgentExec.BaseExecutor] says, ADK's
+ * defaults for other implementations of the interface. */
+
+static AgentExecBaseExecutor *
+base_executor (AgentExecCodeExecutionFlow *self)
+{
+  return AGENTEXEC_IS_BASE_EXECUTOR (self->executor) ? AGENTEXEC_BASE_EXECUTOR (self->executor)
+                                                     : NULL;
 }
 
 static gboolean
-executor_flag (AgentExecCodeExecutionFlow *self, const char *name)
+executor_stateful (AgentExecCodeExecutionFlow *self)
 {
-  gboolean value = FALSE;
+  AgentExecBaseExecutor *base = base_executor (self);
 
-  if (executor_property (self, name, G_TYPE_BOOLEAN) != NULL)
-    g_object_get (self->executor, name, &value, NULL);
-  return value;
+  return base != NULL && agentexec_base_executor_get_stateful (base);
 }
 
-static GStrv
-executor_delimiters (AgentExecCodeExecutionFlow *self,
-                     const char *name,
-                     const char *const *fallback)
+static gboolean
+executor_optimizes_data_files (AgentExecCodeExecutionFlow *self)
 {
+  AgentExecBaseExecutor *base = base_executor (self);
+
+  return base != NULL && agentexec_base_executor_get_optimize_data_file (base);
+}
+
+typedef enum
+{
+  CODE_BLOCK_DELIMITERS,
+  EXECUTION_RESULT_DELIMITERS,
+} Delimiters;
+
+/* A copy: the executor's list may change while the flow uses it. */
+static GStrv
+executor_delimiters (AgentExecCodeExecutionFlow *self, Delimiters which)
+{
+  AgentExecBaseExecutor *base = base_executor (self);
   GStrv value = NULL;
 
-  if (executor_property (self, name, G_TYPE_STRV) != NULL)
-    g_object_get (self->executor, name, &value, NULL);
-  if (value == NULL || g_strv_length (value) < 2 || g_strv_length (value) % 2 != 0)
-    {
-      g_strfreev (value);
-      value = g_strdupv ((char **) fallback);
-    }
-  return value;
+  if (base != NULL)
+    value = which == CODE_BLOCK_DELIMITERS
+                ? agentexec_base_executor_dup_code_block_delimiters (base)
+                : agentexec_base_executor_dup_execution_result_delimiters (base);
+  if (value != NULL)
+    return value;
+  return g_strdupv ((char **) (which == CODE_BLOCK_DELIMITERS
+                                   ? _agentexec_default_code_block_delimiters
+                                   : _agentexec_default_execution_result_delimiters));
 }
 
 /**
  * agentexec_code_execution_flow_get_error_retry_attempts:
  * @self: a [class@AgentExec.CodeExecutionFlow]
  *
- * The retry gate's limit: the executor's `error-retry-attempts` property
- * when it has one, else ADK's 2.
+ * The retry gate's limit: the executor's
+ * [property@AgentExec.BaseExecutor:error-retry-attempts] when it is a
+ * [class@AgentExec.BaseExecutor], else ADK's 2.
  *
  * Returns: how many code errors in a row an invocation may have before its
  *   code stops being run
@@ -273,30 +377,35 @@ executor_delimiters (AgentExecCodeExecutionFlow *self,
 guint
 agentexec_code_execution_flow_get_error_retry_attempts (AgentExecCodeExecutionFlow *self)
 {
-  guint value = DEFAULT_ERROR_RETRY_ATTEMPTS;
+  AgentExecBaseExecutor *base;
 
   g_return_val_if_fail (AGENTEXEC_IS_CODE_EXECUTION_FLOW (self), DEFAULT_ERROR_RETRY_ATTEMPTS);
 
-  if (executor_property (self, "error-retry-attempts", G_TYPE_UINT) != NULL)
-    g_object_get (self->executor, "error-retry-attempts", &value, NULL);
-  return value;
+  base = base_executor (self);
+  return base != NULL ? agentexec_base_executor_get_error_retry_attempts (base)
+                      : DEFAULT_ERROR_RETRY_ATTEMPTS;
 }
 
 static gboolean
 is_gated (AgentExecCodeExecutionFlow *self, Job *job)
 {
-  return agentexec_executor_context_get_error_count (job->context, job->invocation_id) >=
-         agentexec_code_execution_flow_get_error_retry_attempts (self);
+  return _agentexec_code_execution_flow_is_gated (self, job->context, job->invocation_id);
 }
 
 /* Gemini runs the code itself: the flow leaves replies alone (ADK). */
 static gboolean
 is_builtin (AgentExecCodeExecutionFlow *self)
 {
-  GType builtin = g_type_from_name ("AgentExecBuiltInExecutor");
+  AgentExecBaseExecutor *base = base_executor (self);
 
-  return builtin != 0 && g_type_is_a (G_OBJECT_TYPE (self->executor), builtin);
+  return base != NULL && agentexec_base_executor_get_builtin (base);
 }
+
+static AgentExecExecutionInput *make_input_for (AgentExecCodeExecutionFlow *self,
+                                                AgentExecExecutorContext *context,
+                                                const char *code,
+                                                const char *language,
+                                                GPtrArray *files);
 
 /* ADK's _get_or_set_execution_id: stateful executors keep one session id
  * in the context (a new random one when the context has none). */
@@ -305,7 +414,7 @@ execution_id (AgentExecCodeExecutionFlow *self, AgentExecExecutorContext *contex
 {
   char *id;
 
-  if (!executor_flag (self, "stateful"))
+  if (!executor_stateful (self))
     return NULL;
   id = agentexec_executor_context_get_execution_id (context);
   if (id == NULL)
@@ -317,20 +426,30 @@ execution_id (AgentExecCodeExecutionFlow *self, AgentExecExecutorContext *contex
 }
 
 static AgentExecExecutionInput *
-make_input (AgentExecCodeExecutionFlow *self,
-            Job *job,
-            const char *code,
-            const char *language,
-            GPtrArray *files)
+make_input_for (AgentExecCodeExecutionFlow *self,
+                AgentExecExecutorContext *context,
+                const char *code,
+                const char *language,
+                GPtrArray *files)
 {
   AgentExecExecutionInput *input = agentexec_execution_input_new (code, language);
-  g_autofree char *id = execution_id (self, job->context);
+  g_autofree char *id = execution_id (self, context);
 
   if (id != NULL)
     agentexec_execution_input_set_execution_id (input, id);
   for (guint i = 0; files != NULL && i < files->len; i++)
     agentexec_execution_input_add_file (input, g_ptr_array_index (files, i));
   return input;
+}
+
+static AgentExecExecutionInput *
+make_input (AgentExecCodeExecutionFlow *self,
+            Job *job,
+            const char *code,
+            const char *language,
+            GPtrArray *files)
+{
+  return make_input_for (self, job->context, code, language, files);
 }
 
 static JsonObject *
@@ -348,34 +467,44 @@ deep_copy_object (JsonObject *object)
  * result content, state delta (taken before the counts change), error
  * count, artifacts. */
 static void
-record_result (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResult *result)
+record_result (AgentExecExecutorContext *context,
+               const char *invocation_id,
+               AgentExecCodeExecutionStep *step,
+               AgentExecExecutionResult *result)
 {
-  AgentExecCodeExecutionStep *step = job->step;
   g_autoptr (JsonObject) part = agentexec_genai_build_code_execution_result_part (result);
   GPtrArray *files = agentexec_execution_result_get_output_files (result);
 
   step->executed = TRUE;
   step->execution_result = g_object_ref (result);
   step->result_content = agentexec_genai_build_content ("model", part);
-  step->state_delta = agentexec_executor_context_get_state_delta (job->context);
+  step->state_delta = agentexec_executor_context_get_state_delta (context);
   if (agentexec_execution_result_is_error (result))
-    agentexec_executor_context_increment_error_count (job->context, job->invocation_id);
+    agentexec_executor_context_increment_error_count (context, invocation_id);
   else
-    agentexec_executor_context_reset_error_count (job->context, job->invocation_id);
+    agentexec_executor_context_reset_error_count (context, invocation_id);
   for (guint i = 0; i < files->len; i++)
     g_ptr_array_add (step->saved_artifacts, g_object_ref (g_ptr_array_index (files, i)));
 }
 
 static void
+record_history (AgentExecExecutorContext *context,
+                const char *invocation_id,
+                AgentExecExecutionInput *input,
+                AgentExecExecutionResult *result)
+{
+  agentexec_executor_context_update_code_execution_result (
+      context, invocation_id, agentexec_execution_input_get_code (input),
+      agentexec_execution_result_get_stdout (result),
+      agentexec_execution_result_get_stderr (result));
+}
+
+static void
 finish_text (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResult *result)
 {
-  g_auto (GStrv) delimiters = executor_delimiters (self, "execution-result-delimiters",
-                                                   _agentexec_default_execution_result_delimiters);
-  g_autoptr (AgentExecResultFormatter) formatter = NULL;
   g_autofree char *head = g_strndup (job->text, job->block_end);
 
-  formatter = agentexec_result_formatter_new_with_delimiters (delimiters[0], delimiters[1]);
-  job->step->result_text = agentexec_result_formatter_format_inline_result (formatter, result);
+  job->step->result_text = _agentexec_code_execution_flow_format_result (self, result);
   job->step->text = g_strconcat (head, "\n", job->step->result_text, NULL);
 }
 
@@ -383,15 +512,11 @@ finish_text (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResul
 static void
 finish_run (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResult *result)
 {
-  const char *code = agentexec_execution_input_get_code (job->input);
-
-  agentexec_executor_context_update_code_execution_result (
-      job->context, job->invocation_id, code, agentexec_execution_result_get_stdout (result),
-      agentexec_execution_result_get_stderr (result));
+  record_history (job->context, job->invocation_id, job->input, result);
   if (job->data_file != NULL)
     agentexec_executor_context_add_processed_file_names (
         job->context, (const char *[]){ agentexec_file_get_name (job->data_file), NULL });
-  record_result (self, job, result);
+  record_result (job->context, job->invocation_id, job->step, result);
   if (job->text != NULL)
     finish_text (self, job, result);
 }
@@ -476,8 +601,7 @@ plan_response (AgentExecCodeExecutionFlow *self, Job *job, JsonObject *content, 
       step->gated = TRUE;
       return;
     }
-  delimiters =
-      executor_delimiters (self, "code-block-delimiters", _agentexec_default_code_block_delimiters);
+  delimiters = executor_delimiters (self, CODE_BLOCK_DELIMITERS);
   code = _agentexec_genai_extract_code (step->model_content, (const char *const *) delimiters,
                                         &language);
   if (code == NULL || code[0] == '\0')
@@ -508,8 +632,7 @@ plan_text (AgentExecCodeExecutionFlow *self, Job *job, const char *text)
       step->gated = TRUE;
       return;
     }
-  delimiters =
-      executor_delimiters (self, "code-block-delimiters", _agentexec_default_code_block_delimiters);
+  delimiters = executor_delimiters (self, CODE_BLOCK_DELIMITERS);
   code = _agentexec_find_first_code_block (text, (const char *const *) delimiters, &start, &end,
                                            &language);
   if (code == NULL)
@@ -536,8 +659,12 @@ static const char data_file_helper[] =
     "\n"
     "\n"
     "def crop(s: str, max_chars: int = 64) -> str:\n"
-    "  \"\"\"Crops a string to max_chars characters.\"\"\"\n"
-    "  return s[: max_chars - 3] + '...' if len(s) > max_chars else s\n"
+    "  \"\"\"Crops a string to max_chars characters (never more).\"\"\"\n"
+    "  if len(s) <= max_chars:\n"
+    "    return s\n"
+    "  if max_chars <= 3:  # no room for the ellipsis\n"
+    "    return s[: max(max_chars, 0)]\n"
+    "  return s[: max_chars - 3] + '...'\n"
     "\n"
     "\n"
     "def read_rows(path):\n"
@@ -784,7 +911,7 @@ plan_request (AgentExecCodeExecutionFlow *self, Job *job, GError **error)
   job->steps = g_ptr_array_new_with_free_func (g_object_unref);
   if (!agentexec_code_executor_process_llm_request (self->executor, job->request, error))
     return FALSE;
-  if (is_builtin (self) || !executor_flag (self, "optimize-data-file") || is_gated (self, job))
+  if (is_builtin (self) || !executor_optimizes_data_files (self) || is_gated (self, job))
     {
       job->pending = g_ptr_array_new_with_free_func (g_object_unref);
       return TRUE;
@@ -853,10 +980,8 @@ finish_file (AgentExecCodeExecutionFlow *self, Job *job, AgentExecExecutionResul
 static void
 rewrite_history (AgentExecCodeExecutionFlow *self, JsonObject *request)
 {
-  g_auto (GStrv) code =
-      executor_delimiters (self, "code-block-delimiters", _agentexec_default_code_block_delimiters);
-  g_auto (GStrv) results = executor_delimiters (self, "execution-result-delimiters",
-                                                _agentexec_default_execution_result_delimiters);
+  g_auto (GStrv) code = executor_delimiters (self, CODE_BLOCK_DELIMITERS);
+  g_auto (GStrv) results = executor_delimiters (self, EXECUTION_RESULT_DELIMITERS);
   JsonNode *node = json_object_get_member (request, "contents");
   JsonArray *contents =
       node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
@@ -1312,4 +1437,61 @@ agentexec_code_execution_flow_process_text_finish (AgentExecCodeExecutionFlow *s
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------ */
+/* Private API, for AgentExecCodeExecutionStream.                      */
+
+gboolean
+_agentexec_code_execution_flow_is_gated (AgentExecCodeExecutionFlow *self,
+                                         AgentExecExecutorContext *context,
+                                         const char *invocation_id)
+{
+  return agentexec_executor_context_get_error_count (context, invocation_id) >=
+         agentexec_code_execution_flow_get_error_retry_attempts (self);
+}
+
+GStrv
+_agentexec_code_execution_flow_dup_code_block_delimiters (AgentExecCodeExecutionFlow *self)
+{
+  return executor_delimiters (self, CODE_BLOCK_DELIMITERS);
+}
+
+/* The input for a block of the model's reply: its code, language, the
+ * context's input files and (stateful executor) the session id. */
+AgentExecExecutionInput *
+_agentexec_code_execution_flow_make_input (AgentExecCodeExecutionFlow *self,
+                                           AgentExecExecutorContext *context,
+                                           const char *code,
+                                           const char *language)
+{
+  g_autoptr (GPtrArray) files = agentexec_executor_context_get_input_files (context);
+
+  return make_input_for (self, context, code, language, files);
+}
+
+/* ADK's bookkeeping after a run: history entry, result content, state delta,
+ * error count, artifacts; and the result in the result delimiters. */
+void
+_agentexec_code_execution_flow_record (AgentExecCodeExecutionFlow *self,
+                                       AgentExecExecutorContext *context,
+                                       const char *invocation_id,
+                                       AgentExecCodeExecutionStep *step,
+                                       AgentExecExecutionInput *input,
+                                       AgentExecExecutionResult *result)
+{
+  record_history (context, invocation_id, input, result);
+  record_result (context, invocation_id, step, result);
+  step->result_text = _agentexec_code_execution_flow_format_result (self, result);
+}
+
+char *
+_agentexec_code_execution_flow_format_result (AgentExecCodeExecutionFlow *self,
+                                              AgentExecExecutionResult *result)
+{
+  g_auto (GStrv) delimiters = executor_delimiters (self, EXECUTION_RESULT_DELIMITERS);
+  g_autoptr (AgentExecResultFormatter) formatter =
+      agentexec_result_formatter_new_with_delimiters (delimiters[0], delimiters[1]);
+
+  return agentexec_result_formatter_format_inline_result (formatter, result);
 }

@@ -95,5 +95,10 @@ AgentExecCodeExecutionStep *agentexec_code_execution_flow_process_text_finish (
     AgentExecCodeExecutionFlow *self, GAsyncResult *result, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
 char *agentexec_code_execution_flow_get_data_file_code (const char *file_name);
+AGENTEXEC_AVAILABLE_IN_ALL
+gboolean agentexec_code_execution_flow_get_all_blocks (AgentExecCodeExecutionFlow *self);
+AGENTEXEC_AVAILABLE_IN_ALL
+void agentexec_code_execution_flow_set_all_blocks (AgentExecCodeExecutionFlow *self,
+                                                   gboolean all_blocks);
 
 G_END_DECLS

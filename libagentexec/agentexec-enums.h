@@ -40,13 +40,20 @@ G_BEGIN_DECLS
  *   driver) answered something that does not follow its protocol
  * @AGENTEXEC_ERROR_RESOURCE_LIMIT: a configured limit (sessions, sizes) was reached
  * @AGENTEXEC_ERROR_FAILED: any other failure
+ * @AGENTEXEC_ERROR_NOT_INITIALIZED: an executor that must be initialised
+ *   ([iface@Gio.Initable]) was used before a successful g_initable_init();
+ *   create it with its `_new()` function or g_initable_new()
+ * @AGENTEXEC_ERROR_PERMISSION_DENIED: a service or engine refused the
+ *   credentials or denied the request (HTTP 401 or 403, an invalid API key);
+ *   never retried, the message says which credential to fix
  *
  * Error codes of the `AGENTEXEC_ERROR` domain. Every message says what failed
  * and what to do about it.
  *
  * Since: 1.0
  */
-typedef enum {
+typedef enum
+{
   AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
   AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
   AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
@@ -57,6 +64,8 @@ typedef enum {
   AGENTEXEC_ERROR_PROTOCOL,
   AGENTEXEC_ERROR_RESOURCE_LIMIT,
   AGENTEXEC_ERROR_FAILED,
+  AGENTEXEC_ERROR_NOT_INITIALIZED,
+  AGENTEXEC_ERROR_PERMISSION_DENIED,
 } AgentExecError;
 
 /**
@@ -65,7 +74,9 @@ typedef enum {
  * @AGENTEXEC_OUTCOME_FAILED: the code ran and failed (non-zero exit, signal,
  *   uncaught exception)
  * @AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED: the code was killed at its timeout
- * @AGENTEXEC_OUTCOME_CANCELLED: the run was cancelled and the code killed
+ * @AGENTEXEC_OUTCOME_CANCELLED: the run was cancelled and the code killed (a
+ *   [class@AgentExec.BaseExecutor] turns such a result into
+ *   %G_IO_ERROR_CANCELLED, so that sync and async runs end alike)
  * @AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED: the code hit a resource limit (memory,
  *   processes) and was killed
  * @AGENTEXEC_OUTCOME_ERROR: the backend could not run the code at all

@@ -40,6 +40,7 @@ struct _AgentExecExecutionResult
   guint             stdout_truncated : 1;
   guint             stderr_truncated : 1;
   guint             session_restarted : 1;
+  guint             deadline_ms;
 };
 
 G_DEFINE_FINAL_TYPE (AgentExecExecutionResult, agentexec_execution_result, G_TYPE_OBJECT)
@@ -719,6 +720,26 @@ _agentexec_execution_result_set_stderr (AgentExecExecutionResult *self,
 {
   g_free (self->stderr_text);
   self->stderr_text = _agentexec_text_from_bytes (data, len);
+}
+
+/*
+ * _agentexec_execution_result_set_deadline_ms:
+ *
+ * For a backend whose run was stopped by a limit other than the run's
+ * timeout (Gemini's own): the limit that struck, which the base class names
+ * in the timeout sentence instead of the run's timeout.
+ */
+void
+_agentexec_execution_result_set_deadline_ms (AgentExecExecutionResult *self,
+                                             guint                     deadline_ms)
+{
+  self->deadline_ms = deadline_ms;
+}
+
+guint
+_agentexec_execution_result_get_deadline_ms (AgentExecExecutionResult *self)
+{
+  return self->deadline_ms;
 }
 
 void

@@ -23,4 +23,6 @@ char *_agentexec_genai_extract_code (JsonObject *content,
 char *_agentexec_find_first_code_block (
     const char *text, const char *const *delimiters, gsize *start, gsize *end, char **language);
 
+char *_agentexec_delimited_block_language (const char *block, const char *const *delimiters);
+
 G_END_DECLS

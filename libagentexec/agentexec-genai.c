@@ -389,13 +389,25 @@ _agentexec_find_first_code_block (
     return NULL;
   *start = agentexec_code_block_get_start (block);
   *end = agentexec_code_block_get_end (block);
-  for (guint i = 0; language != NULL && delimiters[i] != NULL && delimiters[i + 1] != NULL; i += 2)
-    if (strncmp (text + *start, delimiters[i], strlen (delimiters[i])) == 0)
-      {
-        *language = language_of_delimiter (delimiters[i]);
-        break;
-      }
+  if (language != NULL)
+    *language = _agentexec_delimited_block_language (text + *start, delimiters);
   return g_strdup (code);
+}
+
+/*
+ * _agentexec_delimited_block_language:
+ * @block: the text of a delimited block, from its start delimiter on
+ *
+ * The language the first of @delimiters' start delimiters that @block
+ * starts with names ("```tool_code\n" → python), or NULL.
+ */
+char *
+_agentexec_delimited_block_language (const char *block, const char *const *delimiters)
+{
+  for (guint i = 0; delimiters[i] != NULL && delimiters[i + 1] != NULL; i += 2)
+    if (strncmp (block, delimiters[i], strlen (delimiters[i])) == 0)
+      return language_of_delimiter (delimiters[i]);
+  return NULL;
 }
 
 static char *

@@ -526,6 +526,8 @@ test_process_request_rest (void)
 {
   g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
   g_autoptr (GError) error = NULL;
+  /* A REST body names its model in the URL: the executor's model stands in. */
+  agentexec_built_in_executor_set_model_fallback (executor, TRUE);
   g_autoptr (JsonNode) node = parse_json (
       "{\"contents\": [{\"role\": \"user\", \"parts\": [{\"text\": \"hi\"}]}],"
       " \"systemInstruction\": {\"parts\": [{\"text\": \"be brief\"}]},"
@@ -597,6 +599,8 @@ test_process_request_existing (void)
 {
   g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
   g_autoptr (GError) error = NULL;
+
+  agentexec_built_in_executor_set_model_fallback (executor, TRUE);
   g_autoptr (JsonNode) snake =
       parse_json ("{\"tools\": [{\"code_execution\": {}}, {\"google_search\": {}}]}");
   g_autoptr (JsonNode) twice = parse_json (
@@ -633,15 +637,47 @@ test_process_request_unsupported (void)
       assert_json_equal (node, text); /* untouched */
     }
 
-  /* Without "model" in the request, the executor's model decides. */
+  /* Without "model" in the request: ADK's failure, whatever the executor's model
+   * (its own model is a Gemini 2 one here). */
   {
     g_autoptr (GError) error = NULL;
     g_autoptr (JsonNode) node = parse_json ("{\"contents\": []}");
 
+    g_assert_false (agentexec_built_in_executor_get_model_fallback (executor));
+    g_assert_false (process_request (executor, node, &error));
+    g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
+    g_assert_cmpstr (error->message, ==,
+                     "Gemini code execution tool is not supported for model None");
+    assert_json_equal (node, "{\"contents\": []}");
+  }
+
+  /* With model-fallback, the executor's model decides, both ways. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) node = parse_json ("{\"contents\": []}");
+
+    g_object_set (executor, "model-fallback", TRUE, NULL);
+    g_assert_true (process_request (executor, node, &error));
+    g_assert_no_error (error);
+    assert_json_equal (node,
+                       "{\"contents\": [], \"config\": {\"tools\": [{\"codeExecution\": {}}]}}");
     agentexec_built_in_executor_set_model (executor, "gemini-1.0-pro");
+    g_clear_pointer (&node, json_node_unref);
+    node = parse_json ("{\"contents\": []}");
     g_assert_false (process_request (executor, node, &error));
     g_assert_cmpstr (error->message, ==,
                      "Gemini code execution tool is not supported for model gemini-1.0-pro");
+  }
+
+  /* A model in the request is checked even with model-fallback. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) node = parse_json ("{\"model\": \"gemini-1.5-pro\"}");
+
+    agentexec_built_in_executor_set_model (executor, "gemini-2.5-pro");
+    g_assert_false (process_request (executor, node, &error));
+    g_assert_cmpstr (error->message, ==,
+                     "Gemini code execution tool is not supported for model gemini-1.5-pro");
   }
 }
 
@@ -651,7 +687,8 @@ test_process_request_malformed (void)
   g_autoptr (AgentExecBuiltInExecutor) executor = agentexec_built_in_executor_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) config = parse_json ("{\"model\": \"gemini-2.0-flash\", \"config\": 3}");
-  g_autoptr (JsonNode) tools = parse_json ("{\"tools\": {\"codeExecution\": {}}}");
+  g_autoptr (JsonNode) tools =
+      parse_json ("{\"model\": \"gemini-2.0-flash\", \"tools\": {\"codeExecution\": {}}}");
 
   g_assert_false (process_request (executor, config, &error));
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
@@ -833,6 +870,9 @@ test_deadline (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "start\n");
   g_assert_nonnull (
       strstr (agentexec_execution_result_get_stderr (result), "OUTCOME_DEADLINE_EXCEEDED"));
+  /* ADK's sentence, with Gemini's own limit. */
+  g_assert_true (g_str_has_suffix (agentexec_execution_result_get_stderr (result),
+                                   "\nCode execution timed out after 30 seconds."));
 }
 
 static void
@@ -942,12 +982,15 @@ test_http_errors (Fixture *fixture, gconstpointer data)
       { "HTTP 400 INVALID_ARGUMENT", "Request contains an invalid argument.", NULL } },
     { 400,
       "error-key.json",
-      AGENTEXEC_ERROR_FAILED,
+      AGENTEXEC_ERROR_PERMISSION_DENIED,
       { "API key not valid", "GEMINI_API_KEY", NULL } },
-    { 401, "error-403.json", AGENTEXEC_ERROR_FAILED, { "HTTP 401", "api-key", NULL } },
+    { 401,
+      "error-403.json",
+      AGENTEXEC_ERROR_PERMISSION_DENIED,
+      { "HTTP 401", "api-key", "retrying will not help" } },
     { 403,
       "error-403.json",
-      AGENTEXEC_ERROR_FAILED,
+      AGENTEXEC_ERROR_PERMISSION_DENIED,
       { "HTTP 403 PERMISSION_DENIED", "unregistered callers", "GEMINI_API_KEY" } },
     { 404,
       "error-404.json",
@@ -986,6 +1029,34 @@ test_not_retried_with_retries (Fixture *fixture, gconstpointer data)
   result = run_code (fixture, "print(1)", &error);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED);
   g_assert_cmpuint (agentexec_mock_server_get_n_requests (fixture->server), ==, 1);
+}
+
+/* 401 and 403 are never retried, whatever max-retries says. */
+static void
+test_permission_denied_not_retried (Fixture *fixture, gconstpointer data)
+{
+  static const guint statuses[] = { 401, 403 };
+
+  g_object_set (fixture->executor, "max-retries", 3, "retry-delay-ms", 1, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (AgentExecExecutionResult) result = NULL;
+      guint before = agentexec_mock_server_get_n_requests (fixture->server);
+
+      enqueue_file (fixture, statuses[i], "error-403.json");
+      /* Were it retried, the next attempt would get this success. */
+      enqueue_file (fixture, 200, "success.json");
+      result = run_code (fixture, "print(1)", &error);
+      g_assert_null (result);
+      g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PERMISSION_DENIED);
+      g_assert_cmpuint (agentexec_mock_server_get_n_requests (fixture->server), ==, before + 1);
+      /* Use up the success answer so the next case starts clean. */
+      g_clear_object (&result);
+      g_clear_error (&error);
+      result = run_code (fixture, "print(1)", &error);
+      g_assert_no_error (error);
+    }
 }
 
 static void
@@ -1751,6 +1822,7 @@ main (int argc, char *argv[])
   ADD ("errors/reply", test_reply_errors);
   ADD ("errors/http", test_http_errors);
   ADD ("errors/not-retried", test_not_retried_with_retries);
+  ADD ("errors/permission-denied-not-retried", test_permission_denied_not_retried);
   ADD ("errors/429-retry-after", test_retry_429);
   ADD ("errors/429-no-retry", test_429_without_retries);
   ADD ("errors/500-retry", test_retry_500);

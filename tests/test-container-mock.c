@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "libagentexec.h"
+#include "agentexec-uninitialised.h"
 #include "agentexec-container-labels-private.h"
 #include "agentexec-docker-archive-private.h"
 #include "agentexec-docker-client-private.h"
@@ -430,6 +431,35 @@ test_server_error (Engine *engine, gconstpointer data)
   g_assert_cmpuint (count_requests (engine, "POST", "/containers/create"), ==, 4);
 }
 
+/* 401/403: a dedicated error naming what to check, never retried. */
+static void
+test_permission_denied (Engine *engine, gconstpointer data)
+{
+  static const guint statuses[] = { 401, 403 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecContainerExecutor) executor = engine_executor (engine, &error);
+
+  g_assert_no_error (error);
+  g_object_set (executor, "max-retries", 3, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      g_autoptr (AgentExecExecutionResult) result = NULL;
+      guint before = count_requests (engine, "POST", "/containers/create");
+
+      engine->create_status = statuses[i];
+      engine->create_body = "{\"message\": \"authorization denied by plugin opa: "
+                            "request rejected\"}";
+      result = engine_run (executor, &error);
+      g_assert_null (result);
+      g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PERMISSION_DENIED);
+      g_assert_nonnull (strstr (error->message, "authorization denied by plugin opa"));
+      g_assert_nonnull (strstr (error->message, engine->host));
+      g_assert_nonnull (strstr (error->message, "retrying will not help"));
+      g_assert_cmpuint (count_requests (engine, "POST", "/containers/create"), ==, before + 1);
+      g_clear_error (&error);
+    }
+}
+
 static void
 test_malformed_json (Engine *engine, gconstpointer data)
 {
@@ -647,6 +677,17 @@ test_hijack (Engine *engine, gconstpointer data)
   g_test_add ("/agentexec/backend/container-mock/" path, Engine, NULL, engine_setup, func,         \
               engine_teardown)
 
+/* g_object_new() skips init(), which connects to the engine: every run path
+ * must refuse before it talks to any engine. */
+static void
+test_not_initialised (void)
+{
+  g_autoptr (AgentExecContainerExecutor) executor =
+      g_object_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, "docker-host", "unix:///nonexistent", NULL);
+
+  agentexec_test_assert_refuses_uninitialised (AGENTEXEC_CODE_EXECUTOR (executor));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -656,10 +697,12 @@ main (int argc, char *argv[])
   g_test_add_func ("/agentexec/backend/container-mock/demux-errors", test_demux_errors);
   g_test_add_func ("/agentexec/backend/container-mock/archive", test_archive_round_trip);
   g_test_add_func ("/agentexec/backend/container-mock/no-engine", test_no_engine);
+  g_test_add_func ("/agentexec/backend/container-mock/not-initialised", test_not_initialised);
   g_test_add_func ("/agentexec/backend/container-mock/docker-host-env", test_docker_host_env);
   ENGINE_TEST ("happy-path", test_happy_path);
   ENGINE_TEST ("older-engine", test_older_engine);
   ENGINE_TEST ("server-error", test_server_error);
+  ENGINE_TEST ("permission-denied", test_permission_denied);
   ENGINE_TEST ("malformed-json", test_malformed_json);
   ENGINE_TEST ("truncated-frames", test_truncated_frames);
   ENGINE_TEST ("slow-engine", test_slow_engine);

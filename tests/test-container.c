@@ -79,17 +79,35 @@ run_code_error (AgentExecContainerExecutor *executor,
 }
 
 static guint
-count_labelled (const char *filter)
+count_labelled_full (const char *filter, gboolean only_mine)
 {
   g_autoptr (AgentExecDockerClient) client = _agentexec_docker_client_new (NULL, NULL);
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) ids = NULL;
+  g_auto (GStrv) owners = NULL;
+  guint count = 0;
 
   g_assert_nonnull (client);
   g_assert_true (_agentexec_docker_client_negotiate (client, NULL, &error));
-  ids = _agentexec_container_list_labelled (client, filter, NULL, NULL, &error);
+  ids = _agentexec_container_list_labelled (client, filter, &owners, NULL, &error);
   g_assert_no_error (error);
-  return g_strv_length (ids);
+  for (guint i = 0; owners != NULL && owners[i] != NULL; i++)
+    count += !only_mine || g_strcmp0 (owners[i], _agentexec_container_owner_label ()) == 0;
+  return count;
+}
+
+static guint
+count_labelled (const char *filter)
+{
+  return count_labelled_full (filter, FALSE);
+}
+
+/* This process's containers: the engine is shared (other test runs, other
+ * users), so theirs do not count. */
+static guint
+count_mine (void)
+{
+  return count_labelled_full (AGENTEXEC_LABEL_MANAGED "=1", TRUE);
 }
 
 static AgentExecFile *
@@ -389,7 +407,7 @@ test_timeout (void)
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "before\n");
   g_assert_true (g_str_has_prefix (agentexec_execution_result_get_stderr (result),
-                                   "err before\n[agentexec: killed after the timeout of 1500 ms]"));
+                                   "err before\nCode execution timed out after 1.5 seconds."));
   g_assert_cmpint (agentexec_execution_result_get_signal (result), ==, 9);
 }
 
@@ -606,6 +624,23 @@ cancel_soon (GCancellable *cancellable)
 }
 
 static void
+got_cancel_result (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (res);
+}
+
+/* The async run's clean-up may finish in its worker thread just after the
+ * callback: wait (boundedly) for the engine to hold nothing of ours. */
+static void
+wait_unlabelled (void)
+{
+  for (guint i = 0; i < 100 && count_mine () != 0; i++)
+    g_usleep (100 * 1000);
+  g_assert_cmpuint (count_mine (), ==, 0);
+}
+
+/* Sync and async cancels end the same way (G_IO_ERROR_CANCELLED). */
+static void
 test_cancel (void)
 {
   g_autoptr (AgentExecContainerExecutor) executor = new_executor ("pool-size", 0, NULL);
@@ -625,7 +660,29 @@ test_cancel (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (result);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
-  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
+  g_assert_cmpuint (count_mine (), ==, 0);
+
+  /* The async path ends the same way: G_IO_ERROR_CANCELLED, nothing left. */
+  {
+    g_autoptr (GCancellable) again = g_cancellable_new ();
+    g_autoptr (GAsyncResult) res = NULL;
+    g_autoptr (GError) async_error = NULL;
+    g_autoptr (AgentExecExecutionResult) async_result = NULL;
+
+    thread = g_thread_new ("cancel", (GThreadFunc) cancel_soon, again);
+    start = g_get_monotonic_time ();
+    agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                again, got_cancel_result, &res);
+    while (res == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_thread_join (thread);
+    async_result = agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (executor),
+                                                                res, &async_error);
+    g_assert_null (async_result);
+    g_assert_error (async_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+    wait_unlabelled ();
+  }
 }
 
 typedef struct
@@ -662,9 +719,9 @@ test_close_removes (void)
   data.executor = executor;
   thread = g_thread_new ("long", run_long, &data);
   /* Wait until its container exists. */
-  for (guint i = 0; i < 100 && count_labelled (AGENTEXEC_LABEL_MANAGED "=1") == 0; i++)
+  for (guint i = 0; i < 100 && count_mine () == 0; i++)
     g_usleep (100 * 1000);
-  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 1);
+  g_assert_cmpuint (count_mine (), ==, 1);
   start = g_get_monotonic_time ();
   agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
   g_thread_join (thread);
@@ -675,7 +732,7 @@ test_close_removes (void)
   g_assert_true (data.result != NULL || data.error != NULL);
   g_clear_object (&data.result);
   g_clear_error (&data.error);
-  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
+  g_assert_cmpuint (count_mine (), ==, 0);
 }
 
 static GPid
@@ -1005,11 +1062,11 @@ test_engine_lost_mid_run (void)
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
   /* Its container could not be removed while the engine was away... */
-  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 1);
+  g_assert_cmpuint (count_mine (), ==, 1);
   /* ...and is when the engine is back. */
   proxy = proxy_start (port);
   agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
-  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
+  g_assert_cmpuint (count_mine (), ==, 0);
   proxy_stop (proxy);
 }
 
@@ -1201,7 +1258,7 @@ test_stateful_sessions (void)
   SESSION_STDOUT (executor, "a", "print('still here')");
   g_assert_false (last_restarted);
   agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
-  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
+  g_assert_cmpuint (count_mine (), ==, 0);
 }
 
 static void
@@ -1215,7 +1272,7 @@ test_stateful_idle_reaped (void)
   if (executor == NULL)
     return;
   SESSION_STDOUT (executor, "old", "z = 1");
-  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 1);
+  g_assert_cmpuint (count_mine (), ==, 1);
   g_usleep (1200 * 1000);
   SESSION_STDOUT (executor, "new", "print(2)");
   /* Had "old" not been reaped when "new" started, z would still be there. */
@@ -1223,7 +1280,36 @@ test_stateful_idle_reaped (void)
   g_assert_cmpstr (last_stdout, ==, "False\n");
   g_assert_false (last_restarted);
   agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
-  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED "=1"), ==, 0);
+  g_assert_cmpuint (count_mine (), ==, 0);
+}
+
+/* An idle session is reaped by the executor's timer, though the executor
+ * is not used again (and no main loop runs). */
+static void
+test_stateful_idle_timer (void)
+{
+  g_autoptr (AgentExecContainerExecutor) executor =
+      new_executor ("stateful", TRUE, "pool-size", 0, "session-idle-timeout-ms", 1000, NULL);
+  g_autofree char *last_stdout = NULL;
+  gboolean last_restarted = FALSE;
+  gint64 idle_since;
+
+  if (executor == NULL)
+    return;
+  SESSION_STDOUT (executor, "idle", "z = 1");
+  idle_since = g_get_monotonic_time ();
+  g_assert_cmpuint (count_mine (), ==, 1);
+  /* Generous bound: the container goes at about 1 s. */
+  for (guint i = 0; i < 300 && count_mine () != 0; i++)
+    g_usleep (100 * 1000);
+  g_assert_cmpuint (count_mine (), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - idle_since, >=, 1000 * 1000);
+  /* The session is gone: a new one starts, without the old state. */
+  SESSION_STDOUT (executor, "idle", "print('z' in globals())");
+  g_assert_cmpstr (last_stdout, ==, "False\n");
+  g_assert_false (last_restarted); /* a new session, not a restarted one */
+  agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
+  g_assert_cmpuint (count_mine (), ==, 0);
 }
 
 typedef struct
@@ -1327,7 +1413,7 @@ test_no_leftovers (void)
   if (probe == NULL)
     return;
   g_clear_object (&probe);
-  g_assert_cmpuint (count_labelled (AGENTEXEC_LABEL_MANAGED), ==, 0);
+  g_assert_cmpuint (count_mine (), ==, 0);
 }
 
 int
@@ -1365,6 +1451,7 @@ main (int argc, char *argv[])
                    test_pool_timeout_and_languages);
   g_test_add_func ("/agentexec/backend/container/stateful-sessions", test_stateful_sessions);
   g_test_add_func ("/agentexec/backend/container/stateful-idle-reaped", test_stateful_idle_reaped);
+  g_test_add_func ("/agentexec/backend/container/stateful-idle-timer", test_stateful_idle_timer);
   g_test_add_func ("/agentexec/backend/container/stateful-concurrent", test_stateful_concurrent);
   g_test_add_func ("/agentexec/backend/container/stateful-cancel", test_stateful_cancel);
   g_test_add_func ("/agentexec/backend/container/zz-no-leftovers", test_no_leftovers);

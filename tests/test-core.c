@@ -47,6 +47,12 @@ test_echo_executor_run (AgentExecBaseExecutor *executor,
                                            AGENTEXEC_STREAM_STDOUT, code + half,
                                            strlen (code) - half);
   _agentexec_execution_result_set_stdout (result, code, -1);
+  if (g_str_has_prefix (code, "hang"))
+    {
+      /* A backend's view of a run killed at its deadline: partial output. */
+      _agentexec_execution_result_set_stderr (result, "partial err", -1);
+      _agentexec_execution_result_set_outcome (result, AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
+    }
   if (g_str_has_prefix (code, "fail"))
     {
       _agentexec_execution_result_set_stderr (result, code, -1);
@@ -507,6 +513,40 @@ test_executor_defaults (void)
   g_assert_true (AGENTEXEC_IS_CODE_EXECUTOR (executor));
 }
 
+/* ADK's sentence, in the base class's timeout path, after the partial output. */
+static void
+test_executor_timeout_sentence (void)
+{
+  g_autoptr (AgentExecBaseExecutor) executor = g_object_new (TEST_TYPE_ECHO_EXECUTOR, NULL);
+  static const struct
+  {
+    guint executor_ms, input_ms;
+    const char *expected;
+  } cases[] = {
+    { 5000, 0, "partial err\nCode execution timed out after 5 seconds." },
+    { 60000, 1500, "partial err\nCode execution timed out after 1.5 seconds." },
+    { 60000, 250, "partial err\nCode execution timed out after 0.25 seconds." },
+    { 1001, 0, "partial err\nCode execution timed out after 1.001 seconds." },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("hang", "python");
+      g_autoptr (AgentExecExecutionResult) result = NULL;
+      g_autoptr (GError) error = NULL;
+
+      agentexec_base_executor_set_timeout_ms (executor, cases[i].executor_ms);
+      agentexec_execution_input_set_timeout_ms (input, cases[i].input_ms);
+      result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL,
+                                                     input, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
+                       AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
+      g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "hang");
+      g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, cases[i].expected);
+    }
+}
+
 static void
 test_executor_bad_delimiters (void)
 {
@@ -740,6 +780,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/agentexec/core/formatter/round-trip", test_formatter_round_trip);
   g_test_add_func ("/agentexec/core/executor/defaults", test_executor_defaults);
   g_test_add_func ("/agentexec/core/executor/bad-delimiters", test_executor_bad_delimiters);
+  g_test_add_func ("/agentexec/core/executor/timeout-sentence", test_executor_timeout_sentence);
   g_test_add_func ("/agentexec/core/executor/sync", test_executor_sync);
   g_test_add_func ("/agentexec/core/executor/failure-outcome", test_executor_failure_outcome);
   g_test_add_func ("/agentexec/core/executor/unsupported-language",

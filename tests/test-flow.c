@@ -9,6 +9,7 @@
 
 #include "libagentexec.h"
 #include "agentexec-execution-result-private.h"
+#include "agentexec-sse-private.h"
 
 /* ------------------------------------------------------------------ */
 /* A fake executor. Its "code" is a tiny script, one command a line:   */
@@ -157,6 +158,95 @@ test_plain_executor_class_init (TestPlainExecutorClass *klass)
 
 static void
 test_plain_executor_init (TestPlainExecutor *self)
+{
+}
+
+/* Implements the interface alone, with properties named as the base
+ * executor's: the flow must not look them up by name. */
+#define TEST_TYPE_LOOKALIKE_EXECUTOR (test_lookalike_executor_get_type ())
+G_DECLARE_FINAL_TYPE (
+    TestLookalikeExecutor, test_lookalike_executor, TEST, LOOKALIKE_EXECUTOR, GObject)
+
+struct _TestLookalikeExecutor
+{
+  GObject parent_instance;
+  guint runs;
+};
+
+static AgentExecExecutionResult *lookalike_execute_code (AgentExecCodeExecutor *executor,
+                                                         AgentExecExecutorContext *context,
+                                                         AgentExecExecutionInput *input,
+                                                         GCancellable *cancellable,
+                                                         GError **error);
+
+static void
+lookalike_iface_init (AgentExecCodeExecutorInterface *iface)
+{
+  iface->execute_code = lookalike_execute_code;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestLookalikeExecutor,
+                               test_lookalike_executor,
+                               G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (AGENTEXEC_TYPE_CODE_EXECUTOR,
+                                                      lookalike_iface_init))
+
+static AgentExecExecutionResult *
+lookalike_execute_code (AgentExecCodeExecutor *executor,
+                        AgentExecExecutorContext *context,
+                        AgentExecExecutionInput *input,
+                        GCancellable *cancellable,
+                        GError **error)
+{
+  TEST_LOOKALIKE_EXECUTOR (executor)->runs++;
+  return agentexec_execution_result_new (AGENTEXEC_OUTCOME_OK, "", "always fails\n", 1, NULL);
+}
+
+static void
+lookalike_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  static const char *const odd[] = { "<c>", "</c>", NULL };
+
+  switch (prop_id)
+    {
+    case 1:
+    case 2:
+    case 5:
+      g_value_set_boolean (value, TRUE); /* stateful, optimize-data-file, builtin */
+      break;
+    case 3:
+      g_value_set_uint (value, 0); /* error-retry-attempts */
+      break;
+    case 4:
+      g_value_set_boxed (value, odd); /* code-block-delimiters */
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+test_lookalike_executor_class_init (TestLookalikeExecutorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  object_class->get_property = lookalike_get_property;
+  g_object_class_install_property (object_class, 1,
+                                   g_param_spec_boolean ("stateful", NULL, NULL, TRUE, flags));
+  g_object_class_install_property (
+      object_class, 2, g_param_spec_boolean ("optimize-data-file", NULL, NULL, TRUE, flags));
+  g_object_class_install_property (
+      object_class, 3, g_param_spec_uint ("error-retry-attempts", NULL, NULL, 0, 10, 0, flags));
+  g_object_class_install_property (
+      object_class, 4,
+      g_param_spec_boxed ("code-block-delimiters", NULL, NULL, G_TYPE_STRV, flags));
+  g_object_class_install_property (object_class, 5,
+                                   g_param_spec_boolean ("builtin", NULL, NULL, TRUE, flags));
+}
+
+static void
+test_lookalike_executor_init (TestLookalikeExecutor *self)
 {
 }
 
@@ -650,6 +740,56 @@ test_flow_gate_default (void)
   g_assert_cmpuint (plain->runs, ==, 2);
 }
 
+/* The flow asks the interface or the base class, never a property by
+ * name: a look-alike's properties change nothing (ADK's defaults). */
+static void
+test_flow_settings_not_by_name (void)
+{
+  g_autoptr (TestLookalikeExecutor) lookalike = g_object_new (TEST_TYPE_LOOKALIKE_EXECUTOR, NULL);
+  g_autoptr (AgentExecCodeExecutionFlow) flow =
+      agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (lookalike));
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (AgentExecCodeExecutionStep) odd = NULL;
+  g_autofree char *id = NULL;
+
+  g_assert_cmpuint (agentexec_code_execution_flow_get_error_retry_attempts (flow), ==, 2);
+  step = agentexec_code_execution_flow_process_text (flow, context, "inv",
+                                                     "```tool_code\nfail()\n```", NULL, NULL);
+  /* Not builtin (the code ran), not gated at 0, not stateful (no session). */
+  g_assert_true (agentexec_code_execution_step_get_executed (step));
+  g_assert_cmpuint (lookalike->runs, ==, 1);
+  id = agentexec_executor_context_get_execution_id (context);
+  g_assert_null (id);
+  /* ADK's delimiters, not the look-alike's. */
+  odd =
+      agentexec_code_execution_flow_process_text (flow, context, "inv2", "<c>x()</c>", NULL, NULL);
+  g_assert_false (agentexec_code_execution_step_get_executed (odd));
+}
+
+/* A base executor built with builtin=TRUE is left alone by the flow. */
+static void
+test_flow_builtin_flag (void)
+{
+  g_autoptr (TestFakeExecutor) fake = g_object_new (TEST_TYPE_FAKE_EXECUTOR, "builtin", TRUE, NULL);
+  g_autoptr (TestFakeExecutor) plain = g_object_new (TEST_TYPE_FAKE_EXECUTOR, NULL);
+  g_autoptr (AgentExecCodeExecutionFlow) flow =
+      agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (fake));
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (JsonObject) content =
+      object_from ("{\"role\": \"model\", \"parts\": [{\"text\": \"```python\\nprint 1\\n```\"}]}");
+  g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+  g_autoptr (AgentExecBuiltInExecutor) builtin = agentexec_built_in_executor_new ();
+
+  g_assert_true (agentexec_base_executor_get_builtin (AGENTEXEC_BASE_EXECUTOR (fake)));
+  g_assert_false (agentexec_base_executor_get_builtin (AGENTEXEC_BASE_EXECUTOR (plain)));
+  g_assert_true (agentexec_base_executor_get_builtin (AGENTEXEC_BASE_EXECUTOR (builtin)));
+  step = agentexec_code_execution_flow_postprocess_response (flow, context, "inv", content, FALSE,
+                                                             NULL, NULL);
+  g_assert_false (agentexec_code_execution_step_get_executed (step));
+  g_assert_cmpuint (fake->runs->len, ==, 0);
+}
+
 /* The state delta: only `_code_execution_context`, as ADK's event holds it;
  * the run goes into the results history. */
 static void
@@ -855,6 +995,453 @@ test_text_async (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (agentexec_code_execution_step_get_result_text (step), ==,
                    "```tool_output\nCode execution result:\nasync\n\n\n```");
+}
+
+/* ------------------------------------------------------------------ */
+/* The streaming entry point.                                          */
+
+/* Replies that cover the cases: text after the block, no code, an empty
+ * first block, two blocks, an unclosed block, tool_code, CRLF, UTF-8 split
+ * anywhere, a block whose end only the last byte completes. */
+static const char *const stream_replies[] = {
+  "Let me compute.\n```python\nprint 42\n```\nThe answer follows.",
+  "No code at all, just ``` some ticks ```.",
+  "```python\n\n```\nthen ```python\nprint late\n```",
+  "First:\n```tool_code\nprint one\nerror warn\n```\nSecond:\n```python\nprint two\n```\nbye",
+  "```python\nprint never closed",
+  "crlf\r\n```python\nprint é ✓\r\n```\r\n",
+  "```python\nprint a\n```\n```python\nprint b\n```\n```python\nprint c\n```",
+  "tail end ```python\nprint last\n```",
+};
+
+typedef struct
+{
+  AgentExecExecutorContext *context;
+  TestFakeExecutor *fake;
+  GPtrArray *steps;
+  GPtrArray *signalled;
+  char *text;
+  guint error_count;
+  guint history;
+} StreamRun;
+
+static void
+stream_run_clear (StreamRun *run)
+{
+  g_clear_object (&run->context);
+  g_clear_object (&run->fake);
+  g_clear_pointer (&run->steps, g_ptr_array_unref);
+  g_clear_pointer (&run->signalled, g_ptr_array_unref);
+  g_clear_pointer (&run->text, g_free);
+}
+
+static void
+on_stream_step (AgentExecCodeExecutionStream *stream,
+                AgentExecCodeExecutionStep *step,
+                gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_object_ref (step));
+}
+
+/* Feeds @reply in pieces of @chunk bytes (0: whole) to a fresh flow. */
+static void
+stream_reply (StreamRun *run, const char *reply, gsize chunk, gboolean all_blocks)
+{
+  g_autoptr (AgentExecCodeExecutionFlow) flow = NULL;
+  g_autoptr (AgentExecCodeExecutionStream) stream = NULL;
+  g_autoptr (JsonArray) history = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len = strlen (reply);
+
+  run->context = agentexec_executor_context_new (NULL);
+  run->fake = g_object_new (TEST_TYPE_FAKE_EXECUTOR, NULL);
+  run->signalled = g_ptr_array_new_with_free_func (g_object_unref);
+  flow = agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (run->fake));
+  g_object_set (flow, "all-blocks", all_blocks, NULL);
+  stream = agentexec_code_execution_flow_stream_text (flow, run->context, "inv", NULL);
+  g_assert_true (agentexec_code_execution_stream_get_all_blocks (stream) == all_blocks);
+  g_signal_connect (stream, "step", G_CALLBACK (on_stream_step), run->signalled);
+  for (gsize at = 0; at < len; at += chunk == 0 ? len : chunk)
+    agentexec_code_execution_stream_feed_full (stream, reply + at,
+                                               MIN (chunk == 0 ? len : chunk, len - at));
+  g_assert_null (agentexec_code_execution_stream_get_text (stream));
+  run->steps = agentexec_code_execution_stream_end (stream, &error);
+  g_assert_no_error (error);
+  run->text = g_strdup (agentexec_code_execution_stream_get_text (stream));
+  run->error_count = agentexec_executor_context_get_error_count (run->context, "inv");
+  history = agentexec_executor_context_get_code_execution_results (run->context, "inv");
+  run->history = history != NULL ? json_array_get_length (history) : 0;
+  g_assert_cmpuint (agentexec_code_execution_stream_get_pending (stream), ==, 0);
+}
+
+static void
+assert_same_step (AgentExecCodeExecutionStep *a, AgentExecCodeExecutionStep *b)
+{
+  AgentExecExecutionResult *ra = agentexec_code_execution_step_get_execution_result (a);
+  AgentExecExecutionResult *rb = agentexec_code_execution_step_get_execution_result (b);
+
+  g_assert_cmpint (agentexec_code_execution_step_get_executed (a), ==,
+                   agentexec_code_execution_step_get_executed (b));
+  g_assert_cmpint (agentexec_code_execution_step_get_gated (a), ==,
+                   agentexec_code_execution_step_get_gated (b));
+  g_assert_cmpstr (agentexec_code_execution_step_get_code (a), ==,
+                   agentexec_code_execution_step_get_code (b));
+  g_assert_cmpstr (agentexec_code_execution_step_get_language (a), ==,
+                   agentexec_code_execution_step_get_language (b));
+  g_assert_cmpstr (agentexec_code_execution_step_get_text (a), ==,
+                   agentexec_code_execution_step_get_text (b));
+  g_assert_cmpstr (agentexec_code_execution_step_get_result_text (a), ==,
+                   agentexec_code_execution_step_get_result_text (b));
+  g_assert_true ((ra == NULL) == (rb == NULL));
+  if (ra != NULL)
+    {
+      g_assert_cmpstr (agentexec_execution_result_get_stdout (ra), ==,
+                       agentexec_execution_result_get_stdout (rb));
+      g_assert_cmpstr (agentexec_execution_result_get_stderr (ra), ==,
+                       agentexec_execution_result_get_stderr (rb));
+      g_assert_cmpint (agentexec_execution_result_get_exit_code (ra), ==,
+                       agentexec_execution_result_get_exit_code (rb));
+    }
+  g_assert_true ((agentexec_code_execution_step_get_state_delta (a) == NULL) ==
+                 (agentexec_code_execution_step_get_state_delta (b) == NULL));
+  if (agentexec_code_execution_step_get_state_delta (a) != NULL)
+    {
+      g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+      g_autofree char *expected = NULL;
+
+      json_node_set_object (node, agentexec_code_execution_step_get_state_delta (b));
+      expected = json_to_string (node, FALSE);
+      assert_json (agentexec_code_execution_step_get_state_delta (a), expected);
+    }
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StreamRun, stream_run_clear)
+
+static void
+assert_same_runs (StreamRun *a, StreamRun *b)
+{
+  g_assert_cmpstr (a->text, ==, b->text);
+  g_assert_cmpuint (a->steps->len, ==, b->steps->len);
+  g_assert_cmpuint (a->signalled->len, ==, a->steps->len);
+  g_assert_cmpuint (a->error_count, ==, b->error_count);
+  g_assert_cmpuint (a->history, ==, b->history);
+  g_assert_cmpuint (a->fake->runs->len, ==, b->fake->runs->len);
+  for (guint i = 0; i < a->steps->len; i++)
+    {
+      assert_same_step (g_ptr_array_index (a->steps, i), g_ptr_array_index (b->steps, i));
+      /* The signal delivered the same steps, in order. */
+      g_assert_true (g_ptr_array_index (a->signalled, i) == g_ptr_array_index (a->steps, i));
+    }
+  for (guint i = 0; i < a->fake->runs->len; i++)
+    g_assert_cmpstr (agentexec_execution_input_get_code (g_ptr_array_index (a->fake->runs, i)), ==,
+                     agentexec_execution_input_get_code (g_ptr_array_index (b->fake->runs, i)));
+}
+
+/* First-block mode: 1 byte at a time, 7 at a time and the whole reply give
+ * the same steps, and the same as process_text on the whole reply. */
+static void
+test_stream_first_block (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (stream_replies); i++)
+    {
+      g_auto (StreamRun) whole = { 0 };
+      g_auto (StreamRun) bytes = { 0 };
+      g_auto (StreamRun) sevens = { 0 };
+      g_autoptr (TestFakeExecutor) fake = g_object_new (TEST_TYPE_FAKE_EXECUTOR, NULL);
+      g_autoptr (AgentExecCodeExecutionFlow) flow =
+          agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (fake));
+      g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+      g_autoptr (AgentExecCodeExecutionStep) step = NULL;
+
+      g_test_message ("reply %u", i);
+      stream_reply (&whole, stream_replies[i], 0, FALSE);
+      stream_reply (&bytes, stream_replies[i], 1, FALSE);
+      stream_reply (&sevens, stream_replies[i], 7, FALSE);
+      assert_same_runs (&bytes, &whole);
+      assert_same_runs (&sevens, &whole);
+
+      step = agentexec_code_execution_flow_process_text (flow, context, "inv", stream_replies[i],
+                                                         NULL, NULL);
+      g_assert_cmpuint (whole.steps->len, ==, 1);
+      assert_same_step (g_ptr_array_index (whole.steps, 0), step);
+      g_assert_cmpstr (whole.text, ==, agentexec_code_execution_step_get_text (step));
+      g_assert_cmpuint (whole.fake->runs->len, ==, fake->runs->len);
+      g_assert_cmpuint (whole.error_count, ==,
+                        agentexec_executor_context_get_error_count (context, "inv"));
+    }
+}
+
+/* All-blocks mode: every block runs in order, however the reply is split. */
+static void
+test_stream_all_blocks (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (stream_replies); i++)
+    {
+      g_auto (StreamRun) whole = { 0 };
+      g_auto (StreamRun) bytes = { 0 };
+
+      g_test_message ("reply %u", i);
+      stream_reply (&whole, stream_replies[i], 0, TRUE);
+      stream_reply (&bytes, stream_replies[i], 1, TRUE);
+      assert_same_runs (&bytes, &whole);
+    }
+
+  {
+    g_auto (StreamRun) run = { 0 };
+    AgentExecCodeExecutionStep *first, *second;
+
+    stream_reply (&run, stream_replies[3], 1, TRUE);
+    g_assert_cmpuint (run.steps->len, ==, 2);
+    g_assert_cmpuint (run.fake->runs->len, ==, 2);
+    first = g_ptr_array_index (run.steps, 0);
+    second = g_ptr_array_index (run.steps, 1);
+    g_assert_cmpstr (agentexec_code_execution_step_get_code (first), ==, "print one\nerror warn");
+    g_assert_cmpstr (agentexec_code_execution_step_get_code (second), ==, "print two");
+    /* The error of the first was counted, the success of the second reset it. */
+    g_assert_cmpuint (run.error_count, ==, 0);
+    g_assert_cmpuint (run.history, ==, 2);
+    g_assert_cmpstr (run.text, ==,
+                     "First:\n```tool_code\nprint one\nerror warn\n```\n"
+                     "```tool_output\nCode execution result:\none\n\n\nError:\nwarn\n\n```\n"
+                     "Second:\n```python\nprint two\n```\n"
+                     "```tool_output\nCode execution result:\ntwo\n\n\n```\nbye");
+    g_assert_true (g_str_has_prefix (run.text, agentexec_code_execution_step_get_text (second)));
+  }
+}
+
+/* All-blocks mode and the retry gate: two errors in a row hold the third
+ * block back. */
+static void
+test_stream_gate (void)
+{
+  g_auto (StreamRun) run = { 0 };
+  AgentExecCodeExecutionStep *third;
+
+  stream_reply (&run, "```python\nerror 1\n```\n```python\nerror 2\n```\n```python\nprint 3\n```\n",
+                1, TRUE);
+  g_assert_cmpuint (run.steps->len, ==, 3);
+  g_assert_cmpuint (run.fake->runs->len, ==, 2);
+  g_assert_cmpuint (run.error_count, ==, 2);
+  third = g_ptr_array_index (run.steps, 2);
+  g_assert_true (agentexec_code_execution_step_get_gated (third));
+  g_assert_false (agentexec_code_execution_step_get_executed (third));
+  g_assert_true (g_str_has_suffix (run.text, "```python\nprint 3\n```\n"));
+}
+
+typedef struct
+{
+  guint steps;
+  gint64 settled_at;
+} Arrival;
+
+static void
+on_arrival (AgentExecCodeExecutionStream *stream,
+            AgentExecCodeExecutionStep *step,
+            gpointer user_data)
+{
+  Arrival *arrival = user_data;
+
+  arrival->steps++;
+  arrival->settled_at = g_get_monotonic_time ();
+}
+
+/* The block runs once its end delimiter is fed, before the reply ends. */
+static void
+test_stream_runs_before_end (Fixture *f, gconstpointer data)
+{
+  static const char head[] = "Computing:\n```python\nprint early\n``";
+  g_autoptr (AgentExecCodeExecutionStream) stream =
+      agentexec_code_execution_stream_new (f->flow, f->context, "inv", NULL);
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GError) error = NULL;
+  Arrival arrival = { 0 };
+
+  g_signal_connect (stream, "step", G_CALLBACK (on_arrival), &arrival);
+  agentexec_code_execution_stream_feed (stream, head);
+  /* Not complete yet: "\n``" may still become the end delimiter. */
+  for (guint i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (f->fake->runs->len, ==, 0);
+  g_assert_cmpuint (agentexec_code_execution_stream_get_pending (stream), ==, 0);
+  agentexec_code_execution_stream_feed (stream, "`");
+  g_assert_cmpuint (agentexec_code_execution_stream_get_pending (stream), ==, 1);
+  while (arrival.steps == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (f->fake->runs->len, ==, 1);
+  {
+    g_autoptr (GPtrArray) so_far = agentexec_code_execution_stream_get_steps (stream);
+
+    g_assert_cmpuint (so_far->len, ==, 1);
+    g_assert_cmpstr (agentexec_code_execution_step_get_result_text (g_ptr_array_index (so_far, 0)),
+                     ==, "```tool_output\nCode execution result:\nearly\n\n\n```");
+  }
+  /* The model goes on writing; nothing else runs (first-block mode). */
+  agentexec_code_execution_stream_feed (stream, "\nMore text.\n```python\nprint late\n```\n");
+  steps = agentexec_code_execution_stream_end (stream, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (steps->len, ==, 1);
+  g_assert_cmpuint (f->fake->runs->len, ==, 1);
+  g_assert_cmpuint (arrival.steps, ==, 1);
+  g_assert_cmpstr (agentexec_code_execution_stream_get_text (stream), ==,
+                   "Computing:\n```python\nprint early\n```\n"
+                   "```tool_output\nCode execution result:\nearly\n\n\n```");
+}
+
+static void
+got_end (GObject *source, GAsyncResult *res, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (res);
+}
+
+/* A block that cannot be run ends the stream with the error; later blocks
+ * do not run. */
+static void
+test_stream_executor_error (Fixture *f, gconstpointer data)
+{
+  g_autoptr (AgentExecCodeExecutionStream) stream = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GError) error = NULL;
+
+  f->fake->unavailable = TRUE;
+  agentexec_code_execution_flow_set_all_blocks (f->flow, TRUE);
+  stream = agentexec_code_execution_stream_new (f->flow, f->context, "inv", NULL);
+  agentexec_code_execution_stream_feed (stream, "```python\nprint 1\n```\n```python\nprint 2\n```");
+  agentexec_code_execution_stream_end_async (stream, got_end, &res);
+  steps = agentexec_code_execution_stream_end_finish (stream, wait_for (&res), &error);
+  g_assert_null (steps);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "fake engine is down"));
+  g_assert_cmpuint (f->fake->runs->len, ==, 1);
+}
+
+/* A cancelled stream ends with the cancellation. */
+static void
+test_stream_cancelled (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (AgentExecCodeExecutionStream) stream =
+      agentexec_code_execution_stream_new (f->flow, f->context, "inv", cancellable);
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_cancellable_cancel (cancellable);
+  agentexec_code_execution_stream_feed (stream, "```python\nprint 1\n```");
+  steps = agentexec_code_execution_stream_end (stream, &error);
+  g_assert_null (steps);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (f->fake->runs->len, ==, 0);
+}
+
+/* A NUL byte ends the reply, however the reply is split. */
+static void
+test_stream_nul (Fixture *f, gconstpointer data)
+{
+  static const char reply[] = "```python\nprint 1\n```\0```python\nprint 2\n```";
+  g_autoptr (AgentExecCodeExecutionStream) stream = NULL;
+  g_autoptr (GPtrArray) steps = NULL;
+
+  agentexec_code_execution_flow_set_all_blocks (f->flow, TRUE);
+  stream = agentexec_code_execution_stream_new (f->flow, f->context, "inv", NULL);
+  for (gsize i = 0; i < sizeof reply - 1; i++)
+    agentexec_code_execution_stream_feed_full (stream, reply + i, 1);
+  steps = agentexec_code_execution_stream_end (stream, NULL);
+  g_assert_cmpuint (steps->len, ==, 1);
+  g_assert_cmpstr (agentexec_code_execution_stream_get_text (stream), ==,
+                   "```python\nprint 1\n```\n```tool_output\nCode execution result:\n1\n\n\n```");
+}
+
+/* Text deltas as a Gemini streamGenerateContent answer carries them: the
+ * library's SSE parser feeds each event's text parts to the stream. */
+static gboolean
+feed_sse_event (const char *data, gsize len, gpointer user_data, GError **error)
+{
+  g_autoptr (JsonNode) root = json_from_string (data, error);
+  JsonArray *parts;
+
+  if (root == NULL)
+    return FALSE;
+  parts = json_object_get_array_member (
+      json_object_get_object_member (
+          json_array_get_object_element (
+              json_object_get_array_member (json_node_get_object (root), "candidates"), 0),
+          "content"),
+      "parts");
+  for (guint i = 0; i < json_array_get_length (parts); i++)
+    agentexec_code_execution_stream_feed (
+        user_data, json_object_get_string_member (json_array_get_object_element (parts, i), "text"));
+  return TRUE;
+}
+
+static void
+test_stream_from_sse (Fixture *f, gconstpointer data)
+{
+  static const char reply[] = "Let me see.\n```python\nprint sse\n```\nThat was it.";
+  g_autoptr (GString) sse = g_string_new (NULL);
+  g_autoptr (AgentExecCodeExecutionStream) stream =
+      agentexec_code_execution_stream_new (f->flow, f->context, "inv", NULL);
+  g_autoptr (AgentExecSseParser) parser = _agentexec_sse_parser_new (feed_sse_event, stream);
+  g_autoptr (GPtrArray) steps = NULL;
+  g_autoptr (GError) error = NULL;
+
+  /* The model's deltas, 5 bytes each, one event each, as JSON strings. */
+  for (gsize at = 0; at < sizeof reply - 1; at += 5)
+    {
+      g_autoptr (JsonNode) text = json_node_new (JSON_NODE_VALUE);
+      g_autofree char *delta = g_strndup (reply + at, 5);
+      g_autofree char *quoted = NULL;
+
+      json_node_set_string (text, delta);
+      quoted = json_to_string (text, FALSE);
+      g_string_append_printf (sse,
+                              "data: {\"candidates\": [{\"content\": {\"role\": \"model\","
+                              " \"parts\": [{\"text\": %s}]}, \"index\": 0}]}\r\n\r\n",
+                              quoted);
+    }
+  /* The transport splits it anywhere: one byte at a time. */
+  for (gsize i = 0; i < sse->len; i++)
+    g_assert_true (_agentexec_sse_parser_feed (parser, sse->str + i, 1, &error));
+  g_assert_true (_agentexec_sse_parser_finish (parser, &error));
+  g_assert_no_error (error);
+  steps = agentexec_code_execution_stream_end (stream, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (steps->len, ==, 1);
+  g_assert_cmpuint (f->fake->runs->len, ==, 1);
+  g_assert_cmpstr (agentexec_code_execution_stream_get_text (stream), ==,
+                   "Let me see.\n```python\nprint sse\n```\n"
+                   "```tool_output\nCode execution result:\nsse\n\n\n```");
+}
+
+/* With the real local backend, streamed byte by byte. */
+static void
+test_stream_local (void)
+{
+  static const char reply[] = "Sure.\n```python\nx = 6 * 7\nprint(x)\n```\nDone.";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecLocalExecutor) local = agentexec_local_executor_new (TRUE, &error);
+  g_autoptr (AgentExecCodeExecutionFlow) flow = NULL;
+  g_autoptr (AgentExecExecutorContext) context = agentexec_executor_context_new (NULL);
+  g_autoptr (AgentExecCodeExecutionStream) stream = NULL;
+  g_autoptr (GPtrArray) steps = NULL;
+  AgentExecExecutionResult *result;
+
+  if (local == NULL || !g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip (local == NULL ? error->message : "no /usr/bin/python3");
+      return;
+    }
+  flow = agentexec_code_execution_flow_new (AGENTEXEC_CODE_EXECUTOR (local));
+  stream = agentexec_code_execution_flow_stream_text (flow, context, "inv", NULL);
+  for (gsize i = 0; i < sizeof reply - 1; i++)
+    agentexec_code_execution_stream_feed_full (stream, reply + i, 1);
+  steps = agentexec_code_execution_stream_end (stream, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (steps->len, ==, 1);
+  result = agentexec_code_execution_step_get_execution_result (g_ptr_array_index (steps, 0));
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "42\n");
+  g_assert_cmpstr (agentexec_code_execution_stream_get_text (stream), ==,
+                   "Sure.\n```python\nx = 6 * 7\nprint(x)\n```\n"
+                   "```tool_output\nCode execution result:\n42\n\n\n```");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1228,6 +1815,33 @@ test_data_file_code (void)
   g_assert_nonnull (strstr (out, "Total rows: 3"));
   g_assert_nonnull (strstr (out, "Total columns: 2"));
   g_assert_nonnull (strstr (out, "city"));
+
+  /* ADK's test of crop: never more than max_chars characters. */
+  {
+    g_autofree char *checks =
+        g_strconcat (code,
+                     "\nassert crop('abcdef', max_chars=2) == 'ab', crop('abcdef', max_chars=2)\n"
+                     "assert crop('abcdef', max_chars=3) == 'abc'\n"
+                     "assert crop('abcdef', max_chars=0) == ''\n"
+                     "assert crop('abcdef', max_chars=-1) == ''\n"
+                     "assert crop('abcdef', max_chars=5) == 'ab...'\n"
+                     "assert crop('abcdef', max_chars=6) == 'abcdef'\n"
+                     "assert crop('x' * 100) == 'x' * 61 + '...'\n"
+                     "for n in range(-2, 12):\n"
+                     "  assert len(crop('abcdefghij', n)) <= max(n, 0), n\n"
+                     "print('crop ok')\n",
+                     NULL);
+    g_autoptr (GSubprocess) check = NULL;
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    check = g_subprocess_launcher_spawn (launcher, &error, "/usr/bin/python3", "-c", checks, NULL);
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (check, NULL, NULL, &out, &err, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (err, ==, "");
+    g_assert_true (g_str_has_suffix (out, "crop ok\n"));
+  }
   g_remove (csv);
   g_rmdir (dir);
 }
@@ -1278,8 +1892,19 @@ main (int argc, char *argv[])
   ADD ("preprocess/history-rewrite", test_preprocess_history_rewrite);
   ADD ("preprocess/gated", test_preprocess_gated);
   ADD ("preprocess/async", test_preprocess_async);
+  ADD ("stream/runs-before-end", test_stream_runs_before_end);
+  ADD ("stream/executor-error", test_stream_executor_error);
+  ADD ("stream/cancelled", test_stream_cancelled);
+  ADD ("stream/nul", test_stream_nul);
+  ADD ("stream/from-sse", test_stream_from_sse);
 #undef ADD
+  g_test_add_func ("/agentexec/flow/stream/first-block", test_stream_first_block);
+  g_test_add_func ("/agentexec/flow/stream/all-blocks", test_stream_all_blocks);
+  g_test_add_func ("/agentexec/flow/stream/gate", test_stream_gate);
+  g_test_add_func ("/agentexec/flow/stream/local", test_stream_local);
   g_test_add_func ("/agentexec/flow/postprocess/gate-default", test_flow_gate_default);
+  g_test_add_func ("/agentexec/flow/settings/not-by-name", test_flow_settings_not_by_name);
+  g_test_add_func ("/agentexec/flow/settings/builtin-flag", test_flow_builtin_flag);
   g_test_add_func ("/agentexec/flow/preprocess/data-file-code", test_data_file_code);
   g_test_add_func ("/agentexec/flow/local/csv-end-to-end", test_local_csv_end_to_end);
   g_test_add_func ("/agentexec/flow/builtin/preprocess", test_builtin_preprocess);

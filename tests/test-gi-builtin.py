@@ -135,6 +135,20 @@ def process_llm_request_rejects_old_models():
 
 
 @test
+def process_llm_request_without_model_fails_as_adk():
+    executor = AgentExec.BuiltInExecutor.new()
+    assert not executor.props.model_fallback
+    node = Json.from_string('{"contents": []}')
+    e = expect_error(lambda: executor.process_llm_request(node.get_object()),
+                     AgentExec.Error.INVALID_INPUT)
+    assert e.message == "Gemini code execution tool is not supported for model None"
+    executor.props.model_fallback = True
+    assert executor.process_llm_request(node.get_object())
+    assert json.loads(Json.to_string(node, False)) == {
+        "contents": [], "config": {"tools": [{"codeExecution": {}}]}}
+
+
+@test
 def execute_success_and_request():
     server = Server()
     try:
@@ -183,7 +197,8 @@ def http_errors_map_and_hide_the_key():
         server.answer(404, data("error-404.json"))
         server.answer(500, data("error-500.json"))
         executor = make_executor(server)
-        e = expect_error(lambda: run_python(executor, "print(1)"), AgentExec.Error.FAILED)
+        e = expect_error(lambda: run_python(executor, "print(1)"),
+                         AgentExec.Error.PERMISSION_DENIED)
         assert KEY not in e.message and "[redacted]" in e.message
         e = expect_error(lambda: run_python(executor, "print(1)"), AgentExec.Error.FAILED)
         assert "gemini-2.5-flash" in e.message

@@ -11,7 +11,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gi  # noqa: E402
 
 gi.require_version("AgentExec", "1.0")
-from gi.repository import AgentExec, Gio, GLib  # noqa: E402
+from gi.repository import AgentExec, Gio, GLib, GObject  # noqa: E402
 
 from tap import run, test  # noqa: E402
 
@@ -71,6 +71,55 @@ def unsafe_needs_opt_in():
     assert executor().props.allow_unsafe
 
 
+def assert_not_initialised(error):
+    assert isinstance(error, GLib.Error), error
+    assert error.matches(AgentExec.error_quark(), AgentExec.Error.NOT_INITIALIZED), error
+    assert "not initialised" in error.message, error.message
+
+
+@test
+def uninitialised_executor_refuses_every_path():
+    """GObject.new() skips init(), where allow-unsafe is checked: nothing may run."""
+    for allow_unsafe in (False, True):
+        ex = GObject.new(AgentExec.LocalExecutor, allow_unsafe=allow_unsafe)
+        ex.set_interpreter("python", PYTHON)
+        for stateful in (False, True):
+            ex.props.stateful = stateful
+            execution_id = "s1" if stateful else None
+            try:
+                run_code(ex, "print('ran')", execution_id=execution_id)
+            except GLib.Error as e:
+                assert_not_initialised(e)
+            else:
+                raise AssertionError("an uninitialised executor ran code")
+            (outcome,) = run_async(ex, [make_input("print('ran')", execution_id=execution_id)])
+            assert_not_initialised(outcome)
+            flow = AgentExec.CodeExecutionFlow.new(ex)
+            context = AgentExec.ExecutorContext.new(None)
+            try:
+                flow.process_text(context, "inv", "```python\nprint('ran')\n```\n", None)
+            except GLib.Error as e:
+                assert_not_initialised(e)
+            else:
+                raise AssertionError("the flow ran code on an uninitialised executor")
+        ex.close()
+    # a failed init() leaves it refusing; a successful one lets it run
+    ex = GObject.new(AgentExec.LocalExecutor, allow_unsafe=False)
+    try:
+        ex.init(None)
+    except GLib.Error as e:
+        assert e.matches(AgentExec.error_quark(), AgentExec.Error.UNSAFE_NOT_ALLOWED), e
+    try:
+        run_code(ex, "print('ran')")
+    except GLib.Error as e:
+        assert_not_initialised(e)
+    else:
+        raise AssertionError("ran after a failed init()")
+    ex = GObject.new(AgentExec.LocalExecutor, allow_unsafe=True)
+    ex.init(None)
+    assert run_code(ex, "print(6 * 7)").props.stdout == "42\n"
+
+
 @test
 def runs_python_javascript_bash():
     ex = executor()
@@ -103,6 +152,8 @@ def limits_are_properties():
     start = time.monotonic()
     result = run_code(ex, "while True: pass", timeout_ms=500)
     assert result.props.outcome == AgentExec.Outcome.DEADLINE_EXCEEDED
+    assert result.props.stderr.endswith("Code execution timed out after 0.5 seconds."), \
+        result.props.stderr
     assert time.monotonic() - start < 1.5
 
 

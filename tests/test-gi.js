@@ -66,6 +66,34 @@ test('javascript executor sync', () => {
     assert(chunks.join('') === 'hello', 'streamed');
 });
 
+test('uninitialised executors refuse to run', () => {
+    // new X({...}) is g_object_new(): it skips init(), where the safety
+    // settings are checked, so every run must fail with NOT_INITIALIZED.
+    const executors = [
+        new AgentExec.LocalExecutor({allow_unsafe: true}),
+        new AgentExec.LocalExecutor({allow_unsafe: false}),
+        new AgentExec.ContainerExecutor({docker_host: 'unix:///nonexistent'}),
+    ];
+    for (const ex of executors) {
+        for (const stateful of [false, true]) {
+            ex.stateful = stateful;
+            const input = AgentExec.ExecutionInput.new("print('ran')", 'python');
+            if (stateful)
+                input.execution_id = 's1';
+            let refused = null;
+            try {
+                ex.execute_code(null, input, null);
+            } catch (e) {
+                refused = e;
+            }
+            assert(refused !== null, 'an uninitialised executor ran code');
+            assert(refused.matches(AgentExec.error_quark(), AgentExec.Error.NOT_INITIALIZED),
+                `wrong error: ${refused}`);
+        }
+        ex.close();
+    }
+});
+
 async function runAll() {
     print(`1..${tests.length + 1}`);
     let failed = 0;

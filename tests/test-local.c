@@ -13,6 +13,7 @@
 
 #include "libagentexec.h"
 #include "agentexec-driver-private.h"
+#include "agentexec-uninitialised.h"
 
 #define PYTHON "/usr/bin/python3"
 
@@ -132,6 +133,47 @@ test_unsafe_not_allowed (void)
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED);
   g_assert_nonnull (strstr (error->message, "allow-unsafe"));
   g_assert_nonnull (strstr (error->message, "container"));
+}
+
+/* g_object_new() skips init(), where allow-unsafe is checked: every run path
+ * must still refuse, whether allow-unsafe is set or not, and a failed init()
+ * leaves the executor refusing. */
+static void
+test_not_initialised (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(6 * 7)", "py");
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+
+  for (int allow_unsafe = 0; allow_unsafe <= 1; allow_unsafe++)
+    {
+      g_autoptr (AgentExecLocalExecutor) executor =
+          g_object_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, "allow-unsafe", allow_unsafe, NULL);
+
+      agentexec_test_assert_refuses_uninitialised (AGENTEXEC_CODE_EXECUTOR (executor));
+    }
+
+  {
+    g_autoptr (AgentExecLocalExecutor) executor =
+        g_object_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, "allow-unsafe", FALSE, NULL);
+
+    g_assert_false (g_initable_init (G_INITABLE (executor), NULL, &error));
+    g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED);
+    g_clear_error (&error);
+    agentexec_test_assert_refuses_uninitialised (AGENTEXEC_CODE_EXECUTOR (executor));
+  }
+
+  {
+    g_autoptr (AgentExecLocalExecutor) executor =
+        g_object_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, "allow-unsafe", TRUE, NULL);
+
+    g_assert_true (g_initable_init (G_INITABLE (executor), NULL, &error));
+    g_assert_no_error (error);
+    result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                                   NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "42\n");
+  }
 }
 
 static void
@@ -305,9 +347,11 @@ test_timeout (void)
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
   g_assert_cmpint (elapsed, <, 2 * G_USEC_PER_SEC);
-  /* Partial output is kept. */
+  /* Partial output is kept, and stderr holds ADK's sentence. */
   g_assert_cmpint (first_number (agentexec_execution_result_get_stdout (result)), >, 0);
   g_assert_false (group_alive (first_number (agentexec_execution_result_get_stdout (result))));
+  g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==,
+                   "Code execution timed out after 1 seconds.");
 }
 
 static void
@@ -635,8 +679,27 @@ cancel_soon (gpointer data)
   return NULL;
 }
 
-/* Sync, cancelled from another thread: the result says CANCELLED. (The
- * async path reports G_IO_ERROR_CANCELLED, as GTask does.) */
+static void
+collect_output_text (AgentExecCodeExecutor *executor,
+                     AgentExecExecutionInput *input,
+                     AgentExecStream stream,
+                     GBytes *chunk,
+                     gpointer data)
+{
+  gsize len;
+  const char *bytes = g_bytes_get_data (chunk, &len);
+
+  g_string_append_len (data, bytes, len);
+}
+
+static void
+got_cancel_result (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (res);
+}
+
+/* Sync and async, cancelled while the code runs: both fail with
+ * G_IO_ERROR_CANCELLED, the code killed at once. */
 static void
 test_cancel (gconstpointer data)
 {
@@ -652,15 +715,45 @@ test_cancel (gconstpointer data)
   gint64 start = g_get_monotonic_time ();
   GThread *canceller = g_thread_new ("cancel", cancel_soon, cancellable);
 
+  g_autoptr (GString) chunks = g_string_new (NULL);
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (AgentExecExecutionResult) after = NULL;
+
+  g_signal_connect (executor, "output", G_CALLBACK (collect_output_text), chunks);
   result = agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
                                                  cancellable, &error);
   g_thread_join (canceller);
-  g_assert_no_error (error);
+  g_assert_null (result);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_nonnull (strstr (error->message, "cancelled"));
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
-  g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
-                   AGENTEXEC_OUTCOME_CANCELLED);
-  g_assert_false (group_alive (first_number (agentexec_execution_result_get_stdout (result))));
-  g_assert_true (agentexec_execution_result_get_session_restarted (result) == stateful);
+  /* The output came through the signal before; the process group is gone. */
+  g_assert_cmpint (first_number (chunks->str), >, 0);
+  g_assert_false (group_alive (first_number (chunks->str)));
+
+  /* The async path ends the same way. */
+  g_string_truncate (chunks, 0);
+  g_clear_error (&error);
+  g_clear_object (&cancellable);
+  cancellable = g_cancellable_new ();
+  canceller = g_thread_new ("cancel", cancel_soon, cancellable);
+  start = g_get_monotonic_time ();
+  agentexec_code_executor_execute_code_async (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                              cancellable, got_cancel_result, &res);
+  while (res == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_thread_join (canceller);
+  result =
+      agentexec_code_executor_execute_code_finish (AGENTEXEC_CODE_EXECUTOR (executor), res, &error);
+  g_assert_null (result);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+  g_assert_cmpint (first_number (chunks->str), >, 0);
+  g_assert_false (group_alive (first_number (chunks->str)));
+
+  /* The executor still works afterwards. */
+  after = run_code (executor, "python", "print('after')", 5000);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (after), ==, "after\n");
 }
 
 static AgentExecExecutionResult *
@@ -718,6 +811,8 @@ test_stateful_errors (void)
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
   g_assert_true (agentexec_execution_result_get_session_restarted (loop));
   g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (loop), "killed at the timeout"));
+  g_assert_true (g_str_has_suffix (agentexec_execution_result_get_stderr (loop),
+                                   "\nCode execution timed out after 1.5 seconds."));
   g_assert_false (group_alive (first_number (agentexec_execution_result_get_stdout (loop))));
   g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (fresh), "NameError"));
 
@@ -1065,6 +1160,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/agentexec/backend/local/unsafe-not-allowed", test_unsafe_not_allowed);
+  g_test_add_func ("/agentexec/backend/local/not-initialised", test_not_initialised);
   g_test_add_data_func ("/agentexec/backend/local/hello/python", py, test_hello);
   g_test_add_data_func ("/agentexec/backend/local/hello/javascript", js, test_hello);
   g_test_add_data_func ("/agentexec/backend/local/hello/bash", sh, test_hello);

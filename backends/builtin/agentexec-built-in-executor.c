@@ -66,6 +66,7 @@ struct _AgentExecBuiltInExecutor
   char *api_key;
   guint request_timeout_ms;
   guint streaming : 1;
+  guint model_fallback : 1;
 };
 
 G_DEFINE_FINAL_TYPE (AgentExecBuiltInExecutor,
@@ -80,6 +81,7 @@ enum
   PROP_API_KEY,
   PROP_REQUEST_TIMEOUT_MS,
   PROP_STREAMING,
+  PROP_MODEL_FALLBACK,
   N_PROPS
 };
 
@@ -166,6 +168,9 @@ agentexec_built_in_executor_get_property (GObject *object,
     case PROP_STREAMING:
       g_value_set_boolean (value, agentexec_built_in_executor_get_streaming (self));
       break;
+    case PROP_MODEL_FALLBACK:
+      g_value_set_boolean (value, agentexec_built_in_executor_get_model_fallback (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -214,6 +219,9 @@ agentexec_built_in_executor_set_property (GObject *object,
       break;
     case PROP_STREAMING:
       agentexec_built_in_executor_set_streaming (self, g_value_get_boolean (value));
+      break;
+    case PROP_MODEL_FALLBACK:
+      agentexec_built_in_executor_set_model_fallback (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -360,7 +368,9 @@ agentexec_built_in_executor_process_llm_request (AgentExecBaseExecutor *base,
                                                  GError **error)
 {
   AgentExecBuiltInExecutor *self = AGENTEXEC_BUILT_IN_EXECUTOR (base);
-  g_autofree char *model = agentexec_built_in_executor_dup_model (self);
+  g_autofree char *model = agentexec_built_in_executor_get_model_fallback (self)
+                               ? agentexec_built_in_executor_dup_model (self)
+                               : NULL;
 
   return _agentexec_gemini_add_code_execution_tool (request, model, error);
 }
@@ -383,7 +393,8 @@ agentexec_built_in_executor_class_init (AgentExecBuiltInExecutorClass *klass)
    *
    * The Gemini model that runs the code (and the model
    * [method@AgentExec.CodeExecutor.process_llm_request] checks when the
-   * request names none), such as `gemini-2.5-flash` or
+   * request names none and [property@AgentExec.BuiltInExecutor:model-fallback]
+   * is set), such as `gemini-2.5-flash` or
    * `models/gemini-2.0-flash`. %NULL restores the default.
    *
    * Since: 1.0
@@ -439,6 +450,21 @@ agentexec_built_in_executor_class_init (AgentExecBuiltInExecutorClass *klass)
    */
   properties[PROP_STREAMING] = g_param_spec_boolean ("streaming", NULL, NULL, FALSE, flags);
 
+  /**
+   * AgentExecBuiltInExecutor:model-fallback:
+   *
+   * What [method@AgentExec.CodeExecutor.process_llm_request] does with a
+   * request that names no `model`. %FALSE (the default) fails as ADK does
+   * ("Gemini code execution tool is not supported for model None"); %TRUE
+   * checks [property@AgentExec.BuiltInExecutor:model] instead, for callers
+   * that add the model to the request only later. A request that names a
+   * model is always checked against that model.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_MODEL_FALLBACK] =
+      g_param_spec_boolean ("model-fallback", NULL, NULL, FALSE, flags);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -446,6 +472,7 @@ static void
 agentexec_built_in_executor_init (AgentExecBuiltInExecutor *self)
 {
   g_mutex_init (&self->mutex);
+  _agentexec_base_executor_set_builtin (AGENTEXEC_BASE_EXECUTOR (self), TRUE);
   self->model = g_strdup (AGENTEXEC_GEMINI_DEFAULT_MODEL);
   self->base_url = g_strdup (AGENTEXEC_GEMINI_DEFAULT_BASE_URL);
 }
@@ -679,4 +706,51 @@ agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self, gbool
   g_mutex_unlock (&self->mutex);
   if (changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STREAMING]);
+}
+
+/**
+ * agentexec_built_in_executor_get_model_fallback:
+ * @self: a [class@AgentExec.BuiltInExecutor]
+ *
+ * Returns: the value of [property@AgentExec.BuiltInExecutor:model-fallback]
+ *
+ * Since: 1.0
+ */
+gboolean
+agentexec_built_in_executor_get_model_fallback (AgentExecBuiltInExecutor *self)
+{
+  gboolean model_fallback;
+
+  g_return_val_if_fail (AGENTEXEC_IS_BUILT_IN_EXECUTOR (self), FALSE);
+
+  g_mutex_lock (&self->mutex);
+  model_fallback = self->model_fallback;
+  g_mutex_unlock (&self->mutex);
+  return model_fallback;
+}
+
+/**
+ * agentexec_built_in_executor_set_model_fallback:
+ * @self: a [class@AgentExec.BuiltInExecutor]
+ * @model_fallback: whether a request without a model is checked against
+ *   [property@AgentExec.BuiltInExecutor:model]
+ *
+ * Sets [property@AgentExec.BuiltInExecutor:model-fallback].
+ *
+ * Since: 1.0
+ */
+void
+agentexec_built_in_executor_set_model_fallback (AgentExecBuiltInExecutor *self,
+                                                gboolean model_fallback)
+{
+  gboolean changed;
+
+  g_return_if_fail (AGENTEXEC_IS_BUILT_IN_EXECUTOR (self));
+
+  g_mutex_lock (&self->mutex);
+  changed = self->model_fallback != !!model_fallback;
+  self->model_fallback = !!model_fallback;
+  g_mutex_unlock (&self->mutex);
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL_FALLBACK]);
 }

@@ -48,4 +48,10 @@ gboolean agentexec_built_in_executor_get_streaming (AgentExecBuiltInExecutor *se
 AGENTEXEC_AVAILABLE_IN_ALL
 void agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self, gboolean streaming);
 
+AGENTEXEC_AVAILABLE_IN_ALL
+gboolean agentexec_built_in_executor_get_model_fallback (AgentExecBuiltInExecutor *self);
+AGENTEXEC_AVAILABLE_IN_ALL
+void agentexec_built_in_executor_set_model_fallback (AgentExecBuiltInExecutor *self,
+                                                     gboolean model_fallback);
+
 G_END_DECLS

@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 
 #define AGENTEXEC_GEMINI_DEFAULT_BASE_URL "https://generativelanguage.googleapis.com/v1beta"
 #define AGENTEXEC_GEMINI_DEFAULT_MODEL "gemini-2.5-flash"
+/* Gemini stops the code it runs after 30 s (its documented limit). */
+#define AGENTEXEC_GEMINI_CODE_TIME_LIMIT_MS 30000
 
 gboolean _agentexec_gemini_model_is_2_or_above (const char *model);
 gboolean _agentexec_gemini_add_code_execution_tool (JsonObject *request,

@@ -480,6 +480,7 @@ apply_outcome (AgentExecExecutionResult *result, Part *part, guint64 max_bytes)
                   "(OUTCOME_DEADLINE_EXCEEDED)",
                   max_bytes);
       _agentexec_execution_result_set_outcome (result, AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
+      _agentexec_execution_result_set_deadline_ms (result, AGENTEXEC_GEMINI_CODE_TIME_LIMIT_MS);
       _agentexec_execution_result_set_exit_code (result, -1);
     }
   else

@@ -247,14 +247,15 @@ request_model (JsonObject *request, const char *fallback_model)
   if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
       json_node_get_value_type (node) == G_TYPE_STRING)
     return g_strdup (json_node_get_string (node));
-  return g_strdup (fallback_model != NULL ? fallback_model : "");
+  return g_strdup (fallback_model);
 }
 
 /*
  * _agentexec_gemini_add_code_execution_tool:
  *
  * ADK's BuiltInCodeExecutor.process_llm_request on a JSON request: for a
- * Gemini 2+ model (the request's "model", else @fallback_model), make the
+ * Gemini 2+ model (the request's "model", else @fallback_model when not
+ * %NULL; a request with neither fails as ADK's does, naming model None), make the
  * tools hold exactly one code-execution tool, written as the document
  * spells its fields ({"codeExecution": {}} or {"code_execution": {}}).
  * Idempotent; everything else stays as it was.
@@ -274,7 +275,8 @@ _agentexec_gemini_add_code_execution_tool (JsonObject *request,
   if (!_agentexec_gemini_model_is_2_or_above (model))
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "Gemini code execution tool is not supported for model %s", model);
+                   "Gemini code execution tool is not supported for model %s",
+                   model != NULL ? model : "None");
       return FALSE;
     }
   holder = tools_holder (request, error);
@@ -558,9 +560,10 @@ error_for_status (long status, ServiceError *e, const char *model, guint retry_a
                               : g_strdup ("");
 
   if (status == 401 || status == 403 || g_strcmp0 (e->reason, "API_KEY_INVALID") == 0)
-    return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
+    return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_PERMISSION_DENIED,
                         "Gemini refused the API key (%s): %s. Set a valid key in the api-key "
-                        "property or in GEMINI_API_KEY (or GOOGLE_API_KEY)",
+                        "property or in GEMINI_API_KEY (or GOOGLE_API_KEY), with access to the "
+                        "Gemini API; retrying will not help",
                         what, e->message);
   if (status == 404)
     return g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
@@ -591,7 +594,8 @@ error_for_status (long status, ServiceError *e, const char *model, guint retry_a
  * _agentexec_gemini_http_error:
  *
  * The GError for an HTTP error answer (or an {"error": ...} document with
- * its code as @status): 401/403 and invalid keys, 404 (model), 400, 429 and
+ * its code as @status): 401/403 and invalid keys (PERMISSION_DENIED, never
+ * retried), 404 (model), 400, 429 and
  * 5xx (BACKEND_UNAVAILABLE, so the base class retries them), with the
  * service's message. @retry_after_ms gets the wait the service asked for
  * (Retry-After header or RetryInfo.retryDelay), 0 if none.

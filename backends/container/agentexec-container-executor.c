@@ -313,13 +313,8 @@ agentexec_container_executor_run (AgentExecBaseExecutor *base,
 {
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (base);
 
-  if (self->client == NULL)
-    {
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
-                   "The container executor was not initialised: create it with "
-                   "agentexec_container_executor_new() or g_initable_new()");
-      return NULL;
-    }
+  /* The base class refuses to run before init() succeeded. */
+  g_assert (self->client != NULL);
   if (agentexec_base_executor_get_stateful (base))
     return _agentexec_container_run_stateful (
         self, self->sessions, input, language, self->max_sessions, self->session_idle_timeout_ms,
@@ -473,6 +468,7 @@ agentexec_container_executor_initable_init (GInitable *initable,
   _agentexec_container_reap_orphans (self->client, cancellable, &reap_error);
   if (reap_error != NULL)
     g_debug ("Could not look for orphaned containers: %s", reap_error->message);
+  _agentexec_base_executor_set_initialized (AGENTEXEC_BASE_EXECUTOR (self), TRUE);
   return TRUE;
 }
 
@@ -490,7 +486,11 @@ agentexec_container_executor_dispose (GObject *object)
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (object);
 
   if (self->sessions != NULL)
-    _agentexec_container_sessions_close (self->sessions);
+    {
+      /* The reaper removes containers through self->removals: stop it first. */
+      _agentexec_container_sessions_stop_reaper (self->sessions);
+      _agentexec_container_sessions_close (self->sessions);
+    }
   stop_pool (self);
   if (self->removals != NULL)
     g_thread_pool_free (g_steal_pointer (&self->removals), FALSE, TRUE);
@@ -837,7 +837,9 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
    * AgentExecContainerExecutor:session-idle-timeout-ms:
    *
    * A stateful session unused for longer is removed (with its container)
-   * the next time the executor runs code; 0 keeps sessions until close().
+   * when its time is up, by a timer of the executor's own (a thread: no
+   * main loop is needed, and the executor need not be used again); 0 keeps
+   * sessions until close().
    *
    * Since: 1.0
    */

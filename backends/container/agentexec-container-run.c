@@ -338,7 +338,6 @@ static void
 settle_outcome (AgentExecContainerExecutor *self,
                 Run *run,
                 AgentExecExecutionResult *result,
-                guint timeout_ms,
                 GByteArray *stderr_kept)
 {
   AgentExecContainerSpec spec;
@@ -348,8 +347,10 @@ settle_outcome (AgentExecContainerExecutor *self,
   _agentexec_execution_result_set_exit_code (result, run->exit_code);
   if (run->timed_out)
     {
+      /* The base class adds ADK's "Code execution timed out after N seconds." */
       _agentexec_execution_result_set_outcome (result, AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
-      notice = g_strdup_printf ("[agentexec: killed after the timeout of %u ms]\n", timeout_ms);
+      if (run->exit_code == 137)
+        _agentexec_execution_result_set_signal (result, 9);
     }
   else if (run->oom_killed || (run->exit_code == 137 && spec.memory_bytes > 0))
     {
@@ -410,14 +411,13 @@ build_result_full (AgentExecContainerExecutor *self,
                    Collect *collect,
                    GPtrArray *files,
                    const char *stamp_before,
-                   guint timeout_ms,
                    char **stamp_out)
 {
   g_autoptr (AgentExecExecutionResult) result = _agentexec_execution_result_new_empty ();
   g_autofree char *stamp_after = NULL;
 
   _agentexec_execution_result_set_language (result, program->language);
-  settle_outcome (self, run, result, timeout_ms, collect->kept[AGENTEXEC_STREAM_STDERR]);
+  settle_outcome (self, run, result, collect->kept[AGENTEXEC_STREAM_STDERR]);
   if (stamp_before != NULL)
     stamp_after = workspace_stamp (run, files);
   if (stamp_after == NULL || !g_str_equal (stamp_before, stamp_after))
@@ -441,10 +441,9 @@ build_result (AgentExecContainerExecutor *self,
               const Program *program,
               Collect *collect,
               GPtrArray *files,
-              const char *stamp_before,
-              guint timeout_ms)
+              const char *stamp_before)
 {
-  return build_result_full (self, run, program, collect, files, stamp_before, timeout_ms, NULL);
+  return build_result_full (self, run, program, collect, files, stamp_before, NULL);
 }
 
 static AgentExecExecutionResult *
@@ -477,7 +476,7 @@ execute (AgentExecContainerExecutor *self,
   if (!stream_output (run, stream, timeout_ms, error) || !inspect_exit (run, error))
     return NULL;
 
-  return build_result (self, run, program, collect, files, stamp_before, timeout_ms);
+  return build_result (self, run, program, collect, files, stamp_before);
 }
 
 static gboolean
@@ -539,7 +538,7 @@ execute_pooled (AgentExecContainerExecutor *self,
   if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
     return NULL;
   warm->sink = NULL;
-  return build_result (self, run, program, collect, files, stamp_before, timeout_ms);
+  return build_result (self, run, program, collect, files, stamp_before);
 }
 
 static gboolean
@@ -723,8 +722,7 @@ execute_in_session (AgentExecContainerExecutor *self,
   if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
     return NULL;
   warm->sink = NULL;
-  result = build_result_full (self, run, program, collect, baseline, stamp_before, timeout_ms,
-                              &session->stamp);
+  result = build_result_full (self, run, program, collect, baseline, stamp_before, &session->stamp);
   if (warm->reply != NULL && !run->timed_out && !warm->exited)
     _agentexec_execution_result_set_value (result, warm->reply->value);
   session_remember (session, inputs, result);

@@ -5,8 +5,10 @@
  * imports persist between runs, sessions share nothing. A session whose
  * container died (crash, timeout kill, memory limit) is restarted on its
  * next run, which then says that state was lost. Sessions idle longer than
- * `session-idle-timeout-ms` are removed when the executor is next used; at
- * most `max-sessions` live at once.
+ * `session-idle-timeout-ms` are removed by a reaper thread when their time
+ * is up (whether or not the executor is used again, and without needing a
+ * main loop), and on the executor's next run; at most `max-sessions` live
+ * at once.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -24,6 +26,10 @@ struct _AgentExecContainerSessions
   GMutex lock;
   GCond cond;
   GHashTable *table; /* key → AgentExecContainerSession */
+  guint idle_timeout_ms;
+  GThread *reaper;
+  GCond reaper_cond; /* a session went idle, or stop */
+  gboolean stopping;
 };
 
 static void
@@ -56,6 +62,7 @@ _agentexec_container_sessions_new (AgentExecContainerExecutor *executor)
   sessions->executor = executor;
   g_mutex_init (&sessions->lock);
   g_cond_init (&sessions->cond);
+  g_cond_init (&sessions->reaper_cond);
   sessions->table = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, session_free);
   return sessions;
 }
@@ -71,12 +78,14 @@ _agentexec_container_sessions_free (AgentExecContainerSessions *sessions)
   GHashTableIter iter;
   gpointer value;
 
+  _agentexec_container_sessions_stop_reaper (sessions);
   g_hash_table_iter_init (&iter, sessions->table);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     session_drop_container (sessions, value);
   g_hash_table_unref (sessions->table);
   g_mutex_clear (&sessions->lock);
   g_cond_clear (&sessions->cond);
+  g_cond_clear (&sessions->reaper_cond);
   g_free (sessions);
 }
 
@@ -182,6 +191,78 @@ reap_idle (AgentExecContainerSessions *sessions, guint idle_timeout_ms)
     }
 }
 
+/* Under the lock: when the first idle session expires, G_MAXINT64 for never. */
+static gint64
+next_expiry (AgentExecContainerSessions *sessions)
+{
+  gint64 next = G_MAXINT64;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (sessions->idle_timeout_ms == 0)
+    return next;
+  g_hash_table_iter_init (&iter, sessions->table);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      AgentExecContainerSession *session = value;
+
+      if (!session->busy && session->last_used != 0)
+        next = MIN (next, session->last_used + (gint64) sessions->idle_timeout_ms * 1000);
+    }
+  return next;
+}
+
+/* Sleeps until the first idle session expires (or a change), reaps, again. */
+static gpointer
+reaper_thread (gpointer data)
+{
+  AgentExecContainerSessions *sessions = data;
+
+  g_mutex_lock (&sessions->lock);
+  while (!sessions->stopping)
+    {
+      gint64 next = next_expiry (sessions);
+
+      if (next == G_MAXINT64)
+        g_cond_wait (&sessions->reaper_cond, &sessions->lock);
+      else if (!g_cond_wait_until (&sessions->reaper_cond, &sessions->lock, next))
+        reap_idle (sessions, sessions->idle_timeout_ms);
+    }
+  g_mutex_unlock (&sessions->lock);
+  return NULL;
+}
+
+/* Under the lock: a session went idle; start the reaper or wake it. */
+static void
+notify_reaper (AgentExecContainerSessions *sessions)
+{
+  if (sessions->idle_timeout_ms == 0 || sessions->stopping)
+    return;
+  if (sessions->reaper == NULL)
+    sessions->reaper = g_thread_new ("agentexec-reaper", reaper_thread, sessions);
+  g_cond_signal (&sessions->reaper_cond);
+}
+
+/*
+ * _agentexec_container_sessions_stop_reaper:
+ *
+ * Stops the reaper thread for good (before the executor stops removing
+ * containers). Sessions are still removed on the next run.
+ */
+void
+_agentexec_container_sessions_stop_reaper (AgentExecContainerSessions *sessions)
+{
+  GThread *reaper;
+
+  g_mutex_lock (&sessions->lock);
+  sessions->stopping = TRUE;
+  reaper = g_steal_pointer (&sessions->reaper);
+  g_cond_broadcast (&sessions->reaper_cond);
+  g_mutex_unlock (&sessions->lock);
+  if (reaper != NULL)
+    g_thread_join (reaper);
+}
+
 /* Under the lock: the session for @key, created if there is room. */
 static AgentExecContainerSession *
 find_or_add (AgentExecContainerSessions *sessions,
@@ -235,6 +316,7 @@ _agentexec_container_sessions_acquire (AgentExecContainerSessions *sessions,
 
   *restarted = FALSE;
   g_mutex_lock (&sessions->lock);
+  sessions->idle_timeout_ms = idle_timeout_ms;
   reap_idle (sessions, idle_timeout_ms);
   while ((session = find_or_add (sessions, key, language, max_sessions, error)) != NULL &&
          session->busy)
@@ -279,5 +361,6 @@ _agentexec_container_sessions_release (AgentExecContainerSessions *sessions,
   session->busy = FALSE;
   session->last_used = g_get_monotonic_time ();
   g_cond_broadcast (&sessions->cond);
+  notify_reaper (sessions);
   g_mutex_unlock (&sessions->lock);
 }

@@ -319,6 +319,17 @@ _agentexec_docker_client_set_status_error (AgentExecDockerClient *self,
   g_autofree char *message = daemon_message (body, len);
   AgentExecError code = AGENTEXEC_ERROR_FAILED;
 
+  if (status == 401 || status == 403)
+    {
+      /* An authorization plugin, a proxy or a registry said no: never retried. */
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PERMISSION_DENIED,
+                   "Docker engine at %s denied %s %s (HTTP %u): %s. Check the engine's "
+                   "authorization (authz plugin rules, the TLS client certificate in "
+                   "DOCKER_CERT_PATH, registry credentials for the image); retrying will not "
+                   "help",
+                   self->host, method, path, status, message);
+      return;
+    }
   if (status >= 500)
     code = AGENTEXEC_ERROR_BACKEND_UNAVAILABLE;
   else if (status == 400)

@@ -708,6 +708,7 @@ agentexec_local_executor_initable_init (GInitable *initable,
                            "the code in an isolated container");
       return FALSE;
     }
+  _agentexec_base_executor_set_initialized (AGENTEXEC_BASE_EXECUTOR (self), TRUE);
   return TRUE;
 }
 
