@@ -133,9 +133,8 @@ start_setup (AgentExecServerContext *self, Job *job)
   g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, self->language);
 
   agentexec_execution_input_set_execution_id (input, self->execution_id);
-  agentexec_code_executor_execute_code_async (self->executor, NULL, input,
-                                              g_task_get_cancellable (job->task), on_setup_done,
-                                              job);
+  agentexec_code_executor_execute_code_async (
+      self->executor, NULL, input, g_task_get_cancellable (job->task), on_setup_done, job);
 }
 
 /* End of session: in a thread, a backend may wait for its engine. */

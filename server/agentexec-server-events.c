@@ -50,8 +50,8 @@ static char *
 figure_line (AgentExecFile *file)
 {
   GBytes *content = agentexec_file_get_content (file);
-  g_autofree char *png = g_base64_encode (g_bytes_get_data (content, NULL),
-                                          g_bytes_get_size (content));
+  g_autofree char *png =
+      g_base64_encode (g_bytes_get_data (content, NULL), g_bytes_get_size (content));
 
   return _agentexec_server_event_line ("result", "png", string_node (png), "is_main_result",
                                        bool_node (FALSE), NULL);
@@ -106,13 +106,13 @@ failure_line (AgentExecExecutionResult *result, const char *language)
   int code = agentexec_execution_result_get_exit_code (result);
 
   if (line != NULL && !g_str_equal (language, "bash") && split_exception (line, &name, &value))
-    return _agentexec_server_error_line (name, value,
-                                         g_str_equal (language, "python")
-                                             ? traceback_start (stderr_text)
-                                             : stderr_text);
-  value = agentexec_execution_result_get_signal (result) > 0
-              ? g_strdup_printf ("killed by signal %d", agentexec_execution_result_get_signal (result))
-              : g_strdup_printf ("exited with status %d", code);
+    return _agentexec_server_error_line (
+        name, value,
+        g_str_equal (language, "python") ? traceback_start (stderr_text) : stderr_text);
+  value =
+      agentexec_execution_result_get_signal (result) > 0
+          ? g_strdup_printf ("killed by signal %d", agentexec_execution_result_get_signal (result))
+          : g_strdup_printf ("exited with status %d", code);
   return _agentexec_server_error_line ("ExitError", value, stderr_text);
 }
 
@@ -168,9 +168,9 @@ _agentexec_server_result_lines (AgentExecExecutionResult *result,
     if (is_figure (g_ptr_array_index (files, i)))
       g_ptr_array_add (lines, figure_line (g_ptr_array_index (files, i)));
   if (value != NULL)
-    g_ptr_array_add (lines, _agentexec_server_event_line ("result", "text", string_node (value),
-                                                          "is_main_result", bool_node (TRUE),
-                                                          NULL));
+    g_ptr_array_add (lines,
+                     _agentexec_server_event_line ("result", "text", string_node (value),
+                                                   "is_main_result", bool_node (TRUE), NULL));
   error = outcome_line (result, language, timeout_ms);
   if (error != NULL)
     g_ptr_array_add (lines, error);
@@ -229,9 +229,10 @@ _agentexec_server_env_prologue (const char *language, JsonObject *env)
                             "__import__('os').environ.update(%s)\n",
                             json, json);
   if (g_str_equal (language, "javascript"))
-    return g_strdup_printf ("globalThis.__ae_env = Object.keys(%s).map((k) => [k, process.env[k]]);\n"
-                            "Object.assign(process.env, %s);\n",
-                            json, json);
+    return g_strdup_printf (
+        "globalThis.__ae_env = Object.keys(%s).map((k) => [k, process.env[k]]);\n"
+        "Object.assign(process.env, %s);\n",
+        json, json);
   return shell_quote_env (env);
 }
 

@@ -30,6 +30,9 @@ enum
 
 static guint signals[N_SIGNALS];
 
+/* Output chunks this close together go out as one stdout/stderr event. */
+#define COALESCE_MS 10
+
 struct _AgentExecServerExecution
 {
   GObject parent_instance;
@@ -47,7 +50,7 @@ struct _AgentExecServerExecution
   GPtrArray *steps; /* code: [prologue,] code[, epilogue] */
   guint step;
   guint main_step;
-  AgentExecExecutionInput *input; /* the step running */
+  AgentExecExecutionInput *input;   /* the step running */
   AgentExecExecutionResult *result; /* the main step's */
   GError *error;
   char *cancel_reason;
@@ -56,6 +59,7 @@ struct _AgentExecServerExecution
 
   gulong output_handler;
   guint keepalive_id;
+  guint flush_id;
   GSource *socket_watch;
   gboolean started;
   gboolean finished;
@@ -101,13 +105,38 @@ write_output (AgentExecServerExecution *self, AgentExecStream stream, const char
   JsonNode *timestamp = json_node_new (JSON_NODE_VALUE);
 
   json_node_set_string (timestamp, stamp);
-  write_line (self, _agentexec_server_event_line (stream == AGENTEXEC_STREAM_STDOUT ? "stdout"
-                                                                                    : "stderr",
-                                                  "text", string_node (data, len), "timestamp",
-                                                  timestamp, NULL));
+  write_line (self, _agentexec_server_event_line (
+                        stream == AGENTEXEC_STREAM_STDOUT ? "stdout" : "stderr", "text",
+                        string_node (data, len), "timestamp", timestamp, NULL));
 }
 
-/* A chunk may end inside a UTF-8 character: its start waits for the next. */
+/* Writes what @stream holds up to its last complete UTF-8 character. */
+static void
+flush_stream (AgentExecServerExecution *self, AgentExecStream stream)
+{
+  GByteArray *carry = self->carry[stream];
+  gsize complete = _agentexec_server_utf8_complete_prefix ((const char *) carry->data, carry->len);
+
+  if (complete == 0)
+    return;
+  write_output (self, stream, (const char *) carry->data, complete);
+  g_byte_array_remove_range (carry, 0, complete);
+}
+
+static gboolean
+on_flush_idle (gpointer data)
+{
+  AgentExecServerExecution *self = data;
+
+  self->flush_id = 0;
+  flush_stream (self, AGENTEXEC_STREAM_STDOUT);
+  flush_stream (self, AGENTEXEC_STREAM_STDERR);
+  return G_SOURCE_REMOVE;
+}
+
+/* Chunks delivered together (print() writes the text and the newline
+ * apart) go out as one event, once the pending emissions are dispatched;
+ * a switch of stream writes the other stream's first, keeping the order. */
 static void
 on_output (AgentExecCodeExecutor *executor,
            AgentExecExecutionInput *input,
@@ -116,19 +145,18 @@ on_output (AgentExecCodeExecutor *executor,
            gpointer data)
 {
   AgentExecServerExecution *self = data;
-  GByteArray *carry;
-  gsize complete;
 
   if (input != self->input || self->step != self->main_step || stream > AGENTEXEC_STREAM_STDERR)
     return;
-  carry = self->carry[stream];
-  g_byte_array_append (carry, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+  if (self->carry[1 - stream]->len > 0)
+    flush_stream (self, 1 - stream);
+  g_byte_array_append (self->carry[stream], g_bytes_get_data (chunk, NULL),
+                       g_bytes_get_size (chunk));
   self->streamed[stream] += g_bytes_get_size (chunk);
-  complete = _agentexec_server_utf8_complete_prefix ((const char *) carry->data, carry->len);
-  if (complete == 0)
-    return;
-  write_output (self, stream, (const char *) carry->data, complete);
-  g_byte_array_remove_range (carry, 0, complete);
+  if (self->carry[stream]->len >= 64 * 1024)
+    flush_stream (self, stream);
+  else if (self->flush_id == 0)
+    self->flush_id = g_timeout_add (COALESCE_MS, on_flush_idle, self);
 }
 
 /* What the result holds beyond what was streamed (no output is lost, also
@@ -241,9 +269,9 @@ on_step_done (GObject *source, GAsyncResult *res, gpointer data)
     self->error = g_steal_pointer (&error);
   else if (result != NULL && self->step < self->main_step &&
            agentexec_execution_result_get_outcome (result) != AGENTEXEC_OUTCOME_OK)
-    self->error = g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                               "Setting env_vars failed: %s",
-                               agentexec_execution_result_get_stderr (result));
+    self->error =
+        g_error_new (AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT, "Setting env_vars failed: %s",
+                     agentexec_execution_result_get_stderr (result));
   g_clear_object (&self->input);
   self->step++;
   if (self->error != NULL || self->step >= self->steps->len ||
@@ -256,8 +284,8 @@ on_step_done (GObject *source, GAsyncResult *res, gpointer data)
 static void
 run_step (AgentExecServerExecution *self)
 {
-  self->input = agentexec_execution_input_new (g_ptr_array_index (self->steps, self->step),
-                                               self->language);
+  self->input =
+      agentexec_execution_input_new (g_ptr_array_index (self->steps, self->step), self->language);
   agentexec_execution_input_set_execution_id (self->input, self->execution_id);
   if (self->timeout_ms > 0)
     agentexec_execution_input_set_timeout_ms (self->input, self->timeout_ms);
@@ -271,8 +299,8 @@ write_count (AgentExecServerExecution *self)
   JsonNode *count = json_node_new (JSON_NODE_VALUE);
 
   json_node_set_int (count, self->count);
-  write_line (self, _agentexec_server_event_line ("number_of_executions", "execution_count", count,
-                                                  NULL));
+  write_line (
+      self, _agentexec_server_event_line ("number_of_executions", "execution_count", count, NULL));
 }
 
 /*
@@ -319,13 +347,14 @@ write_end (AgentExecServerExecution *self)
     }
   else if (self->error != NULL || self->cancel_reason != NULL)
     {
-      gboolean cancelled = self->error == NULL ||
-                           g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      on_flush_idle (self);
+      gboolean cancelled =
+          self->error == NULL || g_error_matches (self->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
       write_line (self, _agentexec_server_error_line (
                             cancelled ? "ExecutionCancelled" : "ExecutorError",
                             cancelled && self->cancel_reason != NULL ? self->cancel_reason
-                                                                      : self->error->message,
+                                                                     : self->error->message,
                             ""));
     }
   write_line (self, _agentexec_server_event_line ("end_of_execution", NULL));
@@ -343,6 +372,7 @@ finish (AgentExecServerExecution *self)
     return;
   self->finished = TRUE;
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
+  g_clear_handle_id (&self->flush_id, g_source_remove);
   if (self->socket_watch != NULL)
     g_source_destroy (self->socket_watch);
   self->socket_watch = NULL;
@@ -447,6 +477,7 @@ agentexec_server_execution_dispose (GObject *object)
   AgentExecServerExecution *self = AGENTEXEC_SERVER_EXECUTION (object);
 
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
+  g_clear_handle_id (&self->flush_id, g_source_remove);
   if (self->socket_watch != NULL)
     g_source_destroy (self->socket_watch);
   self->socket_watch = NULL;

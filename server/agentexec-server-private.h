@@ -23,13 +23,13 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char *token;            /* NULL: none (loopback only) */
-  guint max_contexts;     /* 0: no limit */
-  guint max_executions;   /* queued + running, 0: no limit */
-  guint context_idle_s;   /* 0: contexts live until removed */
-  gsize max_code_bytes;   /* the `code` of one /execute */
-  guint timeout_ms;       /* the limit of one run (for messages; 0: none) */
-  gboolean access_log;    /* one JSON line per request on stderr */
+  char *token;          /* NULL: none (loopback only) */
+  guint max_contexts;   /* 0: no limit */
+  guint max_executions; /* queued + running, 0: no limit */
+  guint context_idle_s; /* 0: contexts live until removed */
+  gsize max_code_bytes; /* the `code` of one /execute */
+  guint timeout_ms;     /* the limit of one run (for messages; 0: none) */
+  gboolean access_log;  /* one JSON line per request on stderr */
 } AgentExecServerOptions;
 
 #define AGENTEXEC_TYPE_SERVER (agentexec_server_get_type ())
@@ -37,18 +37,14 @@ G_DECLARE_FINAL_TYPE (AgentExecServer, agentexec_server, AGENTEXEC, SERVER, GObj
 
 AgentExecServer *_agentexec_server_new (AgentExecCodeExecutor *executor,
                                         const AgentExecServerOptions *options);
-gboolean _agentexec_server_listen (AgentExecServer *self,
-                                   const char *host,
-                                   guint port,
-                                   guint health_port,
-                                   GError **error);
+gboolean _agentexec_server_listen (
+    AgentExecServer *self, const char *host, guint port, guint health_port, GError **error);
 guint _agentexec_server_get_port (AgentExecServer *self);
 void _agentexec_server_shutdown_async (AgentExecServer *self,
                                        guint grace_ms,
                                        GAsyncReadyCallback callback,
                                        gpointer user_data);
-gboolean _agentexec_server_shutdown_finish (AgentExecServer *self,
-                                            GAsyncResult *result,
-                                            GError **error);
+gboolean
+_agentexec_server_shutdown_finish (AgentExecServer *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

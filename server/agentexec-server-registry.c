@@ -190,8 +190,8 @@ _agentexec_server_registry_new (AgentExecCodeExecutor *executor,
   self->max_contexts = max_contexts;
   self->idle_timeout_s = idle_timeout_s;
   if (idle_timeout_s > 0)
-    self->idle_source = g_timeout_add_seconds (MAX (1, MIN (idle_timeout_s / 4, 60)),
-                                               on_idle_check, self);
+    self->idle_source =
+        g_timeout_add_seconds (MAX (1, MIN (idle_timeout_s / 4, 60)), on_idle_check, self);
   return self;
 }
 

@@ -16,6 +16,7 @@
 /* JSON around the code: env_vars, ids, and escapes (\uXXXX is 6 bytes). */
 #define BODY_OVERHEAD (64 * 1024)
 #define START_TIME_KEY "agentexec-server-start"
+#define REMOTE_KEY "agentexec-server-remote"
 /* RFC 6585; libsoup 3.2 has no name for it. */
 #define STATUS_TOO_MANY_REQUESTS 429
 
@@ -38,8 +39,8 @@ G_DEFINE_FINAL_TYPE (AgentExecServer, agentexec_server, G_TYPE_OBJECT)
 
 /* Answers */
 
-static void
-reply_text (SoupServerMessage *msg, guint status, const char *format, ...) G_GNUC_PRINTF (3, 4);
+static void reply_text (SoupServerMessage *msg, guint status, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
 
 static void
 reply_text (SoupServerMessage *msg, guint status, const char *format, ...)
@@ -61,8 +62,7 @@ reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
   char *line = _agentexec_server_json_to_ascii_line (node);
 
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, line,
-                                    strlen (line));
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, line, strlen (line));
 }
 
 static guint
@@ -81,8 +81,7 @@ status_for_error (const GError *error)
 static JsonObject *
 parse_body (SoupServerMessage *msg, gboolean required, GError **error)
 {
-  g_autoptr (GBytes) bytes =
-      soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local_error = NULL;
   gsize len = g_bytes_get_size (bytes);
@@ -111,8 +110,8 @@ get_string (JsonObject *object, const char *name, const char **value, GError **e
     return TRUE;
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     {
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "“%s” must be a string", name);
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT, "“%s” must be a string",
+                   name);
       return FALSE;
     }
   *value = json_node_get_string (node);
@@ -166,12 +165,10 @@ static const char *
 resolve_language (const char *name, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  const char *language = agentexec_language_resolve (name != NULL ? name : "python",
-                                                     &local_error);
+  const char *language = agentexec_language_resolve (name != NULL ? name : "python", &local_error);
 
   if (language == NULL)
-    g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT, "%s",
-                 local_error->message);
+    g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT, "%s", local_error->message);
   return language;
 }
 
@@ -187,8 +184,8 @@ on_execution_finished (AgentExecServerExecution *execution, gpointer data)
 }
 
 static AgentExecServerContext *
-execute_context (AgentExecServer *self, JsonObject *body, const char **language, guint *status,
-                 GError **error)
+execute_context (
+    AgentExecServer *self, JsonObject *body, const char **language, guint *status, GError **error)
 {
   const char *context_id, *language_name;
   AgentExecServerContext *context;
@@ -266,9 +263,9 @@ handle_execute (AgentExecServer *self, SoupServerMessage *msg)
   if (context == NULL)
     goto fail;
 
-  execution = _agentexec_server_execution_new (
-      self->executor, msg, code, language, _agentexec_server_context_get_execution_id (context),
-      env, self->options.timeout_ms);
+  execution = _agentexec_server_execution_new (self->executor, msg, code, language,
+                                               _agentexec_server_context_get_execution_id (context),
+                                               env, self->options.timeout_ms);
   g_ptr_array_add (self->executions, g_object_ref (execution));
   g_signal_connect (execution, "finished", G_CALLBACK (on_execution_finished), self);
   _agentexec_server_context_enqueue (context, execution);
@@ -326,8 +323,8 @@ on_context_created (GObject *source, GAsyncResult *res, gpointer data)
 
       reply_text (pending->msg, status_for_error (error), "%s", error->message);
       if (removed != NULL)
-        _agentexec_server_context_reset_async (removed, "the context could not be created",
-                                               FALSE, NULL, NULL);
+        _agentexec_server_context_reset_async (removed, "the context could not be created", FALSE,
+                                               NULL, NULL);
     }
   pending_free (pending);
 }
@@ -444,11 +441,8 @@ route (AgentExecServer *self, SoupServerMessage *msg, const char *method, const 
 }
 
 static void
-on_request (SoupServer *server,
-            SoupServerMessage *msg,
-            const char *path,
-            GHashTable *query,
-            gpointer data)
+on_request (
+    SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
 {
   AgentExecServer *self = data;
   const char *method = soup_server_message_get_method (msg);
@@ -483,8 +477,8 @@ static void
 on_got_headers (SoupServerMessage *msg, gpointer data)
 {
   AgentExecServer *self = data;
-  goffset length = soup_message_headers_get_content_length (
-      soup_server_message_get_request_headers (msg));
+  goffset length =
+      soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
   gsize limit = self->options.max_code_bytes * 6 + BODY_OVERHEAD;
 
   if (length > 0 && (guint64) length > limit)
@@ -517,6 +511,9 @@ on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
 
   *start = g_get_monotonic_time ();
   g_object_set_data_full (G_OBJECT (msg), START_TIME_KEY, start, g_free);
+  /* Asked now: once the client is gone libsoup cannot tell (and warns). */
+  g_object_set_data_full (G_OBJECT (msg), REMOTE_KEY,
+                          g_strdup (soup_server_message_get_remote_host (msg)), g_free);
   g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers), self, 0);
   g_signal_connect_object (msg, "got-chunk", G_CALLBACK (on_got_chunk), self, 0);
   self->in_flight++;
@@ -538,7 +535,7 @@ log_request (AgentExecServer *self, SoupServerMessage *msg, const char *event)
   json_builder_set_member_name (builder, "event");
   json_builder_add_string_value (builder, event);
   json_builder_set_member_name (builder, "remote");
-  json_builder_add_string_value (builder, soup_server_message_get_remote_host (msg));
+  json_builder_add_string_value (builder, g_object_get_data (G_OBJECT (msg), REMOTE_KEY));
   json_builder_set_member_name (builder, "method");
   json_builder_add_string_value (builder, soup_server_message_get_method (msg));
   json_builder_set_member_name (builder, "path");
@@ -582,8 +579,8 @@ on_request_aborted (SoupServer *server, SoupServerMessage *msg, gpointer data)
 static SoupServer *
 new_soup_server (AgentExecServer *self)
 {
-  SoupServer *soup = soup_server_new ("server-header", "agentexec-serve/" PACKAGE_VERSION " ",
-                                      NULL);
+  SoupServer *soup =
+      soup_server_new ("server-header", "agentexec-serve/" PACKAGE_VERSION " ", NULL);
 
   soup_server_add_handler (soup, NULL, on_request, self, NULL);
   g_signal_connect (soup, "request-started", G_CALLBACK (on_request_started), self);
@@ -599,9 +596,8 @@ listen_on (SoupServer *soup, const char *host, guint port, GError **error)
   g_autoptr (GSocketAddress) socket_address = NULL;
   g_autoptr (GError) local_error = NULL;
 
-  address = g_inet_address_new_from_string (g_ascii_strcasecmp (host, "localhost") == 0
-                                                ? "127.0.0.1"
-                                                : host);
+  address = g_inet_address_new_from_string (
+      g_ascii_strcasecmp (host, "localhost") == 0 ? "127.0.0.1" : host);
   if (address == NULL)
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
@@ -626,19 +622,17 @@ listen_on (SoupServer *soup, const char *host, guint port, GError **error)
  * Refuses an address other clients can reach unless a token is set.
  */
 gboolean
-_agentexec_server_listen (AgentExecServer *self,
-                          const char *host,
-                          guint port,
-                          guint health_port,
-                          GError **error)
+_agentexec_server_listen (
+    AgentExecServer *self, const char *host, guint port, guint health_port, GError **error)
 {
   if (self->auth == NULL && !_agentexec_server_address_is_loopback (host))
     {
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
-                   "Refusing to listen on %s without a token: anyone who reaches it could "
-                   "run code. Pass --token-file FILE (clients send it as "
-                   AGENTEXEC_SERVER_TOKEN_HEADER "), or listen on 127.0.0.1",
-                   host);
+      g_set_error (
+          error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
+          "Refusing to listen on %s without a token: anyone who reaches it could "
+          "run code. Pass --token-file FILE (clients send it as " AGENTEXEC_SERVER_TOKEN_HEADER
+          "), or listen on 127.0.0.1",
+          host);
       return FALSE;
     }
   if (!listen_on (self->soup, host, port, error))
@@ -649,13 +643,20 @@ _agentexec_server_listen (AgentExecServer *self,
   return listen_on (self->health, host, health_port, error);
 }
 
+/* The port of the first listener (libsoup 3.2's soup_server_get_uris()
+ * leaks a socket address per listener, so the socket is asked directly). */
 guint
 _agentexec_server_get_port (AgentExecServer *self)
 {
-  GSList *uris = soup_server_get_uris (self->soup);
-  guint port = uris != NULL ? g_uri_get_port (uris->data) : 0;
+  GSList *listeners = soup_server_get_listeners (self->soup);
+  g_autoptr (GSocketAddress) address = NULL;
+  guint port = 0;
 
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  if (listeners != NULL)
+    address = g_socket_get_local_address (listeners->data, NULL);
+  if (address != NULL && G_IS_INET_SOCKET_ADDRESS (address))
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  g_slist_free (listeners);
   return port;
 }
 
@@ -667,13 +668,22 @@ typedef struct
   guint poll_id;
 } Shutdown;
 
+/* The close runs in a thread of its own (a backend may wait for its engine);
+ * its task holds no reference, so nothing of the server is released there. */
 static void
 close_executor_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  AgentExecServer *self = source;
-
-  agentexec_code_executor_close (self->executor);
+  agentexec_code_executor_close (data);
   g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_executor_closed (GObject *source, GAsyncResult *res, gpointer data)
+{
+  GTask *task = data;
+
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
 }
 
 static gboolean
@@ -682,6 +692,7 @@ on_shutdown_poll (gpointer data)
   GTask *task = data;
   AgentExecServer *self = g_task_get_source_object (task);
   Shutdown *shutdown = g_task_get_task_data (task);
+  g_autoptr (GTask) close_task = NULL;
 
   if (g_get_monotonic_time () < shutdown->deadline &&
       (self->executions->len > 0 || _agentexec_server_registry_get_pending (self->registry) > 0 ||
@@ -691,8 +702,10 @@ on_shutdown_poll (gpointer data)
   soup_server_disconnect (self->soup);
   if (self->health != NULL)
     soup_server_disconnect (self->health);
-  g_task_run_in_thread (task, close_executor_thread);
-  g_object_unref (task);
+  close_task = g_task_new (NULL, NULL, on_executor_closed, task);
+  g_task_set_source_tag (close_task, close_executor_thread);
+  g_task_set_task_data (close_task, self->executor, NULL);
+  g_task_run_in_thread (close_task, close_executor_thread);
   return G_SOURCE_REMOVE;
 }
 
@@ -747,8 +760,8 @@ _agentexec_server_new (AgentExecCodeExecutor *executor, const AgentExecServerOpt
     self->auth = _agentexec_server_auth_new (options->token);
   if (self->options.max_code_bytes == 0)
     self->options.max_code_bytes = 1024 * 1024;
-  self->registry = _agentexec_server_registry_new (executor, options->max_contexts,
-                                                   options->context_idle_s);
+  self->registry =
+      _agentexec_server_registry_new (executor, options->max_contexts, options->context_idle_s);
   self->soup = new_soup_server (self);
   return self;
 }

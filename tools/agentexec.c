@@ -30,6 +30,8 @@ typedef struct
   char *backend;
   char *language;
   char *output_dir;
+  char *image;
+  guint serve_sessions; /* serve: sessions the container backend may hold */
   double timeout_s;
   gboolean stateful;
   gboolean allow_unsafe;
@@ -42,6 +44,7 @@ options_clear (Options *options)
   g_clear_pointer (&options->backend, g_free);
   g_clear_pointer (&options->language, g_free);
   g_clear_pointer (&options->output_dir, g_free);
+  g_clear_pointer (&options->image, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -113,7 +116,12 @@ new_local (const Options *options, GError **error)
 static AgentExecCodeExecutor *
 new_container (const Options *options, GError **error)
 {
-  return AGENTEXEC_CODE_EXECUTOR (agentexec_container_executor_new (NULL, NULL, error));
+  if (options->serve_sessions == 0)
+    return AGENTEXEC_CODE_EXECUTOR (agentexec_container_executor_new (options->image, NULL, error));
+  /* serve: one session per context, ended by the server, not by idleness. */
+  return g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, error, "image", options->image,
+                         "max-sessions", options->serve_sessions, "session-idle-timeout-ms", 0,
+                         NULL);
 }
 
 static AgentExecCodeExecutor *
@@ -586,15 +594,15 @@ new_serve_executor (Options *options, const ServeOptions *serve, GError **error)
                    "kubernetes");
       return NULL;
     }
+  options->serve_sessions = serve->max_contexts > 0 ? (guint) serve->max_contexts : G_MAXINT;
   executor = new_executor (options, error);
   if (executor == NULL)
     return NULL;
-  /* The server ends contexts itself; sessions live as long as their context. */
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (executor), "session-idle-timeout-ms"))
-    g_object_set (executor, "session-idle-timeout-ms", 0, NULL);
+  /* E2B streams whatever the code prints; the cap only bounds memory. */
   g_object_set (executor, "max-output-bytes", (guint64) 64 * 1024 * 1024, NULL);
-  if (AGENTEXEC_IS_CONTAINER_EXECUTOR (executor))
-    g_object_set (executor, "max-sessions", serve->max_contexts + 8, NULL);
+  /* The server ends contexts itself; sessions live as long as their context. */
+  if (AGENTEXEC_IS_LOCAL_EXECUTOR (executor))
+    g_object_set (executor, "session-idle-timeout-ms", 0, NULL);
   return executor;
 }
 
@@ -608,6 +616,8 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
       "container (default), local or kubernetes", "NAME" },
     { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
       "Accept that the local backend runs code on this machine", NULL },
+    { "image", 0, 0, G_OPTION_ARG_STRING, &options->image,
+      "The container backend's image (default agentexec-runtime:latest)", "NAME" },
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &serve->token_file,
       "Clients must send the token in FILE as E2B-Traffic-Access-Token (required off loopback)",
       "FILE" },
@@ -661,7 +671,7 @@ command_serve (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
   g_autofree char *token = NULL;
-  guint port;
+  guint port, term_id, int_id;
   int status = 0;
 
   if (!parse_serve (&argc, &argv, &options, &serve))
@@ -702,10 +712,16 @@ command_serve (int argc, char **argv)
               strchr (host, ':') != NULL ? "[::]" : host, _agentexec_server_get_port (server),
               options.backend);
   serve_loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, on_serve_signal, server);
-  g_unix_signal_add (SIGINT, on_serve_signal, server);
+  term_id = g_unix_signal_add (SIGTERM, on_serve_signal, server);
+  int_id = g_unix_signal_add (SIGINT, on_serve_signal, server);
   g_main_loop_run (serve_loop);
   g_clear_pointer (&serve_loop, g_main_loop_unref);
+  g_source_remove (term_id);
+  g_source_remove (int_id);
+  /* libsoup finishes closing the connections in idle callbacks. */
+  g_clear_object (&server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_printerr ("agentexec serve: stopped\n");
   g_free (serve.listen);
   g_free (serve.token_file);
@@ -717,28 +733,29 @@ usage (FILE *out)
 {
   g_autofree char *list = backend_list ();
 
-  fprintf (out,
-           "Usage:\n"
-           "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
-           "                [--allow-unsafe] [--output-dir DIR] FILE|-\n"
-           "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
-           "                  [--allow-unsafe] [--output-dir DIR] FILE|-\n"
-           "  agentexec serve [--listen ADDR:PORT] [--backend container|local] [--token-file FILE]\n"
-           "                  [--max-contexts N] [--context-idle-timeout S] [--max-code-bytes N]\n"
-           "  agentexec --help | --version\n"
-           "\n"
-           "run    runs the code of FILE (- for standard input), streaming its output;\n"
-           "       the exit status is the code's (124: timeout, 130: interrupted)\n"
-           "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
-           "       prints each result as ADK hands it back to the model (```tool_output)\n"
-           "serve  serves E2B's code-interpreter API on 127.0.0.1:49999 (and /health on\n"
-           "       :49983): E2B's SDKs in debug mode run their code on the chosen backend\n"
-           "\n"
-           "%s"
-           "\n"
-           "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
-           "`agentexec COMMAND --help` lists every option.\n",
-           list);
+  fprintf (
+      out,
+      "Usage:\n"
+      "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
+      "                [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
+      "                  [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "  agentexec serve [--listen ADDR:PORT] [--backend container|local] [--token-file FILE]\n"
+      "                  [--max-contexts N] [--context-idle-timeout S] [--max-code-bytes N]\n"
+      "  agentexec --help | --version\n"
+      "\n"
+      "run    runs the code of FILE (- for standard input), streaming its output;\n"
+      "       the exit status is the code's (124: timeout, 130: interrupted)\n"
+      "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
+      "       prints each result as ADK hands it back to the model (```tool_output)\n"
+      "serve  serves E2B's code-interpreter API on 127.0.0.1:49999 (and /health on\n"
+      "       :49983): E2B's SDKs in debug mode run their code on the chosen backend\n"
+      "\n"
+      "%s"
+      "\n"
+      "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
+      "`agentexec COMMAND --help` lists every option.\n",
+      list);
 }
 
 int

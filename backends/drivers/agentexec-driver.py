@@ -68,8 +68,10 @@ class _AeMplFinder:
 def _ae_print_exception():
     import traceback
     etype, value, tb = sys.exc_info()
-    # Drop the driver's own frame: the traceback starts in the user's code.
-    traceback.print_exception(etype, value, tb.tb_next if tb is not None else None)
+    # Drop the driver's own frame: the traceback starts in the user's code
+    # (a syntax error has no frame of the user's code at all).
+    tb = None if tb is None or isinstance(value, SyntaxError) else tb.tb_next
+    traceback.print_exception(etype, value, tb)
 
 
 def _ae_exit_status(code):
