@@ -314,6 +314,7 @@ agentexec_kubernetes_executor_initable_init (GInitable *initable,
   self->client = g_steal_pointer (&client);
   if (self->pool_size > 0)
     _agentexec_kubernetes_executor_get_pool (self);
+  _agentexec_base_executor_set_initialized (AGENTEXEC_BASE_EXECUTOR (self), TRUE);
   return TRUE;
 }
 
