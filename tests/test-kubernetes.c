@@ -664,6 +664,42 @@ test_concurrent_claims (void)
   g_assert_cmpuint (pods_used, ==, 32);
 }
 
+/* Executors sharing a pool: a warm pod that B claimed from A's share is B's;
+ * closing A leaves it alone. */
+static void
+test_shared_pool_close (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) first = NULL;
+  g_autoptr (AgentExecExecutionResult) second = NULL;
+  AgentExecKubernetesExecutor *a =
+      new_executor (&error, "kubeconfig", kubeconfig, "pool-size", 2, "pool", "shared", NULL);
+  AgentExecKubernetesExecutor *b;
+
+  g_assert_no_error (error);
+  wait_for_ready ("agentexec.dev/pool=shared,agentexec.dev/state=warm", 2);
+  /* b's own pods can never start (a bad image): whatever b runs on is a pod
+   * it claimed from a's share, once its own watch has seen them. */
+  b = new_executor (&error, "kubeconfig", kubeconfig, "pool-size", 1, "pool", "shared", "stateful",
+                    TRUE, "image", "registry.invalid/never:1", NULL);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 100 && first == NULL; i++)
+    {
+      g_clear_error (&error);
+      first = run (b, "y = 41", "s", 0, &error);
+      if (first == NULL)
+        g_usleep (100 * 1000);
+    }
+  g_assert_no_error (error);
+  close_executor (a);
+  second = run (b, "print(y + 1)", "s", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (second), ==, "42\n");
+  g_assert_false (agentexec_execution_result_get_session_restarted (second));
+  close_executor (b);
+  assert_no_pods ("agentexec.dev/pool=shared");
+}
+
 /* Stateful sessions: one pod per execution-id, variables kept */
 
 static void
@@ -898,6 +934,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/backend/kubernetes/warm-pool", test_warm_pool);
   g_test_add_func ("/agentexec/backend/kubernetes/concurrent-claims", test_concurrent_claims);
   g_test_add_func ("/agentexec/backend/kubernetes/stateful", test_stateful);
+  g_test_add_func ("/agentexec/backend/kubernetes/shared-pool-close", test_shared_pool_close);
   g_test_add_func ("/agentexec/backend/kubernetes/timeout", test_timeout);
   g_test_add_func ("/agentexec/backend/kubernetes/killed-owner-reaped", test_killed_owner_reaped);
   g_test_add_func ("/agentexec/backend/kubernetes/zz-no-leftovers", test_no_leftovers);

@@ -236,25 +236,86 @@ _agentexec_kube_wait_ready (AgentExecKubeClient *client,
  * Deletes @name at once (grace period 0: the sandbox holds nothing worth
  * a graceful stop). A pod already gone is not an error.
  */
+static gboolean
+delete_pod (AgentExecKubeClient *client,
+            const char *name,
+            const char *resource_version,
+            GCancellable *cancellable,
+            GError **error)
+{
+  g_autofree char *path = _agentexec_kube_client_pods_path (client, name, NULL);
+  g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonObject) options = json_object_new ();
+  g_autoptr (JsonNode) answer = NULL;
+  g_autoptr (GError) local_error = NULL;
+  guint status = 0;
+
+  json_object_set_int_member (options, "gracePeriodSeconds", 0);
+  json_object_set_string_member (options, "propagationPolicy", "Background");
+  if (resource_version != NULL)
+    {
+      JsonObject *preconditions = json_object_new ();
+
+      json_object_set_string_member (preconditions, "resourceVersion", resource_version);
+      json_object_set_object_member (options, "preconditions", preconditions);
+    }
+  json_node_set_object (body, options);
+  answer = _agentexec_kube_client_request (client, "DELETE", path, NULL, body, &status, cancellable,
+                                           &local_error);
+  if (answer != NULL || status == 404)
+    return TRUE;
+  /* Changed since it was listed (409): someone claimed it; it is theirs now. */
+  if (status == 409 && resource_version != NULL)
+    return FALSE;
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
 gboolean
 _agentexec_kube_delete_pod (AgentExecKubeClient *client,
                             const char *name,
                             GCancellable *cancellable,
                             GError **error)
 {
-  g_autofree char *path = _agentexec_kube_client_pods_path (client, name, NULL);
-  g_autoptr (JsonNode) body = json_from_string ("{\"gracePeriodSeconds\": 0, "
-                                                "\"propagationPolicy\": \"Background\"}",
-                                                NULL);
-  g_autoptr (JsonNode) answer = NULL;
-  g_autoptr (GError) local_error = NULL;
-  guint status = 0;
+  return delete_pod (client, name, NULL, cancellable, error);
+}
 
-  answer = _agentexec_kube_client_request (client, "DELETE", path, NULL, body, &status, cancellable,
-                                           &local_error);
-  if (answer != NULL || status == 404)
-    return TRUE;
-  g_propagate_error (error, g_steal_pointer (&local_error));
+typedef gboolean (*StillOurs) (JsonObject *pod, gconstpointer data);
+
+/* Deletes a pod as it was listed, only if nobody changed it since; when it
+ * changed (409: a status update, or someone claimed it), it is read again
+ * and deleted if @still_ours says it still is. */
+static gboolean
+delete_listed_pod (AgentExecKubeClient *client,
+                   JsonObject *listed,
+                   StillOurs still_ours,
+                   gconstpointer data,
+                   GCancellable *cancellable,
+                   GError **error)
+{
+  g_autoptr (JsonObject) pod = json_object_ref (listed);
+  const char *name = _agentexec_kube_get_string (listed, "metadata.name");
+
+  for (guint attempt = 0; attempt < 5; attempt++)
+    {
+      g_autofree char *path = _agentexec_kube_client_pods_path (client, name, NULL);
+      g_autoptr (JsonNode) fresh = NULL;
+      guint status = 0;
+
+      if (delete_pod (client, name, _agentexec_kube_get_string (pod, "metadata.resourceVersion"),
+                      cancellable, error))
+        return TRUE;
+      if (error != NULL && *error != NULL)
+        return FALSE;
+      fresh = _agentexec_kube_client_request (client, "GET", path, NULL, NULL, &status, cancellable,
+                                              NULL);
+      if (fresh == NULL || !JSON_NODE_HOLDS_OBJECT (fresh))
+        return status == 404;
+      g_clear_pointer (&pod, json_object_unref);
+      pod = json_object_ref (json_node_get_object (fresh));
+      if (!still_ours (pod, data))
+        return FALSE;
+    }
   return FALSE;
 }
 
@@ -306,6 +367,18 @@ owner_alive (JsonObject *pod)
   return start == NULL || actual == NULL || g_str_equal (start, actual);
 }
 
+static gboolean
+orphaned (JsonObject *pod, gconstpointer data)
+{
+  return !owner_alive (pod);
+}
+
+static gboolean
+owned_by (JsonObject *pod, gconstpointer data)
+{
+  return g_strcmp0 (_agentexec_kube_pod_label (pod, AGENTEXEC_KUBE_LABEL_OWNER), data) == 0;
+}
+
 /*
  * _agentexec_kube_reap_orphans:
  * @owner_host: this host's label value
@@ -335,9 +408,9 @@ _agentexec_kube_reap_orphans (AgentExecKubeClient *client,
 
       if (name == NULL || owner_alive (pod) || _agentexec_kube_pod_is_deleted (pod))
         continue;
-      if (_agentexec_kube_delete_pod (client, name, cancellable, &local_error))
+      if (delete_listed_pod (client, pod, orphaned, NULL, cancellable, &local_error))
         reaped++;
-      else
+      else if (local_error != NULL)
         g_debug ("Could not reap orphaned pod %s: %s", name, local_error->message);
     }
   return reaped;
@@ -365,7 +438,7 @@ _agentexec_kube_delete_owned (AgentExecKubeClient *client, const char *owner, GE
       const char *name = _agentexec_kube_get_string (pod, "metadata.name");
 
       if (name != NULL && !_agentexec_kube_pod_is_deleted (pod) &&
-          _agentexec_kube_delete_pod (client, name, NULL, NULL))
+          delete_listed_pod (client, pod, owned_by, owner, NULL, NULL))
         deleted++;
     }
   return deleted;
