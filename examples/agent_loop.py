@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-# agent_loop.py: the Python twin of agent-loop.c, through the GI bindings
+# agent_loop.py: the Python twin of agent-loop.c, through the GI bindings and
+# their Python overrides (bindings/python/gi/overrides/AgentExec.py)
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
@@ -13,7 +14,8 @@
 #   /usr/bin/python3 examples/agent_loop.py [REPLIES.json]
 #
 # Run it from a build tree with GI_TYPELIB_PATH and LD_LIBRARY_PATH pointing at
-# <build>/libagentexec (meson devenv does that).
+# <build>/libagentexec and PYTHONPATH at bindings/python (meson devenv does
+# that); an installed libagentexec needs none of them.
 
 import json
 import os
@@ -22,8 +24,7 @@ import sys
 import gi
 
 gi.require_version("AgentExec", "1.0")
-gi.require_version("Json", "1.0")
-from gi.repository import AgentExec, GLib, Json  # noqa: E402
+from gi.repository import AgentExec, GLib  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -37,16 +38,16 @@ def handle_reply(flow, context, invocation, reply, messages):
     """One reply of the scripted model; False when the task is over."""
     say("model", reply)
     step = flow.process_text(context, invocation, reply, None)
-    if step.get_executed():
-        result = step.get_execution_result()
-        say("run", f"{step.get_language()}, exit {result.get_exit_code()}, "
-                   f"{result.get_duration_us() / 1000:.1f} ms, attempt {result.get_attempts()}")
-        say("result", step.get_result_text())
+    if step.executed:
+        result = step.execution_result
+        say("run", f"{step.language}, exit {result.exit_code}, "
+                   f"{result.duration_us / 1000:.1f} ms, attempt {result.attempts}")
+        say("result", step.result_text)
         # The model sees its text up to the block, then the result.
-        messages.append({"role": "assistant", "content": step.get_text()})
+        messages.append({"role": "assistant", "content": step.text})
         return True
     messages.append({"role": "assistant", "content": reply})
-    if step.get_gated():
+    if step.gated:
         say("gate", f"{context.get_error_count(invocation)} code errors in a row "
                     f"(error-retry-attempts {flow.get_error_retry_attempts()}): "
                     "the reply passes through unexecuted")
@@ -71,28 +72,25 @@ def main(argv):
     with open(path) as f:
         tasks = json.load(f)["tasks"]
 
-    # Host execution is an explicit opt-in: these replies are ours.
-    executor = AgentExec.LocalExecutor(allow_unsafe=True, timeout_ms=10000)
-    executor.init(None)
-    flow = AgentExec.CodeExecutionFlow.new(executor)
-    context = AgentExec.ExecutorContext.new(None)
+    # Host execution is an explicit opt-in: these replies are ours. Without
+    # allow_unsafe=True the constructor raises GLib.Error.
     messages = []
+    context = AgentExec.ExecutorContext.new()
     try:
-        for task in tasks:
-            run_task(flow, context, task, messages)
+        with AgentExec.LocalExecutor(allow_unsafe=True, timeout_ms=10000) as executor:
+            flow = AgentExec.CodeExecutionFlow(executor)
+            for task in tasks:
+                run_task(flow, context, task, messages)
     except GLib.Error as e:
         print(f"agent_loop.py: {e.message}", file=sys.stderr)
         return 1
-    finally:
-        executor.close()
     print(f"\n{len(messages)} messages in the conversation. Session state:")
     for task in tasks:
         invocation = task["invocation"]
-        runs = context.get_code_execution_results(invocation).get_length()
+        runs = len(context.get_code_execution_results(invocation))
         print(f"  {invocation}: {runs} runs in _code_execution_results, "
               f"error count {context.get_error_count(invocation)}")
-    delta = Json.Node.alloc().init_object(context.get_state_delta())
-    print(f"  state delta: {Json.to_string(delta, False)}")
+    print(f"  state delta: {json.dumps(context.state_delta, separators=(',', ':'))}")
     return 0
 
 

@@ -22,6 +22,26 @@ G_BEGIN_DECLS
 
 #define AGENTEXEC_TYPE_CODE_EXECUTOR (agentexec_code_executor_get_type ())
 
+/**
+ * AgentExecExecOutputFunc:
+ * @input: the input whose code wrote the output
+ * @stream: which stream the chunk belongs to
+ * @chunk: the bytes, as the program wrote them (not necessarily whole lines
+ *   or whole UTF-8 characters)
+ * @user_data: (closure): the data given with the call
+ *
+ * Receives the output of one call of
+ * [method@AgentExec.CodeExecutor.execute_code_with_output] or
+ * [method@AgentExec.CodeExecutor.execute_code_with_output_async], chunk by
+ * chunk, in order.
+ *
+ * Since: 1.0
+ */
+typedef void (*AgentExecExecOutputFunc) (AgentExecExecutionInput *input,
+                                         AgentExecStream stream,
+                                         GBytes *chunk,
+                                         gpointer user_data);
+
 AGENTEXEC_AVAILABLE_IN_ALL
 G_DECLARE_INTERFACE (
     AgentExecCodeExecutor, agentexec_code_executor, AGENTEXEC, CODE_EXECUTOR, GObject)
@@ -86,6 +106,29 @@ AGENTEXEC_AVAILABLE_IN_ALL
 AgentExecExecutionResult *agentexec_code_executor_execute_code_finish (AgentExecCodeExecutor *self,
                                                                        GAsyncResult *result,
                                                                        GError **error);
+AGENTEXEC_AVAILABLE_IN_ALL
+AgentExecExecutionResult *
+agentexec_code_executor_execute_code_with_output (AgentExecCodeExecutor *self,
+                                                  AgentExecExecutorContext *context,
+                                                  AgentExecExecutionInput *input,
+                                                  AgentExecExecOutputFunc output_func,
+                                                  gpointer output_data,
+                                                  GDestroyNotify output_destroy,
+                                                  GCancellable *cancellable,
+                                                  GError **error);
+AGENTEXEC_AVAILABLE_IN_ALL
+void agentexec_code_executor_execute_code_with_output_async (AgentExecCodeExecutor *self,
+                                                             AgentExecExecutorContext *context,
+                                                             AgentExecExecutionInput *input,
+                                                             AgentExecExecOutputFunc output_func,
+                                                             gpointer output_data,
+                                                             GDestroyNotify output_destroy,
+                                                             GCancellable *cancellable,
+                                                             GAsyncReadyCallback callback,
+                                                             gpointer user_data);
+AGENTEXEC_AVAILABLE_IN_ALL
+AgentExecExecutionResult *agentexec_code_executor_execute_code_with_output_finish (
+    AgentExecCodeExecutor *self, GAsyncResult *result, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
 void agentexec_code_executor_close (AgentExecCodeExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL

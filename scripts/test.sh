@@ -65,7 +65,7 @@ if build _build; then
     if podman_host=$(scripts/start-podman.sh); then
       note "container suites against Podman ($podman_host)"
       DOCKER_HOST=$podman_host meson test -C _build --print-errorlogs --logbase podmanlog \
-        test-container test-gi-container.py
+        test-container test-gi-container.py test-streaming
     else
       note "Podman's API service did not start"
       extra_failures=$((extra_failures + 1))

@@ -63,6 +63,43 @@ check_async (AgentExecCodeExecutor *executor, AgentExecExecutionInput *input)
 }
 
 static void
+no_output (AgentExecExecutionInput *input, AgentExecStream stream, GBytes *chunk, gpointer data)
+{
+  g_error ("an uninitialised executor produced per-call output");
+}
+
+static void
+got_with_output (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  GError **error = user_data;
+  AgentExecExecutionResult *result;
+
+  result = agentexec_code_executor_execute_code_with_output_finish (
+      AGENTEXEC_CODE_EXECUTOR (source), res, error);
+  g_assert_null (result);
+  g_assert_nonnull (*error);
+}
+
+/* The per-call output paths (execute_code_with_output and its async twin). */
+static void
+check_with_output (AgentExecCodeExecutor *executor, AgentExecExecutionInput *input)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+
+  result = agentexec_code_executor_execute_code_with_output (executor, NULL, input, no_output, NULL,
+                                                             NULL, NULL, &error);
+  g_assert_null (result);
+  assert_refusal (error);
+  g_clear_error (&error);
+  agentexec_code_executor_execute_code_with_output_async (executor, NULL, input, no_output, NULL,
+                                                          NULL, NULL, got_with_output, &error);
+  while (error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  assert_refusal (error);
+}
+
+static void
 check_base_run (AgentExecCodeExecutor *executor, AgentExecExecutionInput *input)
 {
   g_autoptr (GError) error = NULL;
@@ -125,6 +162,7 @@ agentexec_test_assert_refuses_uninitialised (AgentExecCodeExecutor *executor)
       agentexec_execution_input_set_execution_id (input, stateful ? "session-1" : NULL);
       check_sync (executor, input);
       check_async (executor, input);
+      check_with_output (executor, input);
       check_base_run (executor, input);
       check_flow (executor);
       check_stream (executor);
