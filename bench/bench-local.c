@@ -4,9 +4,10 @@
  *
  * 1. Interleaves, N times: one stateless run of print(1) through
  *    AgentExecLocalExecutor, and `python3 -c 'print(1)'` spawned directly
- *    (g_spawn_sync, stdout captured): the floor. Target: ratio <= 1.15.
+ *    (g_spawn_sync, stdout captured): the floor. Goal (issue 17): ratio of
+ *    the medians <= 1.05.
  * 2. M round trips of a trivial statement through one stateful Python
- *    session. Target: median <= 0.3 ms.
+ *    session. Goal (issue 17): median <= 0.08 ms.
  * 3. Throughput of stateless print(1) runs with 1, 8 and 32 concurrent
  *    callers (threads sharing one executor).
  *
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "libagentexec.h"
+#include "bench-goals.h"
 
 static int runs = 40;
 static int round_trips = 2000;
@@ -113,8 +115,10 @@ bench_stateless (void)
            percentile (ours, 0.9));
   g_print ("%-44s %9.2f ms  p90 %7.2f ms\n", "python3 -c 'print(1)' spawned, median", floor_median,
            percentile (floor_, 0.9));
-  g_print ("%-44s %9.3fx   (target <= 1.15x)\n", "ratio local / python3 -c",
-           ours_median / floor_median);
+  g_print ("%-44s %9.3fx\n", "ratio local / python3 -c", ours_median / floor_median);
+  bench_goal ("local-stateless", "local stateless print(1)", "<= 1.05x python3 -c",
+              ours_median / floor_median <= 1.05, "%.3fx python3 -c (%.2f ms vs %.2f ms)",
+              ours_median / floor_median, ours_median, floor_median);
 }
 
 static void
@@ -135,8 +139,10 @@ bench_stateful (void)
       g_array_append_val (samples, t);
     }
   median = percentile (samples, 0.5);
-  g_print ("%-44s %9.3f ms  p90 %7.3f ms  (target median <= 0.3 ms)\n",
-           "local stateful round trip (x = 1), median", median, percentile (samples, 0.9));
+  g_print ("%-44s %9.3f ms  p90 %7.3f ms\n", "local stateful round trip (x = 1), median", median,
+           percentile (samples, 0.9));
+  bench_goal ("local-stateful", "local stateful round trip", "<= 0.08 ms", median <= 0.08,
+              "%.3f ms median", median);
   agentexec_code_executor_close (executor);
 }
 

@@ -12,4 +12,5 @@ if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" "$top" --buildtype=release -Dtests=false >/dev/null
 fi
 ninja -C "$build" bench/bench-container >/dev/null
-exec "$build/bench/bench-container" "$@"
+# AGENTEXEC_BENCH_IMAGE: another image than agentexec-runtime:latest.
+exec "$build/bench/bench-container" ${AGENTEXEC_BENCH_IMAGE:+--image "$AGENTEXEC_BENCH_IMAGE"} "$@"

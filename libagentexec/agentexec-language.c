@@ -11,69 +11,13 @@
 #include "agentexec-autocleanups-private.h"
 #include "agentexec-enums.h"
 #include "agentexec-language-private.h"
+#include "agentexec-language-table-private.h"
 #include "agentexec-pcre2-private.h"
 
 /* How much of the code detection looks at: enough for any real snippet, and
  * it keeps detection cheap on megabytes of pasted data. */
 #define DETECT_WINDOW (64 * 1024)
 #define DETECT_OPTIONS (PCRE2_MULTILINE | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
-
-typedef struct
-{
-  const char *name;
-  const char *extension;
-  const char *aliases[8];
-  const char *pattern;
-} Language;
-
-static const Language languages[] = {
-  { "python",
-    ".py",
-    { "py", "python3", "python2", "tool_code", "ipython", "py3", NULL },
-    "^[ \\t]*(?:def[ \\t]+\\w+[ \\t]*\\(|class[ \\t]+\\w+[ \\t]*[(:]|import[ \\t]+\\w|"
-    "from[ \\t]+[\\w.]+[ \\t]+import[ \\t]|print[ \\t]*\\(|if[ \\t]+__name__|elif[ \\t]|"
-    "for[ \\t]+\\w+(?:[ \\t]*,[ \\t]*\\w+)*[ \\t]+in[ \\t][^\\n;]*:[ \\t]*$|"
-    "(?:while|with|if)[ \\t][^\\n;{]*:[ \\t]*$|try:[ \\t]*$|except\\b|return[ \\t]+\\w+$|"
-    "\\w+[ \\t]*=[ \\t]*\\[[^\\]\\n]*\\][ \\t]*$)" },
-  { "javascript",
-    ".js",
-    { "js", "node", "nodejs", "ecmascript", "mjs", NULL },
-    "(?:console\\.(?:log|error)[ \\t]*\\(|\\b(?:const|let|var)[ \\t]+[\\w{\\[]|"
-    "\\bfunction\\b[ \\t]*\\w*[ \\t]*\\(|=>|\\brequire[ \\t]*\\(|\\bmodule\\.exports\\b|"
-    "^import[ \\t].*\\bfrom[ \\t]+['\"]|;[ \\t]*$|\\bprocess\\.\\w)" },
-  { "bash",
-    ".sh",
-    { "sh", "shell", "zsh", "console", "shellscript", NULL },
-    "^[ \\t]*(?:echo[ \\t]|printf[ \\t]|cd[ \\t]|ls\\b|export[ \\t]+\\w+=|if[ \\t]+\\[|"
-    "for[ \\t]+\\w+[ \\t]+in[ \\t][^:\\n]*;[ \\t]*do\\b|fi[ \\t]*$|done[ \\t]*$|then[ \\t]*$|"
-    "\\w+=\\$|grep[ \\t]|cat[ \\t]+[\\w/<]|mkdir[ \\t]|apt(?:-get)?[ \\t]|set[ \\t]+-\\w)|\\$\\(" },
-  { "r",
-    ".R",
-    { "rscript", "rlang", NULL },
-    "(?:\\w[ \\t]*<-[ \\t]|\\blibrary[ \\t]*\\(|\\bdata\\.frame[ \\t]*\\(|"
-    "\\bggplot[ \\t]*\\(|\\bc\\([0-9])" },
-  { "java",
-    ".java",
-    { "jav", NULL },
-    "(?:\\bpublic[ \\t]+(?:static[ \\t]+)?(?:final[ \\t]+)?(?:class|void)\\b|"
-    "System\\.out\\.print)" },
-};
-
-static const char *const supported[] = { "python", "javascript", "bash", "r", "java", NULL };
-
-static const Language *
-lookup (const char *name)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (languages); i++)
-    {
-      if (g_ascii_strcasecmp (name, languages[i].name) == 0)
-        return &languages[i];
-      for (guint j = 0; languages[i].aliases[j] != NULL; j++)
-        if (g_ascii_strcasecmp (name, languages[i].aliases[j]) == 0)
-          return &languages[i];
-    }
-  return NULL;
-}
 
 /**
  * agentexec_language_resolve:
@@ -95,16 +39,16 @@ agentexec_language_resolve (const char *name, GError **error)
 {
   g_autofree char *stripped = NULL;
   g_autofree char *list = NULL;
-  const Language *language;
+  const char *canonical;
 
   g_return_val_if_fail (name != NULL, NULL);
 
-  stripped = g_strstrip (g_strdup (name));
-  language = lookup (stripped);
-  if (language != NULL)
-    return language->name;
+  canonical = _agentexec_language_canonical (name);
+  if (canonical != NULL)
+    return canonical;
 
-  list = g_strjoinv (", ", (char **) supported);
+  stripped = g_strstrip (g_strdup (name));
+  list = g_strjoinv (", ", (char **) _agentexec_language_names);
   g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                "Unsupported language “%s”: use one of %s (aliases such as py, js, "
                "node, sh and tool_code are accepted)",
@@ -122,7 +66,7 @@ agentexec_language_resolve (const char *name, GError **error)
 const char *const *
 agentexec_language_get_supported (void)
 {
-  return supported;
+  return _agentexec_language_names;
 }
 
 /**
@@ -137,22 +81,22 @@ agentexec_language_get_supported (void)
 const char *
 agentexec_language_get_extension (const char *language)
 {
-  const Language *found;
+  const AgentExecLanguageEntry *found;
 
   g_return_val_if_fail (language != NULL, NULL);
 
-  found = lookup (language);
+  found = _agentexec_language_lookup (language);
   return found != NULL ? found->extension : NULL;
 }
 
 static gpointer
 compile_all (gpointer data)
 {
-  pcre2_code **codes = g_new0 (pcre2_code *, G_N_ELEMENTS (languages) + 1);
+  pcre2_code **codes = g_new0 (pcre2_code *, _agentexec_n_languages + 1);
 
-  for (guint i = 0; i < G_N_ELEMENTS (languages); i++)
-    codes[i] = _agentexec_pcre2_compile (languages[i].pattern, DETECT_OPTIONS);
-  codes[G_N_ELEMENTS (languages)] = _agentexec_pcre2_compile (
+  for (guint i = 0; i < _agentexec_n_languages; i++)
+    codes[i] = _agentexec_pcre2_compile (_agentexec_languages[i].pattern, DETECT_OPTIONS);
+  codes[_agentexec_n_languages] = _agentexec_pcre2_compile (
       "\\A#![ \\t]*(?:\\S*/)?(?:env[ \\t]+(?:-\\S+[ \\t]+)*)?([A-Za-z][\\w.+-]*)", DETECT_OPTIONS);
   return codes;
 }
@@ -189,11 +133,11 @@ count_matches (pcre2_code *code, const char *text, gsize len)
 static const char *
 detect_shebang (const char *code, gsize len)
 {
-  pcre2_code *shebang = patterns ()[G_N_ELEMENTS (languages)];
+  pcre2_code *shebang = patterns ()[_agentexec_n_languages];
   g_autoptr (pcre2_match_data) match = pcre2_match_data_create_from_pattern (shebang, NULL);
   g_autofree char *interpreter = NULL;
   PCRE2_SIZE *ovector;
-  const Language *found;
+  const AgentExecLanguageEntry *found;
   gsize n;
 
   if (pcre2_match (shebang, (PCRE2_SPTR) code, len, 0, 0, match, NULL) < 2)
@@ -202,14 +146,14 @@ detect_shebang (const char *code, gsize len)
   interpreter = g_strndup (code + ovector[2], ovector[3] - ovector[2]);
   /* python3.11 → python3, node18 → node */
   n = strcspn (interpreter, ".0123456789");
-  found = lookup (interpreter);
+  found = _agentexec_language_lookup (interpreter);
   if (found == NULL && n > 0)
     {
       interpreter[n] = '\0';
-      found = lookup (interpreter);
+      found = _agentexec_language_lookup (interpreter);
     }
   if (found == NULL && g_str_equal (interpreter, "dash"))
-    found = lookup ("bash");
+    found = _agentexec_language_lookup ("bash");
   return found != NULL ? found->name : NULL;
 }
 
@@ -242,14 +186,14 @@ agentexec_language_detect (const char *code)
   if (by_shebang != NULL)
     return by_shebang;
 
-  for (guint i = 0; i < G_N_ELEMENTS (languages); i++)
+  for (guint i = 0; i < _agentexec_n_languages; i++)
     {
       guint count = count_matches (patterns ()[i], code, len);
 
       if (count > best_count)
         {
           best_count = count;
-          best = languages[i].name;
+          best = _agentexec_languages[i].name;
         }
     }
   return best;

@@ -10,7 +10,7 @@
 #include "agentexec-code-block-parser-private.h"
 #include "agentexec-code-block-private.h"
 #include "agentexec-fence-scanner-private.h"
-#include "agentexec-language.h"
+#include "agentexec-language-table-private.h"
 
 /**
  * AgentExecCodeBlockParser:
@@ -250,45 +250,22 @@ agentexec_code_block_parser_get_delimiters (AgentExecCodeBlockParser *self)
   return (const char *const *) self->delimiters;
 }
 
-/* Delimited code is the exact bytes between the delimiters; a NUL becomes
- * U+FFFD so the code stays one C string. */
-static char *
-copy_code (const char *p, gsize len)
-{
-  GString *out = g_string_sized_new (len);
-  const char *end = p + len;
-
-  while (p < end)
-    {
-      const char *nul = memchr (p, '\0', end - p);
-
-      if (nul == NULL)
-        {
-          g_string_append_len (out, p, end - p);
-          break;
-        }
-      g_string_append_len (out, p, nul - p);
-      g_string_append (out, "\xEF\xBF\xBD");
-      p = nul + 1;
-    }
-  return g_string_free (out, FALSE);
-}
-
 AgentExecCodeBlock *
 _agentexec_code_block_parser_make_delimited (AgentExecCodeBlockParser *self,
                                              const char *text,
                                              const AgentExecDelimiterMatch *match)
 {
-  return _agentexec_code_block_new (
-      self->languages[match->pair], self->infos[match->pair],
-      copy_code (text + match->code_start, match->code_end - match->code_start), match->start,
-      match->end, TRUE);
+  AgentExecRawBlock raw;
+
+  _agentexec_delimiter_match_to_block (text, match, self->infos[match->pair],
+                                       self->languages[match->pair], &raw);
+  return _agentexec_code_block_new_take (&raw);
 }
 
 static void
-collect_block (AgentExecCodeBlock *block, gpointer user_data)
+collect_block (AgentExecRawBlock *block, gpointer user_data)
 {
-  g_ptr_array_add (user_data, block);
+  g_ptr_array_add (user_data, _agentexec_code_block_new_take (block));
 }
 
 static GPtrArray *
@@ -376,14 +353,12 @@ agentexec_code_block_parser_extract_code_blocks (AgentExecCodeBlockParser *self,
 }
 
 static void
-keep_first (AgentExecCodeBlock *block, gpointer user_data)
+keep_first (AgentExecRawBlock *block, gpointer user_data)
 {
   AgentExecCodeBlock **first = user_data;
 
   if (*first == NULL)
-    *first = block;
-  else
-    g_object_unref (block);
+    *first = _agentexec_code_block_new_take (block);
 }
 
 /**
@@ -429,25 +404,6 @@ agentexec_code_block_parser_extract_first_code_block (AgentExecCodeBlockParser *
   return first;
 }
 
-static const char *
-canonical (const char *name)
-{
-  const char *resolved = agentexec_language_resolve (name, NULL);
-
-  return resolved != NULL ? resolved : name;
-}
-
-static gboolean
-language_wanted (const char *language, const char *const *languages)
-{
-  const char *mine = canonical (language);
-
-  for (guint i = 0; languages[i] != NULL; i++)
-    if (g_ascii_strcasecmp (mine, canonical (languages[i])) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 /**
  * agentexec_code_block_parser_filter_by_language:
  * @blocks: (element-type AgentExecCodeBlock): blocks
@@ -477,7 +433,7 @@ agentexec_code_block_parser_filter_by_language (GPtrArray *blocks, const char *c
       AgentExecCodeBlock *block = g_ptr_array_index (blocks, i);
 
       g_return_val_if_fail (AGENTEXEC_IS_CODE_BLOCK (block), kept);
-      if (language_wanted (agentexec_code_block_get_language (block), languages))
+      if (_agentexec_language_wanted (agentexec_code_block_get_language (block), languages))
         g_ptr_array_add (kept, g_object_ref (block));
     }
   return kept;

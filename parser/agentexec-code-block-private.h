@@ -6,15 +6,11 @@
 #pragma once
 
 #include "agentexec-code-block.h"
+#include "agentexec-raw-block-private.h"
 
 G_BEGIN_DECLS
 
-AgentExecCodeBlock *_agentexec_code_block_new (const char *language,
-                                               const char *info,
-                                               char *code,
-                                               guint64 start,
-                                               guint64 end,
-                                               gboolean closed);
+AgentExecCodeBlock *_agentexec_code_block_new_take (AgentExecRawBlock *raw);
 gsize _agentexec_code_block_get_code_length (AgentExecCodeBlock *self);
 
 G_END_DECLS

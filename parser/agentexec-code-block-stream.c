@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agentexec-code-block-parser-private.h"
+#include "agentexec-code-block-private.h"
 #include "agentexec-code-block-stream.h"
 #include "agentexec-fence-scanner-private.h"
 
@@ -69,12 +70,16 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void
-deliver (AgentExecCodeBlock *block, gpointer user_data)
+deliver (AgentExecCodeBlockStream *self, AgentExecCodeBlock *block)
 {
-  AgentExecCodeBlockStream *self = user_data;
-
   g_ptr_array_add (self->blocks, block);
   g_signal_emit (self, signals[BLOCK], 0, block);
+}
+
+static void
+deliver_raw (AgentExecRawBlock *raw, gpointer user_data)
+{
+  deliver (user_data, _agentexec_code_block_new_take (raw));
 }
 
 static void
@@ -87,7 +92,7 @@ agentexec_code_block_stream_constructed (GObject *object)
   if (self->parser == NULL)
     self->parser = agentexec_code_block_parser_new ();
   if (agentexec_code_block_parser_get_commonmark (self->parser))
-    self->scanner = _agentexec_fence_scanner_new (deliver, self);
+    self->scanner = _agentexec_fence_scanner_new (deliver_raw, self);
   else
     {
       self->text = g_string_new (NULL);
@@ -244,8 +249,8 @@ scan_delimited (AgentExecCodeBlockStream *self, gboolean eof)
   while (_agentexec_delimiter_scanner_next (&self->delimiters, self->text->str, self->text->len,
                                             eof, &match) == DELIMITER_FOUND)
     if (match.code_end > match.code_start)
-      deliver (_agentexec_code_block_parser_make_delimited (self->parser, self->text->str, &match),
-               self);
+      deliver (self,
+               _agentexec_code_block_parser_make_delimited (self->parser, self->text->str, &match));
 }
 
 /**

@@ -250,23 +250,23 @@ agentexec_code_block_init (AgentExecCodeBlock *self)
 {
 }
 
+/* Steals @raw's strings. */
 AgentExecCodeBlock *
-_agentexec_code_block_new (
-    const char *language, const char *info, char *code, guint64 start, guint64 end, gboolean closed)
+_agentexec_code_block_new_take (AgentExecRawBlock *raw)
 {
   AgentExecCodeBlock *self = g_object_new (AGENTEXEC_TYPE_CODE_BLOCK, NULL);
 
   /* Construct-only properties got their defaults during g_object_new (). */
   g_free (self->language);
-  self->language = g_strdup (language);
+  self->language = g_steal_pointer (&raw->language);
   g_free (self->info);
-  self->info = g_strdup (info);
+  self->info = g_steal_pointer (&raw->info);
   g_free (self->code);
-  self->code = code;
-  self->code_length = code != NULL ? strlen (code) : 0;
-  self->start = start;
-  self->end = end;
-  self->closed = !!closed;
+  self->code = g_steal_pointer (&raw->code);
+  self->code_length = raw->code_length;
+  self->start = raw->start;
+  self->end = raw->end;
+  self->closed = !!raw->closed;
 
   return self;
 }

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "agentexec-raw-block-private.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -50,5 +52,10 @@ AgentExecDelimiterResult _agentexec_delimiter_scanner_next (AgentExecDelimiterSc
                                                             gboolean eof,
                                                             AgentExecDelimiterMatch *match);
 void _agentexec_delimiter_pair_describe (const char *start_delimiter, char **info, char **language);
+void _agentexec_delimiter_match_to_block (const char *text,
+                                          const AgentExecDelimiterMatch *match,
+                                          const char *info,
+                                          const char *language,
+                                          AgentExecRawBlock *block);
 
 G_END_DECLS

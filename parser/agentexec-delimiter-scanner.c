@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "agentexec-delimiter-scanner-private.h"
-#include "agentexec-language.h"
+#include "agentexec-language-table-private.h"
 
 void
 _agentexec_delimiter_scanner_init (AgentExecDelimiterScanner *self, const char *const *pairs)
@@ -208,6 +208,56 @@ _agentexec_delimiter_pair_describe (const char *start_delimiter, char **info, ch
   /* Only a fence-like delimiter names a language. */
   n = p - fence >= 3 ? strcspn (p, " \t\r\n`~{}") : 0;
   *info = g_strndup (p, n);
-  canonical = n > 0 ? agentexec_language_resolve (*info, NULL) : NULL;
+  canonical = n > 0 ? _agentexec_language_canonical (*info) : NULL;
   *language = g_strdup (canonical != NULL ? canonical : *info);
+}
+
+/* Delimited code is the exact bytes between the delimiters; a NUL becomes
+ * U+FFFD so the code stays one C string. */
+static char *
+copy_code (const char *p, gsize len, gsize *out_len)
+{
+  GString *out = g_string_sized_new (len);
+  const char *end = p + len;
+
+  while (p < end)
+    {
+      const char *nul = memchr (p, '\0', end - p);
+
+      if (nul == NULL)
+        {
+          g_string_append_len (out, p, end - p);
+          break;
+        }
+      g_string_append_len (out, p, nul - p);
+      g_string_append (out, "\xEF\xBF\xBD");
+      p = nul + 1;
+    }
+  *out_len = out->len;
+  return g_string_free (out, FALSE);
+}
+
+/*
+ * _agentexec_delimiter_match_to_block:
+ * @text: the text @match was found in
+ * @match: a match
+ * @info: the info of the matched pair (see _agentexec_delimiter_pair_describe())
+ * @language: the language of the matched pair
+ * @block: (out caller-allocates): the block, to clear with
+ *   _agentexec_raw_block_clear()
+ */
+void
+_agentexec_delimiter_match_to_block (const char *text,
+                                     const AgentExecDelimiterMatch *match,
+                                     const char *info,
+                                     const char *language,
+                                     AgentExecRawBlock *block)
+{
+  block->language = g_strdup (language);
+  block->info = g_strdup (info);
+  block->code = copy_code (text + match->code_start, match->code_end - match->code_start,
+                           &block->code_length);
+  block->start = match->start;
+  block->end = match->end;
+  block->closed = TRUE;
 }

@@ -8,12 +8,9 @@
 
 #include <glib.h>
 
-#include "agentexec-code-block.h"
+#include "agentexec-raw-block-private.h"
 
 G_BEGIN_DECLS
-
-/* Receives each block (transfer full) as soon as it is complete. */
-typedef void (*AgentExecBlockFunc) (AgentExecCodeBlock *block, gpointer user_data);
 
 typedef struct _AgentExecFenceScanner AgentExecFenceScanner;
 

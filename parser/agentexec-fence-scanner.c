@@ -16,7 +16,6 @@
 
 #include <string.h>
 
-#include "agentexec-code-block-private.h"
 #include "agentexec-fence-scanner-private.h"
 #include "agentexec-info-string-private.h"
 #include "agentexec-line-scan-private.h"
@@ -64,7 +63,9 @@ struct _AgentExecFenceScanner
   gsize fence_length;
   gsize fence_offset;
   char *info;
-  GString *code;
+  char *code; /* NULL until the first byte; NUL-terminated after it */
+  gsize code_len;
+  gsize code_alloc;
   guint64 fence_start;
   gboolean fence_fresh;
 
@@ -192,14 +193,18 @@ top (AgentExecFenceScanner *self)
 static void
 emit_fence (AgentExecFenceScanner *self, guint64 end, gboolean closed)
 {
-  g_autofree char *language = _agentexec_info_get_language (self->info);
-  AgentExecCodeBlock *block;
+  AgentExecRawBlock block;
 
-  block = _agentexec_code_block_new (language, self->info,
-                                     g_string_free (g_steal_pointer (&self->code), FALSE),
-                                     self->fence_start, end, closed);
-  g_clear_pointer (&self->info, g_free);
-  self->func (block, self->user_data);
+  block.language = _agentexec_info_get_language (self->info);
+  block.info = g_steal_pointer (&self->info);
+  block.code_length = self->code_len;
+  block.code = self->code != NULL ? g_steal_pointer (&self->code) : g_strdup ("");
+  self->code_len = self->code_alloc = 0;
+  block.start = self->fence_start;
+  block.end = end;
+  block.closed = closed;
+  self->func (&block, self->user_data);
+  _agentexec_raw_block_clear (&block);
 }
 
 /* Closes the innermost open block. A fence that ends here without its
@@ -272,20 +277,27 @@ open_fence (AgentExecFenceScanner *self, gsize length)
   self->fence_start = self->line_start;
   self->fence_fresh = TRUE;
   self->info = _agentexec_decode_info_string (self->line + info_start, self->len - info_start);
-  self->code = g_string_new (NULL);
+  g_clear_pointer (&self->code, g_free);
+  self->code_len = self->code_alloc = 0;
   advance_offset (self, info_start - self->offset, FALSE);
 }
 
-/* Appends @n bytes and, with @newline, a '\n': one resize, one copy. */
+/* Appends @n bytes and, with @newline, a '\n' to the fence's code. */
 static inline void
-code_append (GString *code, const char *p, gsize n, gboolean newline)
+code_append (AgentExecFenceScanner *self, const char *p, gsize n, gboolean newline)
 {
-  gsize old = code->len;
+  gsize need = self->code_len + n + 2;
 
-  g_string_set_size (code, old + n + (newline ? 1 : 0));
-  memcpy (code->str + old, p, n);
+  if (need > self->code_alloc)
+    {
+      self->code_alloc = MAX (MAX (self->code_alloc * 2, need), 64);
+      self->code = g_realloc (self->code, self->code_alloc);
+    }
+  memcpy (self->code + self->code_len, p, n);
+  self->code_len += n;
   if (newline)
-    code->str[old + n] = '\n';
+    self->code[self->code_len++] = '\n';
+  self->code[self->code_len] = '\0';
 }
 
 static void
@@ -299,7 +311,7 @@ append_code_line (AgentExecFenceScanner *self)
       gsize chars_to_tab = TAB_STOP - (self->column % TAB_STOP);
 
       self->offset++;
-      code_append (self->code, "    ", chars_to_tab, FALSE);
+      code_append (self, "    ", chars_to_tab, FALSE);
     }
 
   /* NUL bytes become U+FFFD, as CommonMark wants. */
@@ -311,11 +323,11 @@ append_code_line (AgentExecFenceScanner *self)
 
       if (nul == NULL)
         {
-          code_append (self->code, p, end - p, TRUE);
+          code_append (self, p, end - p, TRUE);
           return;
         }
-      code_append (self->code, p, nul - p, FALSE);
-      code_append (self->code, "\xEF\xBF\xBD", 3, FALSE);
+      code_append (self, p, nul - p, FALSE);
+      code_append (self, "\xEF\xBF\xBD", 3, FALSE);
       p = nul + 1;
     }
 }
@@ -689,7 +701,6 @@ _agentexec_fence_scanner_new (AgentExecBlockFunc func, gpointer user_data)
 {
   AgentExecFenceScanner *self = g_new0 (AgentExecFenceScanner, 1);
 
-  _agentexec_line_scan_init ();
   self->func = func;
   self->user_data = user_data;
   self->nodes_alloc = 16;
@@ -710,22 +721,25 @@ _agentexec_fence_scanner_free (AgentExecFenceScanner *self)
 
   g_free (self->nodes);
   g_free (self->info);
-  if (self->code != NULL)
-    g_string_free (self->code, TRUE);
+  g_free (self->code);
   g_string_free (self->pending, TRUE);
   g_string_free (self->para, TRUE);
   pcre2_match_data_free (self->match_data);
   g_free (self);
 }
 
-/* Index of the first CR or LF in @p, or @len. */
-static gsize
-find_eol (const char *p, gsize len)
+/* Index of the first CR or LF in @p, or @len. With @no_cr (the caller knows
+ * @p holds no CR) one search is enough. */
+static inline gsize
+find_eol (const char *p, gsize len, gboolean no_cr)
 {
   const char *nl = memchr (p, '\n', len);
   gsize limit = nl != NULL ? (gsize) (nl - p) : len;
-  const char *cr = memchr (p, '\r', limit);
+  const char *cr;
 
+  if (no_cr)
+    return limit;
+  cr = memchr (p, '\r', limit);
   return cr != NULL ? (gsize) (cr - p) : limit;
 }
 
@@ -751,7 +765,7 @@ feed_pending (AgentExecFenceScanner *self, const char **data, gsize *len)
       return;
     }
 
-  k = find_eol (*data, *len);
+  k = find_eol (*data, *len, FALSE);
   if (k == *len || ((*data)[k] == '\r' && k + 1 == *len))
     {
       g_string_append_len (pending, *data, *len);
@@ -770,11 +784,16 @@ feed_pending (AgentExecFenceScanner *self, const char **data, gsize *len)
 void
 _agentexec_fence_scanner_feed (AgentExecFenceScanner *self, const char *data, gsize len)
 {
+  gboolean no_cr;
+
   feed_pending (self, &data, &len);
 
+  /* Most texts end lines with LF alone: one search for CR over the whole
+   * chunk spares a second search per line. */
+  no_cr = memchr (data, '\r', len) == NULL;
   while (len > 0)
     {
-      gsize k = find_eol (data, len);
+      gsize k = find_eol (data, len, no_cr);
       gsize eol_len;
 
       if (k == len || (data[k] == '\r' && k + 1 == len))

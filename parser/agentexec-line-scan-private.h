@@ -43,6 +43,5 @@ guint _agentexec_scan_html_block_start (
     const char *line, gsize len, gsize pos, gboolean allow_type_7, pcre2_match_data *match_data);
 gboolean _agentexec_html_block_ends (
     const char *line, gsize len, gsize pos, guint type, pcre2_match_data *match_data);
-void _agentexec_line_scan_init (void);
 
 G_END_DECLS

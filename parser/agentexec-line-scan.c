@@ -58,27 +58,25 @@ enum
 
 #define PATTERN_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY)
 
-static pcre2_code **
-get_patterns (void)
+/* Each pattern is compiled the first time a line needs it: most texts have
+ * no HTML block, and a program that parses one reply should not pay for
+ * seven compilations at start-up. */
+static pcre2_code *
+get_pattern (guint which)
 {
   static pcre2_code *res[N_RES];
-  static gsize initialized = 0;
+  static gsize initialized[N_RES];
 
-  if (g_once_init_enter (&initialized))
+  if (g_once_init_enter (&initialized[which]))
     {
-      res[RE_HTML_START] = _agentexec_pcre2_compile (html_start_pattern, PATTERN_OPTIONS);
-      res[RE_HTML_TAG] = _agentexec_pcre2_compile (html_tag_pattern, PATTERN_OPTIONS);
-      for (guint i = 0; i < G_N_ELEMENTS (html_end_patterns); i++)
-        res[RE_HTML_END1 + i] = _agentexec_pcre2_compile (html_end_patterns[i], PATTERN_OPTIONS);
-      g_once_init_leave (&initialized, 1);
-    }
-  return res;
-}
+      const char *pattern = which == RE_HTML_START ? html_start_pattern
+                            : which == RE_HTML_TAG ? html_tag_pattern
+                                                   : html_end_patterns[which - RE_HTML_END1];
 
-void
-_agentexec_line_scan_init (void)
-{
-  get_patterns ();
+      res[which] = _agentexec_pcre2_compile (pattern, PATTERN_OPTIONS);
+      g_once_init_leave (&initialized[which], 1);
+    }
+  return res[which];
 }
 
 /* Valid UTF-8, where a NUL counts as the U+FFFD it stands for. */
@@ -260,7 +258,6 @@ guint
 _agentexec_scan_html_block_start (
     const char *line, gsize len, gsize pos, gboolean allow_type_7, pcre2_match_data *match_data)
 {
-  pcre2_code **res = get_patterns ();
   const char *subject = line + pos;
   gsize length = len - pos;
   PCRE2_SIZE *ovector;
@@ -269,7 +266,8 @@ _agentexec_scan_html_block_start (
   if (peek (pos) != '<')
     return 0;
 
-  rc = pcre2_match (res[RE_HTML_START], (PCRE2_SPTR) subject, length, 0, 0, match_data, NULL);
+  rc = pcre2_match (get_pattern (RE_HTML_START), (PCRE2_SPTR) subject, length, 0, 0, match_data,
+                    NULL);
   if (rc > 1)
     {
       ovector = pcre2_get_ovector_pointer (match_data);
@@ -280,7 +278,8 @@ _agentexec_scan_html_block_start (
   if (!allow_type_7)
     return 0;
 
-  rc = pcre2_match (res[RE_HTML_TAG], (PCRE2_SPTR) subject, length, 0, 0, match_data, NULL);
+  rc =
+      pcre2_match (get_pattern (RE_HTML_TAG), (PCRE2_SPTR) subject, length, 0, 0, match_data, NULL);
   if (rc < 1)
     return 0;
   ovector = pcre2_get_ovector_pointer (match_data);
@@ -308,6 +307,6 @@ _agentexec_html_block_ends (
 
   if (type < 1 || type > 5)
     return FALSE;
-  return pcre2_match (get_patterns ()[RE_HTML_END1 + type - 1], (PCRE2_SPTR) (line + pos), length,
-                      0, 0, match_data, NULL) > 0;
+  return pcre2_match (get_pattern (RE_HTML_END1 + type - 1), (PCRE2_SPTR) (line + pos), length, 0,
+                      0, match_data, NULL) > 0;
 }

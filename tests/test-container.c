@@ -13,6 +13,7 @@
 
 #include "libagentexec.h"
 #include "agentexec-container-labels-private.h"
+#include "agentexec-container-executor-private.h"
 #include "agentexec-container-pool-private.h"
 #include "agentexec-container-run-private.h"
 #include "agentexec-docker-client-private.h"
@@ -764,7 +765,7 @@ test_reaper (void)
   if (probe == NULL)
     return;
   /* A container left behind by a process that is gone... */
-  _agentexec_container_executor_get_spec (probe, &spec);
+  _agentexec_container_runtime_get_spec (_agentexec_container_executor_get_runtime (probe), &spec);
   body = _agentexec_container_create_body (&spec, argv, NULL);
   owner = _agentexec_container_owner_for_pid (dead_pid ());
   g_assert_true (_agentexec_container_owner_is_gone (owner));
@@ -1096,11 +1097,21 @@ test_pool_runs (void)
   g_autoptr (AgentExecExecutionInput) input = NULL;
   g_autoptr (AgentExecExecutionResult) result = NULL;
   g_autoptr (AgentExecExecutionResult) exited = NULL;
+  g_autoptr (AgentExecExecutionResult) preloaded = NULL;
   g_autoptr (GError) error = NULL;
   gint64 start;
 
   if (executor == NULL)
     return;
+  /* A pool container imported the data libraries (where the image has them)
+   * before it answered ready; the variable that asked for it is gone. */
+  preloaded = run_code (executor,
+                        "import importlib.util, os, sys\n"
+                        "print('AGENTEXEC_PRELOAD' in os.environ, "
+                        "importlib.util.find_spec('numpy') is None or 'numpy' in sys.modules)",
+                        "python", 0);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (preloaded), ==, "False True\n");
+  g_assert_cmpstr (agentexec_execution_result_get_stderr (preloaded), ==, "");
   input = agentexec_execution_input_new ("import sys\nprint(open('in.txt').read())\n"
                                          "print('warn', file=sys.stderr)\n"
                                          "open('out.txt', 'w').write('made')\nsys.exit(3)\n",

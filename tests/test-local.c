@@ -951,6 +951,45 @@ test_matplotlib (gconstpointer data)
   g_assert_cmpuint (agentexec_execution_result_get_output_files (saved)->len, ==, 1);
 }
 
+/* A stateful Python session left idle imports the data libraries on its
+ * own (numpy and matplotlib are on the host; pandas may not be), without a
+ * trace in the namespace or in the next run's output. */
+static void
+test_stateful_preload (void)
+{
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (TRUE);
+  g_autoptr (AgentExecExecutionResult) first = run_in (executor, "p", "python", "x = 1");
+  g_autoptr (AgentExecExecutionResult) names = NULL;
+  g_autoptr (AgentExecExecutionResult) chart = NULL;
+  gboolean loaded = FALSE;
+
+  g_assert_cmpint (agentexec_execution_result_get_exit_code (first), ==, 0);
+  /* Generous: the preload waits for 50 ms of idleness before each step. */
+  for (guint i = 0; i < 150 && !loaded; i++)
+    {
+      g_autoptr (AgentExecExecutionResult) poll = NULL;
+
+      g_usleep (200 * 1000);
+      poll = run_in (executor, "p", "python",
+                     "import sys as _s\nprint('numpy' in _s.modules and "
+                     "'matplotlib.pyplot' in _s.modules)");
+      g_assert_cmpstr (agentexec_execution_result_get_stderr (poll), ==, "");
+      loaded = g_strcmp0 (agentexec_execution_result_get_stdout (poll), "True\n") == 0;
+    }
+  g_assert_true (loaded);
+
+  names = run_in (executor, "p", "python",
+                  "print(sorted(k for k in globals() if not k.startswith('__')))");
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (names), ==, "['_s', 'x']\n");
+  g_assert_cmpstr (agentexec_execution_result_get_stderr (names), ==, "");
+
+  /* The warm-up chart was closed: the next run's figure is figure 1, alone. */
+  chart = run_in (executor, "p", "python", "import matplotlib.pyplot as plt\nplt.plot([1, 2])\n");
+  g_assert_cmpstr (agentexec_execution_result_get_stderr (chart), ==, "");
+  g_assert_nonnull (find_file (chart, "figure_1.png"));
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (chart)->len, ==, 1);
+}
+
 static char *
 tool_path (void)
 {
@@ -1269,6 +1308,7 @@ main (int argc, char **argv)
                         test_matplotlib);
   g_test_add_data_func ("/agentexec/backend/local/matplotlib-stateful", GINT_TO_POINTER (TRUE),
                         test_matplotlib);
+  g_test_add_func ("/agentexec/backend/local/stateful-preload", test_stateful_preload);
   g_test_add_func ("/agentexec/backend/local/concurrency", test_concurrency);
   g_test_add_func ("/agentexec/backend/local/cli", test_cli);
   g_test_add_func ("/agentexec/backend/local/driver/reader", test_driver_reader);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "libagentexec.h"
@@ -817,6 +818,126 @@ test_extract_tool (void)
   }
 }
 
+/* A text of several of the tool's 128 KiB reads: CRLF endings, one CRLF
+ * split exactly at the first read boundary, and code that needs every kind
+ * of JSON escape (quotes, backslashes, control characters, DEL, non-ASCII,
+ * invalid UTF-8). */
+static GString *
+make_big_reply (void)
+{
+  GString *text = g_string_new (NULL);
+
+  while (text->len < 131071)
+    g_string_append_c (text, 'a');
+  g_string_truncate (text, 131071);
+  g_string_append (text, "\r\n\r\n");
+  for (guint i = 0; text->len < 400 * 1024; i++)
+    {
+      g_string_append_printf (text, "Step %u\r\n\r\n```py title=\"s&amp;%u\"\r\n", i, i);
+      for (guint j = 0; j < i % 7 + 1; j++)
+        g_string_append_printf (text,
+                                "s = \"q\\\"%u\\\\ \t\x01\x1f\x7f \xc3\xa9 \xf0\x9f\x98\x80 "
+                                "\xff\xfe \xe2\x82 end\"\r\n",
+                                j);
+      g_string_append (text, i % 5 == 0 ? "\r\n" : "```\r\n\r\n");
+    }
+  return text;
+}
+
+/* The tool's JSON for @text against the library's blocks; strings compare
+ * after invalid UTF-8 becomes U+FFFD, as the tool prints it. */
+static void
+assert_tool_json (const char *json, const char *text, gsize len)
+{
+  g_autoptr (GPtrArray) blocks = parse_all (text, len);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonArray *array;
+
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (blocks->len, >, 50);
+  g_assert_cmpuint (json_array_get_length (array), ==, blocks->len);
+  for (guint i = 0; i < blocks->len; i++)
+    {
+      JsonObject *o = json_array_get_object_element (array, i);
+      AgentExecCodeBlock *b = g_ptr_array_index (blocks, i);
+      g_autofree char *code = g_utf8_make_valid (agentexec_code_block_get_code (b), -1);
+      g_autofree char *info = g_utf8_make_valid (agentexec_code_block_get_info (b), -1);
+
+      g_assert_cmpstr (json_object_get_string_member (o, "code"), ==, code);
+      g_assert_cmpstr (json_object_get_string_member (o, "info"), ==, info);
+      g_assert_cmpstr (json_object_get_string_member (o, "language"), ==,
+                       agentexec_code_block_get_language (b));
+      g_assert_cmpint (json_object_get_int_member (o, "start"), ==,
+                       agentexec_code_block_get_start (b));
+      g_assert_cmpint (json_object_get_int_member (o, "end"), ==, agentexec_code_block_get_end (b));
+      g_assert_cmpint (json_object_get_boolean_member (o, "closed"), ==,
+                       agentexec_code_block_get_closed (b));
+    }
+}
+
+static void
+test_extract_tool_big (void)
+{
+  g_autofree char *tool = extract_tool ();
+  g_autoptr (GString) text = make_big_reply ();
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *from_file = NULL;
+  g_autofree char *from_stdin = NULL;
+  g_autofree char *plain = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (tool == NULL || !g_file_test (tool, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("agentexec-extract is not built (run through meson test)");
+      return;
+    }
+  g_assert_cmpuint (strlen (text->str), ==, text->len);
+  dir = g_dir_make_tmp ("agentexec-extract-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "reply.md", NULL);
+  g_assert_true (g_file_set_contents (path, text->str, text->len, &error));
+
+  /* From a file: reads of exactly 128 KiB, the first one ending in a CR. */
+  {
+    const char *args[] = { "--json", path, NULL };
+
+    g_assert_cmpint (run_tool (args, NULL, &from_file), ==, 0);
+    assert_tool_json (from_file, text->str, text->len);
+  }
+  /* From a pipe: reads of whatever size the pipe gives. */
+  {
+    const char *args[] = { "--json", NULL };
+
+    g_assert_cmpint (run_tool (args, text->str, &from_stdin), ==, 0);
+    g_assert_cmpstr (from_stdin, ==, from_file);
+  }
+  /* Plain output: the code of each block, the bytes as they are. */
+  {
+    const char *args[] = { path, NULL };
+    g_autoptr (GPtrArray) blocks = parse_all (text->str, text->len);
+    g_autoptr (GString) expected = g_string_new (NULL);
+
+    for (guint i = 0; i < blocks->len; i++)
+      {
+        const char *code = agentexec_code_block_get_code (g_ptr_array_index (blocks, i));
+
+        if (i > 0)
+          g_string_append_c (expected, '\n');
+        g_string_append (expected, code);
+        if (code[0] != '\0' && code[strlen (code) - 1] != '\n')
+          g_string_append_c (expected, '\n');
+      }
+    g_assert_cmpint (run_tool (args, NULL, &plain), ==, 0);
+    g_assert_cmpstr (plain, ==, expected->str);
+  }
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 /* ---- linear time ------------------------------------------------------------------ */
 
 static double
@@ -976,6 +1097,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/agentexec/parser/stream/crlf-splits", test_stream_crlf_splits);
   g_test_add_func ("/agentexec/parser/pathological", test_pathological);
   g_test_add_func ("/agentexec/parser/extract-tool", test_extract_tool);
+  g_test_add_func ("/agentexec/parser/extract-tool-big", test_extract_tool_big);
 
   return g_test_run ();
 }

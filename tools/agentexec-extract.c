@@ -6,17 +6,26 @@
  * Exit status: 0 on success (also when no block is found), 1 when the input
  * cannot be read, 2 on bad usage.
  *
+ * It uses the parser core directly (no GObject: one plain struct per block,
+ * printed as soon as it is found) and links nothing else, so it starts as
+ * fast as a C program can.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "libagentexec.h"
+#include "agentexec-delimiter-scanner-private.h"
+#include "agentexec-fence-scanner-private.h"
+#include "agentexec-language-table-private.h"
+#include "agentexec-raw-block-private.h"
 
 #define EXIT_UNREADABLE 1
 #define EXIT_USAGE 2
@@ -162,30 +171,74 @@ parse_args (Options *o, int argc, char **argv)
   return 0;
 }
 
-static gboolean
-read_input (const char *file, char **text, gsize *len, GError **error)
+/* ---- input ------------------------------------------------------------------ */
+
+#define CHUNK (128 * 1024)
+
+/* Opens FILE ("-" or NULL: standard input). Returns the descriptor, or -1
+ * with @error set. */
+static int
+open_input (const char *file, GError **error)
 {
-  g_autoptr (GByteArray) buffer = NULL;
-  char chunk[65536];
-  ssize_t n;
+  int fd;
 
-  if (file != NULL && !g_str_equal (file, "-"))
-    return g_file_get_contents (file, text, len, error);
-
-  buffer = g_byte_array_new ();
-  while ((n = read (STDIN_FILENO, chunk, sizeof chunk)) != 0)
+  if (file == NULL || g_str_equal (file, "-"))
+    return STDIN_FILENO;
+  do
+    fd = open (file, O_RDONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
     {
-      if (n < 0)
+      int saved = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s", g_strerror (saved));
+    }
+  return fd;
+}
+
+/* Up to @size bytes; 0 at the end; -1 with @error set. */
+static gssize
+read_some (int fd, char *buffer, gsize size, GError **error)
+{
+  for (;;)
+    {
+      gssize n = read (fd, buffer, size);
+
+      if (n >= 0)
+        return n;
+      if (errno != EINTR)
         {
           int saved = errno;
 
-          if (saved == EINTR)
-            continue;
           g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s",
                        g_strerror (saved));
-          return FALSE;
+          return -1;
         }
-      g_byte_array_append (buffer, (const guint8 *) chunk, n);
+    }
+}
+
+/* The whole input, NUL-terminated (delimiter mode needs all of it). */
+static gboolean
+read_all (int fd, char **text, gsize *len, GError **error)
+{
+  g_autoptr (GByteArray) buffer = g_byte_array_new ();
+  struct stat st;
+  gssize n;
+
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0)
+    g_byte_array_set_size (buffer, MIN ((guint64) st.st_size, G_MAXUINT - 1) + 1);
+  g_byte_array_set_size (buffer, 0);
+  for (;;)
+    {
+      guint old = buffer->len;
+
+      g_byte_array_set_size (buffer, old + CHUNK);
+      n = read_some (fd, (char *) buffer->data + old, CHUNK, error);
+      g_byte_array_set_size (buffer, old + MAX (n, 0));
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        break;
     }
   *len = buffer->len;
   g_byte_array_append (buffer, (const guint8 *) "", 1);
@@ -193,7 +246,70 @@ read_input (const char *file, char **text, gsize *len, GError **error)
   return TRUE;
 }
 
-/* 0: copied as is; 1: escaped; 2: non-ASCII (copied, UTF-8 checked). */
+/* ---- output ------------------------------------------------------------------ */
+
+/* Standard output through one buffer: no stdio locking per call, no copy of
+ * a block into a string first. */
+typedef struct
+{
+  char buf[64 * 1024];
+  gsize n;
+  gboolean failed;
+} Output;
+
+static void
+out_write_fd (Output *o, const char *p, gsize n)
+{
+  while (n > 0 && !o->failed)
+    {
+      gssize w = write (STDOUT_FILENO, p, n);
+
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        {
+          o->failed = TRUE;
+          break;
+        }
+      p += w;
+      n -= w;
+    }
+}
+
+static void
+out_flush (Output *o)
+{
+  out_write_fd (o, o->buf, o->n);
+  o->n = 0;
+}
+
+static inline void
+out_append (Output *o, const char *p, gsize n)
+{
+  if (o->n + n > sizeof o->buf)
+    {
+      out_flush (o);
+      if (n > sizeof o->buf / 2)
+        {
+          out_write_fd (o, p, n);
+          return;
+        }
+    }
+  memcpy (o->buf + o->n, p, n);
+  o->n += n;
+}
+
+#define out_literal(o, s) out_append ((o), (s), sizeof (s) - 1)
+
+static inline void
+out_char (Output *o, char c)
+{
+  if (o->n == sizeof o->buf)
+    out_flush (o);
+  o->buf[o->n++] = c;
+}
+
+/* 0: copied as is; 1: escaped; 2: non-ASCII (copied once UTF-8 is checked). */
 static guint8 json_class[256];
 
 static void
@@ -203,66 +319,106 @@ init_json_class (void)
     json_class[c] = c < 0x20 || c == '"' || c == '\\' || c == 0x7f ? 1 : c >= 0x80 ? 2 : 0;
 }
 
-/* Appends @s JSON-escaped; returns whether it holds non-ASCII bytes. */
-static gboolean
-append_json_escaped (GString *out, const char *s)
+#define ONES G_GUINT64_CONSTANT (0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT (0x8080808080808080)
+
+/* Whether one of the 8 bytes of @v needs a look: a control character, '"',
+ * '\\', DEL, or (unless @utf8_checked) a non-ASCII byte. */
+static inline gboolean
+word_needs_look (guint64 v, gboolean utf8_checked)
 {
-  const unsigned char *p = (const unsigned char *) s;
-  gboolean high = FALSE;
+  guint64 quote = v ^ (ONES * '"');
+  guint64 backslash = v ^ (ONES * '\\');
+  guint64 del = v ^ (ONES * 0x7f);
+  guint64 hits = ((v - ONES * 0x20) & ~v) | ((quote - ONES) & ~quote) |
+                 ((backslash - ONES) & ~backslash) | ((del - ONES) & ~del);
 
-  for (;;)
+  if (!utf8_checked)
+    hits |= v;
+  return (hits & HIGHS) != 0;
+}
+
+static void out_escape (Output *o, const char *c, gsize len, gboolean utf8_checked);
+
+/* The rest of a string from its first non-ASCII byte on: copied once it is
+ * valid UTF-8, else with each invalid sequence as U+FFFD. */
+static void
+out_escape_non_ascii (Output *o, const char *p, gsize len)
+{
+  g_autofree char *valid = NULL;
+
+  if (g_utf8_validate_len (p, len, NULL))
     {
-      const unsigned char *run = p;
-      unsigned char c;
+      out_escape (o, p, len, TRUE);
+      return;
+    }
+  valid = g_utf8_make_valid (p, len);
+  out_escape (o, valid, strlen (valid), TRUE);
+}
 
-      while (json_class[*p] == 0 || (json_class[*p] == 2 && (high = TRUE)))
+static void
+out_escape (Output *o, const char *c, gsize len, gboolean utf8_checked)
+{
+  const guchar *p = (const guchar *) c;
+  const guchar *end = p + len;
+
+  while (p < end)
+    {
+      const guchar *run = p;
+      guint64 v;
+
+      while (end - p >= 8 && (memcpy (&v, p, 8), !word_needs_look (v, utf8_checked)))
+        p += 8;
+      while (p < end && (json_class[*p] == 0 || (utf8_checked && json_class[*p] == 2)))
         p++;
-      g_string_append_len (out, (const char *) run, p - run);
-      c = *p++;
-      switch (c)
+      out_append (o, (const char *) run, p - run);
+      if (p == end)
+        break;
+      if (json_class[*p] == 2)
         {
-        case '\0':
-          return high;
+          out_escape_non_ascii (o, (const char *) p, end - p);
+          return;
+        }
+      switch (*p)
+        {
         case '"':
-          g_string_append (out, "\\\"");
+          out_literal (o, "\\\"");
           break;
         case '\\':
-          g_string_append (out, "\\\\");
+          out_literal (o, "\\\\");
           break;
         case '\n':
-          g_string_append (out, "\\n");
+          out_literal (o, "\\n");
           break;
         case '\r':
-          g_string_append (out, "\\r");
+          out_literal (o, "\\r");
           break;
         case '\t':
-          g_string_append (out, "\\t");
+          out_literal (o, "\\t");
           break;
         default:
-          g_string_append_printf (out, "\\u%04x", c);
+          {
+            char u[8];
+
+            g_snprintf (u, sizeof u, "\\u%04x", *p);
+            out_append (o, u, 6);
+          }
         }
+      p++;
     }
 }
 
 /* A JSON string; invalid UTF-8 becomes U+FFFD. */
 static void
-append_json_string (GString *out, const char *s)
+out_json_string (Output *o, const char *s, gsize len)
 {
-  gsize mark = out->len;
-
-  g_string_append_c (out, '"');
-  if (append_json_escaped (out, s) && !g_utf8_validate (s, -1, NULL))
-    {
-      g_autofree char *valid = g_utf8_make_valid (s, -1);
-
-      g_string_truncate (out, mark + 1);
-      append_json_escaped (out, valid);
-    }
-  g_string_append_c (out, '"');
+  out_char (o, '"');
+  out_escape (o, s, len, FALSE);
+  out_char (o, '"');
 }
 
 static void
-append_number (GString *out, guint64 n)
+out_number (Output *o, guint64 n)
 {
   char digits[24];
   int i = sizeof digits;
@@ -270,64 +426,141 @@ append_number (GString *out, guint64 n)
   do
     digits[--i] = (char) ('0' + n % 10);
   while ((n /= 10) > 0);
-  g_string_append_len (out, digits + i, sizeof digits - i);
+  out_append (o, digits + i, sizeof digits - i);
 }
 
-/* One block at a time through stdio's buffer: no copy of the whole output. */
-static void
-print_json (GPtrArray *blocks)
+/* ---- blocks ------------------------------------------------------------------ */
+
+static const char adk_delimiters[] = "```tool_code\n\0\n```\0```python\n\0\n```";
+
+typedef struct
 {
-  GString *out = g_string_new (NULL);
-
-  fputs ("[", stdout);
-  for (guint i = 0; i < blocks->len; i++)
-    {
-      AgentExecCodeBlock *b = g_ptr_array_index (blocks, i);
-
-      g_string_truncate (out, 0);
-      g_string_append (out, i == 0 ? "\n  {\"info\": " : ",\n  {\"info\": ");
-      append_json_string (out, agentexec_code_block_get_info (b));
-      g_string_append (out, ", \"language\": ");
-      append_json_string (out, agentexec_code_block_get_language (b));
-      g_string_append (out, ", \"code\": ");
-      append_json_string (out, agentexec_code_block_get_code (b));
-      g_string_append (out, ", \"start\": ");
-      append_number (out, agentexec_code_block_get_start (b));
-      g_string_append (out, ", \"end\": ");
-      append_number (out, agentexec_code_block_get_end (b));
-      g_string_append (out, agentexec_code_block_get_closed (b) ? ", \"closed\": true}"
-                                                                : ", \"closed\": false}");
-      fwrite (out->str, 1, out->len, stdout);
-    }
-  fputs (blocks->len > 0 ? "\n]\n" : "]\n", stdout);
-  g_string_free (out, TRUE);
-}
+  const char *const *languages; /* NULL: every block */
+  gboolean json;
+  guint printed;
+  Output *out;
+} Printer;
 
 static void
-print_code (GPtrArray *blocks)
+print_json_block (Printer *p, const AgentExecRawBlock *b)
 {
-  for (guint i = 0; i < blocks->len; i++)
-    {
-      const char *code = agentexec_code_block_get_code (g_ptr_array_index (blocks, i));
-      gsize n = strlen (code);
+  Output *o = p->out;
 
-      if (i > 0)
-        fputc ('\n', stdout);
-      fwrite (code, 1, n, stdout);
-      if (n > 0 && code[n - 1] != '\n')
-        fputc ('\n', stdout);
-    }
+  if (p->printed == 0)
+    out_literal (o, "[\n  {\"info\": ");
+  else
+    out_literal (o, ",\n  {\"info\": ");
+  out_json_string (o, b->info, strlen (b->info));
+  out_literal (o, ", \"language\": ");
+  out_json_string (o, b->language, strlen (b->language));
+  out_literal (o, ", \"code\": ");
+  out_json_string (o, b->code, b->code_length);
+  out_literal (o, ", \"start\": ");
+  out_number (o, b->start);
+  out_literal (o, ", \"end\": ");
+  out_number (o, b->end);
+  if (b->closed)
+    out_literal (o, ", \"closed\": true}");
+  else
+    out_literal (o, ", \"closed\": false}");
 }
 
-static AgentExecCodeBlockParser *
-make_parser (Options *o)
+static void
+print_code_block (Printer *p, const AgentExecRawBlock *b)
 {
-  if (!o->delimiters)
-    return agentexec_code_block_parser_new ();
+  if (p->printed > 0)
+    out_char (p->out, '\n');
+  out_append (p->out, b->code, b->code_length);
+  if (b->code_length > 0 && b->code[b->code_length - 1] != '\n')
+    out_char (p->out, '\n');
+}
+
+/* Each block as it is found: no list of blocks, no copy of the output. */
+static void
+print_block (AgentExecRawBlock *block, gpointer user_data)
+{
+  Printer *p = user_data;
+
+  if (p->languages != NULL && !_agentexec_language_wanted (block->language, p->languages))
+    return;
+  if (p->json)
+    print_json_block (p, block);
+  else
+    print_code_block (p, block);
+  p->printed++;
+}
+
+static void
+print_end (Printer *p)
+{
+  if (!p->json)
+    return;
+  if (p->printed > 0)
+    out_literal (p->out, "\n]\n");
+  else
+    out_literal (p->out, "[]\n");
+}
+
+/* CommonMark mode reads and scans in chunks: blocks come out while the
+ * input is still being read, and only the open block is kept. */
+static gboolean
+extract_commonmark (Printer *p, int fd, GError **error)
+{
+  static char chunk[CHUNK]; /* not malloc's: it would map and unmap it */
+  g_autoptr (AgentExecFenceScanner) scanner = _agentexec_fence_scanner_new (print_block, p);
+  gssize n;
+
+  while ((n = read_some (fd, chunk, CHUNK, error)) > 0)
+    _agentexec_fence_scanner_feed (scanner, chunk, n);
+  if (n < 0)
+    return FALSE;
+  _agentexec_fence_scanner_finish (scanner);
+  return TRUE;
+}
+
+/* ADK's pairs unless --delimiter gave some; every non-empty block. */
+static gboolean
+extract_delimited (Printer *p, Options *o, int fd, GError **error)
+{
+  g_autoptr (GPtrArray) pairs = g_ptr_array_new ();
+  g_autoptr (GPtrArray) infos = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) languages = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  AgentExecDelimiterScanner scanner;
+  AgentExecDelimiterMatch match;
+
+  if (!read_all (fd, &text, &len, error))
+    return FALSE;
   if (o->pairs->len == 0)
-    return agentexec_code_block_parser_new_with_delimiters (NULL);
-  g_ptr_array_add (o->pairs, NULL);
-  return agentexec_code_block_parser_new_with_delimiters ((const char *const *) o->pairs->pdata);
+    for (const char *d = adk_delimiters; pairs->len < 4; d += strlen (d) + 1)
+      g_ptr_array_add (pairs, (char *) d);
+  else
+    for (guint i = 0; i < o->pairs->len; i++)
+      g_ptr_array_add (pairs, o->pairs->pdata[i]);
+  for (guint i = 0; i < pairs->len; i += 2)
+    {
+      char *info, *language;
+
+      _agentexec_delimiter_pair_describe (pairs->pdata[i], &info, &language);
+      g_ptr_array_add (infos, info);
+      g_ptr_array_add (languages, language);
+    }
+  g_ptr_array_add (pairs, NULL);
+
+  _agentexec_delimiter_scanner_init (&scanner, (const char *const *) pairs->pdata);
+  while (_agentexec_delimiter_scanner_next (&scanner, text, len, TRUE, &match) == DELIMITER_FOUND)
+    {
+      AgentExecRawBlock block;
+
+      if (match.code_end == match.code_start)
+        continue;
+      _agentexec_delimiter_match_to_block (text, &match, infos->pdata[match.pair],
+                                           languages->pdata[match.pair], &block);
+      print_block (&block, p);
+      _agentexec_raw_block_clear (&block);
+    }
+  return TRUE;
 }
 
 int
@@ -336,11 +569,13 @@ main (int argc, char *argv[])
   Options o = {
     0,
   };
-  g_autoptr (AgentExecCodeBlockParser) parser = NULL;
-  g_autoptr (GPtrArray) blocks = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *text = NULL;
-  gsize len = 0;
+  static Output out;
+  Printer printer = {
+    0,
+  };
+  gboolean read_ok;
+  int fd;
   int r;
 
   o.pairs = g_ptr_array_new_with_free_func (g_free);
@@ -352,8 +587,26 @@ main (int argc, char *argv[])
       return r < 0 ? 0 : r;
     }
 
-  if (!read_input (o.file, &text, &len, &error))
+  if (o.languages->len > 0)
     {
+      g_ptr_array_add (o.languages, NULL);
+      printer.languages = (const char *const *) o.languages->pdata;
+    }
+  printer.json = o.json;
+  printer.out = &out;
+  if (o.json)
+    init_json_class ();
+
+  fd = open_input (o.file, &error);
+  read_ok = fd >= 0 && (o.delimiters ? extract_delimited (&printer, &o, fd, &error)
+                                     : extract_commonmark (&printer, fd, &error));
+  if (fd > STDIN_FILENO)
+    close (fd);
+  if (!read_ok)
+    {
+      /* What is still buffered is dropped; a read error after more than a
+       * buffer of output (an I/O error mid-file) leaves that part out. */
+      out.n = 0;
       fprintf (stderr,
                "agentexec-extract: cannot read %s: %s (check the path and its "
                "permissions, or pipe the text to standard input)\n",
@@ -362,27 +615,8 @@ main (int argc, char *argv[])
       options_clear (&o);
       return EXIT_UNREADABLE;
     }
-
-  parser = make_parser (&o);
-  blocks = agentexec_code_block_parser_extract_code_blocks_full (parser, text, len);
-  if (o.languages->len > 0)
-    {
-      GPtrArray *kept;
-
-      g_ptr_array_add (o.languages, NULL);
-      kept = agentexec_code_block_parser_filter_by_language (
-          blocks, (const char *const *) o.languages->pdata);
-      g_ptr_array_unref (blocks);
-      blocks = kept;
-    }
-
-  if (o.json)
-    {
-      init_json_class ();
-      print_json (blocks);
-    }
-  else
-    print_code (blocks);
+  print_end (&printer);
+  out_flush (&out);
   options_clear (&o);
-  return fflush (stdout) == 0 ? 0 : EXIT_UNREADABLE;
+  return out.failed ? EXIT_UNREADABLE : 0;
 }

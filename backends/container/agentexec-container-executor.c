@@ -9,7 +9,7 @@
 
 #include "agentexec-base-executor-private.h"
 #include "agentexec-code-executor-private.h"
-#include "agentexec-container-executor.h"
+#include "agentexec-container-executor-private.h"
 #include "agentexec-container-labels-private.h"
 #include "agentexec-container-pool-private.h"
 #include "agentexec-container-session-private.h"
@@ -86,15 +86,15 @@ struct _AgentExecContainerExecutor
   guint no_new_privileges : 1;
   guint read_only_root : 1;
 
+  /* Made by init(); what the pool, the sessions and the runs share. */
+  AgentExecContainerRuntime *runtime;
+  AgentExecContainerSessions *sessions;
+
   GMutex lock;
-  GThreadPool *removals;
   AgentExecContainerPool *pool;
   guint pool_size;
-  AgentExecContainerSessions *sessions;
   guint max_sessions;
   guint session_idle_timeout_ms;
-  GHashTable *live;
-  GHashTable *missing_programs;
 };
 
 static void initable_iface_init (GInitableIface *iface);
@@ -127,56 +127,9 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-/* Containers in flight, so that close() can remove them */
-
-void
-_agentexec_container_executor_track (AgentExecContainerExecutor *self,
-                                     const char *id,
-                                     gboolean live)
-{
-  g_mutex_lock (&self->lock);
-  if (live)
-    g_hash_table_add (self->live, g_strdup (id));
-  else
-    g_hash_table_remove (self->live, id);
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-remove_in_background (gpointer data, gpointer user_data)
-{
-  g_autofree char *id = data;
-  AgentExecContainerExecutor *self = user_data;
-  g_autoptr (GError) error = NULL;
-
-  if (_agentexec_container_remove (self->client, id, &error))
-    _agentexec_container_executor_track (self, id, FALSE);
-  else
-    g_warning ("Could not remove container %.12s: %s", id, error->message);
-}
-
-/*
- * _agentexec_container_executor_remove_later:
- *
- * Removes a finished container off the caller's path (the result does not
- * wait for it); close() and dispose wait for these removals.
- */
-void
-_agentexec_container_executor_remove_later (AgentExecContainerExecutor *self, const char *id)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (!g_thread_pool_push (self->removals, g_strdup (id), &error))
-    remove_in_background (g_strdup (id), self);
-}
-
-/*
- * _agentexec_container_executor_get_pool:
- *
- * The warm pool, started on first use; NULL when pool-size is 0.
- */
-AgentExecContainerPool *
-_agentexec_container_executor_get_pool (AgentExecContainerExecutor *self)
+/* The warm pool, started on first use; NULL when pool-size is 0. */
+static AgentExecContainerPool *
+ensure_pool (AgentExecContainerExecutor *self)
 {
   AgentExecContainerPool *pool;
 
@@ -184,10 +137,24 @@ _agentexec_container_executor_get_pool (AgentExecContainerExecutor *self)
     return NULL;
   g_mutex_lock (&self->lock);
   if (self->pool == NULL)
-    self->pool = _agentexec_container_pool_new (self, self->pool_size);
+    self->pool = _agentexec_container_pool_new (self->runtime, self->pool_size);
   pool = self->pool;
   g_mutex_unlock (&self->lock);
   return pool;
+}
+
+/* The pool (started now if it was not), for tests; NULL when pool-size is 0. */
+AgentExecContainerPool *
+_agentexec_container_executor_get_pool (AgentExecContainerExecutor *self)
+{
+  return ensure_pool (self);
+}
+
+/* The state shared by the pool, the sessions and the runs; NULL before init(). */
+AgentExecContainerRuntime *
+_agentexec_container_executor_get_runtime (AgentExecContainerExecutor *self)
+{
+  return self->runtime;
 }
 
 static void
@@ -203,46 +170,7 @@ stop_pool (AgentExecContainerExecutor *self)
 }
 
 static void
-wait_for_removals (AgentExecContainerExecutor *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (self->removals == NULL)
-    return;
-  g_thread_pool_free (self->removals, FALSE, TRUE);
-  self->removals = g_thread_pool_new (remove_in_background, self, 2, FALSE, &error);
-}
-
-gboolean
-_agentexec_container_executor_program_missing (AgentExecContainerExecutor *self,
-                                               const char *program)
-{
-  gboolean missing;
-
-  g_mutex_lock (&self->lock);
-  missing = g_hash_table_contains (self->missing_programs, program);
-  g_mutex_unlock (&self->lock);
-  return missing;
-}
-
-void
-_agentexec_container_executor_set_program_missing (AgentExecContainerExecutor *self,
-                                                   const char *program)
-{
-  g_mutex_lock (&self->lock);
-  g_hash_table_add (self->missing_programs, g_strdup (program));
-  g_mutex_unlock (&self->lock);
-}
-
-AgentExecDockerClient *
-_agentexec_container_executor_get_client (AgentExecContainerExecutor *self)
-{
-  return self->client;
-}
-
-void
-_agentexec_container_executor_get_spec (AgentExecContainerExecutor *self,
-                                        AgentExecContainerSpec *spec)
+fill_spec (AgentExecContainerExecutor *self, AgentExecContainerSpec *spec)
 {
   spec->image = self->run_image;
   spec->network_mode = self->network_mode;
@@ -257,44 +185,16 @@ _agentexec_container_executor_get_spec (AgentExecContainerExecutor *self,
 }
 
 static void
-remove_all (AgentExecContainerExecutor *self)
-{
-  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *filter = NULL;
-  g_autoptr (GError) error = NULL;
-  GHashTableIter iter;
-  gpointer key;
-
-  if (self->client == NULL)
-    return;
-  g_mutex_lock (&self->lock);
-  g_hash_table_iter_init (&iter, self->live);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (ids, g_strdup (key));
-  g_hash_table_remove_all (self->live);
-  g_mutex_unlock (&self->lock);
-
-  for (guint i = 0; i < ids->len; i++)
-    {
-      g_autoptr (GError) local_error = NULL;
-
-      if (!_agentexec_container_remove (self->client, g_ptr_array_index (ids, i), &local_error))
-        g_warning ("Could not remove container %.12s: %s", (char *) g_ptr_array_index (ids, i),
-                   local_error->message);
-    }
-  filter = g_strdup_printf (AGENTEXEC_LABEL_EXECUTOR "=%s", self->executor_id);
-  _agentexec_container_remove_labelled (self->client, filter, &error);
-  if (error != NULL)
-    g_debug ("Could not list the executor's containers to remove them: %s", error->message);
-}
-
-static void
 agentexec_container_executor_close (AgentExecBaseExecutor *base)
 {
-  _agentexec_container_sessions_close (AGENTEXEC_CONTAINER_EXECUTOR (base)->sessions);
-  stop_pool (AGENTEXEC_CONTAINER_EXECUTOR (base));
-  wait_for_removals (AGENTEXEC_CONTAINER_EXECUTOR (base));
-  remove_all (AGENTEXEC_CONTAINER_EXECUTOR (base));
+  AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (base);
+
+  if (self->runtime == NULL)
+    return;
+  _agentexec_container_sessions_close (self->sessions);
+  stop_pool (self);
+  _agentexec_container_runtime_wait_for_removals (self->runtime);
+  _agentexec_container_runtime_remove_all (self->runtime);
 }
 
 static void
@@ -314,13 +214,15 @@ agentexec_container_executor_run (AgentExecBaseExecutor *base,
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (base);
 
   /* The base class refuses to run before init() succeeded. */
-  g_assert (self->client != NULL);
+  g_assert (self->runtime != NULL);
   if (agentexec_base_executor_get_stateful (base))
-    return _agentexec_container_run_stateful (
-        self, self->sessions, input, language, self->max_sessions, self->session_idle_timeout_ms,
-        _agentexec_code_executor_get_output_context (), cancellable, error);
+    return _agentexec_container_run_stateful (self, self->runtime, self->sessions, input, language,
+                                              self->max_sessions, self->session_idle_timeout_ms,
+                                              _agentexec_code_executor_get_output_context (),
+                                              cancellable, error);
   return _agentexec_container_run_stateless (
-      self, input, language, _agentexec_code_executor_get_output_context (), cancellable, error);
+      self, self->runtime, ensure_pool (self), input, language,
+      _agentexec_code_executor_get_output_context (), cancellable, error);
 }
 
 /* Image: given, or built from the dockerfile property */
@@ -450,8 +352,9 @@ agentexec_container_executor_initable_init (GInitable *initable,
   AgentExecContainerExecutor *self = AGENTEXEC_CONTAINER_EXECUTOR (initable);
   g_autoptr (AgentExecDockerClient) client = NULL;
   g_autoptr (GError) reap_error = NULL;
+  AgentExecContainerSpec spec;
 
-  if (self->client != NULL)
+  if (self->runtime != NULL)
     return TRUE;
   client = _agentexec_docker_client_new (self->docker_host, error);
   if (client == NULL)
@@ -468,6 +371,9 @@ agentexec_container_executor_initable_init (GInitable *initable,
   _agentexec_container_reap_orphans (self->client, cancellable, &reap_error);
   if (reap_error != NULL)
     g_debug ("Could not look for orphaned containers: %s", reap_error->message);
+  fill_spec (self, &spec);
+  self->runtime = _agentexec_container_runtime_new (self->client, &spec);
+  self->sessions = _agentexec_container_sessions_new (self->runtime);
   _agentexec_base_executor_set_initialized (AGENTEXEC_BASE_EXECUTOR (self), TRUE);
   return TRUE;
 }
@@ -487,14 +393,14 @@ agentexec_container_executor_dispose (GObject *object)
 
   if (self->sessions != NULL)
     {
-      /* The reaper removes containers through self->removals: stop it first. */
+      /* The reaper removes containers through the runtime: stop it first. */
       _agentexec_container_sessions_stop_reaper (self->sessions);
       _agentexec_container_sessions_close (self->sessions);
     }
   stop_pool (self);
-  if (self->removals != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->removals), FALSE, TRUE);
-  remove_all (self);
+  g_clear_pointer (&self->sessions, _agentexec_container_sessions_free);
+  /* Waits for the removals under way, then removes whatever is left. */
+  g_clear_pointer (&self->runtime, _agentexec_container_runtime_free);
   g_clear_pointer (&self->client, _agentexec_docker_client_unref);
 
   G_OBJECT_CLASS (agentexec_container_executor_parent_class)->dispose (object);
@@ -512,9 +418,6 @@ agentexec_container_executor_finalize (GObject *object)
   g_free (self->network_mode);
   g_free (self->user);
   g_free (self->executor_id);
-  g_hash_table_unref (self->live);
-  g_hash_table_unref (self->missing_programs);
-  _agentexec_container_sessions_free (self->sessions);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (agentexec_container_executor_parent_class)->finalize (object);
@@ -854,11 +757,7 @@ static void
 agentexec_container_executor_init (AgentExecContainerExecutor *self)
 {
   g_mutex_init (&self->lock);
-  self->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->missing_programs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->executor_id = g_uuid_string_random ();
-  self->removals = g_thread_pool_new (remove_in_background, self, 2, FALSE, NULL);
-  self->sessions = _agentexec_container_sessions_new (self);
 }
 
 /**

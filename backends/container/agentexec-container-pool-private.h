@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include "agentexec-container-executor.h"
+#include "agentexec-container-runtime-private.h"
 #include "agentexec-docker-hijack-private.h"
 #include "agentexec-driver-private.h"
 
@@ -31,15 +31,16 @@ typedef struct
   gpointer sink_data;
 } AgentExecWarmContainer;
 
-AgentExecContainerPool *_agentexec_container_pool_new (AgentExecContainerExecutor *executor,
+AgentExecContainerPool *_agentexec_container_pool_new (AgentExecContainerRuntime *runtime,
                                                        guint size);
 void _agentexec_container_pool_free (AgentExecContainerPool *pool);
 AgentExecWarmContainer *_agentexec_container_pool_take (AgentExecContainerPool *pool,
                                                         const char *language);
 guint _agentexec_container_pool_get_n_warm (AgentExecContainerPool *pool);
 
-AgentExecWarmContainer *_agentexec_container_warm_up (AgentExecContainerExecutor *executor,
+AgentExecWarmContainer *_agentexec_container_warm_up (AgentExecContainerRuntime *runtime,
                                                       const char *language,
+                                                      gboolean preload,
                                                       GError **error);
 gboolean
 _agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, GError **error);

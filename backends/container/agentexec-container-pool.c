@@ -24,7 +24,7 @@
 
 struct _AgentExecContainerPool
 {
-  AgentExecContainerExecutor *executor;
+  AgentExecContainerRuntime *runtime;
   guint size;
   GThread *thread;
   GMutex lock;
@@ -141,13 +141,20 @@ _agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, 
   return _agentexec_docker_hijack_send (warm->conn, data, len, error);
 }
 
+/* With @preload (pool containers, started before they are needed) the
+ * Python driver imports the data libraries before it answers ready: a run
+ * that claims the container finds them loaded and never waits for them.
+ * The other drivers have nothing to preload. */
+static const char *const preload_env[] = { "AGENTEXEC_PRELOAD=ready", NULL };
+
 static gboolean
-create_warm_container (AgentExecContainerExecutor *executor,
+create_warm_container (AgentExecContainerRuntime *runtime,
                        AgentExecWarmContainer *warm,
                        const char *token,
+                       gboolean preload,
                        GError **error)
 {
-  AgentExecDockerClient *client = _agentexec_container_executor_get_client (executor);
+  AgentExecDockerClient *client = _agentexec_container_runtime_get_client (runtime);
   AgentExecContainerSpec spec;
   g_auto (GStrv) argv = NULL;
   g_autoptr (JsonNode) body = NULL;
@@ -158,8 +165,10 @@ create_warm_container (AgentExecContainerExecutor *executor,
                                        token, error);
   if (argv == NULL)
     return FALSE;
-  _agentexec_container_executor_get_spec (executor, &spec);
-  body = _agentexec_container_create_body (&spec, (const char *const *) argv, NULL);
+  _agentexec_container_runtime_get_spec (runtime, &spec);
+  body = _agentexec_container_create_body (
+      &spec, (const char *const *) argv,
+      preload && g_str_equal (warm->language, "python") ? preload_env : NULL);
   object = json_node_get_object (body);
   json_object_set_boolean_member (object, "OpenStdin", TRUE);
   json_object_set_boolean_member (object, "AttachStdin", TRUE);
@@ -179,16 +188,14 @@ create_warm_container (AgentExecContainerExecutor *executor,
       return FALSE;
     }
   warm->id = g_strdup (json_object_get_string_member (json_node_get_object (answer), "Id"));
-  _agentexec_container_executor_track (executor, warm->id, TRUE);
+  _agentexec_container_runtime_track (runtime, warm->id, TRUE);
   return TRUE;
 }
 
 static gboolean
-attach_and_start (AgentExecContainerExecutor *executor,
-                  AgentExecWarmContainer *warm,
-                  GError **error)
+attach_and_start (AgentExecContainerRuntime *runtime, AgentExecWarmContainer *warm, GError **error)
 {
-  AgentExecDockerClient *client = _agentexec_container_executor_get_client (executor);
+  AgentExecDockerClient *client = _agentexec_container_runtime_get_client (runtime);
   g_autofree char *attach = g_strdup_printf ("/containers/%s/attach?stream=1&stdin=1&stdout=1"
                                              "&stderr=1",
                                              warm->id);
@@ -220,11 +227,13 @@ attach_and_start (AgentExecContainerExecutor *executor,
  *
  * Creates and starts a container running @language's driver, attached and
  * ready for requests (used by the pool, and by stateful sessions, which keep
- * theirs for many requests).
+ * theirs for many requests). With @preload the driver imports the data
+ * libraries before it answers ready (sessions import them while idle).
  */
 AgentExecWarmContainer *
-_agentexec_container_warm_up (AgentExecContainerExecutor *executor,
+_agentexec_container_warm_up (AgentExecContainerRuntime *runtime,
                               const char *language,
+                              gboolean preload,
                               GError **error)
 {
   AgentExecWarmContainer *warm = g_new0 (AgentExecWarmContainer, 1);
@@ -233,11 +242,11 @@ _agentexec_container_warm_up (AgentExecContainerExecutor *executor,
   warm->language = g_strdup (language);
   warm->readers[0] = _agentexec_driver_reader_new (token, FALSE);
   warm->readers[1] = _agentexec_driver_reader_new (token, TRUE);
-  if (!create_warm_container (executor, warm, token, error) ||
-      !attach_and_start (executor, warm, error))
+  if (!create_warm_container (runtime, warm, token, preload, error) ||
+      !attach_and_start (runtime, warm, error))
     {
       if (warm->id != NULL)
-        _agentexec_container_executor_remove_later (executor, warm->id);
+        _agentexec_container_runtime_remove_later (runtime, warm->id);
       _agentexec_warm_container_free (warm);
       return NULL;
     }
@@ -289,7 +298,7 @@ fill_thread (gpointer data)
           continue;
         }
       g_mutex_unlock (&pool->lock);
-      warm = _agentexec_container_warm_up (pool->executor, language, &error);
+      warm = _agentexec_container_warm_up (pool->runtime, language, TRUE, &error);
       g_mutex_lock (&pool->lock);
       if (warm != NULL)
         {
@@ -304,11 +313,11 @@ fill_thread (gpointer data)
 }
 
 AgentExecContainerPool *
-_agentexec_container_pool_new (AgentExecContainerExecutor *executor, guint size)
+_agentexec_container_pool_new (AgentExecContainerRuntime *runtime, guint size)
 {
   AgentExecContainerPool *pool = g_new0 (AgentExecContainerPool, 1);
 
-  pool->executor = executor;
+  pool->runtime = runtime;
   pool->size = size;
   g_mutex_init (&pool->lock);
   g_cond_init (&pool->cond);
@@ -376,7 +385,7 @@ _agentexec_container_pool_free (AgentExecContainerPool *pool)
 
       while ((warm = g_queue_pop_head (value)) != NULL)
         {
-          _agentexec_container_executor_remove_later (pool->executor, warm->id);
+          _agentexec_container_runtime_remove_later (pool->runtime, warm->id);
           _agentexec_warm_container_free (warm);
         }
       g_queue_free (value);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "agentexec-container-executor.h"
+#include "agentexec-container-runtime-private.h"
 #include "agentexec-docker-client-private.h"
 
 G_BEGIN_DECLS
@@ -13,38 +14,12 @@ G_BEGIN_DECLS
 struct _AgentExecContainerSessions;
 struct _AgentExecContainerPool;
 
-typedef struct
-{
-  const char *image;
-  const char *network_mode;
-  const char *user;
-  const char *executor_id;
-  guint64 memory_bytes;
-  double cpus;
-  guint pids_limit;
-  gboolean drop_capabilities;
-  gboolean no_new_privileges;
-  gboolean read_only_root;
-} AgentExecContainerSpec;
-
-AgentExecDockerClient *_agentexec_container_executor_get_client (AgentExecContainerExecutor *self);
-void _agentexec_container_executor_get_spec (AgentExecContainerExecutor *self,
-                                             AgentExecContainerSpec *spec);
-void _agentexec_container_executor_track (AgentExecContainerExecutor *self,
-                                          const char *id,
-                                          gboolean live);
-struct _AgentExecContainerPool *
-_agentexec_container_executor_get_pool (AgentExecContainerExecutor *self);
-void _agentexec_container_executor_remove_later (AgentExecContainerExecutor *self, const char *id);
-gboolean _agentexec_container_executor_program_missing (AgentExecContainerExecutor *self,
-                                                        const char *program);
-void _agentexec_container_executor_set_program_missing (AgentExecContainerExecutor *self,
-                                                        const char *program);
-
 JsonNode *_agentexec_container_create_body (const AgentExecContainerSpec *spec,
                                             const char *const *argv,
                                             const char *const *env);
 AgentExecExecutionResult *_agentexec_container_run_stateless (AgentExecContainerExecutor *self,
+                                                              AgentExecContainerRuntime *runtime,
+                                                              struct _AgentExecContainerPool *pool,
                                                               AgentExecExecutionInput *input,
                                                               const char *language,
                                                               GMainContext *output_context,
@@ -53,6 +28,7 @@ AgentExecExecutionResult *_agentexec_container_run_stateless (AgentExecContainer
 
 AgentExecExecutionResult *
 _agentexec_container_run_stateful (AgentExecContainerExecutor *self,
+                                   AgentExecContainerRuntime *runtime,
                                    struct _AgentExecContainerSessions *sessions,
                                    AgentExecExecutionInput *input,
                                    const char *language,

@@ -54,6 +54,7 @@ typedef struct
 typedef struct
 {
   AgentExecDockerClient *client;
+  AgentExecContainerRuntime *runtime;
   char *id;
   char *base_path;
   gboolean timed_out;
@@ -177,7 +178,7 @@ create_container (AgentExecContainerExecutor *self,
   g_autoptr (JsonNode) answer = NULL;
   JsonObject *object;
 
-  _agentexec_container_executor_get_spec (self, &spec);
+  _agentexec_container_runtime_get_spec (run->runtime, &spec);
   body = _agentexec_container_create_body (&spec, argv, agentexec_execution_input_get_env (input));
   answer = _agentexec_docker_client_request_json (run->client, "POST", "/containers/create", body,
                                                   NULL, cancellable, error);
@@ -193,7 +194,7 @@ create_container (AgentExecContainerExecutor *self,
     }
   run->id = g_strdup (json_object_get_string_member (object, "Id"));
   run->base_path = g_strdup_printf ("/containers/%s", run->id);
-  _agentexec_container_executor_track (self, run->id, TRUE);
+  _agentexec_container_runtime_track (run->runtime, run->id, TRUE);
   return TRUE;
 }
 
@@ -206,7 +207,7 @@ upload_files (AgentExecContainerExecutor *self,
 {
   AgentExecContainerSpec spec;
 
-  _agentexec_container_executor_get_spec (self, &spec);
+  _agentexec_container_runtime_get_spec (run->runtime, &spec);
   return _agentexec_container_workspace_upload (run->client, run->base_path, files, spec.user,
                                                 cancellable, error);
 }
@@ -243,7 +244,7 @@ collect_files (Run *run,
 /* The engine could not start @program (dockerd says so at start, Podman
  * already at attach): remember it for the image, and say so. */
 static gboolean
-program_missing (AgentExecContainerExecutor *self,
+program_missing (AgentExecContainerRuntime *runtime,
                  const Program *program,
                  GError *cause,
                  GError **error)
@@ -255,8 +256,8 @@ program_missing (AgentExecContainerExecutor *self,
       g_propagate_error (error, g_error_copy (cause));
       return FALSE;
     }
-  _agentexec_container_executor_get_spec (self, &spec);
-  _agentexec_container_executor_set_program_missing (self, program->program);
+  _agentexec_container_runtime_get_spec (runtime, &spec);
+  _agentexec_container_runtime_set_program_missing (runtime, program->program);
   g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                "Image “%s” has no “%s”, so it cannot run %s: use an image that has it "
                "(the image property)",
@@ -280,7 +281,7 @@ attach_container (AgentExecContainerExecutor *self,
   stream = _agentexec_docker_client_attach (run->client, attach, collect_frame, collect,
                                             cancellable, &local_error);
   if (stream == NULL)
-    program_missing (self, program, local_error, error);
+    program_missing (run->runtime, program, local_error, error);
   return stream;
 }
 
@@ -295,7 +296,7 @@ start_container (AgentExecContainerExecutor *self,
 
   if (post_empty (run, "/start", NULL, cancellable, &local_error))
     return TRUE;
-  return program_missing (self, program, local_error, error);
+  return program_missing (run->runtime, program, local_error, error);
 }
 
 static gboolean
@@ -343,7 +344,7 @@ settle_outcome (AgentExecContainerExecutor *self,
   AgentExecContainerSpec spec;
   g_autofree char *notice = NULL;
 
-  _agentexec_container_executor_get_spec (self, &spec);
+  _agentexec_container_runtime_get_spec (run->runtime, &spec);
   _agentexec_execution_result_set_exit_code (result, run->exit_code);
   if (run->timed_out)
     {
@@ -542,7 +543,7 @@ execute_pooled (AgentExecContainerExecutor *self,
 }
 
 static gboolean
-check_input (AgentExecContainerExecutor *self,
+check_input (AgentExecContainerRuntime *runtime,
              AgentExecExecutionInput *input,
              const Program *program,
              const char *language,
@@ -550,11 +551,11 @@ check_input (AgentExecContainerExecutor *self,
 {
   GPtrArray *files = agentexec_execution_input_get_files (input);
 
-  if (program == NULL || _agentexec_container_executor_program_missing (self, program->program))
+  if (program == NULL || _agentexec_container_runtime_program_missing (runtime, program->program))
     {
       AgentExecContainerSpec spec;
 
-      _agentexec_container_executor_get_spec (self, &spec);
+      _agentexec_container_runtime_get_spec (runtime, &spec);
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSUPPORTED_LANGUAGE,
                    "The container backend cannot run %s in image “%s”: it runs python, "
                    "javascript and bash, and r or java when the image has Rscript or java",
@@ -570,16 +571,14 @@ check_input (AgentExecContainerExecutor *self,
 
 /* Runs with argv or environment of their own need the plain command line. */
 static AgentExecWarmContainer *
-take_warm (AgentExecContainerExecutor *self, AgentExecExecutionInput *input, const char *language)
+take_warm (AgentExecContainerPool *pool, AgentExecExecutionInput *input, const char *language)
 {
   const char *const *argv = agentexec_execution_input_get_argv (input);
   const char *const *env = agentexec_execution_input_get_env (input);
   AgentExecWarmContainer *warm;
-  AgentExecContainerPool *pool;
 
   if ((argv != NULL && argv[0] != NULL) || (env != NULL && env[0] != NULL))
     return NULL;
-  pool = _agentexec_container_executor_get_pool (self);
   warm = pool != NULL ? _agentexec_container_pool_take (pool, language) : NULL;
   g_debug ("%s run: %s", language,
            warm != NULL ? "warm container from the pool" : "pool miss, starting a container");
@@ -595,6 +594,8 @@ take_warm (AgentExecContainerExecutor *self, AgentExecExecutionInput *input, con
  */
 AgentExecExecutionResult *
 _agentexec_container_run_stateless (AgentExecContainerExecutor *self,
+                                    AgentExecContainerRuntime *runtime,
+                                    AgentExecContainerPool *pool,
                                     AgentExecExecutionInput *input,
                                     const char *language,
                                     GMainContext *output_context,
@@ -605,15 +606,17 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor *self,
   AgentExecWarmContainer *warm = NULL;
   AgentExecExecutionResult *result;
   Collect collect = { self, input, output_context, { NULL, NULL }, { 0, 0 }, 0 };
-  Run run = { _agentexec_container_executor_get_client (self), NULL, NULL, FALSE, FALSE, 0 };
+  Run run = {
+    _agentexec_container_runtime_get_client (runtime), runtime, NULL, NULL, FALSE, FALSE, 0
+  };
 
-  if (!check_input (self, input, program, language, error))
+  if (!check_input (runtime, input, program, language, error))
     return NULL;
   collect.max = agentexec_base_executor_get_max_output_bytes (AGENTEXEC_BASE_EXECUTOR (self));
   collect.kept[0] = g_byte_array_new ();
   collect.kept[1] = g_byte_array_new ();
 
-  warm = take_warm (self, input, language);
+  warm = take_warm (pool, input, language);
   if (warm != NULL)
     result = execute_pooled (self, &run, warm, input, program, &collect, cancellable, error);
   else
@@ -623,17 +626,9 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor *self,
   /* After a result, removal need not delay it; after a failure (cancelled,
    * engine trouble) the container is gone before the error is reported. */
   if (run.id != NULL && result != NULL)
-    _agentexec_container_executor_remove_later (self, run.id);
+    _agentexec_container_runtime_remove_later (runtime, run.id);
   else if (run.id != NULL)
-    {
-      g_autoptr (GError) remove_error = NULL;
-
-      if (_agentexec_container_remove (run.client, run.id, &remove_error))
-        _agentexec_container_executor_track (self, run.id, FALSE);
-      else
-        g_debug ("Could not remove container %.12s now (%s); close() will retry", run.id,
-                 remove_error->message);
-    }
+    _agentexec_container_runtime_remove_now (runtime, run.id);
   g_byte_array_unref (collect.kept[0]);
   g_byte_array_unref (collect.kept[1]);
   g_free (run.id);
@@ -740,6 +735,7 @@ execute_in_session (AgentExecContainerExecutor *self,
  */
 AgentExecExecutionResult *
 _agentexec_container_run_stateful (AgentExecContainerExecutor *self,
+                                   AgentExecContainerRuntime *runtime,
                                    struct _AgentExecContainerSessions *sessions,
                                    AgentExecExecutionInput *input,
                                    const char *language,
@@ -751,12 +747,14 @@ _agentexec_container_run_stateful (AgentExecContainerExecutor *self,
 {
   const Program *program = find_program (language);
   Collect collect = { self, input, output_context, { NULL, NULL }, { 0, 0 }, 0 };
-  Run run = { _agentexec_container_executor_get_client (self), NULL, NULL, FALSE, FALSE, 0 };
+  Run run = {
+    _agentexec_container_runtime_get_client (runtime), runtime, NULL, NULL, FALSE, FALSE, 0
+  };
   AgentExecContainerSession *session;
   AgentExecExecutionResult *result;
   gboolean restarted = FALSE;
 
-  if (!check_input (self, input, program, language, error))
+  if (!check_input (runtime, input, program, language, error))
     return NULL;
   if (!_agentexec_driver_supports (language))
     {

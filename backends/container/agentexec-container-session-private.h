@@ -23,8 +23,7 @@ typedef struct
   gboolean lost; /* the container died: the next run restarts it */
 } AgentExecContainerSession;
 
-AgentExecContainerSessions *
-_agentexec_container_sessions_new (AgentExecContainerExecutor *executor);
+AgentExecContainerSessions *_agentexec_container_sessions_new (AgentExecContainerRuntime *runtime);
 void _agentexec_container_sessions_free (AgentExecContainerSessions *sessions);
 AgentExecContainerSession *
 _agentexec_container_sessions_acquire (AgentExecContainerSessions *sessions,

@@ -22,7 +22,7 @@
 
 struct _AgentExecContainerSessions
 {
-  AgentExecContainerExecutor *executor;
+  AgentExecContainerRuntime *runtime;
   GMutex lock;
   GCond cond;
   GHashTable *table; /* key → AgentExecContainerSession */
@@ -37,7 +37,7 @@ session_drop_container (AgentExecContainerSessions *sessions, AgentExecContainer
 {
   if (session->warm == NULL)
     return;
-  _agentexec_container_executor_remove_later (sessions->executor, session->warm->id);
+  _agentexec_container_runtime_remove_later (sessions->runtime, session->warm->id);
   g_clear_pointer (&session->warm, _agentexec_warm_container_free);
 }
 
@@ -55,11 +55,11 @@ session_free (gpointer data)
 }
 
 AgentExecContainerSessions *
-_agentexec_container_sessions_new (AgentExecContainerExecutor *executor)
+_agentexec_container_sessions_new (AgentExecContainerRuntime *runtime)
 {
   AgentExecContainerSessions *sessions = g_new0 (AgentExecContainerSessions, 1);
 
-  sessions->executor = executor;
+  sessions->runtime = runtime;
   g_mutex_init (&sessions->lock);
   g_cond_init (&sessions->cond);
   g_cond_init (&sessions->reaper_cond);
@@ -328,7 +328,7 @@ _agentexec_container_sessions_acquire (AgentExecContainerSessions *sessions,
     return session;
 
   /* New, or lost: start its container outside the lock. */
-  warm = _agentexec_container_warm_up (sessions->executor, language, error);
+  warm = _agentexec_container_warm_up (sessions->runtime, language, FALSE, error);
   if (warm == NULL)
     {
       _agentexec_container_sessions_release (sessions, session, FALSE);

@@ -10,6 +10,11 @@
 #       With OUT_FD 1 (one channel, e.g. a container's attach stream) the reply
 #       is preceded by TOKEN on stdout, and TOKEN + "\n" is written to stderr,
 #       so that the reader knows where the code's output ends.
+# In serve mode, numpy, pandas and matplotlib (where installed) are imported
+# while the client is idle (after ready and after replies), or with
+# AGENTEXEC_PRELOAD=ready in the environment (a warm pool's container) all
+# before ready: a warm or stateful interpreter then draws its first chart
+# without paying for them.
 # Needs only the standard library (json in serve mode). Matplotlib figures
 # left open or shown are saved as figure_<n>.png in the working directory,
 # unless the code saved them itself.
@@ -146,6 +151,46 @@ def _ae_read_exact(f, n):
     return data
 
 
+def _ae_preload_chart():
+    # One chart drawn to memory and closed: pandas' plotting module (where
+    # installed), the fonts and the font cache, the Agg renderer, the PNG writer.
+    import io, matplotlib.pyplot as plt
+    try:
+        try:
+            import pandas
+            axes = pandas.DataFrame({'y': [0, 1]}).plot(title='t')
+        except ImportError:
+            axes = plt.figure().add_subplot(title='t')
+            axes.plot([0, 1])
+        axes.figure.savefig(io.BytesIO(), format='png')
+    finally:
+        plt.close('all')
+
+
+_ae_preload_steps = ['numpy', 'pandas', 'matplotlib.pyplot', _ae_preload_chart]
+
+
+def _ae_preload(fd):
+    # The remaining steps; with fd, each only after 50 ms without a request:
+    # a client that sends its next request right after a reply is never held
+    # up, one that comes back after a model's reply finds the libraries
+    # imported. The client sends one request per reply, so nothing waits in
+    # the reader's buffer when the descriptor is idle. A failing step (a
+    # library not installed) is skipped; output is dropped.
+    import contextlib, importlib, io, select, warnings
+    while _ae_preload_steps:
+        if fd is not None and select.select([fd], [], [], 0.05)[0]:
+            return
+        step = _ae_preload_steps.pop(0)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                step() if callable(step) else importlib.import_module(step)
+        except Exception:
+            pass
+
+
 def _ae_serve(in_fd, out_fd, token):
     import json
     if in_fd == 0:
@@ -168,8 +213,11 @@ def _ae_serve(in_fd, out_fd, token):
         while frame:
             frame = frame[os.write(out_fd, frame):]
 
+    if os.environ.pop('AGENTEXEC_PRELOAD', '') == 'ready':
+        _ae_preload(None)
     reply({'ready': True, 'language': 'python', 'pid': os.getpid(),
            'version': sys.version.split()[0]})
+    _ae_preload(in_fd)
     while True:
         line = requests.readline()
         if not line:
@@ -180,6 +228,7 @@ def _ae_serve(in_fd, out_fd, token):
         if value is not None:
             answer['value'] = value
         reply(answer)
+        _ae_preload(in_fd)
 
 
 def _ae_main():

@@ -89,6 +89,7 @@ struct _AgentExecLocalExecutor
   guint kill_grace_ms;
   GHashTable *interpreters; /* language → configured path */
   GHashTable *sessions;     /* language \x1f execution-id → SessionEntry */
+  guint n_ending;           /* taken out of sessions, processes not yet gone */
   GThread *reaper;
   gboolean disposing;
   gboolean allow_unsafe;
@@ -212,6 +213,7 @@ end_sessions_of (AgentExecLocalExecutor *self, gint64 idle_before, const char *e
       g_free (key);
       g_ptr_array_add (ended, entry);
     }
+  self->n_ending += ended->len;
   g_mutex_unlock (&self->lock);
 
   /* Outside the executor's lock: a run in progress holds its entry's lock. */
@@ -223,6 +225,10 @@ end_sessions_of (AgentExecLocalExecutor *self, gint64 idle_before, const char *e
       g_clear_pointer (&entry->session, _agentexec_local_session_free);
       g_mutex_unlock (&entry->lock);
     }
+  /* Only now are their processes gone: the session count says so. */
+  g_mutex_lock (&self->lock);
+  self->n_ending -= ended->len;
+  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -1094,8 +1100,8 @@ agentexec_local_executor_set_interpreter (AgentExecLocalExecutor *self,
  * agentexec_local_executor_get_session_count:
  * @self: a [class@AgentExec.LocalExecutor]
  *
- * Returns: how many stateful sessions the executor holds (running or not
- *   yet reaped)
+ * Returns: how many stateful sessions the executor holds (running, idle,
+ *   or being ended: a session counts until its processes are gone)
  *
  * Since: 1.0
  */
@@ -1107,7 +1113,7 @@ agentexec_local_executor_get_session_count (AgentExecLocalExecutor *self)
   g_return_val_if_fail (AGENTEXEC_IS_LOCAL_EXECUTOR (self), 0);
 
   g_mutex_lock (&self->lock);
-  count = g_hash_table_size (self->sessions);
+  count = g_hash_table_size (self->sessions) + self->n_ending;
   g_mutex_unlock (&self->lock);
   return count;
 }
