@@ -32,6 +32,12 @@ read -r _ sdk_median _ sdk_p90 < <(echo "$sdk" | grep '^sdk_median_ms')
 printf '%-52s %9.3f ms  p90 %7.3f ms\n' "in process: local stateful x += 1, median" "$in_median" "$in_p90"
 printf '%-52s %9.3f ms  p90 %7.3f ms  (goal <= 1.5 ms)\n' \
   "E2B SDK runCode(\"x += 1\") via serve ($backend), median" "$sdk_median" "$sdk_p90"
+if [ -n "${AGENTEXEC_BENCH_GOALS:-}" ] && [ "$backend" = local ]; then
+  met=$(echo "$sdk_median <= 1.5" | bc -l | sed 's/^1$/met/; s/^0$/not met/')
+  printf 'serve-sdk-stateful\t%s\t%s ms median (in process %s ms)\t%s\t%s\n' \
+    'E2B SDK runCode("x += 1") via agentexec serve (local)' "$sdk_median" "$in_median" \
+    '<= 1.5 ms median' "$met" >> "$AGENTEXEC_BENCH_GOALS"
+fi
 printf '%-52s %9.2fx\n' "ratio SDK / in process" "$(echo "$sdk_median / $in_median" | bc -l)"
 echo "$sdk" | grep '^throughput' | while read -r _ n rate runs; do
   printf '%-52s %9s runs/s (%s runs, %s cores)\n' "runCode(\"x += 1\"), $n concurrent context(s)" \

@@ -20,7 +20,6 @@ G_BEGIN_DECLS
 typedef struct _AgentExecServerAuth AgentExecServerAuth;
 
 AgentExecServerAuth *_agentexec_server_auth_new (const char *token);
-AgentExecServerAuth *_agentexec_server_auth_new_from_file (const char *path, GError **error);
 void _agentexec_server_auth_free (AgentExecServerAuth *auth);
 gboolean _agentexec_server_auth_check (const AgentExecServerAuth *auth, const char *presented);
 gboolean _agentexec_server_address_is_loopback (const char *host);

@@ -42,40 +42,6 @@ _agentexec_server_auth_new (const char *token)
   return auth;
 }
 
-/*
- * _agentexec_server_auth_new_from_file:
- *
- * Reads the token from the first line of @path (surrounding white space
- * removed).
- */
-AgentExecServerAuth *
-_agentexec_server_auth_new_from_file (const char *path, GError **error)
-{
-  g_autofree char *contents = NULL;
-  g_autoptr (GError) local_error = NULL;
-  char *nl;
-
-  if (!g_file_get_contents (path, &contents, NULL, &local_error))
-    {
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "Cannot read the token file: %s", local_error->message);
-      return NULL;
-    }
-  nl = strchr (contents, '\n');
-  if (nl != NULL)
-    *nl = '\0';
-  g_strstrip (contents);
-  if (contents[0] == '\0' || strlen (contents) < 16)
-    {
-      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "The token in %s is %s: write a random token of at least 16 characters "
-                   "on its first line (e.g. `openssl rand -hex 32 > %s`)",
-                   path, contents[0] == '\0' ? "empty" : "too short", path);
-      return NULL;
-    }
-  return _agentexec_server_auth_new (contents);
-}
-
 void
 _agentexec_server_auth_free (AgentExecServerAuth *auth)
 {
