@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(
   meson ninja-build pkg-config gcc
-  libglib2.0-dev libjson-glib-dev libpcre2-dev libcurl4-openssl-dev libarchive-dev libseccomp-dev
+  libglib2.0-dev libjson-glib-dev libpcre2-dev libcurl4-openssl-dev libarchive-dev libseccomp-dev libyaml-dev
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-json-1.0
   libsoup-3.0-dev
 )
@@ -17,6 +17,7 @@ test_pkgs=(
   python3-gi gjs libcmark-dev cmark-gfm valgrind clang libclang-rt-14-dev
   python3-matplotlib docker.io mmdebstrap socat podman hyperfine bubblewrap
   gi-docgen scdoc man-db systemd
+  python3-kubernetes openssl kubectl catatonit
 )
 # scripts/build-deb.sh: the Debian packages (it also installs debian/control's
 # Build-Depends that are missing).

@@ -55,6 +55,7 @@ typedef AgentExecCodeExecutor *(*BackendNew) (const Options *options, GError **e
 static AgentExecCodeExecutor *new_local (const Options *options, GError **error);
 static AgentExecCodeExecutor *new_container (const Options *options, GError **error);
 static AgentExecCodeExecutor *new_builtin (const Options *options, GError **error);
+static AgentExecCodeExecutor *new_kubernetes (const Options *options, GError **error);
 
 /* The backends, by --backend name. The first is the default. Each entry makes
  * a configured executor or fails with an error that says what to do. */
@@ -77,6 +78,10 @@ static const struct
     "Gemini runs the Python code (GEMINI_API_KEY; AGENTEXEC_GEMINI_MODEL, "
     "AGENTEXEC_GEMINI_BASE_URL)",
     new_builtin },
+  { "kubernetes",
+    "a pod per run on a cluster (KUBECONFIG; AGENTEXEC_KUBE_CONTEXT, _NAMESPACE, _IMAGE, "
+    "_POOL_SIZE)",
+    new_kubernetes },
 };
 
 static gboolean
@@ -143,6 +148,24 @@ new_builtin (const Options *options, GError **error)
   if (g_getenv ("AGENTEXEC_GEMINI_BASE_URL") != NULL)
     agentexec_built_in_executor_set_base_url (executor, g_getenv ("AGENTEXEC_GEMINI_BASE_URL"));
   return AGENTEXEC_CODE_EXECUTOR (g_steal_pointer (&executor));
+}
+
+static AgentExecCodeExecutor *
+new_kubernetes (const Options *options, GError **error)
+{
+  const char *pool = g_getenv ("AGENTEXEC_KUBE_POOL_SIZE");
+  guint64 pool_size = 0;
+
+  /* One command runs once: a warm pool would only start pods to delete. */
+  if (pool != NULL && !g_ascii_string_to_unsigned (pool, 10, 0, 256, &pool_size, error))
+    {
+      g_prefix_error (error, "AGENTEXEC_KUBE_POOL_SIZE: ");
+      return NULL;
+    }
+  return g_initable_new (AGENTEXEC_TYPE_KUBERNETES_EXECUTOR, NULL, error, "context",
+                         g_getenv ("AGENTEXEC_KUBE_CONTEXT"), "namespace",
+                         g_getenv ("AGENTEXEC_KUBE_NAMESPACE"), "image",
+                         g_getenv ("AGENTEXEC_KUBE_IMAGE"), "pool-size", (guint) pool_size, NULL);
 }
 
 static AgentExecCodeExecutor *
@@ -575,7 +598,8 @@ new_serve_executor (Options *options, const ServeOptions *serve, GError **error)
   if (g_str_equal (options->backend, "builtin"))
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "serve needs a stateful backend: choose --backend container or local");
+                   "serve needs a stateful backend: choose --backend container, local or "
+                   "kubernetes");
       return NULL;
     }
   options->serve_sessions = serve->max_contexts > 0 ? (guint) serve->max_contexts : G_MAXINT;
@@ -596,8 +620,8 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
   GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &serve->listen,
       "Address and port (default 127.0.0.1:49999)", "ADDR:PORT" },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend, "container (default) or local",
-      "NAME" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
+      "container (default), local or kubernetes", "NAME" },
     { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
       "Accept that the local backend runs code on this machine", NULL },
     { "image", 0, 0, G_OPTION_ARG_STRING, &options->image,
