@@ -2,8 +2,8 @@
 //
 // AGENTEXEC_BUILD_DIR locates the program; the backend comes from the
 // caller (local needs --allow-unsafe; container uses AGENTEXEC_E2B_IMAGE,
-// default agentexec-runtime:data: the runtime image with matplotlib, which
-// scripts/test.sh builds with build-runtime-image.sh --with-data-libs).
+// default agentexec-runtime:latest, which has matplotlib: see
+// scripts/build-runtime-image.sh).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
@@ -18,7 +18,7 @@ export function backendArgs(backend) {
   if (backend === 'local')
     return ['--backend', 'local', '--allow-unsafe'];
   return ['--backend', 'container', '--image',
-    process.env.AGENTEXEC_E2B_IMAGE || 'agentexec-runtime:data'];
+    process.env.AGENTEXEC_E2B_IMAGE || 'agentexec-runtime:latest'];
 }
 
 // Resolves to {url, port, proc, log(), stop()} once the server listens.
