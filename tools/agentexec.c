@@ -623,7 +623,9 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
       "container (default), local or kubernetes", "NAME" },
     { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
-      "Accept that the local backend runs code on this machine", NULL },
+      "Accept that --no-sandbox runs code on this machine", NULL },
+    { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &options->no_sandbox,
+      "Local backend: no kernel sandbox (needs --allow-unsafe)", NULL },
     { "image", 0, 0, G_OPTION_ARG_STRING, &options->image,
       "The container backend's image (default agentexec-runtime:latest)", "NAME" },
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &serve->token_file,
@@ -748,8 +750,9 @@ usage (FILE *out)
       "                [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
       "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
       "                  [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
-      "  agentexec serve [--listen ADDR:PORT] [--backend container|local] [--token-file FILE]\n"
-      "                  [--max-contexts N] [--context-idle-timeout S] [--max-code-bytes N]\n"
+      "  agentexec serve [--listen ADDR:PORT] [--backend container|local|kubernetes]\n"
+      "                  [--token-file FILE] [--max-contexts N] [--context-idle-timeout S]\n"
+      "                  [--max-code-bytes N] [--no-sandbox --allow-unsafe]\n"
       "  agentexec --help | --version\n"
       "\n"
       "run    runs the code of FILE (- for standard input), streaming its output;\n"

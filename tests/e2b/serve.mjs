@@ -1,7 +1,7 @@
 // Starts `agentexec serve` on a free port for a test, and stops it (SIGTERM).
 //
 // AGENTEXEC_BUILD_DIR locates the program; the backend comes from the
-// caller (local needs --allow-unsafe; container uses AGENTEXEC_E2B_IMAGE,
+// caller (local runs in its kernel sandbox; container uses AGENTEXEC_E2B_IMAGE,
 // default agentexec-runtime:latest, which has matplotlib: see
 // scripts/build-runtime-image.sh).
 import { spawn } from 'node:child_process';
@@ -16,7 +16,7 @@ export function agentexecPath() {
 
 export function backendArgs(backend) {
   if (backend === 'local')
-    return ['--backend', 'local', '--allow-unsafe'];
+    return ['--backend', 'local'];
   return ['--backend', 'container', '--image',
     process.env.AGENTEXEC_E2B_IMAGE || 'agentexec-runtime:latest'];
 }
