@@ -44,11 +44,14 @@ if [ "$engine" = 1 ] && ! scripts/build-runtime-image.sh; then
 fi
 build() {  # build DIR [meson options...]
   local dir=$1; shift
+  local log
+  log=$(mktemp)
   if [ -f "$dir/build.ninja" ]; then
-    meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+    meson setup --reconfigure "$dir" "$@" >"$log" 2>&1
   else
-    meson setup "$dir" "$@" >/dev/null || return 1
-  fi
+    meson setup "$dir" "$@" >"$log" 2>&1
+  fi || { tail -20 "$log"; rm -f "$log"; return 1; }
+  rm -f "$log"
   ninja -C "$dir"
 }
 

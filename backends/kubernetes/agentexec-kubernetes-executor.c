@@ -723,6 +723,8 @@ agentexec_kubernetes_executor_new (GCancellable *cancellable, GError **error)
  * agentexec_kubernetes_executor_get_namespace:
  * @self: a [class@AgentExec.KubernetesExecutor]
  *
+ * Gets the namespace the executor's pods are created in.
+ *
  * Returns: (nullable): the namespace in use (after initialisation), else
  *   the value of [property@AgentExec.KubernetesExecutor:namespace]
  *
@@ -740,6 +742,8 @@ agentexec_kubernetes_executor_get_namespace (AgentExecKubernetesExecutor *self)
 /**
  * agentexec_kubernetes_executor_get_server:
  * @self: a [class@AgentExec.KubernetesExecutor]
+ *
+ * Gets the URL of the Kubernetes API server the executor talks to.
  *
  * Returns: (nullable): the API server in use (after initialisation), else
  *   the value of [property@AgentExec.KubernetesExecutor:server]

@@ -1172,6 +1172,8 @@ agentexec_local_executor_get_allow_unsafe (AgentExecLocalExecutor *self)
  * agentexec_local_executor_get_sandbox:
  * @self: a [class@AgentExec.LocalExecutor]
  *
+ * Gets how the executor isolates the code it runs.
+ *
  * Returns: the value of [property@AgentExec.LocalExecutor:sandbox]
  *
  * Since: 1.0
