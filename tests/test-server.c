@@ -382,6 +382,54 @@ test_token (void)
   g_assert_cmpint (server_stop (&server), ==, 0);
 }
 
+/* --token-env: the token from the environment; the variable is gone before
+ * any code runs (the code cannot read it), and a missing or short one is
+ * refused at start. */
+static void
+test_token_env (void)
+{
+  Server server = { 0 };
+  const char *extra[] = { "--token-env", "AGENTEXEC_TEST_SERVE_TOKEN", NULL };
+  g_autofree char *program =
+      g_build_filename (g_getenv ("AGENTEXEC_BUILD_DIR"), "tools", "agentexec", NULL);
+  const char *argv[] = { program,        "serve",         "--backend",   "local",
+                         "--listen",     "127.0.0.1:0",   "--health-port", "0",
+                         "--token-env",  "AGENTEXEC_TEST_SERVE_TOKEN", NULL };
+  g_auto (Reply) none = { 0 };
+  g_auto (Reply) right = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  g_setenv ("AGENTEXEC_TEST_SERVE_TOKEN", TOKEN, TRUE);
+  server_start (&server, extra);
+  g_unsetenv ("AGENTEXEC_TEST_SERVE_TOKEN");
+  request (&server, "POST", "/execute", "{\"code\": \"1\"}", NULL, &none);
+  g_assert_cmpuint (none.status, ==, 401);
+  request (&server, "POST", "/execute",
+           "{\"code\": \"import os; print(repr(os.environ.get('AGENTEXEC_TEST_SERVE_TOKEN')))\"}",
+           TOKEN, &right);
+  g_assert_cmpuint (right.status, ==, 200);
+  g_assert_nonnull (strstr (right.body, "\"text\":\"None\\n\""));
+  g_assert_null (strstr (right.body, TOKEN));
+  g_assert_cmpint (server_stop (&server), ==, 0);
+
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      g_autofree char *err = NULL;
+      int status;
+
+      if (attempt == 1)
+        g_setenv ("AGENTEXEC_TEST_SERVE_TOKEN", "short", TRUE);
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                    &err, &status, &error);
+      g_assert_no_error (error);
+      g_assert_false (g_spawn_check_wait_status (status, NULL));
+      g_assert_nonnull (strstr (err, attempt == 0 ? "no such environment variable"
+                                                  : "at least 16 characters"));
+      g_assert_null (strstr (err, "listening"));
+    }
+  g_unsetenv ("AGENTEXEC_TEST_SERVE_TOKEN");
+}
+
 /* Without a token the server refuses an address other machines reach. */
 static void
 test_refuse_public (void)
@@ -732,6 +780,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/server/hostile/bad-requests", test_bad_requests);
   g_test_add_func ("/agentexec/server/hostile/oversize", test_oversize);
   g_test_add_func ("/agentexec/server/hostile/token", test_token);
+  g_test_add_func ("/agentexec/server/hostile/token-env", test_token_env);
   g_test_add_func ("/agentexec/server/hostile/refuse-public", test_refuse_public);
   g_test_add_func ("/agentexec/server/hostile/disconnect", test_disconnect);
   g_test_add_func ("/agentexec/server/hostile/slow-reader", test_slow_reader);

@@ -537,6 +537,7 @@ typedef struct
 {
   char *listen;
   char *token_file;
+  char *token_env;
   int max_contexts;
   int max_executions;
   int idle_s;
@@ -631,6 +632,8 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &serve->token_file,
       "Clients must send the token in FILE as E2B-Traffic-Access-Token (required off loopback)",
       "FILE" },
+    { "token-env", 0, 0, G_OPTION_ARG_STRING, &serve->token_env,
+      "Like --token-file, the token read from environment variable NAME (then unset)", "NAME" },
     { "max-contexts", 0, 0, G_OPTION_ARG_INT, &serve->max_contexts,
       "At most N contexts (default 64)", "N" },
     { "max-executions", 0, 0, G_OPTION_ARG_INT, &serve->max_executions,
@@ -670,6 +673,60 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
   return TRUE;
 }
 
+/* The token of --token-file or --token-env (NULL: none); the variable is
+ * removed from the environment, so that no code the server runs sees it. */
+static gboolean
+read_serve_token (const ServeOptions *serve, char **token)
+{
+  const char *source = serve->token_file != NULL ? serve->token_file : serve->token_env;
+
+  *token = NULL;
+  if (serve->token_file != NULL && serve->token_env != NULL)
+    {
+      g_printerr ("agentexec serve: give the token with --token-file or --token-env, not both\n");
+      return FALSE;
+    }
+  if (serve->token_file != NULL)
+    {
+      g_autoptr (GError) token_error = NULL;
+
+      if (!g_file_get_contents (serve->token_file, token, NULL, &token_error))
+        {
+          g_printerr ("agentexec serve: cannot read the token file: %s\n", token_error->message);
+          return FALSE;
+        }
+    }
+  else if (serve->token_env != NULL)
+    {
+      const char *value = serve->token_env[0] != '\0' && strchr (serve->token_env, '=') == NULL
+                              ? g_getenv (serve->token_env)
+                              : NULL;
+
+      if (value == NULL)
+        {
+          g_printerr ("agentexec serve: --token-env %s: no such environment variable (set it to "
+                      "the token, e.g. export %s=$(openssl rand -hex 32))\n",
+                      serve->token_env, serve->token_env);
+          return FALSE;
+        }
+      *token = g_strdup (value);
+      g_unsetenv (serve->token_env);
+    }
+  else
+    return TRUE;
+  g_strstrip (*token);
+  if (strchr (*token, '\n') != NULL || strlen (*token) < 16)
+    {
+      g_printerr ("agentexec serve: %s %s must hold one token of at least 16 characters (e.g. "
+                  "openssl rand -hex 32)\n",
+                  serve->token_file != NULL ? "the token file" : "the environment variable",
+                  source);
+      g_clear_pointer (token, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static int
 command_serve (int argc, char **argv)
 {
@@ -691,21 +748,8 @@ command_serve (int argc, char **argv)
       g_printerr ("agentexec serve: --listen takes ADDR:PORT, e.g. 127.0.0.1:49999\n");
       return EXIT_USAGE;
     }
-  if (serve.token_file != NULL)
-    {
-      g_autoptr (GError) token_error = NULL;
-
-      if (!g_file_get_contents (serve.token_file, &token, NULL, &token_error))
-        return report_error ("cannot read the token file", token_error);
-      g_strstrip (token);
-      if (strchr (token, '\n') != NULL || strlen (token) < 16)
-        {
-          g_printerr ("agentexec serve: the token file must hold one token of at least 16 "
-                      "characters (e.g. openssl rand -hex 32 > %s)\n",
-                      serve.token_file);
-          return EXIT_USAGE;
-        }
-    }
+  if (!read_serve_token (&serve, &token))
+    return EXIT_USAGE;
   if ((executor = new_serve_executor (&options, &serve, &error)) == NULL)
     return report_error ("cannot use the backend", error);
   server_options.token = token;
@@ -735,6 +779,7 @@ command_serve (int argc, char **argv)
   g_printerr ("agentexec serve: stopped\n");
   g_free (serve.listen);
   g_free (serve.token_file);
+  g_free (serve.token_env);
   return status;
 }
 
@@ -751,8 +796,9 @@ usage (FILE *out)
       "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
       "                  [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
       "  agentexec serve [--listen ADDR:PORT] [--backend container|local|kubernetes]\n"
-      "                  [--token-file FILE] [--max-contexts N] [--context-idle-timeout S]\n"
-      "                  [--max-code-bytes N] [--no-sandbox --allow-unsafe]\n"
+      "                  [--token-file FILE | --token-env NAME] [--max-contexts N]\n"
+      "                  [--context-idle-timeout S] [--max-code-bytes N]\n"
+      "                  [--no-sandbox --allow-unsafe]\n"
       "  agentexec --help | --version\n"
       "\n"
       "run    runs the code of FILE (- for standard input), streaming its output;\n"
