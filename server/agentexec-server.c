@@ -627,12 +627,11 @@ _agentexec_server_listen (
 {
   if (self->auth == NULL && !_agentexec_server_address_is_loopback (host))
     {
-      g_set_error (
-          error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
-          "Refusing to listen on %s without a token: anyone who reaches it could "
-          "run code. Pass --token-file FILE (clients send it as " AGENTEXEC_SERVER_TOKEN_HEADER
-          "), or listen on 127.0.0.1",
-          host);
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
+                   "Refusing to listen on %s without a token: anyone who reaches it could "
+                   "run code. Pass --token-file FILE or --token-env NAME (clients send it "
+                   "as " AGENTEXEC_SERVER_TOKEN_HEADER "), or listen on 127.0.0.1",
+                   host);
       return FALSE;
     }
   if (!listen_on (self->soup, host, port, error))

@@ -763,6 +763,13 @@ test_error_and_stderr (void)
   g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (result), "err\n"));
   g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (result), "ZeroDivisionError"));
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_FAILED);
+  g_clear_object (&result);
+  /* The pod's token (given to its server through --token-env) is not in the
+   * code's environment. */
+  result =
+      run (executor, "import os\nprint(os.environ.get('AGENTEXEC_SERVE_TOKEN'))", NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "None\n");
   close_executor (executor);
 }
 
@@ -922,8 +929,8 @@ test_manifest (void)
         g_string_append_printf (line, "%s ", arg);
         no_sandbox |= g_str_equal (arg, "--no-sandbox");
         if (g_str_equal (arg, "--token-env") && i + 1 < json_array_get_length (command))
-          token_env = g_str_equal (json_array_get_string_element (command, i + 1),
-                                   "AGENTEXEC_SERVE_TOKEN");
+          token_env =
+              g_str_equal (json_array_get_string_element (command, i + 1), "AGENTEXEC_SERVE_TOKEN");
       }
     g_assert_cmpstr (json_array_get_string_element (command, 0), ==, "agentexec");
     g_assert_true (token_env);

@@ -64,9 +64,8 @@ server_start (Server *server, const char *const *extra)
   g_subprocess_launcher_set_stderr_file_path (launcher, server->log_path);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   g_ptr_array_add (argv, program);
-  for (const char *const *a =
-           (const char *const[]){ "serve", "--backend", "local", "--listen",
-                                  "127.0.0.1:0", "--health-port", "0", NULL };
+  for (const char *const *a = (const char *const[]){ "serve", "--backend", "local", "--listen",
+                                                     "127.0.0.1:0", "--health-port", "0", NULL };
        *a != NULL; a++)
     g_ptr_array_add (argv, (char *) *a);
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
@@ -392,9 +391,11 @@ test_token_env (void)
   const char *extra[] = { "--token-env", "AGENTEXEC_TEST_SERVE_TOKEN", NULL };
   g_autofree char *program =
       g_build_filename (g_getenv ("AGENTEXEC_BUILD_DIR"), "tools", "agentexec", NULL);
-  const char *argv[] = { program,        "serve",         "--backend",   "local",
-                         "--listen",     "127.0.0.1:0",   "--health-port", "0",
-                         "--token-env",  "AGENTEXEC_TEST_SERVE_TOKEN", NULL };
+  const char *argv[] = {
+    program,       "serve",         "--backend", "local",       "--listen",
+    "127.0.0.1:0", "--health-port", "0",         "--token-env", "AGENTEXEC_TEST_SERVE_TOKEN",
+    NULL
+  };
   g_auto (Reply) none = { 0 };
   g_auto (Reply) right = { 0 };
   g_autoptr (GError) error = NULL;
@@ -419,12 +420,12 @@ test_token_env (void)
 
       if (attempt == 1)
         g_setenv ("AGENTEXEC_TEST_SERVE_TOKEN", "short", TRUE);
-      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                    &err, &status, &error);
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                    &status, &error);
       g_assert_no_error (error);
       g_assert_false (g_spawn_check_wait_status (status, NULL));
-      g_assert_nonnull (strstr (err, attempt == 0 ? "no such environment variable"
-                                                  : "at least 16 characters"));
+      g_assert_nonnull (
+          strstr (err, attempt == 0 ? "no such environment variable" : "at least 16 characters"));
       g_assert_null (strstr (err, "listening"));
     }
   g_unsetenv ("AGENTEXEC_TEST_SERVE_TOKEN");
@@ -494,14 +495,71 @@ read_until (GSocketConnection *connection, const char *needle)
   return g_string_free (text, FALSE);
 }
 
-/* The pid the code printed first ("pid=N"). */
+/* A field of /proc/PID/status ("PPid", "NSpid"), or NULL. */
+static char *
+proc_status_field (const char *pid, const char *field)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", pid);
+  g_autofree char *text = NULL;
+  g_autofree char *key = g_strdup_printf ("\n%s:\t", field);
+  const char *at;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (at = strstr (text, key)) == NULL)
+    return NULL;
+  at += strlen (key);
+  return g_strndup (at, strcspn (at, "\n"));
+}
+
+static gboolean
+descends_from (const char *pid, int ancestor)
+{
+  g_autofree char *current = g_strdup (pid);
+
+  for (int depth = 0; depth < 32 && current != NULL; depth++)
+    {
+      char *parent;
+
+      if (atoi (current) == ancestor)
+        return TRUE;
+      if (atoi (current) <= 1)
+        return FALSE;
+      parent = proc_status_field (current, "PPid");
+      g_free (current);
+      current = parent;
+    }
+  return FALSE;
+}
+
+/* The pid the code printed first ("pid=N"), as this test sees it: the
+ * local backend's sandbox gives the code a pid namespace of its own, so N
+ * is matched against the last NSpid entry of the server's descendants. */
 static int
-printed_pid (const char *text)
+printed_pid (Server *server, const char *text)
 {
   const char *at = strstr (text, "pid=");
+  int inner, server_pid;
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *entry;
 
   g_assert_nonnull (at);
-  return atoi (at + 4);
+  inner = atoi (at + 4);
+  server_pid = atoi (g_subprocess_get_identifier (server->proc));
+  while (proc != NULL && (entry = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *nspid = NULL;
+      g_auto (GStrv) ids = NULL;
+      guint n;
+
+      if (!g_ascii_isdigit (entry[0]) || atoi (entry) == server_pid ||
+          (nspid = proc_status_field (entry, "NSpid")) == NULL)
+        continue;
+      ids = g_strsplit (nspid, "\t", -1);
+      n = g_strv_length (ids);
+      if (n > 0 && atoi (ids[n - 1]) == inner && descends_from (entry, server_pid))
+        return atoi (entry);
+    }
+  g_assert_not_reached ();
+  return -1;
 }
 
 static gboolean
@@ -535,7 +593,7 @@ test_disconnect (void)
   server_start (&server, NULL);
   connection = raw_execute (&server, sleeper);
   seen = read_until (connection, "\\n\",\"timestamp\"");
-  pid = printed_pid (seen);
+  pid = printed_pid (&server, seen);
   g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
   g_assert_true (wait_gone (pid));
   /* The same (default) context takes the next execution at once. */
@@ -587,7 +645,7 @@ test_sigterm (void)
   server_start (&server, NULL);
   connection = raw_execute (&server, sleeper);
   seen = read_until (connection, "\\n\",\"timestamp\"");
-  pid = printed_pid (seen);
+  pid = printed_pid (&server, seen);
   start = g_get_monotonic_time ();
   g_subprocess_send_signal (server.proc, SIGTERM);
   /* The stream ends properly: an error line, then end_of_execution. */
@@ -671,7 +729,7 @@ test_restart_running (void)
                           id);
   connection = raw_execute (&server, body);
   seen = read_until (connection, "\\n\",\"timestamp\"");
-  pid = printed_pid (seen);
+  pid = printed_pid (&server, seen);
   path = g_strdup_printf ("/contexts/%s/restart", id);
   request (&server, "POST", path, NULL, NULL, &restarted);
   g_assert_cmpuint (restarted.status, ==, 204);

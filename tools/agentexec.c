@@ -788,31 +788,30 @@ usage (FILE *out)
 {
   g_autofree char *list = backend_list ();
 
-  fprintf (
-      out,
-      "Usage:\n"
-      "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
-      "                [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
-      "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
-      "                  [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
-      "  agentexec serve [--listen ADDR:PORT] [--backend container|local|kubernetes]\n"
-      "                  [--token-file FILE | --token-env NAME] [--max-contexts N]\n"
-      "                  [--context-idle-timeout S] [--max-code-bytes N]\n"
-      "                  [--no-sandbox --allow-unsafe]\n"
-      "  agentexec --help | --version\n"
-      "\n"
-      "run    runs the code of FILE (- for standard input), streaming its output;\n"
-      "       the exit status is the code's (124: timeout, 130: interrupted)\n"
-      "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
-      "       prints each result as ADK hands it back to the model (```tool_output)\n"
-      "serve  serves E2B's code-interpreter API on 127.0.0.1:49999 (and /health on\n"
-      "       :49983): E2B's SDKs in debug mode run their code on the chosen backend\n"
-      "\n"
-      "%s"
-      "\n"
-      "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
-      "`agentexec COMMAND --help` lists every option.\n",
-      list);
+  fprintf (out,
+           "Usage:\n"
+           "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
+           "                [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
+           "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
+           "                  [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
+           "  agentexec serve [--listen ADDR:PORT] [--backend container|local|kubernetes]\n"
+           "                  [--token-file FILE | --token-env NAME] [--max-contexts N]\n"
+           "                  [--context-idle-timeout S] [--max-code-bytes N]\n"
+           "                  [--no-sandbox --allow-unsafe]\n"
+           "  agentexec --help | --version\n"
+           "\n"
+           "run    runs the code of FILE (- for standard input), streaming its output;\n"
+           "       the exit status is the code's (124: timeout, 130: interrupted)\n"
+           "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
+           "       prints each result as ADK hands it back to the model (```tool_output)\n"
+           "serve  serves E2B's code-interpreter API on 127.0.0.1:49999 (and /health on\n"
+           "       :49983): E2B's SDKs in debug mode run their code on the chosen backend\n"
+           "\n"
+           "%s"
+           "\n"
+           "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
+           "`agentexec COMMAND --help` lists every option.\n",
+           list);
 }
 
 int
