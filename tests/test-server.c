@@ -827,6 +827,46 @@ test_health_port (void)
   g_assert_cmpint (server_stop (&server), ==, 0);
 }
 
+/* Clients that reset their connection at once (readiness probes do) are
+ * not worth a warning: the access log says "remote": null, and libsoup's
+ * "could not get remote address" is never logged. */
+static void
+test_reset_clients (void)
+{
+  Server server = { 0 };
+  g_auto (Reply) health = { 0 };
+  g_autofree char *log = NULL;
+  static const char probe[] = "GET /health HTTP/1.1\r\nHost: probe\r\n\r\n";
+
+  server_start (&server, NULL);
+  for (int i = 0; i < 20; i++)
+    {
+      g_autoptr (GSocket) socket =
+          g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+      g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+      g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, server.port);
+      struct linger reset = { 1, 0 };
+      g_autoptr (GError) error = NULL;
+
+      g_assert_nonnull (socket);
+      g_assert_true (g_socket_connect (socket, address, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (
+          setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &reset, sizeof reset), ==,
+          0);
+      if (i % 2 == 0)
+        g_socket_send (socket, probe, strlen (probe), NULL, NULL);
+      g_socket_close (socket, NULL);
+    }
+  /* Answered in order on one main loop: once this is, the resets were seen. */
+  request (&server, "GET", "/health", NULL, NULL, &health);
+  g_assert_cmpuint (health.status, ==, 200);
+  log = server_log (&server);
+  g_assert_null (strstr (log, "could not get remote address"));
+  g_assert_null (strstr (log, "WARNING"));
+  g_assert_cmpint (server_stop (&server), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -839,6 +879,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/server/hostile/oversize", test_oversize);
   g_test_add_func ("/agentexec/server/hostile/token", test_token);
   g_test_add_func ("/agentexec/server/hostile/token-env", test_token_env);
+  g_test_add_func ("/agentexec/server/hostile/reset-clients", test_reset_clients);
   g_test_add_func ("/agentexec/server/hostile/refuse-public", test_refuse_public);
   g_test_add_func ("/agentexec/server/hostile/disconnect", test_disconnect);
   g_test_add_func ("/agentexec/server/hostile/slow-reader", test_slow_reader);
