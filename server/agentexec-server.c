@@ -670,6 +670,64 @@ _agentexec_server_listen (
   return listen_on (self->health, host, health_port, error);
 }
 
+/* The loopback rule for a socket given to the server: its local address. */
+static gboolean
+check_socket_address (AgentExecServer *self, GSocket *socket, GError **error)
+{
+  g_autoptr (GSocketAddress) address = g_socket_get_local_address (socket, NULL);
+  g_autofree char *host = NULL;
+
+  /* A Unix socket is reached through its file's permissions only. */
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address) || self->auth != NULL)
+    return TRUE;
+  host = g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+  if (_agentexec_server_address_is_loopback (host))
+    return TRUE;
+  g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
+               "Refusing to serve on %s (a socket passed by systemd) without a token: anyone "
+               "who reaches it could run code. Pass --token-file FILE or --token-env NAME, or "
+               "make the socket unit listen on 127.0.0.1",
+               host);
+  return FALSE;
+}
+
+static gboolean
+listen_socket (SoupServer *soup, GSocket *socket, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  if (soup_server_listen_socket (soup, socket, 0, &local_error))
+    return TRUE;
+  g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
+               "Cannot serve on the socket passed by systemd: %s", local_error->message);
+  return FALSE;
+}
+
+/*
+ * _agentexec_server_listen_sockets:
+ * @api: a listening socket (systemd's socket activation)
+ * @health: (nullable): another, for GET /health only
+ *
+ * Like _agentexec_server_listen(), on sockets made by someone else.
+ */
+gboolean
+_agentexec_server_listen_sockets (AgentExecServer *self,
+                                  GSocket *api,
+                                  GSocket *health,
+                                  GError **error)
+{
+  if (!check_socket_address (self, api, error) ||
+      (health != NULL && !check_socket_address (self, health, error)))
+    return FALSE;
+  if (!listen_socket (self->soup, api, error))
+    return FALSE;
+  if (health == NULL)
+    return TRUE;
+  self->health = new_soup_server (self);
+  return listen_socket (self->health, health, error);
+}
+
 /* The port of the first listener (libsoup 3.2's soup_server_get_uris()
  * leaks a socket address per listener, so the socket is asked directly). */
 guint

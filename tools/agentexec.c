@@ -15,9 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gio/gunixsocketaddress.h>
 #include <glib-unix.h>
 
 #include "libagentexec.h"
+#include "agentexec-server-activation-private.h"
 #include "agentexec-server-private.h"
 
 #define EXIT_USAGE 2
@@ -656,14 +658,14 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
   serve->max_contexts = 64;
   serve->max_executions = 256;
   serve->max_code_bytes = 1024 * 1024;
-  serve->health_port = AGENTEXEC_SERVER_HEALTH_PORT;
+  serve->health_port = -1; /* the default, AGENTEXEC_SERVER_HEALTH_PORT */
   g_option_context_set_summary (context,
                                 "Serves E2B's code-interpreter API (the @e2b/code-interpreter and "
                                 "e2b-code-interpreter SDKs in debug mode) on a backend.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, &error) || *argc != 2 ||
       serve->max_contexts < 0 || serve->max_executions < 0 || serve->idle_s < 0 ||
-      serve->max_code_bytes <= 0 || options->timeout_s < 0 || serve->health_port < 0 ||
+      serve->max_code_bytes <= 0 || options->timeout_s < 0 || serve->health_port < -1 ||
       serve->health_port > 65535)
     {
       g_printerr ("agentexec serve: %s (see agentexec serve --help)\n",
@@ -727,6 +729,30 @@ read_serve_token (const ServeOptions *serve, char **token)
   return TRUE;
 }
 
+/* "listening on URL" for a socket systemd passed (a Unix socket: its path). */
+static void
+print_listening (GSocket *socket, const char *backend)
+{
+  g_autoptr (GSocketAddress) address = g_socket_get_local_address (socket, NULL);
+
+  if (address != NULL && G_IS_INET_SOCKET_ADDRESS (address))
+    {
+      GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (address);
+      g_autofree char *host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+
+      g_printerr ("agentexec serve: listening on http://%s%s%s:%u (%s backend, socket from "
+                  "systemd)\n",
+                  strchr (host, ':') != NULL ? "[" : "", host,
+                  strchr (host, ':') != NULL ? "]" : "", g_inet_socket_address_get_port (inet),
+                  backend);
+    }
+  else if (address != NULL && G_IS_UNIX_SOCKET_ADDRESS (address))
+    g_printerr ("agentexec serve: listening on unix:%s (%s backend, socket from systemd)\n",
+                g_unix_socket_address_get_path (G_UNIX_SOCKET_ADDRESS (address)), backend);
+  else
+    g_printerr ("agentexec serve: listening on the socket from systemd (%s backend)\n", backend);
+}
+
 static int
 command_serve (int argc, char **argv)
 {
@@ -738,11 +764,24 @@ command_serve (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
   g_autofree char *token = NULL;
+  g_autoptr (GSocket) api_socket = NULL;
+  g_autoptr (GSocket) health_socket = NULL;
+  gboolean activated = FALSE;
   guint port, term_id, int_id;
   int status = 0;
 
   if (!parse_serve (&argc, &argv, &options, &serve))
     return EXIT_USAGE;
+  if (!_agentexec_server_activation_take (&activated, &api_socket, &health_socket, &error))
+    return report_error ("cannot use the sockets systemd passed", error);
+  if (activated && (serve.listen != NULL || serve.health_port >= 0))
+    {
+      g_printerr ("agentexec serve: systemd passed the listening sockets: --listen and "
+                  "--health-port do not apply (set ListenStream= in the socket unit)\n");
+      return EXIT_USAGE;
+    }
+  if (serve.health_port < 0)
+    serve.health_port = AGENTEXEC_SERVER_HEALTH_PORT;
   if (!split_listen (serve.listen != NULL ? serve.listen : "127.0.0.1:49999", &host, &port))
     {
       g_printerr ("agentexec serve: --listen takes ADDR:PORT, e.g. 127.0.0.1:49999\n");
@@ -760,11 +799,20 @@ command_serve (int argc, char **argv)
   server_options.timeout_ms = (guint) (options.timeout_s * 1000.0);
   server_options.access_log = !serve.no_access_log;
   server = _agentexec_server_new (executor, &server_options);
-  if (!_agentexec_server_listen (server, host, port, serve.health_port, &error))
-    return report_error ("cannot serve", error);
-  g_printerr ("agentexec serve: listening on http://%s:%u (%s backend)\n",
-              strchr (host, ':') != NULL ? "[::]" : host, _agentexec_server_get_port (server),
-              options.backend);
+  if (activated)
+    {
+      if (!_agentexec_server_listen_sockets (server, api_socket, health_socket, &error))
+        return report_error ("cannot serve", error);
+      print_listening (api_socket, options.backend);
+    }
+  else
+    {
+      if (!_agentexec_server_listen (server, host, port, serve.health_port, &error))
+        return report_error ("cannot serve", error);
+      g_printerr ("agentexec serve: listening on http://%s:%u (%s backend)\n",
+                  strchr (host, ':') != NULL ? "[::]" : host, _agentexec_server_get_port (server),
+                  options.backend);
+    }
   serve_loop = g_main_loop_new (NULL, FALSE);
   term_id = g_unix_signal_add (SIGTERM, on_serve_signal, server);
   int_id = g_unix_signal_add (SIGINT, on_serve_signal, server);
