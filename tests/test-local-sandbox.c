@@ -546,6 +546,35 @@ test_files_and_figure (gconstpointer data)
   g_assert_cmpmem (bytes, 8, "\x89PNG\r\n\x1a\n", 8);
 }
 
+/* A caller with umask 077 (a pod's shell, a hardened service): the run's own
+ * uid must still read its script and its input files, stateless and in a
+ * session. */
+static void
+test_restrictive_umask (void)
+{
+  mode_t saved = umask (077);
+
+  for (int stateful = 0; stateful <= 1; stateful++)
+    {
+      g_autoptr (AgentExecLocalExecutor) executor = new_executor (stateful, FALSE);
+      g_autoptr (GBytes) csv = g_bytes_new_static ("a,b\n1,2\n", 8);
+      g_autoptr (AgentExecFile) in = agentexec_file_new ("data/in.csv", "text/csv", csv);
+      g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (
+          "print(open('data/in.csv').read().splitlines()[1])\nopen('out.txt', 'w').write('ok')\n",
+          "python");
+      g_autoptr (AgentExecExecutionResult) result = NULL;
+
+      agentexec_execution_input_add_file (input, in);
+      agentexec_execution_input_set_execution_id (input, "umask");
+      agentexec_execution_input_set_timeout_ms (input, 60000);
+      result = run_input (executor, input);
+      g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "");
+      g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "1,2\n");
+      g_assert_nonnull (find_file (result, "out.txt"));
+    }
+  umask (saved);
+}
+
 static void
 test_work_dir (void)
 {
@@ -807,6 +836,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/backend/local/sandbox/hostile/grandchild", test_grandchild_gone);
   g_test_add_func ("/agentexec/backend/local/sandbox/hostile/timeout-and-limits",
                    test_timeout_and_limits);
+  g_test_add_func ("/agentexec/backend/local/sandbox/restrictive-umask", test_restrictive_umask);
   g_test_add_func ("/agentexec/backend/local/sandbox/output-and-streaming",
                    test_output_and_streaming);
   g_test_add_data_func ("/agentexec/backend/local/sandbox/files-and-figure",
