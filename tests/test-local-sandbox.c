@@ -576,6 +576,48 @@ test_restrictive_umask (void)
 }
 
 static void
+set_umask_077 (gpointer data)
+{
+  umask (077);
+}
+
+/* The same through the program, as a Kubernetes pod runs it: umask 077 and a
+ * temporary directory whose parents only root may search. */
+static void
+test_restrictive_umask_tool (void)
+{
+  const char *build = g_getenv ("AGENTEXEC_BUILD_DIR");
+  g_autofree char *tool =
+      g_build_filename (build != NULL ? build : ".", "tools", "agentexec", NULL);
+  g_autofree char *base = g_dir_make_tmp ("umask-XXXXXX", NULL);
+  g_autofree char *tmp = g_build_filename (base, "pods", "p1", "tmp", NULL);
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_true (g_file_test (tool, G_FILE_TEST_IS_EXECUTABLE));
+  g_assert_cmpint (g_mkdir_with_parents (tmp, 0700), ==, 0);
+  g_assert_cmpint (chmod (base, 0700), ==, 0);
+  launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "TMPDIR", tmp, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, set_umask_077, NULL, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &error, tool, "run", "--language", "python", "-",
+                                         NULL);
+  g_assert_no_error (error);
+  g_assert_true (
+      g_subprocess_communicate_utf8 (process, "print(6 * 7)\n", NULL, &out, &err, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_cmpstr (out, ==, "42\n");
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_cmpint (rmdir (tmp), ==, 0);
+}
+
+static void
 test_work_dir (void)
 {
   g_autoptr (AgentExecLocalExecutor) executor = new_executor (FALSE, FALSE);
@@ -837,6 +879,8 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/backend/local/sandbox/hostile/timeout-and-limits",
                    test_timeout_and_limits);
   g_test_add_func ("/agentexec/backend/local/sandbox/restrictive-umask", test_restrictive_umask);
+  g_test_add_func ("/agentexec/backend/local/sandbox/restrictive-umask/tool",
+                   test_restrictive_umask_tool);
   g_test_add_func ("/agentexec/backend/local/sandbox/output-and-streaming",
                    test_output_and_streaming);
   g_test_add_data_func ("/agentexec/backend/local/sandbox/files-and-figure",

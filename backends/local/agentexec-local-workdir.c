@@ -38,8 +38,8 @@ open_parent (
     {
       /* Explicit modes: the caller's umask (077 in a pod) must not lock the
        * run's own uid out of its input files. */
-      gboolean made = create && mkdirat (fd, parts[i], 0755) == 0 &&
-                      fchmodat (fd, parts[i], 0755, 0) == 0;
+      gboolean made =
+          create && mkdirat (fd, parts[i], 0755) == 0 && fchmodat (fd, parts[i], 0755, 0) == 0;
       int next = -1;
 
       /* A folder that could not be made (or given to @owner) is not the
