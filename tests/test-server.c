@@ -559,90 +559,75 @@ read_until (GSocketConnection *connection, const char *needle)
   return g_string_free (text, FALSE);
 }
 
-/* A field of /proc/PID/status ("PPid", "NSpid"), or NULL. */
+/* A marker for the processes of one run: the code starts a shell whose
+ * command line carries it (the code itself runs in a pid namespace, so the
+ * pid it would print means nothing here). */
 static char *
-proc_status_field (const char *pid, const char *field)
+new_marker (void)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status", pid);
-  g_autofree char *text = NULL;
-  g_autofree char *key = g_strdup_printf ("\n%s:\t", field);
-  const char *at;
+  static guint counter;
 
-  if (!g_file_get_contents (path, &text, NULL, NULL) || (at = strstr (text, key)) == NULL)
-    return NULL;
-  at += strlen (key);
-  return g_strndup (at, strcspn (at, "\n"));
+  return g_strdup_printf ("agentexec-server-test-%d-%u", (int) getpid (), ++counter);
 }
 
-static gboolean
-descends_from (const char *pid, int ancestor)
+/* The body of an execution that prints "started" and then waits two
+ * minutes in a shell that carries @marker. */
+static char *
+sleeper_body (const char *marker, const char *context_id)
 {
-  g_autofree char *current = g_strdup (pid);
+  return g_strdup_printf ("{\"code\": \"import subprocess\\nv = 1\\n"
+                          "p = subprocess.Popen(['/bin/sh', '-c', 'sleep 120; : %s'])\\n"
+                          "print('started', flush=True)\\np.wait()\"%s%s%s}",
+                          marker, context_id != NULL ? ", \"context_id\": \"" : "",
+                          context_id != NULL ? context_id : "", context_id != NULL ? "\"" : "");
+}
 
-  for (int depth = 0; depth < 32 && current != NULL; depth++)
+/* Whether a live (not zombie) process of this host has @marker in its
+ * command line. */
+static gboolean
+marker_alive (const char *marker)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
     {
-      char *parent;
+      g_autofree char *path = NULL;
+      g_autofree char *cmdline = NULL;
+      g_autofree char *stat = NULL;
+      gsize len;
 
-      if (atoi (current) == ancestor)
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      path = g_build_filename ("/proc", name, "cmdline", NULL);
+      if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0)
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      g_free (path);
+      path = g_build_filename ("/proc", name, "stat", NULL);
+      if (strstr (cmdline, marker) != NULL && g_file_get_contents (path, &stat, NULL, NULL) &&
+          strstr (stat, ") Z ") == NULL)
         return TRUE;
-      if (atoi (current) <= 1)
-        return FALSE;
-      parent = proc_status_field (current, "PPid");
-      g_free (current);
-      current = parent;
     }
   return FALSE;
 }
 
-/* The pid the code printed first ("pid=N"), as this test sees it: the
- * local backend's sandbox gives the code a pid namespace of its own, so N
- * is matched against the last NSpid entry of the server's descendants. */
-static int
-printed_pid (Server *server, const char *text)
-{
-  const char *at = strstr (text, "pid=");
-  int inner, server_pid;
-  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *entry;
-
-  g_assert_nonnull (at);
-  inner = atoi (at + 4);
-  server_pid = atoi (g_subprocess_get_identifier (server->proc));
-  while (proc != NULL && (entry = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *nspid = NULL;
-      g_auto (GStrv) ids = NULL;
-      guint n;
-
-      if (!g_ascii_isdigit (entry[0]) || atoi (entry) == server_pid ||
-          (nspid = proc_status_field (entry, "NSpid")) == NULL)
-        continue;
-      ids = g_strsplit (nspid, "\t", -1);
-      n = g_strv_length (ids);
-      if (n > 0 && atoi (ids[n - 1]) == inner && descends_from (entry, server_pid))
-        return atoi (entry);
-    }
-  g_assert_not_reached ();
-  return -1;
-}
-
+/* Waits (generously) until no process carries @marker. */
 static gboolean
-wait_gone (int pid)
+wait_gone (const char *marker)
 {
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
   while (g_get_monotonic_time () < deadline)
     {
-      if (kill (pid, 0) < 0 && errno == ESRCH)
+      if (!marker_alive (marker))
         return TRUE;
       g_usleep (20000);
     }
   return FALSE;
 }
-
-static const char sleeper[] =
-    "{\"code\": \"import os, time\\nprint('pid=%d' % os.getpid(), flush=True)\\n"
-    "time.sleep(120)\"}";
 
 static void
 test_disconnect (void)
@@ -651,15 +636,16 @@ test_disconnect (void)
   g_autoptr (GSocketConnection) connection = NULL;
   g_autofree char *seen = NULL;
   g_auto (Reply) after = { 0 };
+  g_autofree char *marker = new_marker ();
+  g_autofree char *sleeper = sleeper_body (marker, NULL);
   gint64 start;
-  int pid;
 
   server_start (&server, NULL);
   connection = raw_execute (&server, sleeper);
-  seen = read_until (connection, "\\n\",\"timestamp\"");
-  pid = printed_pid (&server, seen);
+  seen = read_until (connection, "started\\n\",\"timestamp\"");
+  g_assert_true (marker_alive (marker));
   g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-  g_assert_true (wait_gone (pid));
+  g_assert_true (wait_gone (marker));
   /* The same (default) context takes the next execution at once. */
   start = g_get_monotonic_time ();
   request (&server, "POST", "/execute", "{\"code\": \"'after'\"}", NULL, &after);
@@ -703,13 +689,14 @@ test_sigterm (void)
   g_autofree char *seen = NULL;
   g_autofree char *rest = NULL;
   g_autofree char *log = NULL;
+  g_autofree char *marker = new_marker ();
+  g_autofree char *sleeper = sleeper_body (marker, NULL);
   gint64 start;
-  int pid;
 
   server_start (&server, NULL);
   connection = raw_execute (&server, sleeper);
-  seen = read_until (connection, "\\n\",\"timestamp\"");
-  pid = printed_pid (&server, seen);
+  seen = read_until (connection, "started\\n\",\"timestamp\"");
+  g_assert_true (marker_alive (marker));
   start = g_get_monotonic_time ();
   g_subprocess_send_signal (server.proc, SIGTERM);
   /* The stream ends properly: an error line, then end_of_execution. */
@@ -726,7 +713,7 @@ test_sigterm (void)
     }
   g_assert_cmpint (g_subprocess_get_exit_status (server.proc), ==, 0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
-  g_assert_true (wait_gone (pid));
+  g_assert_true (wait_gone (marker));
   log = server_log (&server);
   g_assert_nonnull (strstr (log, "stopped"));
   g_assert_cmpint (server_stop (&server), ==, 0);
@@ -742,10 +729,12 @@ test_limits (void)
   g_auto (Reply) busy = { 0 };
   g_auto (Reply) c1 = { 0 };
   g_auto (Reply) c2 = { 0 };
+  g_autofree char *marker = new_marker ();
+  g_autofree char *sleeper = sleeper_body (marker, NULL);
 
   server_start (&server, extra);
   connection = raw_execute (&server, sleeper);
-  seen = read_until (connection, "\\n\",\"timestamp\"");
+  seen = read_until (connection, "started\\n\",\"timestamp\"");
   request (&server, "POST", "/execute", "{\"code\": \"1\", \"language\": \"bash\"}", NULL, &busy);
   g_assert_cmpuint (busy.status, ==, 429);
   g_assert_nonnull (strstr (busy.body, "--max-executions"));
@@ -784,22 +773,20 @@ test_restart_running (void)
   g_autoptr (GSocketConnection) connection = NULL;
   g_auto (Reply) restarted = { 0 };
   g_auto (Reply) after = { 0 };
-  int pid;
+  g_autofree char *marker = new_marker ();
 
   server_start (&server, NULL);
   id = create_context (&server, "python");
-  body = g_strdup_printf ("{\"code\": \"import os, time\\nv = 1\\nprint('pid=%%d' %% "
-                          "os.getpid(), flush=True)\\ntime.sleep(120)\", \"context_id\": \"%s\"}",
-                          id);
+  body = sleeper_body (marker, id);
   connection = raw_execute (&server, body);
-  seen = read_until (connection, "\\n\",\"timestamp\"");
-  pid = printed_pid (&server, seen);
+  seen = read_until (connection, "started\\n\",\"timestamp\"");
+  g_assert_true (marker_alive (marker));
   path = g_strdup_printf ("/contexts/%s/restart", id);
   request (&server, "POST", path, NULL, NULL, &restarted);
   g_assert_cmpuint (restarted.status, ==, 204);
   rest = read_until (connection, "end_of_execution");
   g_assert_nonnull (strstr (rest, "\"name\":\"ExecutionCancelled\""));
-  g_assert_true (wait_gone (pid));
+  g_assert_true (wait_gone (marker));
   g_free (body);
   body = g_strdup_printf ("{\"code\": \"'v' in globals()\", \"context_id\": \"%s\"}", id);
   request (&server, "POST", "/execute", body, NULL, &after);
