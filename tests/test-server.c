@@ -1006,7 +1006,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/server/hostile/token", test_token);
   g_test_add_func ("/agentexec/server/hostile/token-env", test_token_env);
   g_test_add_func ("/agentexec/server/hostile/reset-clients", test_reset_clients);
-  g_test_add_func ("/agentexec/server/socket-activation", test_socket_activation);
+  g_test_add_func ("/agentexec/server/socket-activation/serve", test_socket_activation);
   g_test_add_func ("/agentexec/server/socket-activation/refused", test_socket_activation_refused);
   g_test_add_func ("/agentexec/server/hostile/refuse-public", test_refuse_public);
   g_test_add_func ("/agentexec/server/hostile/disconnect", test_disconnect);
