@@ -9,7 +9,7 @@ set -uo pipefail
 source_dir=${AGENTEXEC_SOURCE_DIR:?}
 build_dir=${AGENTEXEC_BUILD_DIR:?}
 manifest_tool=$build_dir/tests/kube-manifest
-image=agentexec-kube:latest
+image=${AGENTEXEC_KUBE_TEST_IMAGE:-agentexec-kube:latest}
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -19,8 +19,16 @@ if ! command -v podman >/dev/null; then
   if [ "${CI:-}" = "true" ]; then echo "Bail out! podman is not installed"; exit 1; fi
   echo "1..0 # SKIP podman is not installed"; exit 0
 fi
-if ! podman image exists "$image"; then
-  "$source_dir/scripts/build-kube-image.sh" --build "$build_dir" >&2 || { echo "Bail out! the image could not be built"; exit 1; }
+# An image built from an older tree runs a server the manifest does not fit
+# (the pod's command uses serve --token-env): rebuild it then.
+force=
+if podman image exists "$image" &&
+  ! podman run --rm --entrypoint agentexec "$image" serve --help 2>/dev/null | grep -q -- --token-env; then
+  force=--force
+fi
+if [ -n "$force" ] || ! podman image exists "$image"; then
+  "$source_dir/scripts/build-kube-image.sh" --build "$build_dir" --tag "$image" $force >&2 ||
+    { echo "Bail out! the image could not be built"; exit 1; }
 fi
 
 pod=agentexec-kube-play-$$
