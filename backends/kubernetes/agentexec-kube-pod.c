@@ -161,19 +161,28 @@ add_mount (JsonBuilder *b, const char *name, const char *path)
 /* The pod's command, run directly (the image needs no shell): the server
  * takes its token from the environment (--token-env, which it unsets before
  * running any code), so the token is in neither the command line nor a
- * file. Inside the pod the local backend keeps its own kernel sandbox (a
- * second wall; a node whose seccomp profile forbids its namespaces makes
- * every run fail with the pod server's ExecutorError, reported as such). */
+ * file. The pod is the sandbox: inside a container the local backend's own
+ * kernel sandbox cannot start (a container's /proc is masked, so a fresh
+ * proc cannot be mounted: "mounting proc at /proc: Operation not
+ * permitted", seen under podman kube play), so it runs without it. */
 static void
 add_command (JsonBuilder *b, const AgentExecKubePodSpec *spec)
 {
   g_autofree char *listen = g_strdup_printf ("0.0.0.0:%u", spec->port);
   g_autofree char *timeout = g_strdup_printf ("%u", spec->run_timeout_s);
-  const char *argv[] = {
-    "agentexec", "serve",         "--listen", listen,        "--backend",
-    "local",     "--health-port", "0",        "--token-env", AGENTEXEC_KUBE_TOKEN_ENV,
-    NULL
-  };
+  const char *argv[] = { "agentexec",
+                         "serve",
+                         "--listen",
+                         listen,
+                         "--backend",
+                         "local",
+                         "--no-sandbox",
+                         "--allow-unsafe",
+                         "--health-port",
+                         "0",
+                         "--token-env",
+                         AGENTEXEC_KUBE_TOKEN_ENV,
+                         NULL };
 
   json_builder_set_member_name (b, "command");
   json_builder_begin_array (b);
