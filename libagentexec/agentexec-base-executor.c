@@ -765,6 +765,15 @@ base_close (AgentExecCodeExecutor *executor)
   AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self)->close (self);
 }
 
+static void
+base_end_session (AgentExecCodeExecutor *executor, const char *execution_id)
+{
+  AgentExecBaseExecutor *self = AGENTEXEC_BASE_EXECUTOR (executor);
+
+  if (AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self)->end_session != NULL)
+    AGENTEXEC_BASE_EXECUTOR_GET_CLASS (self)->end_session (self, execution_id);
+}
+
 static gboolean
 base_process_llm_request (AgentExecCodeExecutor *executor, JsonObject *request, GError **error)
 {
@@ -778,6 +787,7 @@ code_executor_iface_init (AgentExecCodeExecutorInterface *iface)
 {
   iface->execute_code = base_execute_code;
   iface->close = base_close;
+  iface->end_session = base_end_session;
   iface->process_llm_request = base_process_llm_request;
 }
 

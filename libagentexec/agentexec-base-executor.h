@@ -28,6 +28,8 @@ G_DECLARE_DERIVABLE_TYPE (
  *   base class adds retries, timing, the attempt count and the language to
  *   the result
  * @close: releases sessions and backend resources
+ * @end_session: ends the stateful sessions of one execution id (see
+ *   [method@AgentExec.CodeExecutor.end_session]); the default does nothing
  * @process_llm_request: adjusts a model request (see
  *   [method@AgentExec.CodeExecutor.process_llm_request]); the default leaves it
  *
@@ -49,9 +51,10 @@ struct _AgentExecBaseExecutorClass
   gboolean (*process_llm_request) (AgentExecBaseExecutor *self,
                                    JsonObject *request,
                                    GError **error);
+  void (*end_session) (AgentExecBaseExecutor *self, const char *execution_id);
 
   /*< private >*/
-  gpointer _reserved[8];
+  gpointer _reserved[7];
 };
 
 AGENTEXEC_AVAILABLE_IN_ALL

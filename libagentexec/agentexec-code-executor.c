@@ -188,6 +188,11 @@ real_close (AgentExecCodeExecutor *self)
 {
 }
 
+static void
+real_end_session (AgentExecCodeExecutor *self, const char *execution_id)
+{
+}
+
 static gboolean
 real_process_llm_request (AgentExecCodeExecutor *self, JsonObject *request, GError **error)
 {
@@ -200,6 +205,7 @@ agentexec_code_executor_default_init (AgentExecCodeExecutorInterface *iface)
   iface->execute_code_async = real_execute_code_async;
   iface->execute_code_finish = real_execute_code_finish;
   iface->close = real_close;
+  iface->end_session = real_end_session;
   iface->process_llm_request = real_process_llm_request;
 
   /**
@@ -588,6 +594,29 @@ agentexec_code_executor_close (AgentExecCodeExecutor *self)
   g_return_if_fail (AGENTEXEC_IS_CODE_EXECUTOR (self));
 
   AGENTEXEC_CODE_EXECUTOR_GET_IFACE (self)->close (self);
+}
+
+/**
+ * agentexec_code_executor_end_session: (virtual end_session)
+ * @self: a [iface@AgentExec.CodeExecutor]
+ * @execution_id: the [property@AgentExec.ExecutionInput:execution-id] of
+ *   a stateful session
+ *
+ * Ends the stateful sessions of @execution_id (of every language): their
+ * interpreters stop, their containers are removed, and the next run with
+ * that id starts afresh. Does nothing when there is none. A run of that
+ * session in progress is waited for (cancel it first to end it sooner).
+ * Stateless executors have nothing to end.
+ *
+ * Since: 1.0
+ */
+void
+agentexec_code_executor_end_session (AgentExecCodeExecutor *self, const char *execution_id)
+{
+  g_return_if_fail (AGENTEXEC_IS_CODE_EXECUTOR (self));
+  g_return_if_fail (execution_id != NULL);
+
+  AGENTEXEC_CODE_EXECUTOR_GET_IFACE (self)->end_session (self, execution_id);
 }
 
 /**

@@ -83,9 +83,10 @@ struct _AgentExecCodeExecutorInterface
   gboolean (*process_llm_request) (AgentExecCodeExecutor *self,
                                    JsonObject *request,
                                    GError **error);
+  void (*end_session) (AgentExecCodeExecutor *self, const char *execution_id);
 
   /*< private >*/
-  gpointer _reserved[8];
+  gpointer _reserved[7];
 };
 
 AGENTEXEC_AVAILABLE_IN_ALL
@@ -130,6 +131,8 @@ AgentExecExecutionResult *agentexec_code_executor_execute_code_with_output_finis
     AgentExecCodeExecutor *self, GAsyncResult *result, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
 void agentexec_code_executor_close (AgentExecCodeExecutor *self);
+AGENTEXEC_AVAILABLE_IN_ALL
+void agentexec_code_executor_end_session (AgentExecCodeExecutor *self, const char *execution_id);
 AGENTEXEC_AVAILABLE_IN_ALL
 gboolean agentexec_code_executor_process_llm_request (AgentExecCodeExecutor *self,
                                                       JsonObject *request,

@@ -33,6 +33,8 @@ void  _agentexec_execution_result_set_attempts       (AgentExecExecutionResult *
                                                       guint                     attempts);
 void  _agentexec_execution_result_set_language       (AgentExecExecutionResult *self,
                                                       const char               *language);
+void  _agentexec_execution_result_set_value          (AgentExecExecutionResult *self,
+                                                      const char               *value);
 void  _agentexec_execution_result_set_session_restarted (AgentExecExecutionResult *self,
                                                          gboolean                  restarted);
 void  _agentexec_execution_result_set_deadline_ms    (AgentExecExecutionResult *self,

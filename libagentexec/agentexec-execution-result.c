@@ -36,6 +36,7 @@ struct _AgentExecExecutionResult
   gint64            duration_us;
   guint             attempts;
   char             *language;
+  char             *value;
   guint             stdout_truncated : 1;
   guint             stderr_truncated : 1;
   guint             session_restarted : 1;
@@ -57,6 +58,7 @@ enum {
   PROP_ATTEMPTS,
   PROP_LANGUAGE,
   PROP_SESSION_RESTARTED,
+  PROP_VALUE,
   N_PROPS
 };
 
@@ -71,6 +73,7 @@ agentexec_execution_result_finalize (GObject *object)
   g_clear_pointer (&self->stderr_text, g_free);
   g_clear_pointer (&self->output_files, g_ptr_array_unref);
   g_clear_pointer (&self->language, g_free);
+  g_clear_pointer (&self->value, g_free);
 
   G_OBJECT_CLASS (agentexec_execution_result_parent_class)->finalize (object);
 }
@@ -114,6 +117,9 @@ agentexec_execution_result_get_property (GObject    *object,
       break;
     case PROP_LANGUAGE:
       g_value_set_string (value, self->language);
+      break;
+    case PROP_VALUE:
+      g_value_set_string (value, self->value);
       break;
     case PROP_SESSION_RESTARTED:
       g_value_set_boolean (value, self->session_restarted);
@@ -162,6 +168,9 @@ agentexec_execution_result_set_property (GObject      *object,
       break;
     case PROP_LANGUAGE:
       _agentexec_execution_result_set_language (self, g_value_get_string (value));
+      break;
+    case PROP_VALUE:
+      _agentexec_execution_result_set_value (self, g_value_get_string (value));
       break;
     case PROP_SESSION_RESTARTED:
       self->session_restarted = g_value_get_boolean (value);
@@ -303,6 +312,19 @@ agentexec_execution_result_class_init (AgentExecExecutionResultClass *klass)
    * Since: 1.0
    */
   properties [PROP_SESSION_RESTARTED] = boolean_property ("session-restarted");
+
+  /**
+   * AgentExecExecutionResult:value:
+   *
+   * The text of the value of the code's last expression, as an interactive
+   * interpreter shows it (`repr()`, Jupyter semantics: only when the last
+   * statement is an expression whose value is not `None`, and not when it
+   * ends with `;`). Set by Python stateful sessions; %NULL otherwise.
+   *
+   * Since: 1.0
+   */
+  properties [PROP_VALUE] =
+    g_param_spec_string ("value", NULL, NULL, NULL, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -527,6 +549,23 @@ agentexec_execution_result_get_language (AgentExecExecutionResult *self)
   g_return_val_if_fail (AGENTEXEC_IS_EXECUTION_RESULT (self), NULL);
 
   return self->language;
+}
+
+/**
+ * agentexec_execution_result_get_value:
+ * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Returns: (transfer none) (nullable): the text of the last expression's
+ *   value (see [property@AgentExec.ExecutionResult:value])
+ *
+ * Since: 1.0
+ */
+const char *
+agentexec_execution_result_get_value (AgentExecExecutionResult *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_EXECUTION_RESULT (self), NULL);
+
+  return self->value;
 }
 
 /**
@@ -760,6 +799,14 @@ _agentexec_execution_result_set_language (AgentExecExecutionResult *self,
 {
   g_free (self->language);
   self->language = g_strdup (language);
+}
+
+void
+_agentexec_execution_result_set_value (AgentExecExecutionResult *self,
+                                       const char               *value)
+{
+  g_free (self->value);
+  self->value = g_strdup (value);
 }
 
 void

@@ -39,6 +39,12 @@ if [ "$engine" = 1 ] && ! scripts/build-runtime-image.sh; then
   note "building the runtime image failed"
   extra_failures=$((extra_failures + 1))
 fi
+# The E2B SDK tests show a matplotlib figure from the container backend too.
+export AGENTEXEC_E2B_IMAGE=${AGENTEXEC_E2B_IMAGE:-agentexec-runtime:data}
+if [ "$engine" = 1 ] && ! scripts/build-runtime-image.sh --with-data-libs --tag "$AGENTEXEC_E2B_IMAGE"; then
+  note "building the runtime image with data libraries failed"
+  extra_failures=$((extra_failures + 1))
+fi
 
 build() {  # build DIR [meson options...]
   local dir=$1; shift

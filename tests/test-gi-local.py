@@ -249,5 +249,18 @@ def stateful_timeout_restarts():
     ex.close()
 
 
+@test
+def stateful_value_and_end_session():
+    ex = executor(stateful=True)
+    result = run_code(ex, "x = 6\nx * 7", execution_id="v")
+    assert result.props.value == "42" and result.get_value() == "42", result.props.value
+    assert run_code(ex, "x = 1", execution_id="v").props.value is None
+    ex.end_session("v")
+    assert ex.get_session_count() == 0
+    gone = run_code(ex, "x", execution_id="v")
+    assert "NameError" in gone.props.stderr and gone.props.value is None
+    ex.close()
+
+
 if __name__ == "__main__":
     run()

@@ -848,6 +848,72 @@ test_stateful_reaping (void)
   g_assert_false (group_alive (closed_pid));
 }
 
+/* Python sessions report the value of the last expression (Jupyter rules). */
+static void
+test_stateful_value (void)
+{
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (TRUE);
+  static const struct
+  {
+    const char *code, *value;
+  } cases[] = {
+    { "x = 6\nx * 7", "42" },
+    { "x * 7;", NULL },
+    { "x = 1", NULL },
+    { "None", NULL },
+    { "print('p')", NULL },
+    { "'caf\xc3\xa9'", "'caf\xc3\xa9'" },
+    { "if True:\n    y = 2\n[y,\n y]", "[2, 2]" },
+    { "_", "[2, 2]" },
+    { "1/0", NULL },
+    { "", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (AgentExecExecutionResult) result = run_in (executor, "v", "python", cases[i].code);
+
+      g_test_message ("%s → %s", cases[i].code, agentexec_execution_result_get_value (result));
+      g_assert_cmpstr (agentexec_execution_result_get_value (result), ==, cases[i].value);
+    }
+  {
+    g_autoptr (AgentExecExecutionResult) err = run_in (executor, "v", "python", "1/0");
+    g_autoptr (AgentExecExecutionResult) js = run_in (executor, "v", "javascript", "1 + 1");
+
+    g_autoptr (AgentExecExecutionResult) syntax = run_in (executor, "v", "python", "x = (");
+
+    /* The traceback still starts in the user's code, at the right line. */
+    g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (err), "line 1"));
+    g_assert_null (strstr (agentexec_execution_result_get_stderr (err), "_ae_"));
+    g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (syntax), "SyntaxError"));
+    g_assert_null (strstr (agentexec_execution_result_get_stderr (syntax), "_ae_"));
+    g_assert_null (agentexec_execution_result_get_value (js));
+  }
+}
+
+/* end_session() ends the sessions of one execution id, and only those. */
+static void
+test_stateful_end_session (void)
+{
+  g_autoptr (AgentExecLocalExecutor) executor = new_executor (TRUE);
+  g_autoptr (AgentExecExecutionResult) a = run_in (executor, "a", "bash", "echo $$; v=1");
+  g_autoptr (AgentExecExecutionResult) a_js = run_in (executor, "a", "javascript", "v = 1");
+  g_autoptr (AgentExecExecutionResult) b = run_in (executor, "b", "bash", "v=2");
+  g_autoptr (AgentExecExecutionResult) a_after = NULL;
+  g_autoptr (AgentExecExecutionResult) b_after = NULL;
+  GPid pid = first_number (agentexec_execution_result_get_stdout (a));
+
+  g_assert_cmpuint (agentexec_local_executor_get_session_count (executor), ==, 3);
+  agentexec_code_executor_end_session (AGENTEXEC_CODE_EXECUTOR (executor), "a");
+  g_assert_cmpuint (agentexec_local_executor_get_session_count (executor), ==, 1);
+  g_assert_false (group_alive (pid));
+  agentexec_code_executor_end_session (AGENTEXEC_CODE_EXECUTOR (executor), "none-such");
+  a_after = run_in (executor, "a", "bash", "echo \"[$v]\"");
+  b_after = run_in (executor, "b", "bash", "echo \"[$v]\"");
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (a_after), ==, "[]\n");
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (b_after), ==, "[2]\n");
+}
+
 static void
 test_matplotlib (gconstpointer data)
 {
@@ -1236,6 +1302,8 @@ main (int argc, char **argv)
   g_test_add_data_func ("/agentexec/backend/local/stateful/bash", sh_state, test_stateful);
   g_test_add_func ("/agentexec/backend/local/stateful/errors-and-restarts", test_stateful_errors);
   g_test_add_func ("/agentexec/backend/local/stateful/reaping-and-close", test_stateful_reaping);
+  g_test_add_func ("/agentexec/backend/local/stateful/value", test_stateful_value);
+  g_test_add_func ("/agentexec/backend/local/stateful/end-session", test_stateful_end_session);
   g_test_add_data_func ("/agentexec/backend/local/matplotlib", GINT_TO_POINTER (FALSE),
                         test_matplotlib);
   g_test_add_data_func ("/agentexec/backend/local/matplotlib-stateful", GINT_TO_POINTER (TRUE),

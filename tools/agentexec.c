@@ -4,6 +4,7 @@
  *
  *   agentexec run [--backend B] [--language L] [--timeout S] [--stateful] FILE|-
  *   agentexec reply [--backend B] [--timeout S] [--stateful] FILE|-
+ *   agentexec serve [--listen ADDR:PORT] [--backend container|local] [--token-file FILE] ...
  *   agentexec --help
  */
 
@@ -17,6 +18,7 @@
 #include <glib-unix.h>
 
 #include "libagentexec.h"
+#include "agentexec-server-private.h"
 
 #define EXIT_USAGE 2
 #define EXIT_BACKEND 3
@@ -28,6 +30,8 @@ typedef struct
   char *backend;
   char *language;
   char *output_dir;
+  char *image;
+  guint serve_sessions; /* serve: sessions the container backend may hold */
   double timeout_s;
   gboolean stateful;
   gboolean allow_unsafe;
@@ -40,6 +44,7 @@ options_clear (Options *options)
   g_clear_pointer (&options->backend, g_free);
   g_clear_pointer (&options->language, g_free);
   g_clear_pointer (&options->output_dir, g_free);
+  g_clear_pointer (&options->image, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -106,7 +111,12 @@ new_local (const Options *options, GError **error)
 static AgentExecCodeExecutor *
 new_container (const Options *options, GError **error)
 {
-  return AGENTEXEC_CODE_EXECUTOR (agentexec_container_executor_new (NULL, NULL, error));
+  if (options->serve_sessions == 0)
+    return AGENTEXEC_CODE_EXECUTOR (agentexec_container_executor_new (options->image, NULL, error));
+  /* serve: one session per context, ended by the server, not by idleness. */
+  return g_initable_new (AGENTEXEC_TYPE_CONTAINER_EXECUTOR, NULL, error, "image", options->image,
+                         "max-sessions", options->serve_sessions, "session-idle-timeout-ms", 0,
+                         NULL);
 }
 
 static AgentExecCodeExecutor *
@@ -490,29 +500,238 @@ command_reply (int argc, char **argv)
   return failed > 0 ? 1 : 0;
 }
 
+/* serve */
+
+typedef struct
+{
+  char *listen;
+  char *token_file;
+  int max_contexts;
+  int max_executions;
+  int idle_s;
+  int max_code_bytes;
+  int health_port;
+  gboolean no_access_log;
+} ServeOptions;
+
+static GMainLoop *serve_loop;
+
+static void
+on_serve_stopped (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_main_loop_quit (serve_loop);
+}
+
+static gboolean
+on_serve_signal (gpointer data)
+{
+  AgentExecServer *server = data;
+  static gboolean stopping;
+
+  if (stopping)
+    return G_SOURCE_CONTINUE;
+  stopping = TRUE;
+  g_printerr ("agentexec serve: stopping: cancelling executions, closing every context\n");
+  _agentexec_server_shutdown_async (server, 5000, on_serve_stopped, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+split_listen (const char *listen, char **host, guint *port)
+{
+  const char *colon = strrchr (listen, ':');
+  guint64 value;
+
+  if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &value, NULL))
+    return FALSE;
+  *host = g_strndup (listen, colon - listen);
+  if ((*host)[0] == '[' && g_str_has_suffix (*host, "]"))
+    {
+      char *inner = g_strndup (*host + 1, strlen (*host) - 2);
+
+      g_free (*host);
+      *host = inner;
+    }
+  *port = (guint) value;
+  return TRUE;
+}
+
+static AgentExecCodeExecutor *
+new_serve_executor (Options *options, const ServeOptions *serve, GError **error)
+{
+  AgentExecCodeExecutor *executor;
+
+  options->stateful = TRUE;
+  if (options->backend == NULL)
+    options->backend = g_strdup ("container");
+  if (g_str_equal (options->backend, "builtin"))
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
+                   "serve needs a stateful backend: choose --backend container or local");
+      return NULL;
+    }
+  options->serve_sessions = serve->max_contexts > 0 ? (guint) serve->max_contexts : G_MAXINT;
+  executor = new_executor (options, error);
+  if (executor == NULL)
+    return NULL;
+  /* E2B streams whatever the code prints; the cap only bounds memory. */
+  g_object_set (executor, "max-output-bytes", (guint64) 64 * 1024 * 1024, NULL);
+  /* The server ends contexts itself; sessions live as long as their context. */
+  if (AGENTEXEC_IS_LOCAL_EXECUTOR (executor))
+    g_object_set (executor, "session-idle-timeout-ms", 0, NULL);
+  return executor;
+}
+
+static gboolean
+parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
+{
+  GOptionEntry entries[] = {
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &serve->listen,
+      "Address and port (default 127.0.0.1:49999)", "ADDR:PORT" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend, "container (default) or local",
+      "NAME" },
+    { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
+      "Accept that the local backend runs code on this machine", NULL },
+    { "image", 0, 0, G_OPTION_ARG_STRING, &options->image,
+      "The container backend's image (default agentexec-runtime:latest)", "NAME" },
+    { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &serve->token_file,
+      "Clients must send the token in FILE as E2B-Traffic-Access-Token (required off loopback)",
+      "FILE" },
+    { "max-contexts", 0, 0, G_OPTION_ARG_INT, &serve->max_contexts,
+      "At most N contexts (default 64)", "N" },
+    { "max-executions", 0, 0, G_OPTION_ARG_INT, &serve->max_executions,
+      "At most N executions running or queued (default 256)", "N" },
+    { "context-idle-timeout", 0, 0, G_OPTION_ARG_INT, &serve->idle_s,
+      "Remove contexts unused for S seconds (default 0: never)", "S" },
+    { "max-code-bytes", 0, 0, G_OPTION_ARG_INT, &serve->max_code_bytes,
+      "Largest code of one execution (default 1048576)", "N" },
+    { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &options->timeout_s,
+      "Kill one execution after S seconds (default 0: only the client's timeout)", "S" },
+    { "health-port", 0, 0, G_OPTION_ARG_INT, &serve->health_port,
+      "Also answer GET /health on this port (default 49983, E2B's envd; 0: no)", "PORT" },
+    { "no-access-log", 0, 0, G_OPTION_ARG_NONE, &serve->no_access_log,
+      "Do not log one JSON line per request on standard error", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("");
+  g_autoptr (GError) error = NULL;
+
+  serve->max_contexts = 64;
+  serve->max_executions = 256;
+  serve->max_code_bytes = 1024 * 1024;
+  serve->health_port = AGENTEXEC_SERVER_HEALTH_PORT;
+  g_option_context_set_summary (context,
+                                "Serves E2B's code-interpreter API (the @e2b/code-interpreter and "
+                                "e2b-code-interpreter SDKs in debug mode) on a backend.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, argc, argv, &error) || *argc != 2 ||
+      serve->max_contexts < 0 || serve->max_executions < 0 || serve->idle_s < 0 ||
+      serve->max_code_bytes <= 0 || options->timeout_s < 0 || serve->health_port < 0 ||
+      serve->health_port > 65535)
+    {
+      g_printerr ("agentexec serve: %s (see agentexec serve --help)\n",
+                  error != NULL ? error->message : "bad arguments");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+command_serve (int argc, char **argv)
+{
+  g_auto (Options) options = { 0 };
+  ServeOptions serve = { 0 };
+  AgentExecServerOptions server_options = { 0 };
+  g_autoptr (AgentExecCodeExecutor) executor = NULL;
+  g_autoptr (AgentExecServer) server = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *token = NULL;
+  guint port, term_id, int_id;
+  int status = 0;
+
+  if (!parse_serve (&argc, &argv, &options, &serve))
+    return EXIT_USAGE;
+  if (!split_listen (serve.listen != NULL ? serve.listen : "127.0.0.1:49999", &host, &port))
+    {
+      g_printerr ("agentexec serve: --listen takes ADDR:PORT, e.g. 127.0.0.1:49999\n");
+      return EXIT_USAGE;
+    }
+  if (serve.token_file != NULL)
+    {
+      g_autoptr (GError) token_error = NULL;
+
+      if (!g_file_get_contents (serve.token_file, &token, NULL, &token_error))
+        return report_error ("cannot read the token file", token_error);
+      g_strstrip (token);
+      if (strchr (token, '\n') != NULL || strlen (token) < 16)
+        {
+          g_printerr ("agentexec serve: the token file must hold one token of at least 16 "
+                      "characters (e.g. openssl rand -hex 32 > %s)\n",
+                      serve.token_file);
+          return EXIT_USAGE;
+        }
+    }
+  if ((executor = new_serve_executor (&options, &serve, &error)) == NULL)
+    return report_error ("cannot use the backend", error);
+  server_options.token = token;
+  server_options.max_contexts = serve.max_contexts;
+  server_options.max_executions = serve.max_executions;
+  server_options.context_idle_s = serve.idle_s;
+  server_options.max_code_bytes = serve.max_code_bytes;
+  server_options.timeout_ms = (guint) (options.timeout_s * 1000.0);
+  server_options.access_log = !serve.no_access_log;
+  server = _agentexec_server_new (executor, &server_options);
+  if (!_agentexec_server_listen (server, host, port, serve.health_port, &error))
+    return report_error ("cannot serve", error);
+  g_printerr ("agentexec serve: listening on http://%s:%u (%s backend)\n",
+              strchr (host, ':') != NULL ? "[::]" : host, _agentexec_server_get_port (server),
+              options.backend);
+  serve_loop = g_main_loop_new (NULL, FALSE);
+  term_id = g_unix_signal_add (SIGTERM, on_serve_signal, server);
+  int_id = g_unix_signal_add (SIGINT, on_serve_signal, server);
+  g_main_loop_run (serve_loop);
+  g_clear_pointer (&serve_loop, g_main_loop_unref);
+  g_source_remove (term_id);
+  g_source_remove (int_id);
+  /* libsoup finishes closing the connections in idle callbacks. */
+  g_clear_object (&server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_printerr ("agentexec serve: stopped\n");
+  g_free (serve.listen);
+  g_free (serve.token_file);
+  return status;
+}
+
 static void
 usage (FILE *out)
 {
   g_autofree char *list = backend_list ();
 
-  fprintf (out,
-           "Usage:\n"
-           "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
-           "                [--allow-unsafe] [--output-dir DIR] FILE|-\n"
-           "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
-           "                  [--allow-unsafe] [--output-dir DIR] FILE|-\n"
-           "  agentexec --help | --version\n"
-           "\n"
-           "run    runs the code of FILE (- for standard input), streaming its output;\n"
-           "       the exit status is the code's (124: timeout, 130: interrupted)\n"
-           "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
-           "       prints each result as ADK hands it back to the model (```tool_output)\n"
-           "\n"
-           "%s"
-           "\n"
-           "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
-           "`agentexec COMMAND --help` lists every option.\n",
-           list);
+  fprintf (
+      out,
+      "Usage:\n"
+      "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
+      "                [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
+      "                  [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "  agentexec serve [--listen ADDR:PORT] [--backend container|local] [--token-file FILE]\n"
+      "                  [--max-contexts N] [--context-idle-timeout S] [--max-code-bytes N]\n"
+      "  agentexec --help | --version\n"
+      "\n"
+      "run    runs the code of FILE (- for standard input), streaming its output;\n"
+      "       the exit status is the code's (124: timeout, 130: interrupted)\n"
+      "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
+      "       prints each result as ADK hands it back to the model (```tool_output)\n"
+      "serve  serves E2B's code-interpreter API on 127.0.0.1:49999 (and /health on\n"
+      "       :49983): E2B's SDKs in debug mode run their code on the chosen backend\n"
+      "\n"
+      "%s"
+      "\n"
+      "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
+      "`agentexec COMMAND --help` lists every option.\n",
+      list);
 }
 
 int
@@ -538,7 +757,9 @@ main (int argc, char **argv)
     return command_run (argc, argv);
   if (g_str_equal (argv[1], "reply"))
     return command_reply (argc, argv);
-  g_printerr ("agentexec: unknown command “%s”: use run or reply (see agentexec --help)\n",
+  if (g_str_equal (argv[1], "serve"))
+    return command_serve (argc, argv);
+  g_printerr ("agentexec: unknown command “%s”: use run, reply or serve (see agentexec --help)\n",
               argv[1]);
   return EXIT_USAGE;
 }

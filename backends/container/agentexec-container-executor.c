@@ -197,6 +197,12 @@ agentexec_container_executor_close (AgentExecBaseExecutor *base)
   _agentexec_container_runtime_remove_all (self->runtime);
 }
 
+static void
+agentexec_container_executor_end_session (AgentExecBaseExecutor *base, const char *execution_id)
+{
+  _agentexec_container_sessions_end (AGENTEXEC_CONTAINER_EXECUTOR (base)->sessions, execution_id);
+}
+
 static AgentExecExecutionResult *
 agentexec_container_executor_run (AgentExecBaseExecutor *base,
                                   AgentExecExecutorContext *context,
@@ -656,6 +662,7 @@ agentexec_container_executor_class_init (AgentExecContainerExecutorClass *klass)
   object_class->set_property = agentexec_container_executor_set_property;
   base_class->run = agentexec_container_executor_run;
   base_class->close = agentexec_container_executor_close;
+  base_class->end_session = agentexec_container_executor_end_session;
 
   /**
    * AgentExecContainerExecutor:docker-host:

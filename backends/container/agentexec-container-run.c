@@ -718,6 +718,8 @@ execute_in_session (AgentExecContainerExecutor *self,
     return NULL;
   warm->sink = NULL;
   result = build_result_full (self, run, program, collect, baseline, stamp_before, &session->stamp);
+  if (warm->reply != NULL && !run->timed_out && !warm->exited)
+    _agentexec_execution_result_set_value (result, warm->reply->value);
   session_remember (session, inputs, result);
   /* New files change the baseline: stamp afresh next time. */
   if (agentexec_execution_result_get_output_files (result)->len > 0)

@@ -37,6 +37,8 @@ void _agentexec_container_sessions_release (AgentExecContainerSessions *sessions
                                             AgentExecContainerSession *session,
                                             gboolean lost);
 void _agentexec_container_sessions_close (AgentExecContainerSessions *sessions);
+void _agentexec_container_sessions_end (AgentExecContainerSessions *sessions,
+                                        const char *execution_id);
 guint _agentexec_container_sessions_count (AgentExecContainerSessions *sessions);
 void _agentexec_container_sessions_stop_reaper (AgentExecContainerSessions *sessions);
 

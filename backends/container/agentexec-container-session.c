@@ -15,6 +15,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "agentexec-container-run-private.h"
 #include "agentexec-container-session-private.h"
 
@@ -112,6 +114,44 @@ _agentexec_container_sessions_close (AgentExecContainerSessions *sessions)
         }
       session_drop_container (sessions, session);
       g_hash_table_iter_remove (&iter);
+    }
+  g_mutex_unlock (&sessions->lock);
+}
+
+/*
+ * _agentexec_container_sessions_end:
+ *
+ * Removes the sessions of @execution_id (every language) and their
+ * containers, once a run in progress in one of them has been released.
+ */
+void
+_agentexec_container_sessions_end (AgentExecContainerSessions *sessions, const char *execution_id)
+{
+  g_autofree char *prefix = g_strdup_printf ("%s/", execution_id);
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean again = TRUE;
+
+  g_mutex_lock (&sessions->lock);
+  while (again)
+    {
+      again = FALSE;
+      g_hash_table_iter_init (&iter, sessions->table);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          AgentExecContainerSession *session = value;
+
+          if (!g_str_has_prefix (key, prefix) || strchr ((char *) key + strlen (prefix), '/'))
+            continue;
+          if (session->busy)
+            {
+              g_cond_wait (&sessions->cond, &sessions->lock);
+              again = TRUE;
+              break;
+            }
+          session_drop_container (sessions, session);
+          g_hash_table_iter_remove (&iter);
+        }
     }
   g_mutex_unlock (&sessions->lock);
 }

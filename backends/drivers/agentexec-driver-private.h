@@ -7,7 +7,8 @@
  * runs each request's code in one persistent namespace and answers with one
  * framed reply. Frames are "<decimal length>\n<payload>"; the payload of a
  * request is {"code": "..."} (bash: the code itself), of a reply
- * {"exit_code": N, ...}; the first reply, sent at start-up, is
+ * {"exit_code": N, ...} (Python adds "figures" and, when the code ends with
+ * an expression whose value is not None, "value": its repr()); the first reply, sent at start-up, is
  * {"ready": true, "language": ..., "pid": ..., "version": ...}.
  *
  * Two channel layouts, chosen by the descriptors given to the driver:
@@ -41,6 +42,7 @@ typedef struct
   char *language; /* ready reply */
   char *version;  /* ready reply */
   GStrv figures;  /* Python: figure files saved by the run */
+  char *value;    /* Python: repr() of the last expression's value, optional */
 } AgentExecDriverReply;
 
 typedef struct _AgentExecDriverReader AgentExecDriverReader;

@@ -256,6 +256,7 @@ _agentexec_driver_reply_parse (const char *payload, gsize len, GError **error)
   reply->language = string_member (object, "language");
   reply->version = string_member (object, "version");
   reply->figures = strv_member (object, "figures");
+  reply->value = string_member (object, "value");
   return reply;
 }
 
@@ -267,6 +268,7 @@ _agentexec_driver_reply_free (AgentExecDriverReply *reply)
   g_free (reply->language);
   g_free (reply->version);
   g_strfreev (reply->figures);
+  g_free (reply->value);
   g_free (reply);
 }
 

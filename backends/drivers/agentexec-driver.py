@@ -4,7 +4,9 @@
 #   run FILE [ARG...]        run FILE once as __main__, exit with its status
 #   serve IN_FD OUT_FD [TOKEN]
 #       persistent namespace; requests and replies are frames "<length>\n<json>".
-#       Request {"code": str}; reply {"exit_code": int, "figures": [str]}.
+#       Request {"code": str}; reply {"exit_code": int, "figures": [str]}, plus
+#       "value": repr() of the last expression's value when the code ends with
+#       an expression (not None, no trailing ';'), as Jupyter shows it.
 #       With OUT_FD 1 (one channel, e.g. a container's attach stream) the reply
 #       is preceded by TOKEN on stdout, and TOKEN + "\n" is written to stderr,
 #       so that the reader knows where the code's output ends.
@@ -71,8 +73,10 @@ class _AeMplFinder:
 def _ae_print_exception():
     import traceback
     etype, value, tb = sys.exc_info()
-    # Drop the driver's own frame: the traceback starts in the user's code.
-    traceback.print_exception(etype, value, tb.tb_next if tb is not None else None)
+    # Drop the driver's own frame: the traceback starts in the user's code
+    # (a syntax error has no frame of the user's code at all).
+    tb = None if tb is None or isinstance(value, SyntaxError) else tb.tb_next
+    traceback.print_exception(etype, value, tb)
 
 
 def _ae_exit_status(code):
@@ -92,9 +96,30 @@ def _ae_flush():
             pass
 
 
-def _ae_exec(source, filename, namespace):
+def _ae_compile(source, filename, want_value):
+    # With want_value, a final expression statement is compiled on its own
+    # ('eval') so that its value can be shown; its line numbers are kept.
+    if want_value:
+        import ast
+        tree = ast.parse(source, filename)
+        last = tree.body[-1] if tree.body else None
+        if isinstance(last, ast.Expr) and not source.rstrip().endswith(';'):
+            tree.body.pop()
+            return (compile(tree, filename, 'exec'),
+                    compile(ast.Expression(last.value), filename, 'eval'))
+    return compile(source, filename, 'exec'), None
+
+
+def _ae_exec(source, filename, namespace, want_value=False):
+    value = None
     try:
-        exec(compile(source, filename, 'exec'), namespace)
+        body, last = _ae_compile(source, filename, want_value)
+        exec(body, namespace)
+        if last is not None:
+            result = eval(last, namespace)
+            if result is not None:
+                namespace['_'] = result
+                value = repr(result)
         status = 0
     except SystemExit as e:
         status = _ae_exit_status(e.code)
@@ -107,7 +132,7 @@ def _ae_exec(source, filename, namespace):
         _ae_print_exception()
         figures = []
     _ae_flush()
-    return status, figures
+    return status, figures, value
 
 
 def _ae_run(path, args):
@@ -115,7 +140,7 @@ def _ae_run(path, args):
         source = f.read()
     sys.argv = [path] + args
     namespace = {'__name__': '__main__', '__file__': path, '__builtins__': __builtins__}
-    status, _ = _ae_exec(source, path, namespace)
+    status, _, _ = _ae_exec(source, path, namespace)
     sys.exit(status)
 
 
@@ -198,8 +223,11 @@ def _ae_serve(in_fd, out_fd, token):
         if not line:
             return
         request = json.loads(_ae_read_exact(requests, int(line)))
-        status, figures = _ae_exec(request.get('code', ''), '<code>', namespace)
-        reply({'exit_code': status, 'figures': figures})
+        status, figures, value = _ae_exec(request.get('code', ''), '<code>', namespace, True)
+        answer = {'exit_code': status, 'figures': figures}
+        if value is not None:
+            answer['value'] = value
+        reply(answer)
         _ae_preload(in_fd)
 
 

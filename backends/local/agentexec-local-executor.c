@@ -186,8 +186,10 @@ read_settings (AgentExecLocalExecutor *self, RunSettings *s)
 
 /* Sessions */
 
+/* Ends the sessions idle since before @idle_before (0: all), or, with
+ * @execution_id, the sessions of that id (whatever their age). */
 static void
-end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
+end_sessions_of (AgentExecLocalExecutor *self, gint64 idle_before, const char *execution_id)
 {
   g_autoptr (GPtrArray) ended =
       g_ptr_array_new_with_free_func ((GDestroyNotify) session_entry_unref);
@@ -199,7 +201,10 @@ end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       SessionEntry *entry = value;
+      const char *sep = strchr (key, '\x1f');
 
+      if (execution_id != NULL && (sep == NULL || !g_str_equal (sep + 1, execution_id)))
+        continue;
       if (idle_before > 0 && (entry->last_used >= idle_before || !g_mutex_trylock (&entry->lock)))
         continue;
       if (idle_before > 0)
@@ -224,6 +229,12 @@ end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
   g_mutex_lock (&self->lock);
   self->n_ending -= ended->len;
   g_mutex_unlock (&self->lock);
+}
+
+static void
+end_sessions (AgentExecLocalExecutor *self, gint64 idle_before)
+{
+  end_sessions_of (self, idle_before, NULL);
 }
 
 static gpointer
@@ -677,6 +688,12 @@ agentexec_local_executor_close (AgentExecBaseExecutor *base)
   end_sessions (AGENTEXEC_LOCAL_EXECUTOR (base), 0);
 }
 
+static void
+agentexec_local_executor_end_session (AgentExecBaseExecutor *base, const char *execution_id)
+{
+  end_sessions_of (AGENTEXEC_LOCAL_EXECUTOR (base), 0, execution_id);
+}
+
 /* GObject */
 
 static gboolean
@@ -850,6 +867,7 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
   object_class->set_property = agentexec_local_executor_set_property;
   base_class->run = agentexec_local_executor_run;
   base_class->close = agentexec_local_executor_close;
+  base_class->end_session = agentexec_local_executor_end_session;
 
   /**
    * AgentExecLocalExecutor:allow-unsafe:

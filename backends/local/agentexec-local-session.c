@@ -162,6 +162,7 @@ settle (AgentExecLocalSession *self,
   if (end == AGENTEXEC_LOCAL_END_REPLY)
     {
       _agentexec_execution_result_set_exit_code (result, MAX (reply->exit_code, 0));
+      _agentexec_execution_result_set_value (result, reply->value);
       return;
     }
   if (end == AGENTEXEC_LOCAL_END_TIMEOUT)
