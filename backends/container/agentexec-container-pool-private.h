@@ -37,6 +37,7 @@ AgentExecContainerPool *_agentexec_container_pool_new (AgentExecContainerRuntime
 void _agentexec_container_pool_free (AgentExecContainerPool *pool);
 AgentExecWarmContainer *_agentexec_container_pool_take (AgentExecContainerPool *pool,
                                                         const char *language);
+void _agentexec_container_pool_refill (AgentExecContainerPool *pool);
 guint _agentexec_container_pool_get_n_warm (AgentExecContainerPool *pool);
 
 AgentExecWarmContainer *_agentexec_container_warm_up (AgentExecContainerRuntime *runtime,

@@ -361,7 +361,8 @@ _agentexec_container_pool_new (AgentExecContainerRuntime *runtime, guint size)
  * _agentexec_container_pool_take:
  *
  * A warm container for @language, or NULL (a miss: the caller starts one
- * cold). Either way the pool keeps @language warm from now on.
+ * cold). Either way the pool keeps @language warm from now on; after a hit,
+ * call _agentexec_container_pool_refill() once the run is done.
  */
 AgentExecWarmContainer *
 _agentexec_container_pool_take (AgentExecContainerPool *pool, const char *language)
@@ -372,9 +373,26 @@ _agentexec_container_pool_take (AgentExecContainerPool *pool, const char *langua
     return NULL;
   g_mutex_lock (&pool->lock);
   warm = g_queue_pop_head (queue_for (pool, language));
-  g_cond_signal (&pool->cond);
+  if (warm == NULL)
+    g_cond_signal (&pool->cond);
   g_mutex_unlock (&pool->lock);
   return warm;
+}
+
+/*
+ * _agentexec_container_pool_refill:
+ *
+ * After a run that took a warm container has its result: the pool starts
+ * its replacement now, not while the run was in flight (creating and
+ * starting a container keeps the engine busy for tens of milliseconds,
+ * which the run would otherwise wait behind).
+ */
+void
+_agentexec_container_pool_refill (AgentExecContainerPool *pool)
+{
+  g_mutex_lock (&pool->lock);
+  g_cond_signal (&pool->cond);
+  g_mutex_unlock (&pool->lock);
 }
 
 guint

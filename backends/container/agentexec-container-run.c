@@ -699,6 +699,8 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor *self,
     result = execute_pooled (self, &run, warm, input, program, &collect, cancellable, error);
   else
     result = execute (self, &run, input, program, &collect, cancellable, error);
+  if (warm != NULL)
+    _agentexec_container_pool_refill (pool);
   g_clear_pointer (&warm, _agentexec_warm_container_free);
 
   /* After a result, removal need not delay it; after a failure (cancelled,

@@ -28,7 +28,7 @@ struct _AgentExecContainerSessions
   GHashTable *table; /* key → AgentExecContainerSession */
   guint idle_timeout_ms;
   GThread *reaper;
-  GCond reaper_cond; /* a session went idle, or stop */
+  GCond reaper_cond;   /* a session went idle, or stop */
   gint64 reaper_wakes; /* when the reaper wakes up next (G_MAXINT64: not before a signal) */
   gboolean stopping;
 };

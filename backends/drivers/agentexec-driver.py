@@ -299,7 +299,7 @@ def _ae_preload_chart():
         plt.close('all')
 
 
-_ae_preload_steps = ['numpy', 'pandas', 'matplotlib.pyplot', _ae_preload_chart]
+_ae_preload_steps = ['ast', 'base64', 'zlib', 'numpy', 'pandas', 'matplotlib.pyplot', _ae_preload_chart]
 
 
 def _ae_preload(fd):
