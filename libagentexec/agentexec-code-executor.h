@@ -56,6 +56,8 @@ G_DECLARE_INTERFACE (
  *   default does nothing
  * @process_llm_request: adjusts a model request before it is sent (the
  *   BuiltIn backend adds Gemini's code-execution tool); the default leaves it
+ * @end_session: ends the stateful sessions of one execution id; the default
+ *   does nothing
  *
  * The virtual functions of [iface@AgentExec.CodeExecutor].
  *

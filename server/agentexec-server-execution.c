@@ -4,12 +4,13 @@
  *
  * The response headers go out at once (the SDKs time out on them); then
  * the stream: number_of_executions when the run starts (executions of a
- * context run one at a time, in order), stdout/stderr as the executor's
- * `output` signal delivers them, keepalive lines while waiting or running,
- * the result and error lines, and end_of_execution last, always. A client
- * that goes away cancels its run: its socket is watched while it waits.
- * Writing never blocks: libsoup sends the queued lines when the client
- * reads, so a slow reader only delays itself.
+ * context run one at a time, in order), stdout/stderr as the executor
+ * delivers them to this call (execute_code_with_output_async), keepalive
+ * lines while waiting or running, the result and error lines, and
+ * end_of_execution last, always. A client that goes away cancels its run:
+ * its socket is watched while it waits. Writing never blocks: libsoup sends
+ * the queued lines when the client reads, so a slow reader only delays
+ * itself.
  */
 
 #include "config.h"
@@ -57,7 +58,6 @@ struct _AgentExecServerExecution
   gsize streamed[2];
   GByteArray *carry[2];
 
-  gulong output_handler;
   guint keepalive_id;
   guint flush_id;
   GSource *socket_watch;
@@ -136,17 +136,14 @@ on_flush_idle (gpointer data)
 
 /* Chunks delivered together (print() writes the text and the newline
  * apart) go out as one event, once the pending emissions are dispatched;
- * a switch of stream writes the other stream's first, keeping the order. */
+ * a switch of stream writes the other stream's first, keeping the order.
+ * The executor delivers every chunk of the call before its completion. */
 static void
-on_output (AgentExecCodeExecutor *executor,
-           AgentExecExecutionInput *input,
-           AgentExecStream stream,
-           GBytes *chunk,
-           gpointer data)
+on_output (AgentExecExecutionInput *input, AgentExecStream stream, GBytes *chunk, gpointer data)
 {
   AgentExecServerExecution *self = data;
 
-  if (input != self->input || self->step != self->main_step || stream > AGENTEXEC_STREAM_STDERR)
+  if (self->finished || stream > AGENTEXEC_STREAM_STDERR)
     return;
   if (self->carry[1 - stream]->len > 0)
     flush_stream (self, 1 - stream);
@@ -259,7 +256,7 @@ on_step_done (GObject *source, GAsyncResult *res, gpointer data)
   g_autoptr (AgentExecExecutionResult) result = NULL;
   g_autoptr (GError) error = NULL;
 
-  result = agentexec_code_executor_execute_code_finish (self->executor, res, &error);
+  result = agentexec_code_executor_execute_code_with_output_finish (self->executor, res, &error);
   if (self->step == self->main_step)
     {
       self->result = g_steal_pointer (&result);
@@ -284,13 +281,18 @@ on_step_done (GObject *source, GAsyncResult *res, gpointer data)
 static void
 run_step (AgentExecServerExecution *self)
 {
+  gboolean main_step = self->step == self->main_step;
+
   self->input =
       agentexec_execution_input_new (g_ptr_array_index (self->steps, self->step), self->language);
   agentexec_execution_input_set_execution_id (self->input, self->execution_id);
   if (self->timeout_ms > 0)
     agentexec_execution_input_set_timeout_ms (self->input, self->timeout_ms);
-  agentexec_code_executor_execute_code_async (self->executor, NULL, self->input, self->cancellable,
-                                              on_step_done, g_object_ref (self));
+  /* Only the code's own output streams, not the env_vars prologue's. */
+  agentexec_code_executor_execute_code_with_output_async (
+      self->executor, NULL, self->input, main_step ? on_output : NULL,
+      main_step ? g_object_ref (self) : NULL, main_step ? g_object_unref : NULL, self->cancellable,
+      on_step_done, g_object_ref (self));
 }
 
 static void
@@ -376,7 +378,6 @@ finish (AgentExecServerExecution *self)
   if (self->socket_watch != NULL)
     g_source_destroy (self->socket_watch);
   self->socket_watch = NULL;
-  g_clear_signal_handler (&self->output_handler, self->executor);
   write_end (self);
   g_signal_emit (self, signals[FINISHED], 0);
 }
@@ -463,7 +464,6 @@ _agentexec_server_execution_new (AgentExecCodeExecutor *executor,
   soup_message_headers_set_content_type (headers, "application/x-ndjson", NULL);
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
   g_signal_connect (msg, "finished", G_CALLBACK (on_msg_finished), self);
-  self->output_handler = g_signal_connect (executor, "output", G_CALLBACK (on_output), self);
   self->keepalive_id = g_timeout_add (AGENTEXEC_SERVER_KEEPALIVE_MS, on_keepalive, self);
   g_source_set_static_name (g_main_context_find_source_by_id (NULL, self->keepalive_id),
                             "[agentexec] keepalive");
@@ -481,8 +481,6 @@ agentexec_server_execution_dispose (GObject *object)
   if (self->socket_watch != NULL)
     g_source_destroy (self->socket_watch);
   self->socket_watch = NULL;
-  if (self->executor != NULL)
-    g_clear_signal_handler (&self->output_handler, self->executor);
   if (self->msg != NULL)
     g_signal_handlers_disconnect_by_data (self->msg, self);
   g_clear_object (&self->msg);
