@@ -1224,7 +1224,8 @@ test_pool_driver_files (void)
   g_autoptr (AgentExecFile) csv = sized_file ("data/in.csv", 1024 * 1024);
   g_autoptr (AgentExecFile) same = text_file ("same.txt", "same");
   g_autoptr (AgentExecFile) edit = text_file ("deep/er/edit.txt", "abc");
-  AgentExecFile *files[] = { csv, same, edit, NULL };
+  g_autoptr (AgentExecFile) empty = text_file ("empty.txt", "");
+  AgentExecFile *files[] = { csv, empty, same, edit, NULL };
   g_autoptr (AgentExecExecutionResult) result = NULL;
   g_autoptr (GError) error = NULL;
   AgentExecFile *file;
@@ -1234,7 +1235,8 @@ test_pool_driver_files (void)
   result =
       run_with_files (executor, NULL,
                       "import os\n"
-                      "print(os.path.getsize('data/in.csv'), open('deep/er/edit.txt').read())\n"
+                      "print(os.path.getsize('data/in.csv'), open('deep/er/edit.txt').read(),\n"
+                      "      os.path.getsize('empty.txt'), open('same.txt').read())\n"
                       "open('deep/er/edit.txt', 'w').write('xyz')\n"
                       "open('same.txt', 'w').write('same')\n"
                       "os.symlink('/etc/passwd', 'leak'); os.symlink('/etc', 'etcdir')\n"
@@ -1246,7 +1248,7 @@ test_pool_driver_files (void)
                       files, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "");
-  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "1048576 abc\n");
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "1048576 abc 0 same\n");
   file = find_file (result, "deep/er/edit.txt");
   g_assert_nonnull (file);
   g_assert_cmpmem (g_bytes_get_data (agentexec_file_get_content (file), NULL), 3, "xyz", 3);

@@ -1174,7 +1174,7 @@ test_driver_reader (void)
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL);
 }
 
-/* Files in a request are base64 in valid JSON; a reply's files with bad
+/* Files in a request: named in valid JSON, their bytes after it; a reply's files with bad
  * names (or no data) are dropped, the others decoded with a MIME type. */
 static void
 test_driver_files_protocol (void)
@@ -1186,6 +1186,7 @@ test_driver_files_protocol (void)
   g_autoptr (AgentExecDriverReply) reply = NULL;
   g_autoptr (GError) error = NULL;
   const char *frame, *nl;
+  gsize payload_len;
   JsonObject *object;
   JsonObject *item;
   const char *payload = "{\"exit_code\": 0, \"files\": ["
@@ -1200,16 +1201,19 @@ test_driver_files_protocol (void)
   frame = g_bytes_get_data (request, NULL);
   nl = strchr (frame, '\n');
   g_assert_nonnull (nl);
-  g_assert_cmpuint (g_ascii_strtoull (frame, NULL, 10), ==,
-                    g_bytes_get_size (request) - (nl + 1 - frame));
-  g_assert_true (json_parser_load_from_data (parser, nl + 1, -1, &error));
+  /* The JSON payload, then the contents as they are. */
+  payload_len = g_ascii_strtoull (frame, NULL, 10);
+  g_assert_cmpuint (payload_len + 6, ==, g_bytes_get_size (request) - (nl + 1 - frame));
+  g_assert_cmpmem (nl + 1 + payload_len, 6, "a\"b\n\0c", 6);
+  g_assert_true (json_parser_load_from_data (parser, nl + 1, payload_len, &error));
   g_assert_no_error (error);
   object = json_node_get_object (json_parser_get_root (parser));
   g_assert_cmpstr (json_object_get_string_member (object, "code"), ==, "print(\"é\")");
   g_assert_cmpint (json_object_get_int_member (object, "report_files"), ==, 1024);
   item = json_array_get_object_element (json_object_get_array_member (object, "files"), 0);
   g_assert_cmpstr (json_object_get_string_member (item, "name"), ==, "d/q\"uote.csv");
-  g_assert_cmpstr (json_object_get_string_member (item, "data"), ==, "YSJiCgBj");
+  g_assert_cmpint (json_object_get_int_member (item, "size"), ==, 6);
+  g_assert_false (json_object_has_member (item, "data"));
 
   reply = _agentexec_driver_reply_parse (payload, strlen (payload), &error);
   g_assert_no_error (error);

@@ -13,7 +13,9 @@
  * {"ready": true, "language": ..., "pid": ..., "version": ...}.
  *
  * Files through the driver (Python; the ready reply's "features" holds
- * "files"): a request may add "files": [{"name", "data": base64}] (written
+ * "files"): a request may add "files": [{"name", "data": base64}] or
+ * [{"name", "size": N}] (the N raw bytes follow the frame, in list order;
+ * this client sends that form) (written
  * into the working directory before the code runs; {"input_error": ...}
  * when that fails) and "report_files": N (bytes), which asks the reply for
  * "files" (created or changed regular files, base64) and "deleted" (names),

@@ -192,8 +192,9 @@ append_json_string (GString *out, const char *text)
  * @report_files: with 0 or more, ask for the created, changed and deleted
  *   files of the run, up to that many bytes; -1 not to
  *
- * Returns: a Python request frame; the contents go as base64, which needs no
- *   JSON escaping, so they are appended as they are
+ * Returns: a Python request frame; the contents follow the JSON payload as
+ *   they are ({"name", "size"} in "files"), so that neither side copies them
+ *   through base64 and JSON
  */
 GBytes *
 _agentexec_driver_encode_request_with_files (const char *code,
@@ -203,6 +204,7 @@ _agentexec_driver_encode_request_with_files (const char *code,
   g_autoptr (GString) payload = g_string_new ("{\"code\":");
   g_autofree char *text = g_utf8_make_valid (code, -1);
   g_autoptr (GString) frame = NULL;
+  gsize attached = 0;
 
   append_json_string (payload, text);
   if (files != NULL && files->len > 0)
@@ -211,24 +213,29 @@ _agentexec_driver_encode_request_with_files (const char *code,
       for (guint i = 0; i < files->len; i++)
         {
           AgentExecFile *file = g_ptr_array_index (files, i);
-          gsize len;
-          const guchar *data = g_bytes_get_data (agentexec_file_get_content (file), &len);
-          g_autofree char *encoded = g_base64_encode (data, len);
 
           g_string_append (payload, i > 0 ? ",{\"name\":" : "{\"name\":");
           append_json_string (payload, agentexec_file_get_name (file));
-          g_string_append (payload, ",\"data\":\"");
-          g_string_append (payload, encoded);
-          g_string_append (payload, "\"}");
+          g_string_append_printf (payload, ",\"size\":%" G_GSIZE_FORMAT "}",
+                                  g_bytes_get_size (agentexec_file_get_content (file)));
+          attached += g_bytes_get_size (agentexec_file_get_content (file));
         }
       g_string_append_c (payload, ']');
     }
   if (report_files >= 0)
     g_string_append_printf (payload, ",\"report_files\":%" G_GINT64_FORMAT, report_files);
   g_string_append_c (payload, '}');
-  frame = g_string_sized_new (payload->len + 16);
+  frame = g_string_sized_new (payload->len + attached + 16);
   g_string_append_printf (frame, "%" G_GSIZE_FORMAT "\n", payload->len);
   g_string_append_len (frame, payload->str, payload->len);
+  for (guint i = 0; files != NULL && i < files->len; i++)
+    {
+      gsize len;
+      const char *data =
+          g_bytes_get_data (agentexec_file_get_content (g_ptr_array_index (files, i)), &len);
+
+      g_string_append_len (frame, data, len);
+    }
   return g_string_free_to_bytes (g_steal_pointer (&frame));
 }
 

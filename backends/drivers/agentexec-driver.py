@@ -12,8 +12,9 @@
 #       so that the reader knows where the code's output ends.
 #       Files through the driver (the ready reply lists "files" in
 #       "features"; older clients send neither member and get neither):
-#       request "files": [{"name", "data": base64}] are written into the
-#       working directory before the code runs (parent directories made, a
+#       request "files": [{"name", "data": base64}] or [{"name", "size": N}]
+#       (then the N raw bytes follow the frame, in the order of the list)
+#       are written into the working directory before the code runs (parent directories made, a
 #       symlinked directory refused, the file replaced, never followed); a
 #       failure replies {"input_error": str} without running the code.
 #       Request "report_files": N (bytes) asks for the regular files the run
@@ -172,7 +173,9 @@ def _ae_put_files(files):
         parts = name.split('/')
         if name.startswith('/') or '' in parts or '.' in parts or '..' in parts:
             raise ValueError('invalid file name %r' % name)
-        data = base64.b64decode(item['data'])
+        data = item['data']
+        if isinstance(data, str):
+            data = base64.b64decode(data)
         try:
             _ae_put_file(parts, data)
         except OSError as e:
@@ -355,6 +358,9 @@ def _ae_serve(in_fd, out_fd, token):
         if not line:
             return
         request = json.loads(_ae_read_exact(requests, int(line)))
+        for item in request.get('files') or []:
+            if 'size' in item:
+                item['data'] = _ae_read_exact(requests, item['size']) if item['size'] else b''
         try:
             _ae_put_files(request.get('files') or [])
         except Exception as e:
