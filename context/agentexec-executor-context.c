@@ -206,6 +206,11 @@ agentexec_executor_context_new (JsonObject *session_state)
  * @json: a session-state JSON document (an object), as ADK stores it
  * @error: return location for a #GError
  *
+ * Creates a context over a session-state JSON object with ADK's keys
+ * (`_code_execution_context`, `_code_executor_input_files`,
+ * `_code_executor_error_counts`, `_code_execution_results`), as ADK keeps it
+ * in its session state.
+ *
  * Returns: (transfer full): a new [class@AgentExec.ExecutorContext], or
  *   %NULL with %AGENTEXEC_ERROR_INVALID_INPUT
  *
@@ -259,6 +264,8 @@ agentexec_executor_context_get_session_state (AgentExecExecutorContext *self)
 /**
  * agentexec_executor_context_to_json:
  * @self: a [class@AgentExec.ExecutorContext]
+ *
+ * Serialises the whole session state of @self, ADK's keys included.
  *
  * Returns: (transfer full): the whole session state as a JSON document
  *
@@ -315,6 +322,8 @@ agentexec_executor_context_get_state_delta (AgentExecExecutorContext *self)
  * agentexec_executor_context_get_execution_id:
  * @self: a [class@AgentExec.ExecutorContext]
  *
+ * Gets the stateful session id of the context (`execution_session_id`).
+ *
  * Returns: (transfer full) (nullable): the stateful execution session id
  *
  * Since: 1.0
@@ -338,6 +347,8 @@ agentexec_executor_context_get_execution_id (AgentExecExecutorContext *self)
  * agentexec_executor_context_set_execution_id:
  * @self: a [class@AgentExec.ExecutorContext]
  * @execution_id: the stateful execution session id
+ *
+ * Sets the stateful session id of the context (`execution_session_id`).
  *
  * Since: 1.0
  */
@@ -373,6 +384,9 @@ strings_of (JsonArray *array)
  * agentexec_executor_context_get_processed_file_names:
  * @self: a [class@AgentExec.ExecutorContext]
  *
+ * Gets the names of the input files already processed
+ * (`processed_input_files`).
+ *
  * Returns: (transfer full): names of the input files already handled
  *
  * Since: 1.0
@@ -392,6 +406,9 @@ agentexec_executor_context_get_processed_file_names (AgentExecExecutorContext *s
  * agentexec_executor_context_add_processed_file_names:
  * @self: a [class@AgentExec.ExecutorContext]
  * @file_names: (array zero-terminated=1): names to add
+ *
+ * Records @names as processed input files (`processed_input_files` of
+ * `_code_execution_context`), so they are not optimised again.
  *
  * Since: 1.0
  */
@@ -451,6 +468,9 @@ agentexec_executor_context_get_input_files (AgentExecExecutorContext *self)
  * @self: a [class@AgentExec.ExecutorContext]
  * @files: (element-type AgentExecFile): files to add
  *
+ * Adds @files to the input files every execution of the session receives
+ * (`_code_executor_input_files`).
+ *
  * Since: 1.0
  */
 void
@@ -509,6 +529,10 @@ error_count_locked (AgentExecExecutorContext *self, const char *invocation_id)
  * @self: a [class@AgentExec.ExecutorContext]
  * @invocation_id: the invocation
  *
+ * Gets the number of code errors recorded for @invocation_id
+ * (`_code_executor_error_counts`); the flow stops executing once it reaches
+ * the executor's `error-retry-attempts`.
+ *
  * Returns: how many code errors in a row @invocation_id has had
  *
  * Since: 1.0
@@ -530,6 +554,8 @@ agentexec_executor_context_get_error_count (AgentExecExecutorContext *self,
  * agentexec_executor_context_increment_error_count:
  * @self: a [class@AgentExec.ExecutorContext]
  * @invocation_id: the invocation
+ *
+ * Adds one to the code-error count of @invocation_id.
  *
  * Since: 1.0
  */
@@ -618,6 +644,10 @@ agentexec_executor_context_update_code_execution_result (AgentExecExecutorContex
  * agentexec_executor_context_get_code_execution_results:
  * @self: a [class@AgentExec.ExecutorContext]
  * @invocation_id: the invocation
+ *
+ * Gets the results history of @invocation_id (`_code_execution_results`): one
+ * object per execution with `code`, `result_stdout`, `result_stderr` and
+ * `timestamp`.
  *
  * Returns: (transfer full): a deep copy of the invocation's history (empty
  *   when it has none)

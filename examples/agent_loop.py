@@ -72,8 +72,8 @@ def main(argv):
     with open(path) as f:
         tasks = json.load(f)["tasks"]
 
-    # Host execution is an explicit opt-in: these replies are ours. Without
-    # allow_unsafe=True the constructor raises GLib.Error.
+    # The Local backend runs the code in its kernel sandbox (the default);
+    # allow_unsafe=True would only matter with sandbox=LocalSandbox.NONE.
     messages = []
     context = AgentExec.ExecutorContext.new()
     try:

@@ -828,6 +828,10 @@ agentexec_base_executor_run (AgentExecBaseExecutor *self,
  * agentexec_base_executor_get_stateful:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:stateful] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:stateful] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:stateful]
  *
  * Since: 1.0
@@ -861,6 +865,10 @@ agentexec_base_executor_set_stateful (AgentExecBaseExecutor *self, gboolean stat
  * agentexec_base_executor_get_error_retry_attempts:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:error-retry-attempts] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:error-retry-attempts] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:error-retry-attempts]
  *
  * Since: 1.0
@@ -876,6 +884,10 @@ agentexec_base_executor_get_error_retry_attempts (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_max_retries:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:max-retries] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:max-retries] property.
  *
  * Returns: the value of [property@AgentExec.BaseExecutor:max-retries]
  *
@@ -893,6 +905,10 @@ agentexec_base_executor_get_max_retries (AgentExecBaseExecutor *self)
  * agentexec_base_executor_get_retry_delay_ms:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:retry-delay-ms] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:retry-delay-ms] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:retry-delay-ms]
  *
  * Since: 1.0
@@ -908,6 +924,10 @@ agentexec_base_executor_get_retry_delay_ms (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_timeout_ms:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:timeout-ms] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:timeout-ms] property.
  *
  * Returns: the value of [property@AgentExec.BaseExecutor:timeout-ms]
  *
@@ -942,6 +962,10 @@ agentexec_base_executor_set_timeout_ms (AgentExecBaseExecutor *self, guint timeo
  * agentexec_base_executor_get_max_output_bytes:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:max-output-bytes] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:max-output-bytes] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:max-output-bytes]
  *
  * Since: 1.0
@@ -957,6 +981,10 @@ agentexec_base_executor_get_max_output_bytes (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_code_block_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:code-block-delimiters] property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:code-block-delimiters] property.
  *
  * Returns: (transfer none) (array zero-terminated=1): the code block
  *   delimiters as a flat list of (start, end) pairs
@@ -975,6 +1003,12 @@ agentexec_base_executor_get_code_block_delimiters (AgentExecBaseExecutor *self)
  * agentexec_base_executor_get_execution_result_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:execution-result-delimiters]
+ * property.
+ *
+ * Gets the [property@AgentExec.BaseExecutor:execution-result-delimiters]
+ * property.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the start and end
  *   delimiters of execution results
  *
@@ -992,6 +1026,8 @@ agentexec_base_executor_get_execution_result_delimiters (AgentExecBaseExecutor *
  * agentexec_base_executor_get_optimize_data_file:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets the [property@AgentExec.BaseExecutor:optimize-data-file] property.
+ *
  * Returns: the value of [property@AgentExec.BaseExecutor:optimize-data-file]
  *
  * Since: 1.0
@@ -1007,6 +1043,8 @@ agentexec_base_executor_get_optimize_data_file (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_get_builtin:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets the [property@AgentExec.BaseExecutor:builtin] property.
  *
  * Returns: the value of [property@AgentExec.BaseExecutor:builtin]: whether
  *   the model runs the code itself
@@ -1025,6 +1063,9 @@ agentexec_base_executor_get_builtin (AgentExecBaseExecutor *self)
  * agentexec_base_executor_dup_code_block_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
  *
+ * Gets a copy of the [property@AgentExec.BaseExecutor:code-block-delimiters]
+ * property.
+ *
  * Returns: (transfer full) (array zero-terminated=1): a copy of the code
  *   block delimiters as a flat list of (start, end) pairs
  *
@@ -1041,6 +1082,9 @@ agentexec_base_executor_dup_code_block_delimiters (AgentExecBaseExecutor *self)
 /**
  * agentexec_base_executor_dup_execution_result_delimiters:
  * @self: a [class@AgentExec.BaseExecutor]
+ *
+ * Gets a copy of the
+ * [property@AgentExec.BaseExecutor:execution-result-delimiters] property.
  *
  * Returns: (transfer full) (array zero-terminated=1): a copy of the start
  *   and end delimiters of execution results

@@ -222,6 +222,10 @@ agentexec_code_execution_flow_init (AgentExecCodeExecutionFlow *self)
  * agentexec_code_execution_flow_new:
  * @executor: the executor that runs the code
  *
+ * Creates a flow that runs the code of model replies with @executor, with
+ * ADK's bookkeeping (error counts, retry gate, results history) kept in the
+ * [class@AgentExec.ExecutorContext] given to each call.
+ *
  * Returns: (transfer full): a new [class@AgentExec.CodeExecutionFlow]
  *
  * Since: 1.0
@@ -238,6 +242,10 @@ agentexec_code_execution_flow_new (AgentExecCodeExecutor *executor)
  * agentexec_code_execution_flow_get_executor:
  * @self: a [class@AgentExec.CodeExecutionFlow]
  *
+ * Gets the [property@AgentExec.CodeExecutionFlow:executor] property.
+ *
+ * Gets the executor that runs the code of @self.
+ *
  * Returns: (transfer none): the executor
  *
  * Since: 1.0
@@ -253,6 +261,8 @@ agentexec_code_execution_flow_get_executor (AgentExecCodeExecutionFlow *self)
 /**
  * agentexec_code_execution_flow_get_all_blocks:
  * @self: a [class@AgentExec.CodeExecutionFlow]
+ *
+ * Gets the [property@AgentExec.CodeExecutionFlow:all-blocks] property.
  *
  * Returns: the value of [property@AgentExec.CodeExecutionFlow:all-blocks]
  *
@@ -1299,6 +1309,8 @@ agentexec_code_execution_flow_preprocess_request_async (AgentExecCodeExecutionFl
  * @result: the #GAsyncResult given to the callback
  * @error: return location for a #GError
  *
+ * Finishes [method@AgentExec.CodeExecutionFlow.preprocess_request_async].
+ *
  * Returns: (transfer container) (element-type AgentExecCodeExecutionStep):
  *   one step per data file explored, or %NULL with @error set
  *
@@ -1363,6 +1375,8 @@ agentexec_code_execution_flow_postprocess_response_async (AgentExecCodeExecution
  * @result: the #GAsyncResult given to the callback
  * @error: return location for a #GError
  *
+ * Finishes [method@AgentExec.CodeExecutionFlow.postprocess_response_async].
+ *
  * Returns: (transfer full): the step, or %NULL with @error set
  *
  * Since: 1.0
@@ -1423,6 +1437,8 @@ agentexec_code_execution_flow_process_text_async (AgentExecCodeExecutionFlow *se
  * @self: a [class@AgentExec.CodeExecutionFlow]
  * @result: the #GAsyncResult given to the callback
  * @error: return location for a #GError
+ *
+ * Finishes [method@AgentExec.CodeExecutionFlow.process_text_async].
  *
  * Returns: (transfer full): the step, or %NULL with @error set
  *

@@ -67,6 +67,8 @@ _agentexec_code_execution_step_new (void)
  * agentexec_code_execution_step_get_executed:
  * @self: a [class@AgentExec.CodeExecutionStep]
  *
+ * Tells whether code ran in this step.
+ *
  * Returns: whether code ran in this step (%FALSE: nothing to run, a
  *   partial response, or the retry gate held)
  *
@@ -83,6 +85,8 @@ agentexec_code_execution_step_get_executed (AgentExecCodeExecutionStep *self)
 /**
  * agentexec_code_execution_step_get_gated:
  * @self: a [class@AgentExec.CodeExecutionStep]
+ *
+ * Tells whether ADK's retry gate held in this step.
  *
  * Returns: whether the retry gate held: the invocation had as many code
  *   errors in a row as the executor's `error-retry-attempts`, so the model
@@ -102,6 +106,8 @@ agentexec_code_execution_step_get_gated (AgentExecCodeExecutionStep *self)
  * agentexec_code_execution_step_get_code:
  * @self: a [class@AgentExec.CodeExecutionStep]
  *
+ * Gets the code that ran in this step.
+ *
  * Returns: (transfer none) (nullable): the code that ran
  *
  * Since: 1.0
@@ -117,6 +123,8 @@ agentexec_code_execution_step_get_code (AgentExecCodeExecutionStep *self)
 /**
  * agentexec_code_execution_step_get_language:
  * @self: a [class@AgentExec.CodeExecutionStep]
+ *
+ * Gets the canonical language the code of this step ran as.
  *
  * Returns: (transfer none) (nullable): the language it ran as
  *
@@ -156,6 +164,8 @@ agentexec_code_execution_step_get_model_content (AgentExecCodeExecutionStep *sel
  * agentexec_code_execution_step_get_result_content:
  * @self: a [class@AgentExec.CodeExecutionStep]
  *
+ * Gets the genai content that reports the run to the model.
+ *
  * Returns: (transfer none) (nullable): the genai Content `{"role": "model",
  *   "parts": [{"codeExecutionResult": ...}]}` reporting the run
  *
@@ -172,6 +182,8 @@ agentexec_code_execution_step_get_result_content (AgentExecCodeExecutionStep *se
 /**
  * agentexec_code_execution_step_get_state_delta:
  * @self: a [class@AgentExec.CodeExecutionStep]
+ *
+ * Gets the session-state delta of the run.
  *
  * Returns: (transfer none) (nullable): the session-state delta of the run
  *   (`{"_code_execution_context": ...}`, as ADK's event actions hold it)
@@ -190,6 +202,8 @@ agentexec_code_execution_step_get_state_delta (AgentExecCodeExecutionStep *self)
  * agentexec_code_execution_step_get_saved_artifacts:
  * @self: a [class@AgentExec.CodeExecutionStep]
  *
+ * Gets the files the run produced.
+ *
  * Returns: (transfer none) (element-type AgentExecFile): the files the run
  *   produced, for the caller to save as artifacts
  *
@@ -206,6 +220,8 @@ agentexec_code_execution_step_get_saved_artifacts (AgentExecCodeExecutionStep *s
 /**
  * agentexec_code_execution_step_get_execution_result:
  * @self: a [class@AgentExec.CodeExecutionStep]
+ *
+ * Gets the result of the code that ran in this step.
  *
  * Returns: (transfer none) (nullable): the result of the run
  *
@@ -242,6 +258,8 @@ agentexec_code_execution_step_get_text (AgentExecCodeExecutionStep *self)
 /**
  * agentexec_code_execution_step_get_result_text:
  * @self: a [class@AgentExec.CodeExecutionStep]
+ *
+ * Gets the run's result as text in the execution-result delimiters.
  *
  * Returns: (transfer none) (nullable): the result alone in the
  *   execution-result delimiters (plain-text step)

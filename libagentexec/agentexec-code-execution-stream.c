@@ -499,6 +499,8 @@ agentexec_code_execution_stream_new (AgentExecCodeExecutionFlow *flow,
  * agentexec_code_execution_stream_get_flow:
  * @self: a [class@AgentExec.CodeExecutionStream]
  *
+ * Gets the flow that runs the code blocks of this stream.
+ *
  * Returns: (transfer none): the flow
  *
  * Since: 1.0
@@ -515,6 +517,9 @@ agentexec_code_execution_stream_get_flow (AgentExecCodeExecutionStream *self)
  * agentexec_code_execution_stream_get_invocation_id:
  * @self: a [class@AgentExec.CodeExecutionStream]
  *
+ * Gets the invocation the stream's reply belongs to (the key of ADK's error
+ * counts and results history).
+ *
  * Returns: the invocation the stream's runs are counted against
  *
  * Since: 1.0
@@ -530,6 +535,11 @@ agentexec_code_execution_stream_get_invocation_id (AgentExecCodeExecutionStream 
 /**
  * agentexec_code_execution_stream_get_all_blocks:
  * @self: a [class@AgentExec.CodeExecutionStream]
+ *
+ * Tells whether the stream runs every code block of the reply in order, or the
+ * first only (ADK's way), as its flow's
+ * [property@AgentExec.CodeExecutionFlow:all-blocks] said when the stream
+ * began.
  *
  * Returns: whether every block runs (else only the first), as
  *   [property@AgentExec.CodeExecutionFlow:all-blocks] was when the stream
@@ -641,6 +651,8 @@ agentexec_code_execution_stream_end_async (AgentExecCodeExecutionStream *self,
  * @result: the #GAsyncResult given to the callback
  * @error: return location for a #GError
  *
+ * Finishes [method@AgentExec.CodeExecutionStream.end_async].
+ *
  * Returns: (transfer container) (element-type AgentExecCodeExecutionStep):
  *   the steps in reply order (one, not executed, for a reply that ran no
  *   code), or %NULL with @error set when a block could not be run
@@ -702,6 +714,8 @@ agentexec_code_execution_stream_end (AgentExecCodeExecutionStream *self, GError 
  * agentexec_code_execution_stream_get_steps:
  * @self: a [class@AgentExec.CodeExecutionStream]
  *
+ * Gets the steps settled so far.
+ *
  * Returns: (transfer container) (element-type AgentExecCodeExecutionStep):
  *   the steps settled so far, in reply order
  *
@@ -718,6 +732,8 @@ agentexec_code_execution_stream_get_steps (AgentExecCodeExecutionStream *self)
 /**
  * agentexec_code_execution_stream_get_pending:
  * @self: a [class@AgentExec.CodeExecutionStream]
+ *
+ * Gets how many complete blocks are running or waiting to run.
  *
  * Returns: how many complete blocks are running or waiting to run
  *

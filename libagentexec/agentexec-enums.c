@@ -7,6 +7,16 @@
 
 #include "agentexec-enums.h"
 
+/**
+ * agentexec_error_quark:
+ *
+ * The error domain of libagentexec, [error@AgentExec.Error]; C code uses
+ * the `AGENTEXEC_ERROR` macro.
+ *
+ * Returns: the quark of the `agentexec-error-quark` domain
+ *
+ * Since: 1.0
+ */
 G_DEFINE_QUARK (agentexec-error-quark, agentexec_error)
 
 /**

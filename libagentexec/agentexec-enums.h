@@ -108,6 +108,22 @@ typedef enum {
   AGENTEXEC_STREAM_STDERR,
 } AgentExecStream;
 
+/**
+ * AgentExecLocalSandbox:
+ * @AGENTEXEC_LOCAL_SANDBOX_NONE: no sandbox: the code runs on the host with
+ *   the caller's rights (needs [property@AgentExec.LocalExecutor:allow-unsafe])
+ * @AGENTEXEC_LOCAL_SANDBOX_NAMESPACES: Linux namespaces, a minimal read-only
+ *   file system view, no capabilities, no_new_privs, seccomp and Landlock
+ *
+ * How [class@AgentExec.LocalExecutor] isolates the code it runs.
+ *
+ * Since: 1.0
+ */
+typedef enum {
+  AGENTEXEC_LOCAL_SANDBOX_NONE,
+  AGENTEXEC_LOCAL_SANDBOX_NAMESPACES,
+} AgentExecLocalSandbox;
+
 AGENTEXEC_AVAILABLE_IN_ALL
 GQuark       agentexec_error_quark        (void);
 

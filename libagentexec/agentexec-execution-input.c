@@ -216,6 +216,10 @@ agentexec_execution_input_init (AgentExecExecutionInput *self)
  * @code: the code
  * @language: (nullable): the language, or %NULL to detect it
  *
+ * Creates the input of one execution: @code in @language (an alias or any
+ * case; %NULL to detect it from the code). The other fields (execution id,
+ * files, argv, environment, timeout) are set with the setters.
+ *
  * Returns: (transfer full): a new [class@AgentExec.ExecutionInput]
  *
  * Since: 1.0
@@ -265,6 +269,10 @@ set_strv (AgentExecExecutionInput  *self,
  * agentexec_execution_input_get_code:
  * @self: a [class@AgentExec.ExecutionInput]
  *
+ * Gets the [property@AgentExec.ExecutionInput:code] property.
+ *
+ * Gets the [property@AgentExec.ExecutionInput:code] property.
+ *
  * Returns: (transfer none): the code
  *
  * Since: 1.0
@@ -282,6 +290,10 @@ agentexec_execution_input_get_code (AgentExecExecutionInput *self)
  * @self: a [class@AgentExec.ExecutionInput]
  * @code: the code
  *
+ * Sets the [property@AgentExec.ExecutionInput:code] property.
+ *
+ * Sets the [property@AgentExec.ExecutionInput:code] property.
+ *
  * Since: 1.0
  */
 void
@@ -296,6 +308,10 @@ agentexec_execution_input_set_code (AgentExecExecutionInput *self,
 /**
  * agentexec_execution_input_get_language:
  * @self: a [class@AgentExec.ExecutionInput]
+ *
+ * Gets the [property@AgentExec.ExecutionInput:language] property.
+ *
+ * Gets the [property@AgentExec.ExecutionInput:language] property.
  *
  * Returns: (transfer none) (nullable): the language as given
  *
@@ -314,6 +330,10 @@ agentexec_execution_input_get_language (AgentExecExecutionInput *self)
  * @self: a [class@AgentExec.ExecutionInput]
  * @language: (nullable): the language, or %NULL to detect it
  *
+ * Sets the [property@AgentExec.ExecutionInput:language] property.
+ *
+ * Sets the [property@AgentExec.ExecutionInput:language] property.
+ *
  * Since: 1.0
  */
 void
@@ -328,6 +348,10 @@ agentexec_execution_input_set_language (AgentExecExecutionInput *self,
 /**
  * agentexec_execution_input_get_execution_id:
  * @self: a [class@AgentExec.ExecutionInput]
+ *
+ * Gets the [property@AgentExec.ExecutionInput:execution-id] property.
+ *
+ * Gets the [property@AgentExec.ExecutionInput:execution-id] property.
  *
  * Returns: (transfer none) (nullable): the stateful session id
  *
@@ -346,6 +370,10 @@ agentexec_execution_input_get_execution_id (AgentExecExecutionInput *self)
  * @self: a [class@AgentExec.ExecutionInput]
  * @execution_id: (nullable): the stateful session id
  *
+ * Sets the [property@AgentExec.ExecutionInput:execution-id] property.
+ *
+ * Sets the [property@AgentExec.ExecutionInput:execution-id] property.
+ *
  * Since: 1.0
  */
 void
@@ -360,6 +388,8 @@ agentexec_execution_input_set_execution_id (AgentExecExecutionInput *self,
 /**
  * agentexec_execution_input_get_files:
  * @self: a [class@AgentExec.ExecutionInput]
+ *
+ * Gets the files written into the work directory before the code runs.
  *
  * Returns: (transfer none) (element-type AgentExecFile): the input files
  *
@@ -423,6 +453,8 @@ agentexec_execution_input_clear_files (AgentExecExecutionInput *self)
  * agentexec_execution_input_get_argv:
  * @self: a [class@AgentExec.ExecutionInput]
  *
+ * Gets the [property@AgentExec.ExecutionInput:argv] property.
+ *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): extra arguments
  *
  * Since: 1.0
@@ -440,6 +472,10 @@ agentexec_execution_input_get_argv (AgentExecExecutionInput *self)
  * @self: a [class@AgentExec.ExecutionInput]
  * @argv: (nullable) (array zero-terminated=1): extra arguments
  *
+ * Sets the [property@AgentExec.ExecutionInput:argv] property.
+ *
+ * Sets the [property@AgentExec.ExecutionInput:argv] property.
+ *
  * Since: 1.0
  */
 void
@@ -454,6 +490,10 @@ agentexec_execution_input_set_argv (AgentExecExecutionInput *self,
 /**
  * agentexec_execution_input_get_env:
  * @self: a [class@AgentExec.ExecutionInput]
+ *
+ * Gets the [property@AgentExec.ExecutionInput:env] property.
+ *
+ * Gets the [property@AgentExec.ExecutionInput:env] property.
  *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): extra
  *   `KEY=VALUE` environment entries
@@ -473,6 +513,10 @@ agentexec_execution_input_get_env (AgentExecExecutionInput *self)
  * @self: a [class@AgentExec.ExecutionInput]
  * @env: (nullable) (array zero-terminated=1): `KEY=VALUE` entries
  *
+ * Sets the [property@AgentExec.ExecutionInput:env] property.
+ *
+ * Sets the [property@AgentExec.ExecutionInput:env] property.
+ *
  * Since: 1.0
  */
 void
@@ -487,6 +531,10 @@ agentexec_execution_input_set_env (AgentExecExecutionInput *self,
 /**
  * agentexec_execution_input_get_timeout_ms:
  * @self: a [class@AgentExec.ExecutionInput]
+ *
+ * Gets the [property@AgentExec.ExecutionInput:timeout-ms] property.
+ *
+ * Gets the [property@AgentExec.ExecutionInput:timeout-ms] property.
  *
  * Returns: the timeout in milliseconds; 0 means the executor's default
  *
@@ -504,6 +552,10 @@ agentexec_execution_input_get_timeout_ms (AgentExecExecutionInput *self)
  * agentexec_execution_input_set_timeout_ms:
  * @self: a [class@AgentExec.ExecutionInput]
  * @timeout_ms: the timeout in milliseconds, 0 for the executor's default
+ *
+ * Sets the [property@AgentExec.ExecutionInput:timeout-ms] property.
+ *
+ * Sets the [property@AgentExec.ExecutionInput:timeout-ms] property.
  *
  * Since: 1.0
  */

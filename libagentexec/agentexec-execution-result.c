@@ -378,6 +378,10 @@ agentexec_execution_result_new (AgentExecOutcome  outcome,
  * agentexec_execution_result_get_stdout:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:stdout] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stdout] property.
+ *
  * Returns: (transfer none): standard output
  *
  * Since: 1.0
@@ -393,6 +397,10 @@ agentexec_execution_result_get_stdout (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_stderr:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stderr] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stderr] property.
  *
  * Returns: (transfer none): standard error
  *
@@ -410,6 +418,10 @@ agentexec_execution_result_get_stderr (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_exit_code:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:exit-code] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:exit-code] property.
+ *
  * Returns: the exit code, -1 when killed by a signal
  *
  * Since: 1.0
@@ -425,6 +437,10 @@ agentexec_execution_result_get_exit_code (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_signal:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:signal] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:signal] property.
  *
  * Returns: the terminating signal, or 0
  *
@@ -442,6 +458,10 @@ agentexec_execution_result_get_signal (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_outcome:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:outcome] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:outcome] property.
+ *
  * Returns: the outcome
  *
  * Since: 1.0
@@ -457,6 +477,8 @@ agentexec_execution_result_get_outcome (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_output_files:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the files the code created or changed.
  *
  * Returns: (transfer none) (element-type AgentExecFile): files the code
  *   created or changed
@@ -475,6 +497,10 @@ agentexec_execution_result_get_output_files (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_duration_us:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:duration-us] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:duration-us] property.
+ *
  * Returns: the wall-clock duration in microseconds
  *
  * Since: 1.0
@@ -490,6 +516,10 @@ agentexec_execution_result_get_duration_us (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_stdout_truncated:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stdout-truncated] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stdout-truncated] property.
  *
  * Returns: whether standard output was truncated
  *
@@ -507,6 +537,10 @@ agentexec_execution_result_get_stdout_truncated (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_stderr_truncated:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:stderr-truncated] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:stderr-truncated] property.
+ *
  * Returns: whether standard error was truncated
  *
  * Since: 1.0
@@ -522,6 +556,10 @@ agentexec_execution_result_get_stderr_truncated (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_attempts:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:attempts] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:attempts] property.
  *
  * Returns: the number of attempts made
  *
@@ -539,6 +577,10 @@ agentexec_execution_result_get_attempts (AgentExecExecutionResult *self)
  * agentexec_execution_result_get_language:
  * @self: a [class@AgentExec.ExecutionResult]
  *
+ * Gets the [property@AgentExec.ExecutionResult:language] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:language] property.
+ *
  * Returns: (transfer none) (nullable): the canonical language used
  *
  * Since: 1.0
@@ -554,6 +596,8 @@ agentexec_execution_result_get_language (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_value:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:value] property.
  *
  * Returns: (transfer none) (nullable): the text of the last expression's
  *   value (see [property@AgentExec.ExecutionResult:value])
@@ -571,6 +615,10 @@ agentexec_execution_result_get_value (AgentExecExecutionResult *self)
 /**
  * agentexec_execution_result_get_session_restarted:
  * @self: a [class@AgentExec.ExecutionResult]
+ *
+ * Gets the [property@AgentExec.ExecutionResult:session-restarted] property.
+ *
+ * Gets the [property@AgentExec.ExecutionResult:session-restarted] property.
  *
  * Returns: whether the stateful session lost its state
  *

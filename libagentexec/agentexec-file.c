@@ -265,6 +265,10 @@ agentexec_file_new_from_json (JsonNode *node, GError **error)
  * agentexec_file_get_name:
  * @self: a [class@AgentExec.File]
  *
+ * Gets the [property@AgentExec.File:name] property.
+ *
+ * Gets the [property@AgentExec.File:name] property.
+ *
  * Returns: (transfer none): the file name
  *
  * Since: 1.0
@@ -281,6 +285,10 @@ agentexec_file_get_name (AgentExecFile *self)
  * agentexec_file_get_mime_type:
  * @self: a [class@AgentExec.File]
  *
+ * Gets the [property@AgentExec.File:mime-type] property.
+ *
+ * Gets the [property@AgentExec.File:mime-type] property.
+ *
  * Returns: (transfer none): the MIME type
  *
  * Since: 1.0
@@ -296,6 +304,10 @@ agentexec_file_get_mime_type (AgentExecFile *self)
 /**
  * agentexec_file_get_content:
  * @self: a [class@AgentExec.File]
+ *
+ * Gets the [property@AgentExec.File:content] property.
+ *
+ * Gets the [property@AgentExec.File:content] property.
  *
  * Returns: (transfer none): the content
  *
@@ -348,6 +360,8 @@ agentexec_file_to_json (AgentExecFile *self)
  * agentexec_file_equal:
  * @self: a [class@AgentExec.File]
  * @other: another [class@AgentExec.File]
+ *
+ * Compares two files by name, MIME type and content.
  *
  * Returns: %TRUE when both files have the same name, MIME type and content
  *

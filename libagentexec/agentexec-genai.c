@@ -171,6 +171,9 @@ agentexec_genai_build_code_execution_result_part (AgentExecExecutionResult *resu
  * @role: `user` or `model`
  * @part: (transfer none): the only part, copied
  *
+ * Builds a genai `Content` object (`{"role": ..., "parts": [...]}`), the
+ * message shape of Gemini and ADK.
+ *
  * Returns: (transfer full): `{"role": role, "parts": [part]}`
  *
  * Since: 1.0

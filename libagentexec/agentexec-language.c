@@ -59,6 +59,8 @@ agentexec_language_resolve (const char *name, GError **error)
 /**
  * agentexec_language_get_supported:
  *
+ * Gets the canonical names of the languages the library knows.
+ *
  * Returns: (transfer none) (array zero-terminated=1): the canonical language names
  *
  * Since: 1.0
@@ -72,6 +74,9 @@ agentexec_language_get_supported (void)
 /**
  * agentexec_language_get_extension:
  * @language: a language name or alias
+ *
+ * Gets the file name extension of the canonical language @language (`py` for
+ * `python`).
  *
  * Returns: (transfer none) (nullable): the usual file extension with its dot
  *   (`.py`), or %NULL for an unknown language

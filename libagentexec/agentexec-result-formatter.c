@@ -171,6 +171,9 @@ agentexec_result_formatter_new (void)
  * @start: the start delimiter
  * @end: the end delimiter
  *
+ * Creates a formatter that wraps inline results in @start and @end instead
+ * of ADK's `tool_output` pair.
+ *
  * Returns: (transfer full): a new [class@AgentExec.ResultFormatter]
  *
  * Since: 1.0
@@ -192,6 +195,10 @@ agentexec_result_formatter_new_with_delimiters (const char *start,
  * agentexec_result_formatter_get_start_delimiter:
  * @self: a [class@AgentExec.ResultFormatter]
  *
+ * Gets the [property@AgentExec.ResultFormatter:start-delimiter] property.
+ *
+ * Gets the delimiter that starts an inline result.
+ *
  * Returns: (transfer none): the start delimiter
  *
  * Since: 1.0
@@ -207,6 +214,10 @@ agentexec_result_formatter_get_start_delimiter (AgentExecResultFormatter *self)
 /**
  * agentexec_result_formatter_get_end_delimiter:
  * @self: a [class@AgentExec.ResultFormatter]
+ *
+ * Gets the [property@AgentExec.ResultFormatter:end-delimiter] property.
+ *
+ * Gets the delimiter that ends an inline result.
  *
  * Returns: (transfer none): the end delimiter
  *

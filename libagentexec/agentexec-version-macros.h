@@ -42,6 +42,15 @@
 
 #define AGENTEXEC_AVAILABLE_IN_1_0 _AGENTEXEC_EXTERN
 
+/**
+ * AGENTEXEC_DEPRECATED_IN_1_0_FOR:
+ * @f: the symbol that replaces the deprecated one
+ *
+ * Marks a symbol as deprecated since 1.0 in favour of @f: using it warns
+ * when `AGENTEXEC_VERSION_MIN_REQUIRED` is 1.0 or later.
+ *
+ * Since: 1.0
+ */
 #if AGENTEXEC_VERSION_MIN_REQUIRED >= AGENTEXEC_VERSION_1_0
 # define AGENTEXEC_DEPRECATED_IN_1_0 G_DEPRECATED _AGENTEXEC_EXTERN
 # define AGENTEXEC_DEPRECATED_IN_1_0_FOR(f) G_DEPRECATED_FOR (f) _AGENTEXEC_EXTERN

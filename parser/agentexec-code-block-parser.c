@@ -219,6 +219,10 @@ agentexec_code_block_parser_new_with_delimiters (const char *const *pairs)
  * agentexec_code_block_parser_get_commonmark:
  * @self: a #AgentExecCodeBlockParser
  *
+ * Tells whether @self is in CommonMark mode (created with
+ * [ctor@AgentExec.CodeBlockParser.new]) or in delimiter-pair mode (created
+ * with [ctor@AgentExec.CodeBlockParser.new_with_delimiters]).
+ *
  * Returns: whether @self is in CommonMark mode
  *
  * Since: 1.0

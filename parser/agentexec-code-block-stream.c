@@ -340,6 +340,9 @@ agentexec_code_block_stream_finish (AgentExecCodeBlockStream *self)
  * agentexec_code_block_stream_is_finished:
  * @self: a #AgentExecCodeBlockStream
  *
+ * Tells whether [method@AgentExec.CodeBlockStream.finish] was called: no more
+ * text can be fed.
+ *
  * Returns: whether [method@AgentExec.CodeBlockStream.finish] was called
  *
  * Since: 1.0

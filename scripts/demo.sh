@@ -7,8 +7,8 @@
 # Steps: scripts/setup.sh (installs what is missing), a build in _build, then
 # `agentexec reply` on the bundled sample reply (scripts/demo-reply.md) with
 # the best backend available: the Container backend when a Docker engine
-# answers and the agentexec-runtime image exists, else the Local backend,
-# with its opt-in (--allow-unsafe) stated in the output.
+# answers and the agentexec-runtime image exists, else the Local backend in
+# its kernel sandbox (namespaces, seccomp, Landlock; no network), no daemon.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -62,11 +62,11 @@ if backend_built container && docker_answers && image_exists; then
   set -- --backend container
 else
   backend=local
-  say "Backend: local — the code runs ON THIS MACHINE with your rights"
-  echo "No usable container backend (needs a Docker engine and the agentexec-runtime image:"
-  echo "scripts/build-runtime-image.sh), so the demo opts in to the Local backend explicitly"
-  echo "with --allow-unsafe. Only run trusted code this way."
-  set -- --backend local --allow-unsafe
+  say "Backend: local, sandboxed (no Docker engine with the agentexec-runtime image here)"
+  echo "The code runs in the Local backend's kernel sandbox: its own pid, mount and network"
+  echo "namespaces, a read-only minimal view of the system with only its work directory"
+  echo "writable, no network, no capabilities, seccomp and Landlock. No daemon is needed."
+  set -- --backend local
 fi
 
 say "The model reply ($reply)"

@@ -8,15 +8,20 @@ set -euo pipefail
 
 build_pkgs=(
   meson ninja-build pkg-config gcc
-  libglib2.0-dev libjson-glib-dev libpcre2-dev libcurl4-openssl-dev libarchive-dev
+  libglib2.0-dev libjson-glib-dev libpcre2-dev libcurl4-openssl-dev libarchive-dev libseccomp-dev libyaml-dev
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gir1.2-json-1.0
   libsoup-3.0-dev
 )
 run_pkgs=(python3 nodejs bash coreutils procps curl)
 test_pkgs=(
   python3-gi gjs libcmark-dev cmark-gfm valgrind clang libclang-rt-14-dev
-  python3-matplotlib docker.io mmdebstrap socat podman hyperfine
+  python3-matplotlib docker.io mmdebstrap socat podman hyperfine bubblewrap
+  gi-docgen scdoc man-db systemd
+  python3-kubernetes openssl kubectl catatonit
 )
+# scripts/build-deb.sh: the Debian packages (it also installs debian/control's
+# Build-Depends that are missing).
+deb_pkgs=(dpkg-dev debhelper dh-python lintian fakeroot)
 # npm trees of the JS tests (lockfiles committed): the real E2B SDK, ADK-JS.
 npm_dirs=(tests/e2b examples/adk-js)
 
@@ -33,7 +38,7 @@ npm_ci() {
 }
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
-[ "${1:-}" = "--build" ] || want+=("${test_pkgs[@]}")
+[ "${1:-}" = "--build" ] || want+=("${test_pkgs[@]}" "${deb_pkgs[@]}")
 
 missing=()
 for p in "${want[@]}"; do

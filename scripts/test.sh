@@ -8,7 +8,10 @@
 # (scripts/build-runtime-image.sh), 3. builds in _build and runs every suite
 # (C, Python, GJS), 4. builds the C suites again under ASan+UBSan in _build-asan
 # and runs them (all but the real-engine container suite, which the plain build
-# runs), 5. prints `tests: N passed, N failed` counted from meson's testlog.json
+# runs), 5. as root, runs the Local sandbox suites again as an ordinary user
+# it creates (agentexec-test: the sandbox then takes a user namespace; logs
+# in meson-logs/userlog-setpriv.json, meson names them after the wrapper),
+# 6. prints `tests: N passed, N failed` counted from meson's testlog.json
 # files, and exits non-zero on any failure.
 #
 # Under CI=true a missing Docker engine is a failure, never a skip.
@@ -39,27 +42,46 @@ if [ "$engine" = 1 ] && ! scripts/build-runtime-image.sh; then
   note "building the runtime image failed"
   extra_failures=$((extra_failures + 1))
 fi
-# The E2B SDK tests show a matplotlib figure from the container backend too.
-export AGENTEXEC_E2B_IMAGE=${AGENTEXEC_E2B_IMAGE:-agentexec-runtime:data}
-if [ "$engine" = 1 ] && ! scripts/build-runtime-image.sh --with-data-libs --tag "$AGENTEXEC_E2B_IMAGE"; then
-  note "building the runtime image with data libraries failed"
-  extra_failures=$((extra_failures + 1))
-fi
-
 build() {  # build DIR [meson options...]
   local dir=$1; shift
+  local log
+  log=$(mktemp)
   if [ -f "$dir/build.ninja" ]; then
-    meson setup --reconfigure "$dir" "$@" >/dev/null || return 1
+    meson setup --reconfigure "$dir" "$@" >"$log" 2>&1
   else
-    meson setup "$dir" "$@" >/dev/null || return 1
-  fi
+    meson setup "$dir" "$@" >"$log" 2>&1
+  fi || { tail -20 "$log"; rm -f "$log"; return 1; }
+  rm -f "$log"
   ninja -C "$dir"
 }
 
 rm -f _build/meson-logs/testlog.json _build/meson-logs/podmanlog.json \
-  _build-asan/meson-logs/testlog.json
+  _build/meson-logs/userlog-setpriv.json _build-asan/meson-logs/testlog.json \
+  _build-asan/meson-logs/userlog-setpriv.json
 
-if build _build; then
+sandbox_user=agentexec-test
+sandbox_suites=(test-local-sandbox test-gi-local-sandbox.py)
+# As root: an ordinary user for the sandbox's non-root mode, who can read
+# the build tree (and every folder above it).
+ensure_sandbox_user() {
+  [ "$(id -u)" = 0 ] || return 1
+  id "$sandbox_user" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --shell /usr/sbin/nologin "$sandbox_user" || return 1
+  local dir=$top
+  chmod -R o+rX "$top" 2>/dev/null
+  while [ "$dir" != / ]; do chmod o+x "$dir" || return 1; dir=$(dirname "$dir"); done
+  setpriv --reuid="$sandbox_user" --regid="$sandbox_user" --clear-groups test -r "$top/meson.build"
+}
+run_as_user() {  # run_as_user BUILD_DIR [meson test options...]
+  local dir=$1; shift
+  meson test -C "$dir" --print-errorlogs --logbase userlog \
+    --wrapper "setpriv --reuid=$sandbox_user --regid=$sandbox_user --clear-groups" "$@"
+}
+
+# -Ddocumentation=true: the API reference must build without a warning (a
+# symbol without a doc comment or a broken link fails the build), and the
+# 'install' suite then checks it is installed.
+if build _build -Ddocumentation=true; then
   meson test -C _build --print-errorlogs --num-processes 2
   if [ "$engine" = 1 ]; then
     if podman_host=$(scripts/start-podman.sh); then
@@ -70,6 +92,15 @@ if build _build; then
       note "Podman's API service did not start"
       extra_failures=$((extra_failures + 1))
     fi
+  fi
+  if ensure_sandbox_user; then
+    note "Local sandbox suites again as the ordinary user $sandbox_user"
+    run_as_user _build "${sandbox_suites[@]}"
+  elif [ "$(id -u)" = 0 ]; then
+    note "could not set up the ordinary user $sandbox_user for the sandbox suites"
+    extra_failures=$((extra_failures + 1))
+  else
+    note "not root: the sandbox suites ran as an ordinary user only (root mode not covered)"
   fi
 else
   note "the build failed"
@@ -88,6 +119,9 @@ if build _build-asan -Db_sanitize=address,undefined -Db_lundef=false \
     meson test -C _build-asan --print-errorlogs --num-processes 2 \
       --timeout-multiplier 3 "${asan_tests[@]}"
   fi
+  if [ "$(id -u)" = 0 ] && id "$sandbox_user" >/dev/null 2>&1; then
+    run_as_user _build-asan --timeout-multiplier 3 test-local-sandbox
+  fi
 else
   note "the ASan build failed"
   extra_failures=$((extra_failures + 1))
@@ -98,7 +132,7 @@ read -r passed failed skipped < <(python3 - "$extra_failures" _build _build-asan
 import json, os, sys
 passed, failed, skipped = 0, int(sys.argv[1]), 0
 logs = [os.path.join(d, "meson-logs", name) for d in sys.argv[2:]
-        for name in ("testlog.json", "podmanlog.json")]
+        for name in ("testlog.json", "podmanlog.json", "userlog-setpriv.json")]
 for log in logs:
     if not os.path.exists(log):
         continue

@@ -61,8 +61,12 @@ def run_async(ex, inputs, cancellable=None):
 
 @test
 def unsafe_needs_opt_in():
+    # sandboxed (the default): no opt-in needed
+    assert AgentExec.LocalExecutor.new(False).props.sandbox == AgentExec.LocalSandbox.NAMESPACES
     try:
-        AgentExec.LocalExecutor.new(False)
+        ex = GObject.new(AgentExec.LocalExecutor, allow_unsafe=False,
+                         sandbox=AgentExec.LocalSandbox.NONE)
+        ex.init(None)
     except GLib.Error as e:
         assert e.matches(AgentExec.error_quark(), AgentExec.Error.UNSAFE_NOT_ALLOWED), e
         assert "container" in e.message.lower(), e.message
@@ -104,7 +108,8 @@ def uninitialised_executor_refuses_every_path():
                 raise AssertionError("the flow ran code on an uninitialised executor")
         ex.close()
     # a failed init() leaves it refusing; a successful one lets it run
-    ex = GObject.new(AgentExec.LocalExecutor, allow_unsafe=False)
+    ex = GObject.new(AgentExec.LocalExecutor, allow_unsafe=False,
+                     sandbox=AgentExec.LocalSandbox.NONE)
     try:
         ex.init(None)
     except GLib.Error as e:

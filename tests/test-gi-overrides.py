@@ -82,8 +82,11 @@ def overrides_are_the_source_trees():
 
 @test
 def local_without_opt_in_raises_at_construction():
+    # Sandboxed (the default) needs no opt-in; unsandboxed raises without it.
+    assert AgentExec.LocalExecutor().props.sandbox == AgentExec.LocalSandbox.NAMESPACES
     for kwargs in ({}, {"allow_unsafe": False}):
-        e = expect_error(lambda: AgentExec.LocalExecutor(**kwargs),
+        e = expect_error(lambda: AgentExec.LocalExecutor(sandbox=AgentExec.LocalSandbox.NONE,
+                                                         **kwargs),
                          AgentExec.Error.UNSAFE_NOT_ALLOWED)
         assert "allow-unsafe" in e.message
 

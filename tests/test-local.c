@@ -1,4 +1,6 @@
-/* test-local.c: the Local backend, its sandbox, sessions and drivers
+/* test-local.c: the Local backend without its kernel sandbox (sandbox none,
+ * allow-unsafe: rlimits, uids, cgroups, process groups), sessions and
+ * drivers; tests/test-local-sandbox.c covers the sandbox.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -21,7 +23,9 @@ static AgentExecLocalExecutor *
 new_executor (gboolean stateful)
 {
   g_autoptr (GError) error = NULL;
-  AgentExecLocalExecutor *executor = agentexec_local_executor_new (TRUE, &error);
+  AgentExecLocalExecutor *executor =
+      g_initable_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, NULL, &error, "allow-unsafe", TRUE, "sandbox",
+                      AGENTEXEC_LOCAL_SANDBOX_NONE, NULL);
 
   g_assert_no_error (error);
   /* Debian's python3 has PyGObject and Matplotlib; a pyenv shim on PATH may not. */
@@ -123,12 +127,18 @@ first_number (const char *text)
   return (GPid) atoi (text);
 }
 
+/* Without the sandbox, the host is only reached with the opt-in; with it
+ * (the default) no opt-in is needed. */
 static void
 test_unsafe_not_allowed (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (AgentExecLocalExecutor) executor = agentexec_local_executor_new (FALSE, &error);
+  g_autoptr (AgentExecLocalExecutor) sandboxed = agentexec_local_executor_new (FALSE, &error);
+  g_autoptr (AgentExecLocalExecutor) executor =
+      g_initable_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, NULL, &error, "sandbox",
+                      AGENTEXEC_LOCAL_SANDBOX_NONE, "allow-unsafe", FALSE, NULL);
 
+  g_assert_nonnull (sandboxed);
   g_assert_null (executor);
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED);
   g_assert_nonnull (strstr (error->message, "allow-unsafe"));
@@ -155,7 +165,8 @@ test_not_initialised (void)
 
   {
     g_autoptr (AgentExecLocalExecutor) executor =
-        g_object_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, "allow-unsafe", FALSE, NULL);
+        g_object_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, "allow-unsafe", FALSE, "sandbox",
+                      AGENTEXEC_LOCAL_SANDBOX_NONE, NULL);
 
     g_assert_false (g_initable_init (G_INITABLE (executor), NULL, &error));
     g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED);
@@ -1036,8 +1047,26 @@ test_cli (void)
   {
     const char *args[] = { tool, "run", "-", NULL };
 
+    /* Sandboxed by default, without any opt-in. */
+    g_assert_cmpint (
+        run_tool (args, "import os\nprint(os.uname().nodename, os.getpid())", &out, &err), ==, 0);
+    g_assert_cmpstr (out, ==, "agentexec 2\n");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { tool, "run", "--no-sandbox", "-", NULL };
+
     g_assert_cmpint (run_tool (args, "print(1)", &out, &err), ==, 2);
     g_assert_nonnull (strstr (err, "--allow-unsafe"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *args[] = { tool, "run", "--no-sandbox", "--allow-unsafe", "-", NULL };
+
+    g_assert_cmpint (run_tool (args, "import os\nprint(os.getpid() > 2)", &out, &err), ==, 0);
+    g_assert_cmpstr (out, ==, "True\n");
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }

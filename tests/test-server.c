@@ -65,7 +65,7 @@ server_start (Server *server, const char *const *extra)
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   g_ptr_array_add (argv, program);
   for (const char *const *a =
-           (const char *const[]){ "serve", "--backend", "local", "--allow-unsafe", "--listen",
+           (const char *const[]){ "serve", "--backend", "local", "--listen",
                                   "127.0.0.1:0", "--health-port", "0", NULL };
        *a != NULL; a++)
     g_ptr_array_add (argv, (char *) *a);

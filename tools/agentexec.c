@@ -35,6 +35,7 @@ typedef struct
   double timeout_s;
   gboolean stateful;
   gboolean allow_unsafe;
+  gboolean no_sandbox;
   gboolean quiet;
 } Options;
 
@@ -54,6 +55,7 @@ typedef AgentExecCodeExecutor *(*BackendNew) (const Options *options, GError **e
 static AgentExecCodeExecutor *new_local (const Options *options, GError **error);
 static AgentExecCodeExecutor *new_container (const Options *options, GError **error);
 static AgentExecCodeExecutor *new_builtin (const Options *options, GError **error);
+static AgentExecCodeExecutor *new_kubernetes (const Options *options, GError **error);
 
 /* The backends, by --backend name. The first is the default. Each entry makes
  * a configured executor or fails with an error that says what to do. */
@@ -64,7 +66,8 @@ static const struct
   BackendNew create;
 } backends[] = {
   { "local",
-    "host processes; runs code with your rights: needs --allow-unsafe or "
+    "host processes in a kernel sandbox (namespaces, seccomp, Landlock; no network); "
+    "--no-sandbox runs them with your rights and needs --allow-unsafe or "
     "AGENTEXEC_ALLOW_UNSAFE=1",
     new_local },
   { "container",
@@ -75,6 +78,10 @@ static const struct
     "Gemini runs the Python code (GEMINI_API_KEY; AGENTEXEC_GEMINI_MODEL, "
     "AGENTEXEC_GEMINI_BASE_URL)",
     new_builtin },
+  { "kubernetes",
+    "a pod per run on a cluster (KUBECONFIG; AGENTEXEC_KUBE_CONTEXT, _NAMESPACE, _IMAGE, "
+    "_POOL_SIZE)",
+    new_kubernetes },
 };
 
 static gboolean
@@ -92,15 +99,19 @@ new_local (const Options *options, GError **error)
   g_autoptr (GError) local_error = NULL;
   AgentExecLocalExecutor *executor;
 
-  executor =
-      agentexec_local_executor_new (options->allow_unsafe || env_allows_unsafe (), &local_error);
+  executor = g_initable_new (AGENTEXEC_TYPE_LOCAL_EXECUTOR, NULL, &local_error, "allow-unsafe",
+                             options->allow_unsafe || env_allows_unsafe (), "sandbox",
+                             options->no_sandbox ? AGENTEXEC_LOCAL_SANDBOX_NONE
+                                                 : AGENTEXEC_LOCAL_SANDBOX_NAMESPACES,
+                             NULL);
   if (executor == NULL)
     {
       if (g_error_matches (local_error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED))
         g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
-                     "The local backend runs the code on this machine with your rights. "
-                     "Pass --allow-unsafe (or set AGENTEXEC_ALLOW_UNSAFE=1) to accept that, "
-                     "or choose an isolated backend with --backend");
+                     "With --no-sandbox the local backend runs the code on this machine with "
+                     "your rights. Pass --allow-unsafe (or set AGENTEXEC_ALLOW_UNSAFE=1) to "
+                     "accept that, drop --no-sandbox, or choose another backend with "
+                     "--backend");
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
@@ -137,6 +148,24 @@ new_builtin (const Options *options, GError **error)
   if (g_getenv ("AGENTEXEC_GEMINI_BASE_URL") != NULL)
     agentexec_built_in_executor_set_base_url (executor, g_getenv ("AGENTEXEC_GEMINI_BASE_URL"));
   return AGENTEXEC_CODE_EXECUTOR (g_steal_pointer (&executor));
+}
+
+static AgentExecCodeExecutor *
+new_kubernetes (const Options *options, GError **error)
+{
+  const char *pool = g_getenv ("AGENTEXEC_KUBE_POOL_SIZE");
+  guint64 pool_size = 0;
+
+  /* One command runs once: a warm pool would only start pods to delete. */
+  if (pool != NULL && !g_ascii_string_to_unsigned (pool, 10, 0, 256, &pool_size, error))
+    {
+      g_prefix_error (error, "AGENTEXEC_KUBE_POOL_SIZE: ");
+      return NULL;
+    }
+  return g_initable_new (AGENTEXEC_TYPE_KUBERNETES_EXECUTOR, NULL, error, "context",
+                         g_getenv ("AGENTEXEC_KUBE_CONTEXT"), "namespace",
+                         g_getenv ("AGENTEXEC_KUBE_NAMESPACE"), "image",
+                         g_getenv ("AGENTEXEC_KUBE_IMAGE"), "pool-size", (guint) pool_size, NULL);
 }
 
 static AgentExecCodeExecutor *
@@ -339,7 +368,9 @@ add_common_options (GOptionContext *context, Options *options, gboolean with_lan
                              { "stateful", 's', 0, G_OPTION_ARG_NONE, &options->stateful,
                                "Keep one interpreter, so later code sees earlier variables", NULL },
                              { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
-                               "Accept that the local backend runs code on this machine", NULL },
+                               "Accept that --no-sandbox runs code on this machine", NULL },
+                             { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &options->no_sandbox,
+                               "Local backend: no kernel sandbox (needs --allow-unsafe)", NULL },
                              { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &options->output_dir,
                                "Save the files the code writes into DIR", "DIR" },
                              { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
@@ -567,7 +598,8 @@ new_serve_executor (Options *options, const ServeOptions *serve, GError **error)
   if (g_str_equal (options->backend, "builtin"))
     {
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
-                   "serve needs a stateful backend: choose --backend container or local");
+                   "serve needs a stateful backend: choose --backend container, local or "
+                   "kubernetes");
       return NULL;
     }
   options->serve_sessions = serve->max_contexts > 0 ? (guint) serve->max_contexts : G_MAXINT;
@@ -588,10 +620,12 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
   GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &serve->listen,
       "Address and port (default 127.0.0.1:49999)", "ADDR:PORT" },
-    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend, "container (default) or local",
-      "NAME" },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
+      "container (default), local or kubernetes", "NAME" },
     { "allow-unsafe", 0, 0, G_OPTION_ARG_NONE, &options->allow_unsafe,
-      "Accept that the local backend runs code on this machine", NULL },
+      "Accept that --no-sandbox runs code on this machine", NULL },
+    { "no-sandbox", 0, 0, G_OPTION_ARG_NONE, &options->no_sandbox,
+      "Local backend: no kernel sandbox (needs --allow-unsafe)", NULL },
     { "image", 0, 0, G_OPTION_ARG_STRING, &options->image,
       "The container backend's image (default agentexec-runtime:latest)", "NAME" },
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &serve->token_file,
@@ -713,11 +747,12 @@ usage (FILE *out)
       out,
       "Usage:\n"
       "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
-      "                [--allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "                [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
       "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
-      "                  [--allow-unsafe] [--output-dir DIR] FILE|-\n"
-      "  agentexec serve [--listen ADDR:PORT] [--backend container|local] [--token-file FILE]\n"
-      "                  [--max-contexts N] [--context-idle-timeout S] [--max-code-bytes N]\n"
+      "                  [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
+      "  agentexec serve [--listen ADDR:PORT] [--backend container|local|kubernetes]\n"
+      "                  [--token-file FILE] [--max-contexts N] [--context-idle-timeout S]\n"
+      "                  [--max-code-bytes N] [--no-sandbox --allow-unsafe]\n"
       "  agentexec --help | --version\n"
       "\n"
       "run    runs the code of FILE (- for standard input), streaming its output;\n"

@@ -497,6 +497,8 @@ agentexec_built_in_executor_new (void)
  * agentexec_built_in_executor_dup_model:
  * @self: a [class@AgentExec.BuiltInExecutor]
  *
+ * Gets a copy of the [property@AgentExec.BuiltInExecutor:model] property.
+ *
  * Returns: (transfer full): the value of [property@AgentExec.BuiltInExecutor:model]
  *
  * Since: 1.0
@@ -535,6 +537,8 @@ agentexec_built_in_executor_set_model (AgentExecBuiltInExecutor *self, const cha
 /**
  * agentexec_built_in_executor_dup_base_url:
  * @self: a [class@AgentExec.BuiltInExecutor]
+ *
+ * Gets a copy of the [property@AgentExec.BuiltInExecutor:base-url] property.
  *
  * Returns: (transfer full): the value of [property@AgentExec.BuiltInExecutor:base-url]
  *
@@ -621,6 +625,8 @@ agentexec_built_in_executor_has_api_key (AgentExecBuiltInExecutor *self)
  * agentexec_built_in_executor_get_request_timeout_ms:
  * @self: a [class@AgentExec.BuiltInExecutor]
  *
+ * Gets the [property@AgentExec.BuiltInExecutor:request-timeout-ms] property.
+ *
  * Returns: the value of [property@AgentExec.BuiltInExecutor:request-timeout-ms]
  *
  * Since: 1.0
@@ -667,6 +673,10 @@ agentexec_built_in_executor_set_request_timeout_ms (AgentExecBuiltInExecutor *se
  * agentexec_built_in_executor_get_streaming:
  * @self: a [class@AgentExec.BuiltInExecutor]
  *
+ * Gets the [property@AgentExec.BuiltInExecutor:streaming] property.
+ *
+ * Gets the [property@AgentExec.BuiltInExecutor:streaming] property.
+ *
  * Returns: the value of [property@AgentExec.BuiltInExecutor:streaming]
  *
  * Since: 1.0
@@ -711,6 +721,8 @@ agentexec_built_in_executor_set_streaming (AgentExecBuiltInExecutor *self, gbool
 /**
  * agentexec_built_in_executor_get_model_fallback:
  * @self: a [class@AgentExec.BuiltInExecutor]
+ *
+ * Gets the [property@AgentExec.BuiltInExecutor:model-fallback] property.
  *
  * Returns: the value of [property@AgentExec.BuiltInExecutor:model-fallback]
  *

@@ -790,6 +790,10 @@ agentexec_container_executor_new (const char *image, GCancellable *cancellable, 
  * agentexec_container_executor_get_image:
  * @self: a [class@AgentExec.ContainerExecutor]
  *
+ * Gets the [property@AgentExec.ContainerExecutor:image] property.
+ *
+ * Gets the [property@AgentExec.ContainerExecutor:image] property.
+ *
  * Returns: the value of [property@AgentExec.ContainerExecutor:image]
  *
  * Since: 1.0
@@ -805,6 +809,10 @@ agentexec_container_executor_get_image (AgentExecContainerExecutor *self)
 /**
  * agentexec_container_executor_get_docker_host:
  * @self: a [class@AgentExec.ContainerExecutor]
+ *
+ * Gets the [property@AgentExec.ContainerExecutor:docker-host] property.
+ *
+ * Gets the [property@AgentExec.ContainerExecutor:docker-host] property.
  *
  * Returns: (nullable): the engine address in use (after initialisation),
  *   else the value of [property@AgentExec.ContainerExecutor:docker-host]

@@ -1,4 +1,4 @@
-/* agentexec-local-executor.c: runs code in host processes (explicit opt-in)
+/* agentexec-local-executor.c: runs code in host processes, in a kernel sandbox
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -13,19 +13,33 @@
 
 #include "agentexec-base-executor-private.h"
 #include "agentexec-code-executor-private.h"
+#include "agentexec-enum-types.h"
 #include "agentexec-execution-result-private.h"
 #include "agentexec-language.h"
 #include "agentexec-local-executor.h"
+#include "agentexec-local-sandbox-private.h"
 #include "agentexec-local-session-private.h"
 #include "agentexec-local-workdir-private.h"
 
 /**
  * AgentExecLocalExecutor:
  *
- * Runs code in processes on this host. It is the fastest backend and the
- * least isolated one: the code runs with the rights of the calling user, so
- * it must be enabled explicitly with [property@AgentExec.LocalExecutor:allow-unsafe];
- * for untrusted code use [class@AgentExec.ContainerExecutor].
+ * Runs code in processes on this host, with no daemon. By default
+ * ([property@AgentExec.LocalExecutor:sandbox] `namespaces`) each run, and
+ * each stateful session for its whole life, is sandboxed by the kernel
+ * alone: new pid, mount, network, ipc, uts and cgroup namespaces (plus a
+ * user namespace when the caller is not root); the code never runs as root
+ * and holds no capability; it sees a read-only minimal view of the system
+ * (`/usr` and the few `/etc` entries interpreters need, CA certificates, a
+ * fresh `/proc`, `/dev/null`, `zero`, `full`, `random`, `urandom`), with
+ * only its run directory, a private `/tmp` and `/dev/shm` writable; its
+ * network is its own loopback (unless [property@AgentExec.LocalExecutor:network]);
+ * no_new_privs, a seccomp filter and a Landlock ruleset (where the kernel
+ * has one) close the rest. When the kernel refuses namespaces, construction
+ * fails with an error that names the cause and its fix: the executor never
+ * runs unsandboxed silently. With the sandbox set to `none`, the code runs
+ * with the caller's rights, which needs
+ * [property@AgentExec.LocalExecutor:allow-unsafe].
  *
  * Every run gets a fresh temporary work directory (or
  * [property@AgentExec.LocalExecutor:work-dir]) holding the input files; files
@@ -37,13 +51,15 @@
  * each run or session runs as a uid of its own (from 2100000000 up, without a
  * passwd entry): its processes are then bounded, cannot touch the caller's
  * private files, and are all killed when the run ends, even those that left
- * the process group. With a given [property@AgentExec.LocalExecutor:work-dir]
- * the code keeps the caller's uid and, as root, a cgroup of the run bounds
+ * the process group. In the sandbox, a given work-dir is bound at its own
+ * path and must be writable by that uid; without the sandbox the code keeps
+ * the caller's uid there and, as root, a cgroup of the run bounds
  * processes and memory where the cgroup v1 `pids` and `memory` hierarchies
  * are writable. At the timeout or on
  * cancellation the whole group gets SIGTERM, then SIGKILL after
  * [property@AgentExec.LocalExecutor:kill-grace-ms]; background processes
- * still holding the output pipes when the code exits are killed as well.
+ * still holding the output pipes when the code exits are killed as well (in
+ * the sandbox, every process of the run's pid namespace ends with it).
  *
  * With [property@AgentExec.BaseExecutor:stateful], each `execution-id` keeps
  * one interpreter (Python, Node or bash) running a small driver, so
@@ -55,7 +71,7 @@
  *
  * ```c
  * g_autoptr(GError) error = NULL;
- * g_autoptr(AgentExecLocalExecutor) executor = agentexec_local_executor_new (TRUE, &error);
+ * g_autoptr(AgentExecLocalExecutor) executor = agentexec_local_executor_new (FALSE, &error);
  * g_autoptr(AgentExecExecutionInput) input = agentexec_execution_input_new ("print(6 * 7)",
  * "python"); g_autoptr(AgentExecExecutionResult) result = agentexec_code_executor_execute_code
  * (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input, NULL, &error);
@@ -93,6 +109,8 @@ struct _AgentExecLocalExecutor
   GThread *reaper;
   gboolean disposing;
   gboolean allow_unsafe;
+  gboolean network;
+  AgentExecLocalSandbox sandbox;
 };
 
 /* The settings of one run, copied under the lock. */
@@ -103,6 +121,8 @@ typedef struct
   AgentExecLocalLimits limits;
   guint kill_grace_ms;
   guint64 max_output_bytes;
+  gboolean sandboxed;
+  gboolean network;
 } RunSettings;
 
 enum
@@ -118,6 +138,8 @@ enum
   PROP_MAX_OPEN_FILES,
   PROP_SESSION_IDLE_TIMEOUT_MS,
   PROP_KILL_GRACE_MS,
+  PROP_SANDBOX,
+  PROP_NETWORK,
   N_PROPS
 };
 
@@ -179,6 +201,8 @@ read_settings (AgentExecLocalExecutor *self, RunSettings *s)
   s->env_allow_list = g_strdupv (self->env_allow_list);
   s->limits = self->limits;
   s->kill_grace_ms = self->kill_grace_ms;
+  s->sandboxed = self->sandbox == AGENTEXEC_LOCAL_SANDBOX_NAMESPACES;
+  s->network = self->network;
   g_mutex_unlock (&self->lock);
   s->max_output_bytes =
       agentexec_base_executor_get_max_output_bytes (AGENTEXEC_BASE_EXECUTOR (self));
@@ -374,7 +398,7 @@ build_env (const RunSettings *s, AgentExecExecutionInput *input, const char *roo
   const char *const *extra = agentexec_execution_input_get_env (input);
   char **env = NULL;
 
-  if (s->limits.uid >= 0)
+  if (s->limits.uid >= 0 && !s->sandboxed)
     ensure_shared_dir (mpl);
   for (guint i = 0; s->env_allow_list != NULL && s->env_allow_list[i] != NULL; i++)
     {
@@ -389,7 +413,10 @@ build_env (const RunSettings *s, AgentExecExecutionInput *input, const char *roo
   env = g_environ_setenv (env, "TMPDIR", tmp, TRUE);
   env = g_environ_setenv (env, "PYTHONUNBUFFERED", "1", TRUE);
   env = g_environ_setenv (env, "PYTHONDONTWRITEBYTECODE", "1", TRUE);
-  env = g_environ_setenv (env, "MPLCONFIGDIR", mpl, TRUE);
+  /* In the sandbox, Matplotlib's cache is the run's own (under HOME):
+   * a cache shared by the runs would be a channel between them. */
+  if (!s->sandboxed)
+    env = g_environ_setenv (env, "MPLCONFIGDIR", mpl, TRUE);
   /* Modules the code writes or receives in its work directory import. */
   env = g_environ_setenv (env, "PYTHONPATH", work, TRUE);
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
@@ -430,6 +457,36 @@ make_root (gint64 owner, GError **error)
         }
     }
   return g_steal_pointer (&root);
+}
+
+/* The sandbox */
+
+/* As root, the sandbox needs a uid for the code (never root itself). */
+static gboolean
+check_sandbox_uid (const RunSettings *s, GError **error)
+{
+  if (!s->sandboxed || geteuid () != 0 || s->limits.uid >= 0)
+    return TRUE;
+  g_set_error_literal (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
+                       "The local sandbox runs the code as a uid of its own when the caller is "
+                       "root, and none was given (AGENTEXEC_LOCAL_NO_SANDBOX_UID is set): unset "
+                       "it, or run the caller as an ordinary user");
+  return FALSE;
+}
+
+static AgentExecLocalSandboxPlan *
+new_sandbox (const RunSettings *s, const char *root, const char *interpreter, GError **error)
+{
+  AgentExecLocalSandboxConfig config = { 0 };
+
+  config.run_root = root;
+  config.work_dir = s->work_dir;
+  config.interpreter = interpreter;
+  config.network = s->network;
+  config.tmp_bytes =
+      s->limits.max_file_bytes > 0 ? s->limits.max_file_bytes : G_GUINT64_CONSTANT (1) << 30;
+  config.uid = s->limits.uid;
+  return _agentexec_local_sandbox_new (&config, error);
 }
 
 /* One-shot runs */
@@ -546,16 +603,21 @@ run_once (AgentExecLocalExecutor *self,
   g_autofree char *script = NULL;
   g_autoptr (GHashTable) before = NULL;
   g_autoptr (AgentExecLocalProcess) process = NULL;
+  g_autoptr (AgentExecLocalSandboxPlan) sandbox = NULL;
   g_autoptr (AgentExecExecutionResult) result = NULL;
   g_auto (GStrv) argv = NULL;
   g_auto (GStrv) envp = NULL;
   AgentExecLocalEnd end;
 
   /* As root, in a private directory: a uid of its own (a given work-dir
-   * stays the caller's, so there cgroups bound the code). */
-  s->limits.uid = s->work_dir == NULL ? _agentexec_local_uid_acquire () : -1;
+   * stays the caller's, so there cgroups bound the code). A sandbox never
+   * runs the code as root. */
+  s->limits.uid = s->work_dir == NULL || s->sandboxed ? _agentexec_local_uid_acquire () : -1;
+  if (s->sandboxed && !check_sandbox_uid (s, error))
+    return NULL;
   root = make_root (s->limits.uid, error);
-  if (root == NULL)
+  if (root == NULL ||
+      (s->sandboxed && (sandbox = new_sandbox (s, root, interpreter, error)) == NULL))
     goto fail;
   work = s->work_dir != NULL ? g_strdup (s->work_dir) : g_build_filename (root, "work", NULL);
   if (!_agentexec_local_write_input_files (work, agentexec_execution_input_get_files (input),
@@ -566,8 +628,9 @@ run_once (AgentExecLocalExecutor *self,
   before = _agentexec_local_snapshot (work);
   argv = build_argv (language, interpreter, script, input);
   envp = build_env (s, input, root, work);
-  process = _agentexec_local_process_spawn ((const char *const *) argv, (const char *const *) envp,
-                                            work, &s->limits, FALSE, s->max_output_bytes, error);
+  process =
+      _agentexec_local_process_spawn ((const char *const *) argv, (const char *const *) envp, work,
+                                      &s->limits, sandbox, FALSE, s->max_output_bytes, error);
   if (process == NULL)
     goto fail;
   end = _agentexec_local_process_wait (process, deadline, s->kill_grace_ms, cancellable, stream,
@@ -575,13 +638,16 @@ run_once (AgentExecLocalExecutor *self,
   result = _agentexec_execution_result_new_empty ();
   settle_once (process, end, result);
   g_clear_pointer (&process, _agentexec_local_process_free);
-  _agentexec_local_uid_release (s->limits.uid);
+  g_clear_pointer (&sandbox, _agentexec_local_sandbox_free);
+  _agentexec_local_uid_release (s->limits.uid, s->sandboxed);
   _agentexec_local_collect_outputs (work, before, MAX_OUTPUT_FILES_BYTES, result);
   _agentexec_local_remove_tree (root);
   return g_steal_pointer (&result);
 
 fail:
-  _agentexec_local_uid_release (s->limits.uid);
+  g_clear_pointer (&process, _agentexec_local_process_free);
+  g_clear_pointer (&sandbox, _agentexec_local_sandbox_free);
+  _agentexec_local_uid_release (s->limits.uid, s->sandboxed);
   _agentexec_local_remove_tree (root);
   return NULL;
 }
@@ -629,22 +695,31 @@ run_in_session (AgentExecLocalExecutor *self,
       /* A session always has a private directory, so always its own uid.
        * RLIMIT_CPU would add up over the session's life: the timeout of each
        * run bounds it instead. */
+      AgentExecLocalSandboxPlan *sandbox = NULL;
+
       s->limits.uid = _agentexec_local_uid_acquire ();
       s->limits.max_cpu_seconds = 0;
-      root = make_root (s->limits.uid, error);
-      if (root != NULL)
+      g_clear_pointer (&s->work_dir, g_free); /* a session always has its own */
+      root = check_sandbox_uid (s, error) ? make_root (s->limits.uid, error) : NULL;
+      if (root != NULL && s->sandboxed)
+        sandbox = new_sandbox (s, root, interpreter, error);
+      if (root != NULL && (sandbox != NULL || !s->sandboxed))
         {
           work = g_build_filename (root, "work", NULL);
           envp = build_env (s, input, root, work);
-          /* The session owns the uid from here on, also when it fails. */
-          entry->session =
-              _agentexec_local_session_new (language, interpreter, (const char *const *) envp, root,
-                                            &s->limits, s->max_output_bytes, cancellable, error);
+          /* The session owns the uid and the sandbox from here on, also
+           * when it fails. */
+          entry->session = _agentexec_local_session_new (
+              language, interpreter, (const char *const *) envp, root, &s->limits, sandbox,
+              s->max_output_bytes, cancellable, error);
           if (entry->session == NULL)
             _agentexec_local_remove_tree (root);
         }
       else
-        _agentexec_local_uid_release (s->limits.uid);
+        {
+          _agentexec_local_uid_release (s->limits.uid, s->sandboxed);
+          _agentexec_local_remove_tree (root);
+        }
     }
   if (entry->session != NULL)
     result = _agentexec_local_session_run (entry->session, input, deadline, s->kill_grace_ms,
@@ -703,13 +778,19 @@ agentexec_local_executor_initable_init (GInitable *initable,
 {
   AgentExecLocalExecutor *self = AGENTEXEC_LOCAL_EXECUTOR (initable);
 
-  if (!self->allow_unsafe)
+  if (self->sandbox == AGENTEXEC_LOCAL_SANDBOX_NAMESPACES)
+    {
+      if (!_agentexec_local_sandbox_check (error))
+        return FALSE;
+    }
+  else if (!self->allow_unsafe)
     {
       g_set_error_literal (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
-                           "The local executor runs model-written code directly on this "
-                           "host with your user's rights: the code can read and change your "
-                           "files, start programs and use the network. Set allow-unsafe to "
-                           "TRUE only for trusted code on a disposable machine; otherwise use "
+                           "With sandbox set to none, the local executor runs model-written "
+                           "code directly on this host with your user's rights: the code can "
+                           "read and change your files, start programs and use the network. "
+                           "Set allow-unsafe to TRUE only for trusted code on a disposable "
+                           "machine; otherwise keep the default sandbox (namespaces) or use "
                            "the container executor (AgentExecContainerExecutor), which runs "
                            "the code in an isolated container");
       return FALSE;
@@ -796,6 +877,12 @@ agentexec_local_executor_get_property (GObject *object,
     case PROP_KILL_GRACE_MS:
       g_value_set_uint (value, self->kill_grace_ms);
       break;
+    case PROP_SANDBOX:
+      g_value_set_enum (value, self->sandbox);
+      break;
+    case PROP_NETWORK:
+      g_value_set_boolean (value, self->network);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -848,6 +935,12 @@ agentexec_local_executor_set_property (GObject *object,
     case PROP_KILL_GRACE_MS:
       self->kill_grace_ms = g_value_get_uint (value);
       break;
+    case PROP_SANDBOX:
+      self->sandbox = g_value_get_enum (value);
+      break;
+    case PROP_NETWORK:
+      self->network = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -872,8 +965,9 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
   /**
    * AgentExecLocalExecutor:allow-unsafe:
    *
-   * The opt-in: the executor can only be created when this is %TRUE, because
-   * the code runs on the host with the caller's rights.
+   * The opt-in for [property@AgentExec.LocalExecutor:sandbox] `none`: the
+   * executor can then only be created when this is %TRUE, because the code
+   * runs on the host with the caller's rights. The sandbox needs no opt-in.
    *
    * Since: 1.0
    */
@@ -985,6 +1079,41 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
   properties[PROP_KILL_GRACE_MS] =
       g_param_spec_uint ("kill-grace-ms", NULL, NULL, 0, 60000, 200, flags);
 
+  /**
+   * AgentExecLocalExecutor:sandbox:
+   *
+   * How the code is isolated. %AGENTEXEC_LOCAL_SANDBOX_NAMESPACES (the
+   * default) runs each run, and each stateful session for its whole life,
+   * in new pid, mount, network, ipc, uts and cgroup namespaces (plus a user
+   * namespace when the caller is not root), never as root and without
+   * capabilities, with no_new_privs, a seccomp filter and a Landlock
+   * ruleset, in a read-only minimal view of the file system; construction
+   * fails when the kernel refuses namespaces. %AGENTEXEC_LOCAL_SANDBOX_NONE
+   * runs the code directly on the host and needs
+   * [property@AgentExec.LocalExecutor:allow-unsafe].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_SANDBOX] = g_param_spec_enum (
+      "sandbox", NULL, NULL, AGENTEXEC_TYPE_LOCAL_SANDBOX, AGENTEXEC_LOCAL_SANDBOX_NAMESPACES,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AgentExecLocalExecutor:network:
+   *
+   * Whether sandboxed code may use the network. %FALSE (the default): the
+   * sandbox has its own network namespace with only its own loopback
+   * interface (nothing the host listens on, not even on 127.0.0.1, and no
+   * DNS). %TRUE: the sandbox shares the host's network namespace, so the
+   * code can reach every network the host can, including services that
+   * listen on the host's loopback and abstract unix sockets, and sees the
+   * host's `/etc/hosts` and `/etc/resolv.conf`. Without a sandbox the code
+   * always has the host's network.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_NETWORK] = g_param_spec_boolean ("network", NULL, NULL, FALSE, flags);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -1000,11 +1129,13 @@ agentexec_local_executor_init (AgentExecLocalExecutor *self)
 
 /**
  * agentexec_local_executor_new:
- * @allow_unsafe: the opt-in: %TRUE to accept that the code runs on this host
+ * @allow_unsafe: the opt-in for running unsandboxed (sandbox `none`); the
+ *   default sandbox needs none
  * @error: return location for a #GError
  *
- * Creates a local executor. Without the opt-in it fails with
- * %AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED.
+ * Creates a local executor with the default sandbox (`namespaces`). It
+ * fails with %AGENTEXEC_ERROR_BACKEND_UNAVAILABLE when the kernel refuses
+ * the sandbox's namespaces (the message names the cause and the fix).
  *
  * Returns: (transfer full): the executor, or %NULL with @error set
  *
@@ -1021,6 +1152,10 @@ agentexec_local_executor_new (gboolean allow_unsafe, GError **error)
  * agentexec_local_executor_get_allow_unsafe:
  * @self: a [class@AgentExec.LocalExecutor]
  *
+ * Gets the [property@AgentExec.LocalExecutor:allow-unsafe] property.
+ *
+ * Gets the [property@AgentExec.LocalExecutor:allow-unsafe] property.
+ *
  * Returns: the value of [property@AgentExec.LocalExecutor:allow-unsafe]
  *
  * Since: 1.0
@@ -1034,9 +1169,29 @@ agentexec_local_executor_get_allow_unsafe (AgentExecLocalExecutor *self)
 }
 
 /**
+ * agentexec_local_executor_get_sandbox:
+ * @self: a [class@AgentExec.LocalExecutor]
+ *
+ * Gets how the executor isolates the code it runs.
+ *
+ * Returns: the value of [property@AgentExec.LocalExecutor:sandbox]
+ *
+ * Since: 1.0
+ */
+AgentExecLocalSandbox
+agentexec_local_executor_get_sandbox (AgentExecLocalExecutor *self)
+{
+  g_return_val_if_fail (AGENTEXEC_IS_LOCAL_EXECUTOR (self), AGENTEXEC_LOCAL_SANDBOX_NONE);
+
+  return self->sandbox;
+}
+
+/**
  * agentexec_local_executor_get_interpreter:
  * @self: a [class@AgentExec.LocalExecutor]
  * @language: a language name or alias
+ *
+ * Gets the interpreter command the executor runs for @language.
  *
  * Returns: (transfer full) (nullable): the path of the interpreter that runs
  *   @language, or %NULL when none is configured or found
@@ -1099,6 +1254,8 @@ agentexec_local_executor_set_interpreter (AgentExecLocalExecutor *self,
 /**
  * agentexec_local_executor_get_session_count:
  * @self: a [class@AgentExec.LocalExecutor]
+ *
+ * Gets the number of stateful sessions the executor holds.
  *
  * Returns: how many stateful sessions the executor holds (running, idle,
  *   or being ended: a session counts until its processes are gone)

@@ -1,4 +1,4 @@
-/* agentexec-local-executor.h: runs code in host processes (explicit opt-in)
+/* agentexec-local-executor.h: runs code in host processes, in a kernel sandbox
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "agentexec-base-executor.h"
+#include "agentexec-enums.h"
 #include "agentexec-version-macros.h"
 
 G_BEGIN_DECLS
@@ -29,6 +30,8 @@ AGENTEXEC_AVAILABLE_IN_ALL
 AgentExecLocalExecutor *agentexec_local_executor_new (gboolean allow_unsafe, GError **error);
 AGENTEXEC_AVAILABLE_IN_ALL
 gboolean agentexec_local_executor_get_allow_unsafe (AgentExecLocalExecutor *self);
+AGENTEXEC_AVAILABLE_IN_ALL
+AgentExecLocalSandbox agentexec_local_executor_get_sandbox (AgentExecLocalExecutor *self);
 AGENTEXEC_AVAILABLE_IN_ALL
 char *agentexec_local_executor_get_interpreter (AgentExecLocalExecutor *self, const char *language);
 AGENTEXEC_AVAILABLE_IN_ALL

@@ -40,11 +40,13 @@ typedef enum
 } AgentExecLocalEnd;
 
 typedef struct _AgentExecLocalProcess AgentExecLocalProcess;
+typedef struct _AgentExecLocalSandboxPlan AgentExecLocalSandboxPlan;
 
 AgentExecLocalProcess *_agentexec_local_process_spawn (const char *const *argv,
                                                        const char *const *envp,
                                                        const char *cwd,
                                                        const AgentExecLocalLimits *limits,
+                                                       AgentExecLocalSandboxPlan *sandbox,
                                                        gboolean driver_fds,
                                                        guint64 max_output_bytes,
                                                        GError **error);
@@ -67,7 +69,7 @@ void _agentexec_local_process_append_stderr (AgentExecLocalProcess *self, const 
 gboolean _agentexec_local_process_hit_limit (AgentExecLocalProcess *self);
 
 gint64 _agentexec_local_uid_acquire (void);
-void _agentexec_local_uid_release (gint64 uid);
+void _agentexec_local_uid_release (gint64 uid, gboolean sandboxed);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecLocalProcess, _agentexec_local_process_free)
 

@@ -41,6 +41,7 @@
 #include "agentexec-code-executor-private.h"
 #include "agentexec-execution-result-private.h"
 #include "agentexec-local-process-private.h"
+#include "agentexec-local-sandbox-private.h"
 
 /* Running as root, each run (or session) gets a uid of its own from this
  * range, without a passwd entry: RLIMIT_NPROC, which root ignores, then
@@ -75,6 +76,7 @@ struct _AgentExecLocalProcess
   char *cgroups[2]; /* pids, memory */
   gboolean limit_hit;
   gint64 uid;
+  int status_fd; /* a sandbox's init reports the code's wait status here */
 };
 
 typedef struct
@@ -221,7 +223,9 @@ signal_all (AgentExecLocalProcess *self, int sig)
   guint found = 0;
 
   kill (-self->pid, sig);
-  if (self->uid > 0)
+  /* In a sandbox, the pid namespace holds every process of the run: they
+   * all end with its init, so there is no uid to sweep. */
+  if (self->uid > 0 && self->status_fd < 0)
     signal_uid (self->uid, sig);
   for (guint i = 0; i < N_CGROUPS; i++)
     {
@@ -396,7 +400,8 @@ open_pidfd (GPid pid)
 static void
 prepare_child_setup (AgentExecLocalProcess *self,
                      ChildSetup *setup,
-                     const AgentExecLocalLimits *limits)
+                     const AgentExecLocalLimits *limits,
+                     gboolean sandboxed)
 {
   static GOnce once = G_ONCE_INIT;
 
@@ -406,8 +411,9 @@ prepare_child_setup (AgentExecLocalProcess *self,
   self->uid = limits->uid;
   /* A run with a uid of its own is bounded by rlimits and swept by uid;
    * otherwise (root in a given work-dir) cgroups bound it. Moving a process
-   * into a cgroup costs milliseconds, hence not for every run. */
-  if (limits->uid < 0)
+   * into a cgroup costs milliseconds, hence not for every run. A sandbox
+   * never runs as root, and its user namespace counts RLIMIT_NPROC apart. */
+  if (limits->uid < 0 && !sandboxed)
     {
       self->cgroups[CGROUP_PIDS] = cgroup_create (CGROUP_PIDS, "pids.max", limits->max_processes);
       self->cgroups[CGROUP_MEMORY] =
@@ -421,8 +427,67 @@ prepare_child_setup (AgentExecLocalProcess *self,
                      (getuid () != 0 || limits->uid > 0);
 }
 
+/* Starts @argv in @sandbox: the same fds as g_spawn would give it. */
+static gboolean
+spawn_sandboxed (AgentExecLocalProcess *self,
+                 AgentExecLocalSandboxPlan *sandbox,
+                 const char *const *argv,
+                 const char *const *envp,
+                 const char *cwd,
+                 ChildSetup *setup,
+                 const int driver[2],
+                 int *out_fd,
+                 int *err_fd,
+                 GError **error)
+{
+  int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+  int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  int fds[5];
+
+  if (null_fd < 0 || !g_unix_open_pipe (out, FD_CLOEXEC, error) ||
+      !g_unix_open_pipe (err, FD_CLOEXEC, error))
+    {
+      if (null_fd < 0)
+        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "Cannot open /dev/null: %s",
+                     g_strerror (errno));
+      for (guint i = 0; i < 2; i++)
+        {
+          if (out[i] >= 0)
+            close (out[i]);
+          if (err[i] >= 0)
+            close (err[i]);
+        }
+      if (null_fd >= 0)
+        close (null_fd);
+      return FALSE;
+    }
+  fds[0] = null_fd;
+  fds[1] = out[1];
+  fds[2] = err[1];
+  fds[3] = driver[0];
+  fds[4] = driver[1];
+  self->pid = _agentexec_local_sandbox_spawn (sandbox, argv, envp, cwd, fds, child_setup, setup,
+                                              &self->status_fd, error);
+  close (null_fd);
+  close (out[1]);
+  close (err[1]);
+  *out_fd = out[0];
+  *err_fd = err[0];
+  if (self->pid <= 0)
+    {
+      close (out[0]);
+      close (err[0]);
+      *out_fd = *err_fd = -1;
+      self->pid = 0;
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /*
  * _agentexec_local_process_spawn:
+ * @sandbox: (nullable): run in this sandbox (see agentexec-local-sandbox.c);
+ *   %NULL: directly on the host
  * @driver_fds: give the child fd 3 (requests) and fd 4 (replies), for an
  *   interpreter driver
  *
@@ -434,6 +499,7 @@ _agentexec_local_process_spawn (const char *const *argv,
                                 const char *const *envp,
                                 const char *cwd,
                                 const AgentExecLocalLimits *limits,
+                                AgentExecLocalSandboxPlan *sandbox,
                                 gboolean driver_fds,
                                 guint64 max_output_bytes,
                                 GError **error)
@@ -446,25 +512,34 @@ _agentexec_local_process_spawn (const char *const *argv,
   int out_fd = -1, err_fd = -1;
   gboolean ok;
 
-  self->pidfd = self->request_fd = self->reply_fd = -1;
+  self->pidfd = self->request_fd = self->reply_fd = self->status_fd = -1;
   self->out.fd = self->err.fd = -1;
-  prepare_child_setup (self, &setup, limits);
+  prepare_child_setup (self, &setup, limits, sandbox != NULL);
   if (driver_fds && (!g_unix_open_pipe (request, FD_CLOEXEC, error) ||
                      !g_unix_open_pipe (reply, FD_CLOEXEC, error)))
     return NULL;
   source_fds[0] = request[0];
   source_fds[1] = reply[1];
 
-  ok = g_spawn_async_with_pipes_and_fds (
-      cwd, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL, child_setup, &setup,
-      -1, -1, -1, driver_fds ? source_fds : NULL, driver_fds ? target_fds : NULL,
-      driver_fds ? 2 : 0, &self->pid, NULL, &out_fd, &err_fd, &local_error);
+  if (sandbox != NULL)
+    ok = spawn_sandboxed (self, sandbox, argv, envp, cwd, &setup, source_fds, &out_fd, &err_fd,
+                          &local_error);
+  else
+    ok = g_spawn_async_with_pipes_and_fds (
+        cwd, argv, envp, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL, child_setup,
+        &setup, -1, -1, -1, driver_fds ? source_fds : NULL, driver_fds ? target_fds : NULL,
+        driver_fds ? 2 : 0, &self->pid, NULL, &out_fd, &err_fd, &local_error);
   if (driver_fds)
     {
       close (request[0]);
       close (reply[1]);
       self->request_fd = request[1];
       self->reply_fd = reply[0];
+    }
+  if (!ok && sandbox != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
     }
   if (!ok)
     {
@@ -497,6 +572,9 @@ try_reap (AgentExecLocalProcess *self, gboolean block)
     {
       self->reaped = TRUE;
       self->wait_status = r == self->pid ? status : 0;
+      /* A sandbox's init reports how the code itself ended. */
+      if (self->status_fd >= 0)
+        _agentexec_local_sandbox_read_status (self->status_fd, &self->wait_status);
     }
   return self->reaped;
 }
@@ -522,6 +600,8 @@ _agentexec_local_process_free (AgentExecLocalProcess *self)
     close (self->request_fd);
   if (self->reply_fd >= 0)
     close (self->reply_fd);
+  if (self->status_fd >= 0)
+    close (self->status_fd);
   g_clear_pointer (&self->reader, _agentexec_driver_reader_free);
   g_free (self);
 }
@@ -903,13 +983,15 @@ _agentexec_local_uid_acquire (void)
   return uid;
 }
 
-/* Ends what is left of @uid's processes and returns it to the pool. */
+/* Ends what is left of @uid's processes (unless @sandboxed: its pid
+ * namespace ended them all) and returns it to the pool. */
 void
-_agentexec_local_uid_release (gint64 uid)
+_agentexec_local_uid_release (gint64 uid, gboolean sandboxed)
 {
   if (uid < 0)
     return;
-  signal_uid (uid, SIGKILL);
+  if (!sandboxed)
+    signal_uid (uid, SIGKILL);
   G_LOCK (uids);
   g_hash_table_remove (uids_in_use, GINT_TO_POINTER ((int) (uid - SANDBOX_UID_BASE)));
   G_UNLOCK (uids);

@@ -16,6 +16,7 @@ AgentExecLocalSession *_agentexec_local_session_new (const char *language,
                                                      const char *const *envp,
                                                      const char *root_dir,
                                                      const AgentExecLocalLimits *limits,
+                                                     AgentExecLocalSandboxPlan *sandbox,
                                                      guint64 max_output_bytes,
                                                      GCancellable *cancellable,
                                                      GError **error);

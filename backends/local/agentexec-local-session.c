@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "agentexec-execution-result-private.h"
+#include "agentexec-local-sandbox-private.h"
 #include "agentexec-local-session-private.h"
 #include "agentexec-local-workdir-private.h"
 
@@ -29,6 +30,7 @@ struct _AgentExecLocalSession
   char *work_dir;
   gint64 uid;
   AgentExecLocalProcess *process;
+  AgentExecLocalSandboxPlan *sandbox;
   guint64 max_output_bytes;
   gboolean broken;
 };
@@ -38,6 +40,8 @@ struct _AgentExecLocalSession
  * @root_dir: a fresh directory the session owns (removed with it); the code
  *   runs in its `work` folder
  * @limits: the limits; the session owns `limits->uid` (released with it)
+ * @sandbox: (nullable) (transfer full): the sandbox the interpreter lives in
+ *   for the session's whole life; %NULL: directly on the host
  *
  * Starts the interpreter and waits for its driver's ready reply.
  */
@@ -47,6 +51,7 @@ _agentexec_local_session_new (const char *language,
                               const char *const *envp,
                               const char *root_dir,
                               const AgentExecLocalLimits *limits,
+                              AgentExecLocalSandboxPlan *sandbox,
                               guint64 max_output_bytes,
                               GCancellable *cancellable,
                               GError **error)
@@ -62,11 +67,12 @@ _agentexec_local_session_new (const char *language,
   self->work_dir = g_build_filename (root_dir, "work", NULL);
   self->max_output_bytes = max_output_bytes;
   self->uid = limits->uid;
+  self->sandbox = sandbox;
   argv = _agentexec_driver_build_argv (language, interpreter, 3, 4, NULL, error);
   if (argv == NULL)
     return NULL;
   self->process = _agentexec_local_process_spawn ((const char *const *) argv, envp, self->work_dir,
-                                                  limits, TRUE, max_output_bytes, error);
+                                                  limits, sandbox, TRUE, max_output_bytes, error);
   if (self->process == NULL)
     return NULL;
 
@@ -104,7 +110,8 @@ _agentexec_local_session_free (AgentExecLocalSession *self)
   if (self->process != NULL)
     _agentexec_local_process_kill (self->process, 0);
   g_clear_pointer (&self->process, _agentexec_local_process_free);
-  _agentexec_local_uid_release (self->uid);
+  _agentexec_local_uid_release (self->uid, self->sandbox != NULL);
+  g_clear_pointer (&self->sandbox, _agentexec_local_sandbox_free);
   _agentexec_local_remove_tree (self->root_dir);
   g_free (self->language);
   g_free (self->root_dir);

@@ -36,16 +36,17 @@ open_parent (
 
   for (guint i = 0; fd >= 0 && i + 1 < n; i++)
     {
-      int next;
+      gboolean made = create && mkdirat (fd, parts[i], 0755) == 0;
+      int next = -1;
 
-      if (create && mkdirat (fd, parts[i], 0755) == 0 && owner >= 0)
-        {
-          if (fchownat (fd, parts[i], (uid_t) owner, (gid_t) owner, AT_SYMLINK_NOFOLLOW) != 0)
-            break;
-        }
-      else if (create && errno != EEXIST)
-        break;
-      next = openat (fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      /* A folder that could not be made (or given to @owner) is not the
+       * file's place: never fall back to writing it higher up. */
+      if ((create && !made && errno != EEXIST) ||
+          (made && owner >= 0 &&
+           fchownat (fd, parts[i], (uid_t) owner, (gid_t) owner, AT_SYMLINK_NOFOLLOW) != 0))
+        next = -1;
+      else
+        next = openat (fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       close (fd);
       fd = next;
     }

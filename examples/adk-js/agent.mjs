@@ -1,6 +1,6 @@
 // An ADK-JS agent whose code executor runs the model's code in `agentexec serve`.
 //
-//   agentexec serve --backend container &      # or: --backend local --allow-unsafe
+//   agentexec serve --backend container &      # or: --backend local (kernel sandbox)
 //   npm ci && node agent.mjs                   # E2B_SANDBOX_URL overrides http://localhost:49999
 //
 // The model here is canned (no network): its first reply holds a ```python block,

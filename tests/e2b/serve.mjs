@@ -1,9 +1,9 @@
 // Starts `agentexec serve` on a free port for a test, and stops it (SIGTERM).
 //
 // AGENTEXEC_BUILD_DIR locates the program; the backend comes from the
-// caller (local needs --allow-unsafe; container uses AGENTEXEC_E2B_IMAGE,
-// default agentexec-runtime:data: the runtime image with matplotlib, which
-// scripts/test.sh builds with build-runtime-image.sh --with-data-libs).
+// caller (local runs in its kernel sandbox; container uses AGENTEXEC_E2B_IMAGE,
+// default agentexec-runtime:latest, which has matplotlib: see
+// scripts/build-runtime-image.sh).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
@@ -16,9 +16,9 @@ export function agentexecPath() {
 
 export function backendArgs(backend) {
   if (backend === 'local')
-    return ['--backend', 'local', '--allow-unsafe'];
+    return ['--backend', 'local'];
   return ['--backend', 'container', '--image',
-    process.env.AGENTEXEC_E2B_IMAGE || 'agentexec-runtime:data'];
+    process.env.AGENTEXEC_E2B_IMAGE || 'agentexec-runtime:latest'];
 }
 
 // Resolves to {url, port, proc, log(), stop()} once the server listens.

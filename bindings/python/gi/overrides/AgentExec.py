@@ -9,7 +9,8 @@ PyGObject loads this module by itself when a program imports
 the plain introspected API, except where noted below.
 
 - Constructing any executor runs ``init()``: ``AgentExec.LocalExecutor()``
-  without ``allow_unsafe=True`` raises ``GLib.Error`` right there, and a
+  raises ``GLib.Error`` right there when the kernel refuses its sandbox (or,
+  with ``sandbox=AgentExec.LocalSandbox.NONE``, without ``allow_unsafe=True``), and a
   container executor that cannot reach its engine fails at construction,
   not at the first run. Every executor is a context manager whose exit
   calls ``close()``.
