@@ -776,34 +776,47 @@ on_output (AgentExecCodeExecutor *executor,
            GBytes *data,
            gpointer user_data)
 {
-  const char *flag = user_data;
+  GString *seen = user_data;
+  gsize len;
+  const char *text = g_bytes_get_data (data, &len);
+  const char *line_end;
 
-  if (stream == AGENTEXEC_STREAM_STDOUT)
-    g_file_set_contents (flag, "seen", -1, NULL);
+  if (stream != AGENTEXEC_STREAM_STDOUT)
+    return;
+  g_string_append_len (seen, text, len);
+  /* "first DIR\n": the code runs in DIR (its sandbox shows it at the same
+   * path) and waits for the flag there. */
+  line_end = strchr (seen->str, '\n');
+  if (line_end != NULL && g_str_has_prefix (seen->str, "first "))
+    {
+      g_autofree char *dir = g_strndup (seen->str + 6, line_end - seen->str - 6);
+      g_autofree char *flag = g_build_filename (dir, "streamed.flag", NULL);
+
+      g_file_set_contents (flag, "seen", -1, NULL);
+    }
 }
 
 static void
 test_streaming (void)
 {
-  g_autofree char *flag = g_build_filename (state_dir, "streamed.flag", NULL);
-  g_autofree char *real_code = NULL;
+  const char *code = "import os, time\nprint('first', os.getcwd(), flush=True)\n"
+                     "while not os.path.exists('streamed.flag'):\n"
+                     "    time.sleep(0.05)\nprint('second')\n";
+  g_autoptr (GString) seen = g_string_new (NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (AgentExecExecutionResult) result = NULL;
   AgentExecKubernetesExecutor *executor =
       new_executor (&error, "kubeconfig", kubeconfig, "pool-size", 0, NULL);
+  const char *out;
 
-  real_code = g_strdup_printf (
-      "import os, time\nprint('first', flush=True)\nwhile not os.path.exists(%s%s%s):\n"
-      "    time.sleep(0.05)\nprint('second')\n",
-      "'", flag, "'");
-  g_unlink (flag);
-  g_signal_connect (executor, "output", G_CALLBACK (on_output), flag);
-  result = run (executor, real_code, NULL, 60000, &error);
+  g_signal_connect (executor, "output", G_CALLBACK (on_output), seen);
+  result = run (executor, code, NULL, 60000, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "first\nsecond\n");
+  out = agentexec_execution_result_get_stdout (result);
+  g_assert_true (g_str_has_prefix (out, "first /"));
+  g_assert_true (g_str_has_suffix (out, "\nsecond\n"));
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
   close_executor (executor);
-  g_unlink (flag);
 }
 
 /* A run past its timeout: DEADLINE_EXCEEDED with the output so far, and its

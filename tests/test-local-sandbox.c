@@ -546,6 +546,77 @@ test_files_and_figure (gconstpointer data)
   g_assert_cmpmem (bytes, 8, "\x89PNG\r\n\x1a\n", 8);
 }
 
+/* A caller with umask 077 (a pod's shell, a hardened service): the run's own
+ * uid must still read its script and its input files, stateless and in a
+ * session. */
+static void
+test_restrictive_umask (void)
+{
+  mode_t saved = umask (077);
+
+  for (int stateful = 0; stateful <= 1; stateful++)
+    {
+      g_autoptr (AgentExecLocalExecutor) executor = new_executor (stateful, FALSE);
+      g_autoptr (GBytes) csv = g_bytes_new_static ("a,b\n1,2\n", 8);
+      g_autoptr (AgentExecFile) in = agentexec_file_new ("data/in.csv", "text/csv", csv);
+      g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (
+          "print(open('data/in.csv').read().splitlines()[1])\nopen('out.txt', 'w').write('ok')\n",
+          "python");
+      g_autoptr (AgentExecExecutionResult) result = NULL;
+
+      agentexec_execution_input_add_file (input, in);
+      agentexec_execution_input_set_execution_id (input, "umask");
+      agentexec_execution_input_set_timeout_ms (input, 60000);
+      result = run_input (executor, input);
+      g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "");
+      g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "1,2\n");
+      g_assert_nonnull (find_file (result, "out.txt"));
+    }
+  umask (saved);
+}
+
+static void
+set_umask_077 (gpointer data)
+{
+  umask (077);
+}
+
+/* The same through the program, as a Kubernetes pod runs it: umask 077 and a
+ * temporary directory whose parents only root may search. */
+static void
+test_restrictive_umask_tool (void)
+{
+  const char *build = g_getenv ("AGENTEXEC_BUILD_DIR");
+  g_autofree char *tool =
+      g_build_filename (build != NULL ? build : ".", "tools", "agentexec", NULL);
+  g_autofree char *base = g_dir_make_tmp ("umask-XXXXXX", NULL);
+  g_autofree char *tmp = g_build_filename (base, "pods", "p1", "tmp", NULL);
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_true (g_file_test (tool, G_FILE_TEST_IS_EXECUTABLE));
+  g_assert_cmpint (g_mkdir_with_parents (tmp, 0700), ==, 0);
+  g_assert_cmpint (chmod (base, 0700), ==, 0);
+  launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "TMPDIR", tmp, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, set_umask_077, NULL, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &error, tool, "run", "--language", "python", "-",
+                                         NULL);
+  g_assert_no_error (error);
+  g_assert_true (
+      g_subprocess_communicate_utf8 (process, "print(6 * 7)\n", NULL, &out, &err, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_cmpstr (out, ==, "42\n");
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_cmpint (rmdir (tmp), ==, 0);
+}
+
 static void
 test_work_dir (void)
 {
@@ -807,6 +878,9 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/backend/local/sandbox/hostile/grandchild", test_grandchild_gone);
   g_test_add_func ("/agentexec/backend/local/sandbox/hostile/timeout-and-limits",
                    test_timeout_and_limits);
+  g_test_add_func ("/agentexec/backend/local/sandbox/restrictive-umask", test_restrictive_umask);
+  g_test_add_func ("/agentexec/backend/local/sandbox/restrictive-umask/tool",
+                   test_restrictive_umask_tool);
   g_test_add_func ("/agentexec/backend/local/sandbox/output-and-streaming",
                    test_output_and_streaming);
   g_test_add_data_func ("/agentexec/backend/local/sandbox/files-and-figure",

@@ -532,6 +532,12 @@ write_script (const char *root, const char *language, const char *code, GError *
   int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   gssize written = 0;
 
+  /* Readable by the run's own uid whatever the caller's umask (077 in a pod). */
+  if (fd >= 0 && fchmod (fd, 0644) != 0)
+    {
+      close (fd);
+      fd = -1;
+    }
   while (fd >= 0 && (gsize) written < len)
     {
       gssize n = write (fd, code + written, len - written);

@@ -114,6 +114,7 @@ typedef struct
   int status_fd;
   void (*setup) (gpointer data);
   gpointer setup_data;
+  mode_t caller_umask; /* the code gets it back; the view is built with 022 */
   AgentExecSandboxMessage msg;
 } AgentExecSandboxChild;
 

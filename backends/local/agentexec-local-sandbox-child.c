@@ -330,6 +330,7 @@ child_exec (AgentExecSandboxChild *child, int exec_pipe)
 {
   int err;
 
+  umask (child->caller_umask);
   if (chdir (child->cwd) == 0)
     execve (child->argv[0], (char *const *) child->argv, (char *const *) child->envp);
   err = errno;
@@ -402,6 +403,10 @@ _agentexec_local_sandbox_child_main (AgentExecSandboxChild *child)
   int rc;
 
   child->msg.times[T_CHILD] = _agentexec_local_sandbox_now_ns ();
+  /* The folders of the view (mount points on the new root's tmpfs) must be
+   * searchable by the code's uid whatever the caller's umask (077 in a pod):
+   * build them with 022, give the code the caller's umask back at exec. */
+  child->caller_umask = umask (022);
   child_signals ();
   if (setsid () < 0)
     child_fail (child, STEP_FDS, errno);

@@ -36,7 +36,10 @@ open_parent (
 
   for (guint i = 0; fd >= 0 && i + 1 < n; i++)
     {
-      gboolean made = create && mkdirat (fd, parts[i], 0755) == 0;
+      /* Explicit modes: the caller's umask (077 in a pod) must not lock the
+       * run's own uid out of its input files. */
+      gboolean made =
+          create && mkdirat (fd, parts[i], 0755) == 0 && fchmodat (fd, parts[i], 0755, 0) == 0;
       int next = -1;
 
       /* A folder that could not be made (or given to @owner) is not the
@@ -99,7 +102,7 @@ write_one (int root_fd, AgentExecFile *file, gint64 owner, GError **error)
     return FALSE;
   fd = openat (dir_fd, leaf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   close (dir_fd);
-  ok = fd >= 0 && write_all (fd, data, len) &&
+  ok = fd >= 0 && fchmod (fd, 0644) == 0 && write_all (fd, data, len) &&
        (owner < 0 || fchown (fd, (uid_t) owner, (gid_t) owner) == 0);
   if (fd >= 0)
     close (fd);
