@@ -1185,6 +1185,207 @@ test_pool_timeout_and_languages (void)
   g_assert_cmpint (agentexec_execution_result_get_outcome (sh), ==, AGENTEXEC_OUTCOME_FAILED);
 }
 
+static AgentExecFile *
+sized_file (const char *name, gsize size)
+{
+  g_autofree char *data = g_malloc (size);
+  g_autoptr (GBytes) bytes = NULL;
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = "0123456789,\n"[i % 12];
+  bytes = g_bytes_new_take (g_steal_pointer (&data), size);
+  return agentexec_file_new (name, "text/csv", bytes);
+}
+
+static AgentExecExecutionResult *
+run_with_files (AgentExecContainerExecutor *executor,
+                const char *execution_id,
+                const char *code,
+                AgentExecFile **files,
+                GError **error)
+{
+  g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new (code, "python");
+
+  if (execution_id != NULL)
+    agentexec_execution_input_set_execution_id (input, execution_id);
+  for (guint i = 0; files != NULL && files[i] != NULL; i++)
+    agentexec_execution_input_add_file (input, files[i]);
+  return agentexec_code_executor_execute_code (AGENTEXEC_CODE_EXECUTOR (executor), NULL, input,
+                                               NULL, error);
+}
+
+/* Files in and out through a pool container's driver: nested names, a
+ * rewrite with the same size, a rewrite with the same content (not
+ * returned), a matplotlib figure, symlinks that are never followed. */
+static void
+test_pool_driver_files (void)
+{
+  g_autoptr (AgentExecContainerExecutor) executor = new_warm_executor ("python", 1);
+  g_autoptr (AgentExecFile) csv = sized_file ("data/in.csv", 1024 * 1024);
+  g_autoptr (AgentExecFile) same = text_file ("same.txt", "same");
+  g_autoptr (AgentExecFile) edit = text_file ("deep/er/edit.txt", "abc");
+  g_autoptr (AgentExecFile) empty = text_file ("empty.txt", "");
+  AgentExecFile *files[] = { csv, empty, same, edit, NULL };
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  AgentExecFile *file;
+
+  if (executor == NULL)
+    return;
+  result =
+      run_with_files (executor, NULL,
+                      "import os\n"
+                      "print(os.path.getsize('data/in.csv'), open('deep/er/edit.txt').read(),\n"
+                      "      os.path.getsize('empty.txt'), open('same.txt').read())\n"
+                      "open('deep/er/edit.txt', 'w').write('xyz')\n"
+                      "open('same.txt', 'w').write('same')\n"
+                      "os.symlink('/etc/passwd', 'leak'); os.symlink('/etc', 'etcdir')\n"
+                      "try:\n"
+                      "    import matplotlib.pyplot as plt\n"
+                      "    plt.plot([1, 2, 3]); plt.show()\n"
+                      "except ImportError:\n"
+                      "    open('figure_1.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n')\n",
+                      files, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "");
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "1048576 abc 0 same\n");
+  file = find_file (result, "deep/er/edit.txt");
+  g_assert_nonnull (file);
+  g_assert_cmpmem (g_bytes_get_data (agentexec_file_get_content (file), NULL), 3, "xyz", 3);
+  g_assert_cmpstr (agentexec_file_get_mime_type (file), ==, "text/plain");
+  file = find_file (result, "figure_1.png");
+  g_assert_nonnull (file);
+  g_assert_cmpstr (agentexec_file_get_mime_type (file), ==, "image/png");
+  g_assert_cmpmem (g_bytes_get_data (agentexec_file_get_content (file), NULL), 4, "\x89PNG", 4);
+  g_assert_null (find_file (result, "data/in.csv"));
+  g_assert_null (find_file (result, "same.txt"));
+  g_assert_null (find_file (result, "leak"));
+  g_assert_null (find_file (result, "etcdir/passwd"));
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (result)->len, ==, 2);
+}
+
+/* Files bigger than what the driver carries go through the archive API,
+ * both ways, with the same content; past the workspace's cap a notice says
+ * the files were not returned. */
+static void
+test_pool_big_files (void)
+{
+  g_autoptr (AgentExecContainerExecutor) executor = new_warm_executor ("python", 1);
+  g_autoptr (AgentExecFile) big = sized_file ("big.csv", 17 * 1024 * 1024);
+  AgentExecFile *files[] = { big, NULL };
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (AgentExecExecutionResult) capped = NULL;
+  g_autoptr (GError) error = NULL;
+  AgentExecFile *file;
+
+  if (executor == NULL)
+    return;
+  result = run_with_files (executor, NULL,
+                           "data = open('big.csv', 'rb').read()\n"
+                           "print(len(data), data[:12] == b'0123456789,\\n')\n"
+                           "open('out.bin', 'wb').write(data[::-1])\n",
+                           files, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "17825792 True\n");
+  file = find_file (result, "out.bin");
+  g_assert_nonnull (file);
+  g_assert_cmpuint (g_bytes_get_size (agentexec_file_get_content (file)), ==, 17 * 1024 * 1024);
+  g_assert_cmpint (((const char *) g_bytes_get_data (agentexec_file_get_content (file), NULL))[0],
+                   ==, "0123456789,\n"[(17 * 1024 * 1024 - 1) % 12]);
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (result)->len, ==, 1);
+
+  /* 70 MB of output files: more than the workspace copy's 64 MiB cap. */
+  capped = run_code (executor,
+                     "for i in range(7): open('f%d.bin' % i, 'wb').write(bytes(10 * 1000 * 1000))\n"
+                     "print('done')\n",
+                     "python", 0);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (capped), ==, "done\n");
+  g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (capped),
+                            "[agentexec: output files not returned: "));
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (capped)->len, ==, 0);
+}
+
+/* Bad names are refused before anything runs, in the pool as without. */
+static void
+test_pool_bad_file_names (void)
+{
+  g_autoptr (AgentExecContainerExecutor) executor = new_warm_executor ("python", 1);
+  const char *names[] = { "../escape.txt", "/etc/passwd", "a/../../b", "" };
+
+  if (executor == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr (AgentExecFile) file = text_file (names[i], "x");
+      AgentExecFile *files[] = { file, NULL };
+      g_autoptr (AgentExecExecutionResult) result = NULL;
+      g_autoptr (GError) error = NULL;
+
+      result = run_with_files (executor, NULL, "print(1)", files, &error);
+      g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
+      g_assert_null (result);
+    }
+  g_assert_cmpuint (
+      _agentexec_container_pool_get_n_warm (_agentexec_container_executor_get_pool (executor)), <=,
+      1);
+}
+
+#define SESSION_FILES_OK(executor, id, code, files)                                                \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    g_autoptr (GError) e_ = NULL;                                                                  \
+    g_clear_object (&result);                                                                      \
+    result = run_with_files (executor, id, code, files, &e_);                                      \
+    g_assert_no_error (e_);                                                                        \
+    g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "");                      \
+  }                                                                                                \
+  G_STMT_END
+
+/* A stateful session: the driver reports what the code created, changed and
+ * deleted; a deleted file made again comes back; an input file whose
+ * directory the code turned into a symlink is refused without losing the
+ * session, and nothing is written where the symlink points. */
+static void
+test_stateful_driver_files (void)
+{
+  g_autoptr (AgentExecContainerExecutor) executor =
+      new_executor ("stateful", TRUE, "pool-size", 0, NULL);
+  g_autoptr (AgentExecFile) csv = text_file ("t.csv", "a,b\n1,2\n");
+  g_autoptr (AgentExecFile) through_link = text_file ("link/x.txt", "x");
+  AgentExecFile *files[] = { csv, NULL };
+  AgentExecFile *bad[] = { through_link, NULL };
+  g_autoptr (AgentExecExecutionResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (executor == NULL)
+    return;
+  SESSION_FILES_OK (executor, "f", "n = 1\nprint(open('t.csv').read().count('\\n'))", files);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "2\n");
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (result)->len, ==, 0);
+  SESSION_FILES_OK (executor, "f", "import os\nos.remove('t.csv')\nos.mkdir('sub')\n", NULL);
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (result)->len, ==, 0);
+  SESSION_FILES_OK (executor, "f", "print(os.path.exists('t.csv'))", NULL);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "False\n");
+  /* The same content as before it was deleted: new again, so returned. */
+  SESSION_FILES_OK (executor, "f", "open('t.csv', 'w').write('a,b\\n1,2\\n')", NULL);
+  g_assert_nonnull (find_file (result, "t.csv"));
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (result)->len, ==, 1);
+  SESSION_FILES_OK (executor, "f", "open('sub/s.txt', 'w').write('s')\n", NULL);
+  g_assert_nonnull (find_file (result, "sub/s.txt"));
+  g_assert_cmpuint (agentexec_execution_result_get_output_files (result)->len, ==, 1);
+
+  SESSION_FILES_OK (executor, "f", "os.symlink('/tmp', 'link')", NULL);
+  g_clear_object (&result);
+  result = run_with_files (executor, "f", "print('ran')", bad, &error);
+  g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT);
+  g_assert_nonnull (strstr (error->message, "link/x.txt"));
+  g_assert_null (result);
+  SESSION_FILES_OK (executor, "f", "print(n, os.path.exists('/tmp/x.txt'))", NULL);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "1 False\n");
+  g_assert_false (agentexec_execution_result_get_session_restarted (result));
+  agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
+}
+
 static AgentExecExecutionResult *
 run_in_session (AgentExecContainerExecutor *executor,
                 const char *execution_id,
@@ -1460,6 +1661,11 @@ main (int argc, char *argv[])
   g_test_add_func ("/agentexec/backend/container/pool-isolation", test_pool_isolation);
   g_test_add_func ("/agentexec/backend/container/pool-timeout-and-languages",
                    test_pool_timeout_and_languages);
+  g_test_add_func ("/agentexec/backend/container/pool-driver-files", test_pool_driver_files);
+  g_test_add_func ("/agentexec/backend/container/pool-big-files", test_pool_big_files);
+  g_test_add_func ("/agentexec/backend/container/pool-bad-file-names", test_pool_bad_file_names);
+  g_test_add_func ("/agentexec/backend/container/stateful-driver-files",
+                   test_stateful_driver_files);
   g_test_add_func ("/agentexec/backend/container/stateful-sessions", test_stateful_sessions);
   g_test_add_func ("/agentexec/backend/container/stateful-idle-reaped", test_stateful_idle_reaped);
   g_test_add_func ("/agentexec/backend/container/stateful-idle-timer", test_stateful_idle_timer);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "libagentexec.h"
+#include "agentexec-test-procs.h"
 #include "agentexec-driver-private.h"
 #include "agentexec-uninitialised.h"
 
@@ -83,37 +84,6 @@ group_alive (GPid pgid)
       if (close_paren == NULL || sscanf (close_paren + 2, "%c %d %d", &state, &ppid, &pgrp) != 3)
         continue;
       if (state != 'Z' && (pgrp == pgid || atoi (name) == pgid))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/* Whether a live (not zombie) process has @marker in its command line. */
-static gboolean
-command_alive (const char *marker)
-{
-  g_autoptr (GDir) dir = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = NULL;
-      g_autofree char *cmdline = NULL;
-      g_autofree char *stat = NULL;
-      gsize len;
-
-      if (!g_ascii_isdigit (name[0]) || atoi (name) == getpid ())
-        continue;
-      path = g_build_filename ("/proc", name, "cmdline", NULL);
-      if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0)
-        continue;
-      for (gsize i = 0; i + 1 < len; i++)
-        if (cmdline[i] == '\0')
-          cmdline[i] = ' ';
-      g_free (path);
-      path = g_build_filename ("/proc", name, "stat", NULL);
-      if (strstr (cmdline, marker) != NULL && g_file_get_contents (path, &stat, NULL, NULL) &&
-          strstr (stat, ") Z ") == NULL)
         return TRUE;
     }
   return FALSE;
@@ -412,7 +382,7 @@ test_escaped_process (void)
                 "while [ ! -e started ]; do sleep 0.01; done\necho started\n",
                 10000);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "started\n");
-  g_assert_false (command_alive ("sleep 61.25"));
+  g_assert_false (agentexec_test_command_alive ("sleep 61.25"));
 
   /* And the code does not run as root. */
   who = run_code (executor, "bash", "id -u; cat /proc/1/environ > /dev/null || echo denied", 10000);
@@ -1203,6 +1173,64 @@ test_driver_reader (void)
   g_assert_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL);
 }
 
+/* Files in a request: named in valid JSON, their bytes after it; a reply's files with bad
+ * names (or no data) are dropped, the others decoded with a MIME type. */
+static void
+test_driver_files_protocol (void)
+{
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GBytes) content = g_bytes_new_static ("a\"b\n\0c", 6);
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (AgentExecDriverReply) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *frame, *nl;
+  gsize payload_len;
+  JsonObject *object;
+  JsonObject *item;
+  const char *payload = "{\"exit_code\": 0, \"files\": ["
+                        "{\"name\": \"../up.txt\", \"data\": \"eA==\"},"
+                        "{\"name\": \"/abs\", \"data\": \"eA==\"},"
+                        "{\"name\": \"nodata.txt\"},"
+                        "{\"name\": \"plots/p.png\", \"data\": \"iVBORw0KGgo=\"}],"
+                        "\"deleted\": [\"gone.csv\"]}";
+
+  g_ptr_array_add (files, agentexec_file_new ("d/q\"uote.csv", NULL, content));
+  request = _agentexec_driver_encode_request_with_files ("print(\"é\")", files, 1024);
+  frame = g_bytes_get_data (request, NULL);
+  nl = strchr (frame, '\n');
+  g_assert_nonnull (nl);
+  /* The JSON payload, then the contents as they are. */
+  payload_len = g_ascii_strtoull (frame, NULL, 10);
+  g_assert_cmpuint (payload_len + 6, ==, g_bytes_get_size (request) - (nl + 1 - frame));
+  g_assert_cmpmem (nl + 1 + payload_len, 6, "a\"b\n\0c", 6);
+  g_assert_true (json_parser_load_from_data (parser, nl + 1, payload_len, &error));
+  g_assert_no_error (error);
+  object = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (object, "code"), ==, "print(\"é\")");
+  g_assert_cmpint (json_object_get_int_member (object, "report_files"), ==, 1024);
+  item = json_array_get_object_element (json_object_get_array_member (object, "files"), 0);
+  g_assert_cmpstr (json_object_get_string_member (item, "name"), ==, "d/q\"uote.csv");
+  g_assert_cmpint (json_object_get_int_member (item, "size"), ==, 6);
+  g_assert_false (json_object_has_member (item, "data"));
+
+  reply = _agentexec_driver_reply_parse (payload, strlen (payload), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (reply->files);
+  g_assert_cmpuint (reply->files->len, ==, 1);
+  g_assert_cmpstr (agentexec_file_get_name (g_ptr_array_index (reply->files, 0)), ==,
+                   "plots/p.png");
+  g_assert_cmpstr (agentexec_file_get_mime_type (g_ptr_array_index (reply->files, 0)), ==,
+                   "image/png");
+  g_assert_cmpstr (reply->deleted[0], ==, "gone.csv");
+  g_assert_false (reply->files_overflow);
+  g_clear_pointer (&reply, _agentexec_driver_reply_free);
+  reply = _agentexec_driver_reply_parse ("{\"exit_code\": 0}", 16, &error);
+  g_assert_null (reply->files);
+  g_assert_null (reply->deleted);
+  g_assert_false (_agentexec_driver_reply_has_feature (reply, "files"));
+}
+
 static void
 test_driver_one_channel (gconstpointer data)
 {
@@ -1341,6 +1369,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/backend/local/concurrency", test_concurrency);
   g_test_add_func ("/agentexec/backend/local/cli", test_cli);
   g_test_add_func ("/agentexec/backend/local/driver/reader", test_driver_reader);
+  g_test_add_func ("/agentexec/backend/local/driver/files-protocol", test_driver_files_protocol);
   g_test_add_data_func ("/agentexec/backend/local/driver/one-channel/python", py_state,
                         test_driver_one_channel);
   g_test_add_data_func ("/agentexec/backend/local/driver/one-channel/javascript", js_state,

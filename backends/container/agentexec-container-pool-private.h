@@ -27,6 +27,7 @@ typedef struct
   GError *error;
   gboolean done[2];
   gboolean exited;
+  gboolean driver_files; /* the driver takes and reports files itself */
   AgentExecDockerFrameFunc sink;
   gpointer sink_data;
 } AgentExecWarmContainer;
@@ -36,6 +37,7 @@ AgentExecContainerPool *_agentexec_container_pool_new (AgentExecContainerRuntime
 void _agentexec_container_pool_free (AgentExecContainerPool *pool);
 AgentExecWarmContainer *_agentexec_container_pool_take (AgentExecContainerPool *pool,
                                                         const char *language);
+void _agentexec_container_pool_refill (AgentExecContainerPool *pool);
 guint _agentexec_container_pool_get_n_warm (AgentExecContainerPool *pool);
 
 AgentExecWarmContainer *_agentexec_container_warm_up (AgentExecContainerRuntime *runtime,
@@ -44,6 +46,11 @@ AgentExecWarmContainer *_agentexec_container_warm_up (AgentExecContainerRuntime 
                                                       GError **error);
 gboolean
 _agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, GError **error);
+gboolean _agentexec_warm_container_send_with_files (AgentExecWarmContainer *warm,
+                                                    const char *code,
+                                                    GPtrArray *files,
+                                                    gint64 report_files,
+                                                    GError **error);
 AgentExecDockerWait _agentexec_warm_container_wait (AgentExecWarmContainer *warm,
                                                     gint64 deadline,
                                                     GCancellable *cancellable,

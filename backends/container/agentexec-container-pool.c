@@ -129,16 +129,46 @@ _agentexec_warm_container_wait (AgentExecWarmContainer *warm,
   return AGENTEXEC_DOCKER_WAIT_DONE;
 }
 
-gboolean
-_agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, GError **error)
+static gboolean
+send_request (AgentExecWarmContainer *warm, GBytes *request, GError **error)
 {
-  g_autoptr (GBytes) request = _agentexec_driver_encode_request (warm->language, code, -1);
   gsize len;
   const void *data = g_bytes_get_data (request, &len);
 
   warm->done[0] = warm->done[1] = FALSE;
   g_clear_pointer (&warm->reply, _agentexec_driver_reply_free);
   return _agentexec_docker_hijack_send (warm->conn, data, len, error);
+}
+
+gboolean
+_agentexec_warm_container_send (AgentExecWarmContainer *warm, const char *code, GError **error)
+{
+  g_autoptr (GBytes) request = _agentexec_driver_encode_request (warm->language, code, -1);
+
+  return send_request (warm, request, error);
+}
+
+/*
+ * _agentexec_warm_container_send_with_files:
+ * @files: (element-type AgentExecFile) (nullable): input files for the
+ *   driver to write into /workspace
+ * @report_files: ask the reply for the run's new, changed and deleted files
+ *   up to this many bytes (-1: do not)
+ *
+ * Only for a driver with ->driver_files.
+ */
+gboolean
+_agentexec_warm_container_send_with_files (AgentExecWarmContainer *warm,
+                                           const char *code,
+                                           GPtrArray *files,
+                                           gint64 report_files,
+                                           GError **error)
+{
+  g_autoptr (GBytes) request = NULL;
+
+  g_return_val_if_fail (warm->driver_files, FALSE);
+  request = _agentexec_driver_encode_request_with_files (code, files, report_files);
+  return send_request (warm, request, error);
 }
 
 /* With @preload (pool containers, started before they are needed) the
@@ -219,6 +249,7 @@ attach_and_start (AgentExecContainerRuntime *runtime, AgentExecWarmContainer *wa
                      "The %s driver in a pool container did not start", warm->language);
       return FALSE;
     }
+  warm->driver_files = _agentexec_driver_reply_has_feature (warm->reply, "files");
   return TRUE;
 }
 
@@ -330,7 +361,8 @@ _agentexec_container_pool_new (AgentExecContainerRuntime *runtime, guint size)
  * _agentexec_container_pool_take:
  *
  * A warm container for @language, or NULL (a miss: the caller starts one
- * cold). Either way the pool keeps @language warm from now on.
+ * cold). Either way the pool keeps @language warm from now on; after a hit,
+ * call _agentexec_container_pool_refill() once the run is done.
  */
 AgentExecWarmContainer *
 _agentexec_container_pool_take (AgentExecContainerPool *pool, const char *language)
@@ -341,9 +373,26 @@ _agentexec_container_pool_take (AgentExecContainerPool *pool, const char *langua
     return NULL;
   g_mutex_lock (&pool->lock);
   warm = g_queue_pop_head (queue_for (pool, language));
-  g_cond_signal (&pool->cond);
+  if (warm == NULL)
+    g_cond_signal (&pool->cond);
   g_mutex_unlock (&pool->lock);
   return warm;
+}
+
+/*
+ * _agentexec_container_pool_refill:
+ *
+ * After a run that took a warm container has its result: the pool starts
+ * its replacement now, not while the run was in flight (creating and
+ * starting a container keeps the engine busy for tens of milliseconds,
+ * which the run would otherwise wait behind).
+ */
+void
+_agentexec_container_pool_refill (AgentExecContainerPool *pool)
+{
+  g_mutex_lock (&pool->lock);
+  g_cond_signal (&pool->cond);
+  g_mutex_unlock (&pool->lock);
 }
 
 guint

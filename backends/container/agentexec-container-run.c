@@ -25,6 +25,12 @@
 #include "agentexec-file-private.h"
 
 #define MAX_INLINE_CODE (64 * 1024)
+/* Input files up to this many bytes in all go through the attached driver,
+ * when it takes files; bigger ones through the engine's archive API. */
+#define MAX_DRIVER_INPUT (16 * 1024 * 1024)
+/* The driver reports the run's files up to this many bytes; more are copied
+ * out through the archive API (whose own cap is the workspace's, 64 MiB). */
+#define MAX_DRIVER_OUTPUT (16 * 1024 * 1024)
 #define DRAIN_MS 5000
 
 typedef struct
@@ -59,6 +65,7 @@ typedef struct
   char *base_path;
   gboolean timed_out;
   gboolean oom_killed;
+  gboolean refused; /* the driver could not write the input files */
   int exit_code;
 } Run;
 
@@ -412,17 +419,28 @@ build_result_full (AgentExecContainerExecutor *self,
                    Collect *collect,
                    GPtrArray *files,
                    const char *stamp_before,
-                   char **stamp_out)
+                   char **stamp_out,
+                   AgentExecDriverReply *report)
 {
   g_autoptr (AgentExecExecutionResult) result = _agentexec_execution_result_new_empty ();
   g_autofree char *stamp_after = NULL;
 
   _agentexec_execution_result_set_language (result, program->language);
   settle_outcome (self, run, result, collect->kept[AGENTEXEC_STREAM_STDERR]);
-  if (stamp_before != NULL)
-    stamp_after = workspace_stamp (run, files);
-  if (stamp_after == NULL || !g_str_equal (stamp_before, stamp_after))
-    collect_files (run, files, result, collect->kept[AGENTEXEC_STREAM_STDERR]);
+  if (report != NULL && report->files != NULL)
+    {
+      g_autoptr (GPtrArray) changed = _agentexec_container_workspace_filter (report->files, files);
+
+      for (guint i = 0; i < changed->len; i++)
+        _agentexec_execution_result_add_output_file (result, g_ptr_array_index (changed, i));
+    }
+  else
+    {
+      if (stamp_before != NULL)
+        stamp_after = workspace_stamp (run, files);
+      if (stamp_after == NULL || !g_str_equal (stamp_before, stamp_after))
+        collect_files (run, files, result, collect->kept[AGENTEXEC_STREAM_STDERR]);
+    }
   _agentexec_execution_result_set_truncated (result, collect->seen[0] > collect->max,
                                              collect->seen[1] > collect->max);
   note_truncation (collect, AGENTEXEC_STREAM_STDOUT, "stdout");
@@ -444,7 +462,7 @@ build_result (AgentExecContainerExecutor *self,
               GPtrArray *files,
               const char *stamp_before)
 {
-  return build_result_full (self, run, program, collect, files, stamp_before, NULL);
+  return build_result_full (self, run, program, collect, files, stamp_before, NULL, NULL);
 }
 
 static AgentExecExecutionResult *
@@ -508,6 +526,62 @@ wait_pooled (Run *run,
   return TRUE;
 }
 
+static gsize
+files_size (GPtrArray *files)
+{
+  gsize total = 0;
+
+  for (guint i = 0; files != NULL && i < files->len; i++)
+    total += g_bytes_get_size (agentexec_file_get_content (g_ptr_array_index (files, i)));
+  return total;
+}
+
+/* For a driver that takes files: sends the code, with @files unless they are
+ * too big (then they go through the archive API first), and asks for the
+ * run's files in the reply, so that no engine request is needed per run. */
+static gboolean
+send_with_files (AgentExecContainerExecutor *self,
+                 Run *run,
+                 AgentExecWarmContainer *warm,
+                 AgentExecExecutionInput *input,
+                 GPtrArray *files,
+                 GCancellable *cancellable,
+                 GError **error)
+{
+  gboolean through_driver = files_size (files) <= MAX_DRIVER_INPUT;
+
+  if (!through_driver && !upload_files (self, run, files, cancellable, error))
+    return FALSE;
+  return _agentexec_warm_container_send_with_files (
+      warm, agentexec_execution_input_get_code (input), through_driver ? files : NULL,
+      MAX_DRIVER_OUTPUT, error);
+}
+
+/* The driver's reply with the run's files, or NULL when there is none (the
+ * run timed out, the interpreter ended, the files were too many): then the
+ * workspace is copied out. */
+static AgentExecDriverReply *
+driver_report (Run *run, AgentExecWarmContainer *warm)
+{
+  if (!warm->driver_files || run->timed_out || warm->exited || warm->reply == NULL ||
+      warm->reply->files == NULL)
+    return NULL;
+  return warm->reply;
+}
+
+static gboolean
+check_refused (Run *run, AgentExecWarmContainer *warm, GError **error)
+{
+  if (warm->reply == NULL || warm->reply->input_error == NULL)
+    return TRUE;
+  run->refused = TRUE;
+  g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_INVALID_INPUT,
+               "The input files could not be put in the workspace, so the code did not run: "
+               "%s; rename or remove what is in the way",
+               warm->reply->input_error);
+  return FALSE;
+}
+
 /* The same run in a warm container: its driver runs the code once. */
 static AgentExecExecutionResult *
 execute_pooled (AgentExecContainerExecutor *self,
@@ -528,18 +602,22 @@ execute_pooled (AgentExecContainerExecutor *self,
     g_ptr_array_add (files, g_object_ref (g_ptr_array_index (inputs, i)));
   run->id = g_strdup (warm->id);
   run->base_path = g_strdup_printf ("/containers/%s", run->id);
-  if (!upload_and_stamp (self, run, files, &stamp_before, cancellable, error))
+  if (!warm->driver_files &&
+      !upload_and_stamp (self, run, files, &stamp_before, cancellable, error))
     return NULL;
   warm->sink = collect_frame;
   warm->sink_data = collect;
-  if (!_agentexec_warm_container_send (warm, agentexec_execution_input_get_code (input), error))
+  if (warm->driver_files ? !send_with_files (self, run, warm, input, files, cancellable, error)
+                         : !_agentexec_warm_container_send (
+                               warm, agentexec_execution_input_get_code (input), error))
     return NULL;
   timeout_ms =
       _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
-  if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
+  if (!wait_pooled (run, warm, timeout_ms, cancellable, error) || !check_refused (run, warm, error))
     return NULL;
   warm->sink = NULL;
-  return build_result (self, run, program, collect, files, stamp_before);
+  return build_result_full (self, run, program, collect, files, stamp_before, NULL,
+                            driver_report (run, warm));
 }
 
 static gboolean
@@ -607,7 +685,7 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor *self,
   AgentExecExecutionResult *result;
   Collect collect = { self, input, output_context, { NULL, NULL }, { 0, 0 }, 0 };
   Run run = {
-    _agentexec_container_runtime_get_client (runtime), runtime, NULL, NULL, FALSE, FALSE, 0
+    _agentexec_container_runtime_get_client (runtime), runtime, NULL, NULL, FALSE, FALSE, FALSE, 0
   };
 
   if (!check_input (runtime, input, program, language, error))
@@ -621,6 +699,8 @@ _agentexec_container_run_stateless (AgentExecContainerExecutor *self,
     result = execute_pooled (self, &run, warm, input, program, &collect, cancellable, error);
   else
     result = execute (self, &run, input, program, &collect, cancellable, error);
+  if (warm != NULL)
+    _agentexec_container_pool_refill (pool);
   g_clear_pointer (&warm, _agentexec_warm_container_free);
 
   /* After a result, removal need not delay it; after a failure (cancelled,
@@ -678,6 +758,14 @@ session_remember (AgentExecContainerSession *session,
       }
 }
 
+/* Files the driver saw the run delete are no longer in the workspace. */
+static void
+session_forget (AgentExecContainerSession *session, AgentExecDriverReply *report)
+{
+  for (guint i = 0; report != NULL && report->deleted != NULL && report->deleted[i] != NULL; i++)
+    g_hash_table_remove (session->known, report->deleted[i]);
+}
+
 static AgentExecExecutionResult *
 execute_in_session (AgentExecContainerExecutor *self,
                     AgentExecContainerSession *session,
@@ -700,26 +788,34 @@ execute_in_session (AgentExecContainerExecutor *self,
     g_ptr_array_add (uploads, g_object_ref (g_ptr_array_index (inputs, i)));
   run->id = g_strdup (warm->id);
   run->base_path = g_strdup_printf ("/containers/%s", run->id);
-  if (!upload_files (self, run, uploads, cancellable, error))
+  if (!warm->driver_files && !upload_files (self, run, uploads, cancellable, error))
     return NULL;
-  /* Nothing uploaded: the workspace is as the last run left it. */
-  if (uploads->len == 0 && session->stamp != NULL)
+  /* Nothing uploaded: the workspace is as the last run left it. A driver
+   * that reports the run's files needs no stamp at all. */
+  if (warm->driver_files)
+    ;
+  else if (uploads->len == 0 && session->stamp != NULL)
     stamp_before = g_steal_pointer (&session->stamp);
   else
     stamp_before = workspace_stamp (run, baseline);
   g_clear_pointer (&session->stamp, g_free);
   warm->sink = collect_frame;
   warm->sink_data = collect;
-  if (!_agentexec_warm_container_send (warm, agentexec_execution_input_get_code (input), error))
+  if (warm->driver_files ? !send_with_files (self, run, warm, input, uploads, cancellable, error)
+                         : !_agentexec_warm_container_send (
+                               warm, agentexec_execution_input_get_code (input), error))
     return NULL;
   timeout_ms =
       _agentexec_base_executor_effective_timeout_ms (AGENTEXEC_BASE_EXECUTOR (self), input);
-  if (!wait_pooled (run, warm, timeout_ms, cancellable, error))
+  if (!wait_pooled (run, warm, timeout_ms, cancellable, error) || !check_refused (run, warm, error))
     return NULL;
   warm->sink = NULL;
-  result = build_result_full (self, run, program, collect, baseline, stamp_before, &session->stamp);
+  result =
+      build_result_full (self, run, program, collect, baseline, stamp_before,
+                         warm->driver_files ? NULL : &session->stamp, driver_report (run, warm));
   if (warm->reply != NULL && !run->timed_out && !warm->exited)
     _agentexec_execution_result_set_value (result, warm->reply->value);
+  session_forget (session, driver_report (run, warm));
   session_remember (session, inputs, result);
   /* New files change the baseline: stamp afresh next time. */
   if (agentexec_execution_result_get_output_files (result)->len > 0)
@@ -748,7 +844,7 @@ _agentexec_container_run_stateful (AgentExecContainerExecutor *self,
   const Program *program = find_program (language);
   Collect collect = { self, input, output_context, { NULL, NULL }, { 0, 0 }, 0 };
   Run run = {
-    _agentexec_container_runtime_get_client (runtime), runtime, NULL, NULL, FALSE, FALSE, 0
+    _agentexec_container_runtime_get_client (runtime), runtime, NULL, NULL, FALSE, FALSE, FALSE, 0
   };
   AgentExecContainerSession *session;
   AgentExecExecutionResult *result;
@@ -779,7 +875,8 @@ _agentexec_container_run_stateful (AgentExecContainerExecutor *self,
     _agentexec_execution_result_set_session_restarted (result, TRUE);
   /* A killed or crashed interpreter, or a broken connection: state is gone. */
   _agentexec_container_sessions_release (sessions, session,
-                                         result == NULL || run.timed_out || session->warm->exited);
+                                         (result == NULL && !run.refused) || run.timed_out ||
+                                             session->warm->exited);
   g_byte_array_unref (collect.kept[0]);
   g_byte_array_unref (collect.kept[1]);
   g_free (run.id);

@@ -28,7 +28,8 @@ struct _AgentExecContainerSessions
   GHashTable *table; /* key → AgentExecContainerSession */
   guint idle_timeout_ms;
   GThread *reaper;
-  GCond reaper_cond; /* a session went idle, or stop */
+  GCond reaper_cond;   /* a session went idle, or stop */
+  gint64 reaper_wakes; /* when the reaper wakes up next (G_MAXINT64: not before a signal) */
   gboolean stopping;
 };
 
@@ -223,6 +224,7 @@ reaper_thread (gpointer data)
     {
       gint64 next = next_expiry (sessions);
 
+      sessions->reaper_wakes = next;
       if (next == G_MAXINT64)
         g_cond_wait (&sessions->reaper_cond, &sessions->lock);
       else if (!g_cond_wait_until (&sessions->reaper_cond, &sessions->lock, next))
@@ -232,15 +234,23 @@ reaper_thread (gpointer data)
   return NULL;
 }
 
-/* Under the lock: a session went idle; start the reaper or wake it. */
+/* Under the lock: a session went idle; start the reaper, or wake it when it
+ * would sleep past this session's expiry (not after every run of a busy
+ * session: a thread wake-up per run costs more than the run's own work). */
 static void
-notify_reaper (AgentExecContainerSessions *sessions)
+notify_reaper (AgentExecContainerSessions *sessions, AgentExecContainerSession *session)
 {
+  gint64 expiry = session->last_used + (gint64) sessions->idle_timeout_ms * 1000;
+
   if (sessions->idle_timeout_ms == 0 || sessions->stopping)
     return;
   if (sessions->reaper == NULL)
-    sessions->reaper = g_thread_new ("agentexec-reaper", reaper_thread, sessions);
-  g_cond_signal (&sessions->reaper_cond);
+    {
+      sessions->reaper_wakes = 0; /* until it has computed its own */
+      sessions->reaper = g_thread_new ("agentexec-reaper", reaper_thread, sessions);
+    }
+  if (expiry < sessions->reaper_wakes)
+    g_cond_signal (&sessions->reaper_cond);
 }
 
 /*
@@ -361,6 +371,6 @@ _agentexec_container_sessions_release (AgentExecContainerSessions *sessions,
   session->busy = FALSE;
   session->last_used = g_get_monotonic_time ();
   g_cond_broadcast (&sessions->cond);
-  notify_reaper (sessions);
+  notify_reaper (sessions, session);
   g_mutex_unlock (&sessions->lock);
 }

@@ -27,4 +27,6 @@ GPtrArray *_agentexec_container_workspace_changes (AgentExecDockerClient *client
                                                    GPtrArray *known,
                                                    GError **error);
 
+GPtrArray *_agentexec_container_workspace_filter (GPtrArray *files, GPtrArray *known);
+
 G_END_DECLS

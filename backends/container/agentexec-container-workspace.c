@@ -151,13 +151,28 @@ _agentexec_container_workspace_changes (AgentExecDockerClient *client,
   g_autofree char *path = g_strconcat (base_path, "/archive?path=" WORKSPACE, NULL);
   g_autoptr (GBytes) tar = NULL;
   g_autoptr (GPtrArray) files = NULL;
-  GPtrArray *changed;
 
   tar = _agentexec_docker_client_request (client, "GET", path, NULL, NULL, MAX_WORKSPACE, NULL,
                                           NULL, error);
   if (tar == NULL || (files = _agentexec_docker_archive_unpack (tar, TRUE, error)) == NULL)
     return NULL;
-  changed = g_ptr_array_new_with_free_func (g_object_unref);
+  return _agentexec_container_workspace_filter (files, known);
+}
+
+/*
+ * _agentexec_container_workspace_filter:
+ * @files: (element-type AgentExecFile): files found in /workspace after a run
+ *   (copied out, or reported by the driver)
+ * @known: (element-type AgentExecFile): the files as they were before the run
+ *
+ * Returns: (element-type AgentExecFile): @files but the code file and those
+ *   whose content is still what @known says
+ */
+GPtrArray *
+_agentexec_container_workspace_filter (GPtrArray *files, GPtrArray *known)
+{
+  GPtrArray *changed = g_ptr_array_new_with_free_func (g_object_unref);
+
   for (guint i = 0; i < files->len; i++)
     {
       AgentExecFile *file = g_ptr_array_index (files, i);

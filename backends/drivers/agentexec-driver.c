@@ -10,6 +10,7 @@
 
 #include "agentexec-driver-private.h"
 #include "agentexec-enums.h"
+#include "agentexec-file-private.h"
 
 /* A frame's length prefix: at most this many digits (1 GB). */
 #define MAX_LENGTH_DIGITS 10
@@ -175,6 +176,69 @@ _agentexec_driver_encode_request (const char *language, const char *code, gssize
   return g_string_free_to_bytes (g_steal_pointer (&frame));
 }
 
+static void
+append_json_string (GString *out, const char *text)
+{
+  g_autoptr (JsonNode) node = json_node_init_string (json_node_alloc (), text);
+  g_autofree char *json = json_to_string (node, FALSE);
+
+  g_string_append (out, json);
+}
+
+/*
+ * _agentexec_driver_encode_request_with_files:
+ * @files: (element-type AgentExecFile) (nullable): files to write into the
+ *   working directory before the code runs (names already validated)
+ * @report_files: with 0 or more, ask for the created, changed and deleted
+ *   files of the run, up to that many bytes; -1 not to
+ *
+ * Returns: a Python request frame; the contents follow the JSON payload as
+ *   they are ({"name", "size"} in "files"), so that neither side copies them
+ *   through base64 and JSON
+ */
+GBytes *
+_agentexec_driver_encode_request_with_files (const char *code,
+                                             GPtrArray *files,
+                                             gint64 report_files)
+{
+  g_autoptr (GString) payload = g_string_new ("{\"code\":");
+  g_autofree char *text = g_utf8_make_valid (code, -1);
+  g_autoptr (GString) frame = NULL;
+  gsize attached = 0;
+
+  append_json_string (payload, text);
+  if (files != NULL && files->len > 0)
+    {
+      g_string_append (payload, ",\"files\":[");
+      for (guint i = 0; i < files->len; i++)
+        {
+          AgentExecFile *file = g_ptr_array_index (files, i);
+
+          g_string_append (payload, i > 0 ? ",{\"name\":" : "{\"name\":");
+          append_json_string (payload, agentexec_file_get_name (file));
+          g_string_append_printf (payload, ",\"size\":%" G_GSIZE_FORMAT "}",
+                                  g_bytes_get_size (agentexec_file_get_content (file)));
+          attached += g_bytes_get_size (agentexec_file_get_content (file));
+        }
+      g_string_append_c (payload, ']');
+    }
+  if (report_files >= 0)
+    g_string_append_printf (payload, ",\"report_files\":%" G_GINT64_FORMAT, report_files);
+  g_string_append_c (payload, '}');
+  frame = g_string_sized_new (payload->len + attached + 16);
+  g_string_append_printf (frame, "%" G_GSIZE_FORMAT "\n", payload->len);
+  g_string_append_len (frame, payload->str, payload->len);
+  for (guint i = 0; files != NULL && i < files->len; i++)
+    {
+      gsize len;
+      const char *data =
+          g_bytes_get_data (agentexec_file_get_content (g_ptr_array_index (files, i)), &len);
+
+      g_string_append_len (frame, data, len);
+    }
+  return g_string_free_to_bytes (g_steal_pointer (&frame));
+}
+
 static GStrv
 strv_member (JsonObject *object, const char *name)
 {
@@ -221,6 +285,46 @@ string_member (JsonObject *object, const char *name)
   return g_strdup (json_node_get_string (node));
 }
 
+/* The reply's "files": regular files with valid names (others are skipped,
+ * as when the workspace is copied out); NULL when absent. */
+static GPtrArray *
+files_member (JsonObject *object)
+{
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  JsonArray *array;
+
+  if (!json_object_has_member (object, "files") ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "files")))
+    return NULL;
+  array = json_object_get_array_member (object, "files");
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      JsonObject *item = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      g_autofree char *name = item != NULL ? string_member (item, "name") : NULL;
+      g_autofree char *data = item != NULL ? string_member (item, "data") : NULL;
+      g_autofree char *mime = NULL;
+      g_autoptr (GBytes) content = NULL;
+      guchar *decoded;
+      gsize len;
+
+      if (name == NULL || data == NULL || !_agentexec_file_validate_name (name, NULL))
+        continue;
+      decoded = g_base64_decode_inplace (data, &len);
+      content = g_bytes_new (decoded, len);
+      mime = _agentexec_file_guess_mime (name, decoded, len);
+      g_ptr_array_add (files, agentexec_file_new (name, mime, content));
+    }
+  return g_steal_pointer (&files);
+}
+
+gboolean
+_agentexec_driver_reply_has_feature (AgentExecDriverReply *reply, const char *feature)
+{
+  return reply != NULL && reply->features != NULL &&
+         g_strv_contains ((const char *const *) reply->features, feature);
+}
+
 /*
  * _agentexec_driver_reply_parse:
  *
@@ -257,6 +361,17 @@ _agentexec_driver_reply_parse (const char *payload, gsize len, GError **error)
   reply->version = string_member (object, "version");
   reply->figures = strv_member (object, "figures");
   reply->value = string_member (object, "value");
+  reply->features = strv_member (object, "features");
+  reply->input_error = string_member (object, "input_error");
+  reply->files = files_member (object);
+  if (reply->files != NULL)
+    reply->deleted = strv_member (object, "deleted");
+  reply->files_overflow =
+      json_object_has_member (object, "files_overflow") &&
+      JSON_NODE_HOLDS_VALUE (json_object_get_member (object, "files_overflow")) &&
+      json_node_get_value_type (json_object_get_member (object, "files_overflow")) ==
+          G_TYPE_BOOLEAN &&
+      json_object_get_boolean_member (object, "files_overflow");
   return reply;
 }
 
@@ -269,6 +384,10 @@ _agentexec_driver_reply_free (AgentExecDriverReply *reply)
   g_free (reply->version);
   g_strfreev (reply->figures);
   g_free (reply->value);
+  g_strfreev (reply->features);
+  g_free (reply->input_error);
+  g_clear_pointer (&reply->files, g_ptr_array_unref);
+  g_strfreev (reply->deleted);
   g_free (reply);
 }
 

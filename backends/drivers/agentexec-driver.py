@@ -10,6 +10,18 @@
 #       With OUT_FD 1 (one channel, e.g. a container's attach stream) the reply
 #       is preceded by TOKEN on stdout, and TOKEN + "\n" is written to stderr,
 #       so that the reader knows where the code's output ends.
+#       Files through the driver (the ready reply lists "files" in
+#       "features"; older clients send neither member and get neither):
+#       request "files": [{"name", "data": base64}] or [{"name", "size": N}]
+#       (then the N raw bytes follow the frame, in the order of the list)
+#       are written into the working directory before the code runs (parent directories made, a
+#       symlinked directory refused, the file replaced, never followed); a
+#       failure replies {"input_error": str} without running the code.
+#       Request "report_files": N (bytes) asks for the regular files the run
+#       created or changed, as reply "files": [{"name", "data"}], and
+#       "deleted": [name]; more than N bytes, or a directory too big to
+#       scan, replies "files_overflow": true instead (the client copies the
+#       directory itself). Symlinks are never followed; .agentexec/ is left out.
 # In serve mode, numpy, pandas and matplotlib (where installed) are imported
 # while the client is idle (after ready and after replies), or with
 # AGENTEXEC_PRELOAD=ready in the environment (a warm pool's container) all
@@ -151,6 +163,129 @@ def _ae_read_exact(f, n):
     return data
 
 
+def _ae_put_files(files):
+    # Each file is written to a temporary name and renamed over the old one:
+    # an existing symlink is replaced, not followed; a symlinked or
+    # non-directory parent is refused (O_NOFOLLOW | O_DIRECTORY).
+    import base64
+    for item in files:
+        name = item['name']
+        parts = name.split('/')
+        if name.startswith('/') or '' in parts or '.' in parts or '..' in parts:
+            raise ValueError('invalid file name %r' % name)
+        data = item['data']
+        if isinstance(data, str):
+            data = base64.b64decode(data)
+        try:
+            _ae_put_file(parts, data)
+        except OSError as e:
+            raise ValueError('could not write input file %s (%s: a directory on its path '
+                             'is a file or a symlink?)' % (name, e.strerror)) from None
+
+
+def _ae_put_file(parts, data):
+    dfd = os.open('.', os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            try:
+                os.mkdir(part, 0o755, dir_fd=dfd)
+            except FileExistsError:
+                pass
+            fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dfd)
+            os.close(dfd)
+            dfd = fd
+        tmp = '.%s.agentexec-%d' % (parts[-1][:200], os.getpid())
+        try:
+            os.unlink(tmp, dir_fd=dfd)
+        except FileNotFoundError:
+            pass
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
+                     dir_fd=dfd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.rename(tmp, parts[-1], src_dir_fd=dfd, dst_dir_fd=dfd)
+    finally:
+        os.close(dfd)
+
+
+_ae_scan_max = 4096
+
+
+def _ae_scan(checksums):
+    # {name: stat key} of the regular files under the working directory, or
+    # None when there are more than _ae_scan_max entries. With checksums, a
+    # file modified in the last 100 ms (coarse clocks) also gets its CRC: a
+    # same-size rewrite within the same clock tick keeps its stat.
+    import time
+    found, dirs, count = {}, [''], 0
+    racy = time.time_ns() - 100000000
+    while dirs:
+        prefix = dirs.pop()
+        try:
+            entries = os.scandir(prefix or '.')
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                count += 1
+                if count > _ae_scan_max:
+                    return None
+                name = prefix + entry.name
+                if name == '.agentexec':
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.append(name + '/')
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                    if checksums and max(st.st_mtime_ns, st.st_ctime_ns) >= racy:
+                        key += (_ae_crc(name),)
+                    found[name] = key
+    return found
+
+
+def _ae_read_file(name):
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, 'rb') as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def _ae_crc(name):
+    import zlib
+    data = _ae_read_file(name)
+    return None if data is None else zlib.crc32(data)
+
+
+def _ae_changes(before, after, limit):
+    # The reply members for the files the run created, changed or deleted.
+    import base64
+    if before is None or after is None:
+        return {'files_overflow': True}
+    files, total = [], 0
+    for name, key in after.items():
+        old = before.get(name)
+        if old is not None and old[:4] == key and (len(old) == 4 or old[4] == _ae_crc(name)):
+            continue
+        data = _ae_read_file(name)
+        if data is None:
+            continue
+        total += len(data)
+        if total > limit:
+            return {'files_overflow': True}
+        files.append({'name': name, 'data': base64.b64encode(data).decode('ascii')})
+    return {'files': files, 'deleted': [name for name in before if name not in after]}
+
+
 def _ae_preload_chart():
     # One chart drawn to memory and closed: pandas' plotting module (where
     # installed), the fonts and the font cache, the Agg renderer, the PNG writer.
@@ -167,7 +302,7 @@ def _ae_preload_chart():
         plt.close('all')
 
 
-_ae_preload_steps = ['numpy', 'pandas', 'matplotlib.pyplot', _ae_preload_chart]
+_ae_preload_steps = ['ast', 'base64', 'zlib', 'numpy', 'pandas', 'matplotlib.pyplot', _ae_preload_chart]
 
 
 def _ae_preload(fd):
@@ -216,17 +351,29 @@ def _ae_serve(in_fd, out_fd, token):
     if os.environ.pop('AGENTEXEC_PRELOAD', '') == 'ready':
         _ae_preload(None)
     reply({'ready': True, 'language': 'python', 'pid': os.getpid(),
-           'version': sys.version.split()[0]})
+           'version': sys.version.split()[0], 'features': ['files']})
     _ae_preload(in_fd)
     while True:
         line = requests.readline()
         if not line:
             return
         request = json.loads(_ae_read_exact(requests, int(line)))
+        for item in request.get('files') or []:
+            if 'size' in item:
+                item['data'] = _ae_read_exact(requests, item['size']) if item['size'] else b''
+        try:
+            _ae_put_files(request.get('files') or [])
+        except Exception as e:
+            reply({'input_error': '%s' % (e,)})
+            continue
+        limit = request.get('report_files')
+        before = _ae_scan(True) if limit is not None else None
         status, figures, value = _ae_exec(request.get('code', ''), '<code>', namespace, True)
         answer = {'exit_code': status, 'figures': figures}
         if value is not None:
             answer['value'] = value
+        if limit is not None:
+            answer.update(_ae_changes(before, _ae_scan(False), limit))
         reply(answer)
         _ae_preload(in_fd)
 
