@@ -86,7 +86,12 @@ systemd-analyze verify --man=no /usr/lib/systemd/system/agentexec-serve.service 
   fail "systemd-analyze verify agentexec-serve.service"
 systemctl is-enabled agentexec-serve.service >/dev/null 2>&1 &&
   fail "agentexec-serve.service was enabled on installation"
-echo "check-deb: agentexec-serve.service verified, not enabled"
+systemd-analyze verify --man=no /usr/lib/systemd/system/agentexec-serve.socket \
+  /usr/lib/systemd/system/agentexec-serve-health.socket ||
+  fail "systemd-analyze verify of the socket units"
+systemctl is-enabled agentexec-serve.socket >/dev/null 2>&1 &&
+  fail "agentexec-serve.socket was enabled on installation"
+echo "check-deb: agentexec-serve.service and its sockets verified, not enabled"
 echo "check-deb: OK"
 INSIDE
 

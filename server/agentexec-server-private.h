@@ -39,6 +39,10 @@ AgentExecServer *_agentexec_server_new (AgentExecCodeExecutor *executor,
                                         const AgentExecServerOptions *options);
 gboolean _agentexec_server_listen (
     AgentExecServer *self, const char *host, guint port, guint health_port, GError **error);
+gboolean _agentexec_server_listen_sockets (AgentExecServer *self,
+                                           GSocket *api,
+                                           GSocket *health,
+                                           GError **error);
 guint _agentexec_server_get_port (AgentExecServer *self);
 void _agentexec_server_shutdown_async (AgentExecServer *self,
                                        guint grace_ms,

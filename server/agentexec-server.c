@@ -503,6 +503,32 @@ on_got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer data)
     }
 }
 
+/* The client's address, or NULL when it is already gone (a probe that
+ * connects and resets at once). Read from the socket here: libsoup's
+ * soup_server_message_get_remote_host() logs a warning for every such
+ * client ("could not get remote address: Transport endpoint is not
+ * connected"), which is no fault of the server's. */
+static char *
+dup_remote_host (SoupServerMessage *msg)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  g_autoptr (GSocketAddress) address = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (socket == NULL)
+    return NULL;
+  address = g_socket_get_remote_address (socket, &error);
+  if (address == NULL)
+    {
+      g_debug ("A client left before its address was read: %s", error->message);
+      return NULL;
+    }
+  if (!G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  return g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}
+
 static void
 on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
 {
@@ -511,9 +537,8 @@ on_request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
 
   *start = g_get_monotonic_time ();
   g_object_set_data_full (G_OBJECT (msg), START_TIME_KEY, start, g_free);
-  /* Asked now: once the client is gone libsoup cannot tell (and warns). */
-  g_object_set_data_full (G_OBJECT (msg), REMOTE_KEY,
-                          g_strdup (soup_server_message_get_remote_host (msg)), g_free);
+  /* Asked now: once the client is gone nobody can tell. */
+  g_object_set_data_full (G_OBJECT (msg), REMOTE_KEY, dup_remote_host (msg), g_free);
   g_signal_connect_object (msg, "got-headers", G_CALLBACK (on_got_headers), self, 0);
   g_signal_connect_object (msg, "got-chunk", G_CALLBACK (on_got_chunk), self, 0);
   self->in_flight++;
@@ -535,7 +560,10 @@ log_request (AgentExecServer *self, SoupServerMessage *msg, const char *event)
   json_builder_set_member_name (builder, "event");
   json_builder_add_string_value (builder, event);
   json_builder_set_member_name (builder, "remote");
-  json_builder_add_string_value (builder, g_object_get_data (G_OBJECT (msg), REMOTE_KEY));
+  if (g_object_get_data (G_OBJECT (msg), REMOTE_KEY) != NULL)
+    json_builder_add_string_value (builder, g_object_get_data (G_OBJECT (msg), REMOTE_KEY));
+  else
+    json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "method");
   json_builder_add_string_value (builder, soup_server_message_get_method (msg));
   json_builder_set_member_name (builder, "path");
@@ -627,12 +655,11 @@ _agentexec_server_listen (
 {
   if (self->auth == NULL && !_agentexec_server_address_is_loopback (host))
     {
-      g_set_error (
-          error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
-          "Refusing to listen on %s without a token: anyone who reaches it could "
-          "run code. Pass --token-file FILE (clients send it as " AGENTEXEC_SERVER_TOKEN_HEADER
-          "), or listen on 127.0.0.1",
-          host);
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
+                   "Refusing to listen on %s without a token: anyone who reaches it could "
+                   "run code. Pass --token-file FILE or --token-env NAME (clients send it "
+                   "as " AGENTEXEC_SERVER_TOKEN_HEADER "), or listen on 127.0.0.1",
+                   host);
       return FALSE;
     }
   if (!listen_on (self->soup, host, port, error))
@@ -641,6 +668,64 @@ _agentexec_server_listen (
     return TRUE;
   self->health = new_soup_server (self);
   return listen_on (self->health, host, health_port, error);
+}
+
+/* The loopback rule for a socket given to the server: its local address. */
+static gboolean
+check_socket_address (AgentExecServer *self, GSocket *socket, GError **error)
+{
+  g_autoptr (GSocketAddress) address = g_socket_get_local_address (socket, NULL);
+  g_autofree char *host = NULL;
+
+  /* A Unix socket is reached through its file's permissions only. */
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address) || self->auth != NULL)
+    return TRUE;
+  host = g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+  if (_agentexec_server_address_is_loopback (host))
+    return TRUE;
+  g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_UNSAFE_NOT_ALLOWED,
+               "Refusing to serve on %s (a socket passed by systemd) without a token: anyone "
+               "who reaches it could run code. Pass --token-file FILE or --token-env NAME, or "
+               "make the socket unit listen on 127.0.0.1",
+               host);
+  return FALSE;
+}
+
+static gboolean
+listen_socket (SoupServer *soup, GSocket *socket, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  if (soup_server_listen_socket (soup, socket, 0, &local_error))
+    return TRUE;
+  g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
+               "Cannot serve on the socket passed by systemd: %s", local_error->message);
+  return FALSE;
+}
+
+/*
+ * _agentexec_server_listen_sockets:
+ * @api: a listening socket (systemd's socket activation)
+ * @health: (nullable): another, for GET /health only
+ *
+ * Like _agentexec_server_listen(), on sockets made by someone else.
+ */
+gboolean
+_agentexec_server_listen_sockets (AgentExecServer *self,
+                                  GSocket *api,
+                                  GSocket *health,
+                                  GError **error)
+{
+  if (!check_socket_address (self, api, error) ||
+      (health != NULL && !check_socket_address (self, health, error)))
+    return FALSE;
+  if (!listen_socket (self->soup, api, error))
+    return FALSE;
+  if (health == NULL)
+    return TRUE;
+  self->health = new_soup_server (self);
+  return listen_socket (self->health, health, error);
 }
 
 /* The port of the first listener (libsoup 3.2's soup_server_get_uris()

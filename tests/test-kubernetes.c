@@ -763,6 +763,13 @@ test_error_and_stderr (void)
   g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (result), "err\n"));
   g_assert_nonnull (strstr (agentexec_execution_result_get_stderr (result), "ZeroDivisionError"));
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_FAILED);
+  g_clear_object (&result);
+  /* The pod's token (given to its server through --token-env) is not in the
+   * code's environment. */
+  result =
+      run (executor, "import os\nprint(os.environ.get('AGENTEXEC_SERVE_TOKEN'))", NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "None\n");
   close_executor (executor);
 }
 
@@ -919,6 +926,32 @@ test_manifest (void)
       _agentexec_kube_pod_label (json_node_get_object (root), "app.kubernetes.io/managed-by"), ==,
       "libagentexec");
   g_assert_nonnull (strstr (text, "sekrit-1234"));
+  /* The server is run directly (no shell, no token file): the token comes
+   * from the environment and never appears on the command line; the local
+   * backend inside the pod runs without its own sandbox, which cannot start
+   * in a container (test-podman-kube-play shows it). */
+  {
+    JsonArray *command = json_object_get_array_member (container, "command");
+    g_autoptr (GString) line = g_string_new (NULL);
+    gboolean token_env = FALSE, no_sandbox = FALSE;
+
+    for (guint i = 0; i < json_array_get_length (command); i++)
+      {
+        const char *arg = json_array_get_string_element (command, i);
+
+        g_string_append_printf (line, "%s ", arg);
+        no_sandbox |= g_str_equal (arg, "--no-sandbox");
+        if (g_str_equal (arg, "--token-env") && i + 1 < json_array_get_length (command))
+          token_env =
+              g_str_equal (json_array_get_string_element (command, i + 1), "AGENTEXEC_SERVE_TOKEN");
+      }
+    g_assert_cmpstr (json_array_get_string_element (command, 0), ==, "agentexec");
+    g_assert_true (token_env);
+    g_assert_true (no_sandbox);
+    g_assert_null (strstr (line->str, "sekrit-1234"));
+    g_assert_null (strstr (line->str, "--token-file"));
+    g_assert_null (strstr (text, "/run/agentexec"));
+  }
   g_object_unref (executor);
 }
 

@@ -91,6 +91,70 @@ server_start (Server *server, const char *const *extra)
   server->session = soup_session_new_with_options ("timeout", 60, NULL);
 }
 
+/* The server started the way systemd's socket activation starts it:
+ * systemd-socket-activate (from systemd) listens on @ports (the first named
+ * "api", the second "health"), and execs the server, passing the sockets as
+ * fds 3 and 4 with LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES, at the first
+ * connection. */
+static void
+server_start_activated (Server *server,
+                        const char *address,
+                        const guint *ports,
+                        guint n_ports,
+                        const char *const *extra)
+{
+  g_autoptr (GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *activate = g_find_program_in_path ("systemd-socket-activate");
+  int fd;
+
+  if (activate == NULL)
+    {
+      /* scripts/setup.sh installs systemd; CI must not skip. */
+      if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
+        g_error ("systemd-socket-activate is missing (apt-get install systemd)");
+      g_test_skip ("systemd-socket-activate is missing (apt-get install systemd)");
+      return;
+    }
+  fd = g_file_open_tmp ("agentexec-serve-XXXXXX.log", &server->log_path, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_subprocess_launcher_set_stderr_file_path (launcher, server->log_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_ptr_array_add (argv, g_steal_pointer (&activate));
+  for (guint i = 0; i < n_ports; i++)
+    g_ptr_array_add (argv, g_strdup_printf ("--listen=%s:%u", address, ports[i]));
+  g_ptr_array_add (argv, g_strdup (n_ports > 1 ? "--fdname=api:health" : "--fdname=api"));
+  g_ptr_array_add (argv,
+                   g_build_filename (g_getenv ("AGENTEXEC_BUILD_DIR"), "tools", "agentexec", NULL));
+  for (const char *const *a = (const char *const[]){ "serve", "--backend", "local", NULL };
+       *a != NULL; a++)
+    g_ptr_array_add (argv, g_strdup (*a));
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  g_ptr_array_add (argv, NULL);
+  server->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  server->port = ports[0];
+  /* It says so once each socket listens; connecting then starts the server. */
+  for (gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+       g_get_monotonic_time () < deadline;)
+    {
+      g_autofree char *log = server_log (server);
+      guint listening = 0;
+
+      for (const char *at = strstr (log, "Listening on "); at != NULL;
+           at = strstr (at + 1, "Listening on "))
+        listening++;
+      if (listening >= n_ports)
+        break;
+      g_usleep (10000);
+    }
+  server->session = soup_session_new_with_options ("timeout", 60, NULL);
+}
+
 static int
 server_stop (Server *server)
 {
@@ -381,6 +445,56 @@ test_token (void)
   request (&server, "GET", "/health", NULL, NULL, &health);
   g_assert_cmpuint (health.status, ==, 200);
   g_assert_cmpint (server_stop (&server), ==, 0);
+}
+
+/* --token-env: the token from the environment; the variable is gone before
+ * any code runs (the code cannot read it), and a missing or short one is
+ * refused at start. */
+static void
+test_token_env (void)
+{
+  Server server = { 0 };
+  const char *extra[] = { "--token-env", "AGENTEXEC_TEST_SERVE_TOKEN", NULL };
+  g_autofree char *program =
+      g_build_filename (g_getenv ("AGENTEXEC_BUILD_DIR"), "tools", "agentexec", NULL);
+  const char *argv[] = {
+    program,       "serve",         "--backend", "local",       "--listen",
+    "127.0.0.1:0", "--health-port", "0",         "--token-env", "AGENTEXEC_TEST_SERVE_TOKEN",
+    NULL
+  };
+  g_auto (Reply) none = { 0 };
+  g_auto (Reply) right = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  g_setenv ("AGENTEXEC_TEST_SERVE_TOKEN", TOKEN, TRUE);
+  server_start (&server, extra);
+  g_unsetenv ("AGENTEXEC_TEST_SERVE_TOKEN");
+  request (&server, "POST", "/execute", "{\"code\": \"1\"}", NULL, &none);
+  g_assert_cmpuint (none.status, ==, 401);
+  request (&server, "POST", "/execute",
+           "{\"code\": \"import os; print(repr(os.environ.get('AGENTEXEC_TEST_SERVE_TOKEN')))\"}",
+           TOKEN, &right);
+  g_assert_cmpuint (right.status, ==, 200);
+  g_assert_nonnull (strstr (right.body, "\"text\":\"None\\n\""));
+  g_assert_null (strstr (right.body, TOKEN));
+  g_assert_cmpint (server_stop (&server), ==, 0);
+
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      g_autofree char *err = NULL;
+      int status;
+
+      if (attempt == 1)
+        g_setenv ("AGENTEXEC_TEST_SERVE_TOKEN", "short", TRUE);
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                    &status, &error);
+      g_assert_no_error (error);
+      g_assert_false (g_spawn_check_wait_status (status, NULL));
+      g_assert_nonnull (
+          strstr (err, attempt == 0 ? "no such environment variable" : "at least 16 characters"));
+      g_assert_null (strstr (err, "listening"));
+    }
+  g_unsetenv ("AGENTEXEC_TEST_SERVE_TOKEN");
 }
 
 /* Without a token the server refuses an address other machines reach. */
@@ -734,6 +848,121 @@ test_health_port (void)
   g_assert_cmpint (server_stop (&server), ==, 0);
 }
 
+/* Clients that reset their connection at once (readiness probes do) are
+ * not worth a warning: the access log says "remote": null, and libsoup's
+ * "could not get remote address" is never logged. */
+static void
+test_reset_clients (void)
+{
+  Server server = { 0 };
+  g_auto (Reply) health = { 0 };
+  g_autofree char *log = NULL;
+  static const char probe[] = "GET /health HTTP/1.1\r\nHost: probe\r\n\r\n";
+
+  server_start (&server, NULL);
+  for (int i = 0; i < 20; i++)
+    {
+      g_autoptr (GSocket) socket =
+          g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+      g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+      g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, server.port);
+      struct linger reset = { 1, 0 };
+      g_autoptr (GError) error = NULL;
+
+      g_assert_nonnull (socket);
+      g_assert_true (g_socket_connect (socket, address, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (
+          setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &reset, sizeof reset), ==,
+          0);
+      if (i % 2 == 0)
+        g_socket_send (socket, probe, strlen (probe), NULL, NULL);
+      g_socket_close (socket, NULL);
+    }
+  /* Answered in order on one main loop: once this is, the resets were seen. */
+  request (&server, "GET", "/health", NULL, NULL, &health);
+  g_assert_cmpuint (health.status, ==, 200);
+  log = server_log (&server);
+  g_assert_null (strstr (log, "could not get remote address"));
+  g_assert_null (strstr (log, "WARNING"));
+  g_assert_cmpint (server_stop (&server), ==, 0);
+}
+
+/* Socket activation: the server answers on the sockets it was given (the
+ * API on one, GET /health on the other), binds nothing itself, and the
+ * code it runs does not see the LISTEN_* variables. */
+static void
+test_socket_activation (void)
+{
+  Server server = { 0 };
+  guint ports[2] = { free_port (), free_port () };
+  g_auto (Reply) health = { 0 };
+  g_auto (Reply) run = { 0 };
+  g_auto (Reply) health_only = { 0 };
+  g_auto (Reply) other = { 0 };
+  g_autofree char *log = NULL;
+
+  server_start_activated (&server, "127.0.0.1", ports, 2, NULL);
+  if (server.proc == NULL)
+    return;
+  request (&server, "GET", "/health", NULL, NULL, &health);
+  g_assert_cmpuint (health.status, ==, 200);
+  request (&server, "POST", "/execute",
+           "{\"code\": \"import os\\nprint(os.environ.get('LISTEN_FDS'), "
+           "os.environ.get('LISTEN_PID'))\"}",
+           NULL, &run);
+  g_assert_cmpuint (run.status, ==, 200);
+  g_assert_nonnull (strstr (run.body, "\"text\":\"None None\\n\""));
+  server.port = ports[1];
+  request (&server, "GET", "/health", NULL, NULL, &health_only);
+  g_assert_cmpuint (health_only.status, ==, 200);
+  request (&server, "POST", "/execute", "{\"code\": \"1\"}", NULL, &other);
+  g_assert_cmpuint (other.status, ==, 404);
+  server.port = ports[0];
+  log = server_log (&server);
+  g_assert_nonnull (strstr (log, "socket from systemd"));
+  g_assert_null (strstr (log, "WARNING"));
+  g_assert_cmpint (server_stop (&server), ==, 0);
+}
+
+/* What cannot work is refused at start, with a message: --listen beside
+ * passed sockets; a socket off loopback without a token. */
+static void
+test_socket_activation_refused (void)
+{
+  struct
+  {
+    const char *address;
+    const char *extra[3];
+    const char *message;
+  } cases[] = {
+    { "127.0.0.1", { "--listen", "127.0.0.1:0", NULL }, "--listen and --health-port do not apply" },
+    { "0.0.0.0", { NULL }, "without a token" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      Server server = { 0 };
+      guint port = free_port ();
+      g_autoptr (GSocketClient) client = g_socket_client_new ();
+      g_autoptr (GSocketConnection) connection = NULL;
+      g_autofree char *log = NULL;
+
+      server_start_activated (&server, cases[i].address, &port, 1, cases[i].extra);
+      if (server.proc == NULL)
+        return;
+      /* The first connection starts it; it then exits without serving. */
+      connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+      g_assert_true (g_subprocess_wait (server.proc, NULL, NULL));
+      g_assert_true (g_subprocess_get_if_exited (server.proc));
+      g_assert_cmpint (g_subprocess_get_exit_status (server.proc), !=, 0);
+      log = server_log (&server);
+      g_assert_nonnull (strstr (log, cases[i].message));
+      g_assert_null (strstr (log, "listening on http"));
+      server_stop (&server);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -745,6 +974,10 @@ main (int argc, char **argv)
   g_test_add_func ("/agentexec/server/hostile/bad-requests", test_bad_requests);
   g_test_add_func ("/agentexec/server/hostile/oversize", test_oversize);
   g_test_add_func ("/agentexec/server/hostile/token", test_token);
+  g_test_add_func ("/agentexec/server/hostile/token-env", test_token_env);
+  g_test_add_func ("/agentexec/server/hostile/reset-clients", test_reset_clients);
+  g_test_add_func ("/agentexec/server/socket-activation/serve", test_socket_activation);
+  g_test_add_func ("/agentexec/server/socket-activation/refused", test_socket_activation_refused);
   g_test_add_func ("/agentexec/server/hostile/refuse-public", test_refuse_public);
   g_test_add_func ("/agentexec/server/hostile/disconnect", test_disconnect);
   g_test_add_func ("/agentexec/server/hostile/slow-reader", test_slow_reader);

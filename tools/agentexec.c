@@ -15,9 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gio/gunixsocketaddress.h>
 #include <glib-unix.h>
 
 #include "libagentexec.h"
+#include "agentexec-server-activation-private.h"
 #include "agentexec-server-private.h"
 
 #define EXIT_USAGE 2
@@ -537,6 +539,7 @@ typedef struct
 {
   char *listen;
   char *token_file;
+  char *token_env;
   int max_contexts;
   int max_executions;
   int idle_s;
@@ -631,6 +634,8 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &serve->token_file,
       "Clients must send the token in FILE as E2B-Traffic-Access-Token (required off loopback)",
       "FILE" },
+    { "token-env", 0, 0, G_OPTION_ARG_STRING, &serve->token_env,
+      "Like --token-file, the token read from environment variable NAME (then unset)", "NAME" },
     { "max-contexts", 0, 0, G_OPTION_ARG_INT, &serve->max_contexts,
       "At most N contexts (default 64)", "N" },
     { "max-executions", 0, 0, G_OPTION_ARG_INT, &serve->max_executions,
@@ -653,14 +658,14 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
   serve->max_contexts = 64;
   serve->max_executions = 256;
   serve->max_code_bytes = 1024 * 1024;
-  serve->health_port = AGENTEXEC_SERVER_HEALTH_PORT;
+  serve->health_port = -1; /* the default, AGENTEXEC_SERVER_HEALTH_PORT */
   g_option_context_set_summary (context,
                                 "Serves E2B's code-interpreter API (the @e2b/code-interpreter and "
                                 "e2b-code-interpreter SDKs in debug mode) on a backend.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, &error) || *argc != 2 ||
       serve->max_contexts < 0 || serve->max_executions < 0 || serve->idle_s < 0 ||
-      serve->max_code_bytes <= 0 || options->timeout_s < 0 || serve->health_port < 0 ||
+      serve->max_code_bytes <= 0 || options->timeout_s < 0 || serve->health_port < -1 ||
       serve->health_port > 65535)
     {
       g_printerr ("agentexec serve: %s (see agentexec serve --help)\n",
@@ -668,6 +673,84 @@ parse_serve (int *argc, char ***argv, Options *options, ServeOptions *serve)
       return FALSE;
     }
   return TRUE;
+}
+
+/* The token of --token-file or --token-env (NULL: none); the variable is
+ * removed from the environment, so that no code the server runs sees it. */
+static gboolean
+read_serve_token (const ServeOptions *serve, char **token)
+{
+  const char *source = serve->token_file != NULL ? serve->token_file : serve->token_env;
+
+  *token = NULL;
+  if (serve->token_file != NULL && serve->token_env != NULL)
+    {
+      g_printerr ("agentexec serve: give the token with --token-file or --token-env, not both\n");
+      return FALSE;
+    }
+  if (serve->token_file != NULL)
+    {
+      g_autoptr (GError) token_error = NULL;
+
+      if (!g_file_get_contents (serve->token_file, token, NULL, &token_error))
+        {
+          g_printerr ("agentexec serve: cannot read the token file: %s\n", token_error->message);
+          return FALSE;
+        }
+    }
+  else if (serve->token_env != NULL)
+    {
+      const char *value = serve->token_env[0] != '\0' && strchr (serve->token_env, '=') == NULL
+                              ? g_getenv (serve->token_env)
+                              : NULL;
+
+      if (value == NULL)
+        {
+          g_printerr ("agentexec serve: --token-env %s: no such environment variable (set it to "
+                      "the token, e.g. export %s=$(openssl rand -hex 32))\n",
+                      serve->token_env, serve->token_env);
+          return FALSE;
+        }
+      *token = g_strdup (value);
+      g_unsetenv (serve->token_env);
+    }
+  else
+    return TRUE;
+  g_strstrip (*token);
+  if (strchr (*token, '\n') != NULL || strlen (*token) < 16)
+    {
+      g_printerr ("agentexec serve: %s %s must hold one token of at least 16 characters (e.g. "
+                  "openssl rand -hex 32)\n",
+                  serve->token_file != NULL ? "the token file" : "the environment variable",
+                  source);
+      g_clear_pointer (token, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* "listening on URL" for a socket systemd passed (a Unix socket: its path). */
+static void
+print_listening (GSocket *socket, const char *backend)
+{
+  g_autoptr (GSocketAddress) address = g_socket_get_local_address (socket, NULL);
+
+  if (address != NULL && G_IS_INET_SOCKET_ADDRESS (address))
+    {
+      GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (address);
+      g_autofree char *host = g_inet_address_to_string (g_inet_socket_address_get_address (inet));
+
+      g_printerr ("agentexec serve: listening on http://%s%s%s:%u (%s backend, socket from "
+                  "systemd)\n",
+                  strchr (host, ':') != NULL ? "[" : "", host,
+                  strchr (host, ':') != NULL ? "]" : "", g_inet_socket_address_get_port (inet),
+                  backend);
+    }
+  else if (address != NULL && G_IS_UNIX_SOCKET_ADDRESS (address))
+    g_printerr ("agentexec serve: listening on unix:%s (%s backend, socket from systemd)\n",
+                g_unix_socket_address_get_path (G_UNIX_SOCKET_ADDRESS (address)), backend);
+  else
+    g_printerr ("agentexec serve: listening on the socket from systemd (%s backend)\n", backend);
 }
 
 static int
@@ -681,31 +764,31 @@ command_serve (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *host = NULL;
   g_autofree char *token = NULL;
+  g_autoptr (GSocket) api_socket = NULL;
+  g_autoptr (GSocket) health_socket = NULL;
+  gboolean activated = FALSE;
   guint port, term_id, int_id;
   int status = 0;
 
   if (!parse_serve (&argc, &argv, &options, &serve))
     return EXIT_USAGE;
+  if (!_agentexec_server_activation_take (&activated, &api_socket, &health_socket, &error))
+    return report_error ("cannot use the sockets systemd passed", error);
+  if (activated && (serve.listen != NULL || serve.health_port >= 0))
+    {
+      g_printerr ("agentexec serve: systemd passed the listening sockets: --listen and "
+                  "--health-port do not apply (set ListenStream= in the socket unit)\n");
+      return EXIT_USAGE;
+    }
+  if (serve.health_port < 0)
+    serve.health_port = AGENTEXEC_SERVER_HEALTH_PORT;
   if (!split_listen (serve.listen != NULL ? serve.listen : "127.0.0.1:49999", &host, &port))
     {
       g_printerr ("agentexec serve: --listen takes ADDR:PORT, e.g. 127.0.0.1:49999\n");
       return EXIT_USAGE;
     }
-  if (serve.token_file != NULL)
-    {
-      g_autoptr (GError) token_error = NULL;
-
-      if (!g_file_get_contents (serve.token_file, &token, NULL, &token_error))
-        return report_error ("cannot read the token file", token_error);
-      g_strstrip (token);
-      if (strchr (token, '\n') != NULL || strlen (token) < 16)
-        {
-          g_printerr ("agentexec serve: the token file must hold one token of at least 16 "
-                      "characters (e.g. openssl rand -hex 32 > %s)\n",
-                      serve.token_file);
-          return EXIT_USAGE;
-        }
-    }
+  if (!read_serve_token (&serve, &token))
+    return EXIT_USAGE;
   if ((executor = new_serve_executor (&options, &serve, &error)) == NULL)
     return report_error ("cannot use the backend", error);
   server_options.token = token;
@@ -716,11 +799,20 @@ command_serve (int argc, char **argv)
   server_options.timeout_ms = (guint) (options.timeout_s * 1000.0);
   server_options.access_log = !serve.no_access_log;
   server = _agentexec_server_new (executor, &server_options);
-  if (!_agentexec_server_listen (server, host, port, serve.health_port, &error))
-    return report_error ("cannot serve", error);
-  g_printerr ("agentexec serve: listening on http://%s:%u (%s backend)\n",
-              strchr (host, ':') != NULL ? "[::]" : host, _agentexec_server_get_port (server),
-              options.backend);
+  if (activated)
+    {
+      if (!_agentexec_server_listen_sockets (server, api_socket, health_socket, &error))
+        return report_error ("cannot serve", error);
+      print_listening (api_socket, options.backend);
+    }
+  else
+    {
+      if (!_agentexec_server_listen (server, host, port, serve.health_port, &error))
+        return report_error ("cannot serve", error);
+      g_printerr ("agentexec serve: listening on http://%s:%u (%s backend)\n",
+                  strchr (host, ':') != NULL ? "[::]" : host, _agentexec_server_get_port (server),
+                  options.backend);
+    }
   serve_loop = g_main_loop_new (NULL, FALSE);
   term_id = g_unix_signal_add (SIGTERM, on_serve_signal, server);
   int_id = g_unix_signal_add (SIGINT, on_serve_signal, server);
@@ -735,6 +827,7 @@ command_serve (int argc, char **argv)
   g_printerr ("agentexec serve: stopped\n");
   g_free (serve.listen);
   g_free (serve.token_file);
+  g_free (serve.token_env);
   return status;
 }
 
@@ -743,30 +836,30 @@ usage (FILE *out)
 {
   g_autofree char *list = backend_list ();
 
-  fprintf (
-      out,
-      "Usage:\n"
-      "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
-      "                [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
-      "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
-      "                  [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
-      "  agentexec serve [--listen ADDR:PORT] [--backend container|local|kubernetes]\n"
-      "                  [--token-file FILE] [--max-contexts N] [--context-idle-timeout S]\n"
-      "                  [--max-code-bytes N] [--no-sandbox --allow-unsafe]\n"
-      "  agentexec --help | --version\n"
-      "\n"
-      "run    runs the code of FILE (- for standard input), streaming its output;\n"
-      "       the exit status is the code's (124: timeout, 130: interrupted)\n"
-      "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
-      "       prints each result as ADK hands it back to the model (```tool_output)\n"
-      "serve  serves E2B's code-interpreter API on 127.0.0.1:49999 (and /health on\n"
-      "       :49983): E2B's SDKs in debug mode run their code on the chosen backend\n"
-      "\n"
-      "%s"
-      "\n"
-      "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
-      "`agentexec COMMAND --help` lists every option.\n",
-      list);
+  fprintf (out,
+           "Usage:\n"
+           "  agentexec run [--backend NAME] [--language LANG] [--timeout SECONDS] [--stateful]\n"
+           "                [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
+           "  agentexec reply [--backend NAME] [--timeout SECONDS] [--stateful]\n"
+           "                  [--no-sandbox --allow-unsafe] [--output-dir DIR] FILE|-\n"
+           "  agentexec serve [--listen ADDR:PORT] [--backend container|local|kubernetes]\n"
+           "                  [--token-file FILE | --token-env NAME] [--max-contexts N]\n"
+           "                  [--context-idle-timeout S] [--max-code-bytes N]\n"
+           "                  [--no-sandbox --allow-unsafe]\n"
+           "  agentexec --help | --version\n"
+           "\n"
+           "run    runs the code of FILE (- for standard input), streaming its output;\n"
+           "       the exit status is the code's (124: timeout, 130: interrupted)\n"
+           "reply  extracts the fenced code blocks of a model reply, runs them in order and\n"
+           "       prints each result as ADK hands it back to the model (```tool_output)\n"
+           "serve  serves E2B's code-interpreter API on 127.0.0.1:49999 (and /health on\n"
+           "       :49983): E2B's SDKs in debug mode run their code on the chosen backend\n"
+           "\n"
+           "%s"
+           "\n"
+           "Languages: python, javascript, bash, r, java (aliases such as py, js, sh).\n"
+           "`agentexec COMMAND --help` lists every option.\n",
+           list);
 }
 
 int

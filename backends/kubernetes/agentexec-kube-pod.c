@@ -10,8 +10,6 @@
 #include "agentexec-kube-client-private.h"
 #include "agentexec-kube-pod-private.h"
 
-#define TOKEN_DIR "/run/agentexec"
-
 /*
  * _agentexec_kube_label_value:
  *
@@ -160,38 +158,52 @@ add_mount (JsonBuilder *b, const char *name, const char *path)
   json_builder_end_object (b);
 }
 
-/* The server reads its token from a file in a memory-backed emptyDir (the
- * root file system is read-only); the token itself comes in the pod's
- * environment. */
-static char *
-serve_script (const AgentExecKubePodSpec *spec)
+/* The pod's command, run directly (the image needs no shell): the server
+ * takes its token from the environment (--token-env, which it unsets before
+ * running any code), so the token is in neither the command line nor a
+ * file. The pod is the sandbox: inside a container the local backend's own
+ * kernel sandbox cannot start (a container's /proc is masked, so a fresh
+ * proc cannot be mounted: "mounting proc at /proc: Operation not
+ * permitted", seen under podman kube play), so it runs without it. */
+static void
+add_command (JsonBuilder *b, const AgentExecKubePodSpec *spec)
 {
-  g_autofree char *timeout = spec->run_timeout_s > 0
-                                 ? g_strdup_printf (" --timeout %u", spec->run_timeout_s)
-                                 : g_strdup ("");
+  g_autofree char *listen = g_strdup_printf ("0.0.0.0:%u", spec->port);
+  g_autofree char *timeout = g_strdup_printf ("%u", spec->run_timeout_s);
+  const char *argv[] = { "agentexec",
+                         "serve",
+                         "--listen",
+                         listen,
+                         "--backend",
+                         "local",
+                         "--no-sandbox",
+                         "--allow-unsafe",
+                         "--health-port",
+                         "0",
+                         "--token-env",
+                         AGENTEXEC_KUBE_TOKEN_ENV,
+                         NULL };
 
-  /* The pod is the sandbox: inside it, the local backend is the right one. */
-  return g_strdup_printf ("umask 077 && printf '%%s' \"$%s\" > " TOKEN_DIR "/token && "
-                          "unset %s && exec agentexec serve --listen 0.0.0.0:%u --backend local "
-                          "--allow-unsafe --health-port 0 --token-file " TOKEN_DIR "/token%s",
-                          AGENTEXEC_KUBE_TOKEN_ENV, AGENTEXEC_KUBE_TOKEN_ENV, spec->port, timeout);
+  json_builder_set_member_name (b, "command");
+  json_builder_begin_array (b);
+  for (guint i = 0; argv[i] != NULL; i++)
+    json_builder_add_string_value (b, argv[i]);
+  if (spec->run_timeout_s > 0)
+    {
+      json_builder_add_string_value (b, "--timeout");
+      json_builder_add_string_value (b, timeout);
+    }
+  json_builder_end_array (b);
 }
 
 static void
 add_container (JsonBuilder *b, const AgentExecKubePodSpec *spec, const char *token)
 {
-  g_autofree char *script = serve_script (spec);
-
   json_builder_begin_object (b);
   add_string (b, "name", "sandbox");
   add_string (b, "image", spec->image);
   add_string (b, "imagePullPolicy", "IfNotPresent");
-  json_builder_set_member_name (b, "command");
-  json_builder_begin_array (b);
-  json_builder_add_string_value (b, "/bin/sh");
-  json_builder_add_string_value (b, "-c");
-  json_builder_add_string_value (b, script);
-  json_builder_end_array (b);
+  add_command (b, spec);
   json_builder_set_member_name (b, "env");
   json_builder_begin_array (b);
   json_builder_begin_object (b);
@@ -229,7 +241,6 @@ add_container (JsonBuilder *b, const AgentExecKubePodSpec *spec, const char *tok
   json_builder_begin_array (b);
   add_mount (b, "tmp", "/tmp");
   add_mount (b, "workspace", "/workspace");
-  add_mount (b, "token", TOKEN_DIR);
   json_builder_end_array (b);
   add_string (b, "workingDir", "/workspace");
   json_builder_end_object (b);
@@ -285,7 +296,6 @@ add_pod_spec (JsonBuilder *b, const AgentExecKubePodSpec *spec, const char *toke
   json_builder_begin_array (b);
   add_volume (b, "tmp", NULL, "256Mi");
   add_volume (b, "workspace", NULL, "1Gi");
-  add_volume (b, "token", "Memory", "1Mi");
   json_builder_end_array (b);
   json_builder_end_object (b);
 }

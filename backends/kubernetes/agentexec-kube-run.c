@@ -36,6 +36,7 @@ typedef struct
   gboolean ended;
   gboolean failed;
   guint figures;
+  char *executor_error; /* the pod's backend failed, not the code */
   AgentExecExecutionResult *result;
 } Run;
 
@@ -64,6 +65,11 @@ on_error_event (Run *run, JsonObject *event)
   const char *traceback = _agentexec_kube_get_string (event, "traceback");
   g_autofree char *text = NULL;
 
+  /* The pod's server could not run the code at all (its own backend
+   * failed): that is this backend's failure, not the code's, and must not
+   * look like a run that printed nothing. */
+  if (g_strcmp0 (name, "ExecutorError") == 0 && run->executor_error == NULL)
+    run->executor_error = g_strdup (value != NULL ? value : "");
   run->failed = TRUE;
   if (traceback != NULL && traceback[0] != '\0')
     text = g_str_has_suffix (traceback, "\n") ? g_strdup (traceback)
@@ -218,6 +224,7 @@ execute_in_pod (AgentExecKubernetesExecutor *self,
   const char *headers[] = { token_header, "Accept: application/x-ndjson", NULL };
   guint timeout_ms = _agentexec_base_executor_effective_timeout_ms (base, input);
   g_autoptr (GError) local_error = NULL;
+  g_autofree char *executor_error = NULL;
   Run run = { self,
               input,
               output_context,
@@ -231,6 +238,7 @@ execute_in_pod (AgentExecKubernetesExecutor *self,
   ok = _agentexec_kube_client_stream (_agentexec_kubernetes_executor_get_client (self), "POST",
                                       path, headers, body, timeout_ms, on_line, &run, NULL,
                                       cancellable, &local_error);
+  executor_error = g_steal_pointer (&run.executor_error);
   memset (token_header, 0, strlen (token_header));
   _agentexec_execution_result_set_stdout (result, run.out->str, run.out->len);
   _agentexec_execution_result_set_stderr (result, run.err->str, run.err->len);
@@ -249,6 +257,14 @@ execute_in_pod (AgentExecKubernetesExecutor *self,
       g_propagate_prefixed_error (
           error, g_steal_pointer (&local_error),
           "Running code in pod %s through the API server's proxy: ", claim->name);
+      return NULL;
+    }
+  if (executor_error != NULL)
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
+                   "The server in pod %s could not run the code: %s (check the pod's image "
+                   "and the agentexec serve options of its template)",
+                   claim->name, executor_error);
       return NULL;
     }
   if (!run.ended)

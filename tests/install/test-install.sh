@@ -154,6 +154,14 @@ if [ -f "$srcdir/server/meson.build" ]; then
   systemd-analyze verify --man=no "$unit" >"$tmp/verify.log" 2>&1 ||
     { cat "$tmp/verify.log"; fail "systemd-analyze verify $unit"; }
   ok "agentexec-serve.service installed; systemd-analyze verify accepts it"
+  for socket in agentexec-serve.socket agentexec-serve-health.socket; do
+    [ -f "$prefix/lib/systemd/system/$socket" ] || fail "$socket not installed"
+  done
+  (cd "$prefix/lib/systemd/system" &&
+    systemd-analyze verify --man=no agentexec-serve.socket agentexec-serve-health.socket \
+      agentexec-serve.service) >"$tmp/verify-socket.log" 2>&1 ||
+    { cat "$tmp/verify-socket.log"; fail "systemd-analyze verify of the socket units"; }
+  ok "agentexec-serve.socket and agentexec-serve-health.socket installed; systemd-analyze verify accepts them"
 
   # The unit's own command line, run by the installed binary (on free ports).
   args=$(sed -n "s|^ExecStart=$prefix/bin/agentexec serve ||p" "$unit" | sed 's/ *\$AGENTEXEC_SERVE_OPTIONS//')

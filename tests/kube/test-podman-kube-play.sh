@@ -9,7 +9,7 @@ set -uo pipefail
 source_dir=${AGENTEXEC_SOURCE_DIR:?}
 build_dir=${AGENTEXEC_BUILD_DIR:?}
 manifest_tool=$build_dir/tests/kube-manifest
-image=agentexec-kube:latest
+image=${AGENTEXEC_KUBE_TEST_IMAGE:-agentexec-kube:latest}
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -19,10 +19,6 @@ if ! command -v podman >/dev/null; then
   if [ "${CI:-}" = "true" ]; then echo "Bail out! podman is not installed"; exit 1; fi
   echo "1..0 # SKIP podman is not installed"; exit 0
 fi
-if ! podman image exists "$image"; then
-  "$source_dir/scripts/build-kube-image.sh" --build "$build_dir" >&2 || { echo "Bail out! the image could not be built"; exit 1; }
-fi
-
 pod=agentexec-kube-play-$$
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 tmp=$(mktemp -d)
@@ -38,6 +34,18 @@ cat >"$tmp/containers.conf" <<CONF
 default_ulimits = ["nofile=$hard_nofile:$hard_nofile", "nproc=4096:4096"]
 CONF
 export CONTAINERS_CONF=$tmp/containers.conf
+# An image built from an older tree runs a server the manifest does not fit
+# (the pod's command uses serve --token-env): rebuild it then.
+force=
+if podman image exists "$image" &&
+  ! podman run --rm --entrypoint agentexec "$image" serve --help 2>/dev/null | grep -q -- --token-env; then
+  force=--force
+fi
+if [ -n "$force" ] || ! podman image exists "$image"; then
+  "$source_dir/scripts/build-kube-image.sh" --build "$build_dir" --tag "$image" $force >&2 ||
+    { echo "Bail out! the image could not be built"; exit 1; }
+fi
+
 # Podman 4.3 publishes containerPorts on the host: a port of the test's own.
 port=$((30000 + RANDOM % 20000))
 "$manifest_tool" "$pod" "$token" "$image" "$port" >"$tmp/pod.json" || { echo "Bail out! kube-manifest failed"; exit 1; }
@@ -62,6 +70,7 @@ req = urllib.request.Request("http://127.0.0.1:%s/execute" % sys.argv[3], method
 try:
     events = [json.loads(line) for line in urllib.request.urlopen(req, timeout=60)]
     sys.stdout.write("".join(e["text"] for e in events if e["type"] in ("stdout", "stderr")))
+    sys.stdout.write("".join("%s: %s\n" % (e["name"], e["value"]) for e in events if e["type"] == "error"))
     print("END" if events[-1]["type"] == "end_of_execution" else "TRUNCATED")
 except urllib.error.HTTPError as e:
     print("HTTP", e.code)'
