@@ -64,9 +64,8 @@ server_start (Server *server, const char *const *extra)
   g_subprocess_launcher_set_stderr_file_path (launcher, server->log_path);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   g_ptr_array_add (argv, program);
-  for (const char *const *a =
-           (const char *const[]){ "serve", "--backend", "local", "--listen",
-                                  "127.0.0.1:0", "--health-port", "0", NULL };
+  for (const char *const *a = (const char *const[]){ "serve", "--backend", "local", "--listen",
+                                                     "127.0.0.1:0", "--health-port", "0", NULL };
        *a != NULL; a++)
     g_ptr_array_add (argv, (char *) *a);
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
@@ -446,33 +445,75 @@ read_until (GSocketConnection *connection, const char *needle)
   return g_string_free (text, FALSE);
 }
 
-/* The pid the code printed first ("pid=N"). */
-static int
-printed_pid (const char *text)
+/* A marker for the processes of one run: the code starts a shell whose
+ * command line carries it (the code itself runs in a pid namespace, so the
+ * pid it would print means nothing here). */
+static char *
+new_marker (void)
 {
-  const char *at = strstr (text, "pid=");
+  static guint counter;
 
-  g_assert_nonnull (at);
-  return atoi (at + 4);
+  return g_strdup_printf ("agentexec-server-test-%d-%u", (int) getpid (), ++counter);
 }
 
+/* The body of an execution that prints "started" and then waits two
+ * minutes in a shell that carries @marker. */
+static char *
+sleeper_body (const char *marker, const char *context_id)
+{
+  return g_strdup_printf ("{\"code\": \"import subprocess\\nv = 1\\n"
+                          "p = subprocess.Popen(['/bin/sh', '-c', 'sleep 120; : %s'])\\n"
+                          "print('started', flush=True)\\np.wait()\"%s%s%s}",
+                          marker, context_id != NULL ? ", \"context_id\": \"" : "",
+                          context_id != NULL ? context_id : "", context_id != NULL ? "\"" : "");
+}
+
+/* Whether a live (not zombie) process of this host has @marker in its
+ * command line. */
 static gboolean
-wait_gone (int pid)
+marker_alive (const char *marker)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *cmdline = NULL;
+      g_autofree char *stat = NULL;
+      gsize len;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      path = g_build_filename ("/proc", name, "cmdline", NULL);
+      if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0)
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      g_free (path);
+      path = g_build_filename ("/proc", name, "stat", NULL);
+      if (strstr (cmdline, marker) != NULL && g_file_get_contents (path, &stat, NULL, NULL) &&
+          strstr (stat, ") Z ") == NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Waits (generously) until no process carries @marker. */
+static gboolean
+wait_gone (const char *marker)
 {
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
   while (g_get_monotonic_time () < deadline)
     {
-      if (kill (pid, 0) < 0 && errno == ESRCH)
+      if (!marker_alive (marker))
         return TRUE;
       g_usleep (20000);
     }
   return FALSE;
 }
-
-static const char sleeper[] =
-    "{\"code\": \"import os, time\\nprint('pid=%d' % os.getpid(), flush=True)\\n"
-    "time.sleep(120)\"}";
 
 static void
 test_disconnect (void)
@@ -481,15 +522,16 @@ test_disconnect (void)
   g_autoptr (GSocketConnection) connection = NULL;
   g_autofree char *seen = NULL;
   g_auto (Reply) after = { 0 };
+  g_autofree char *marker = new_marker ();
+  g_autofree char *sleeper = sleeper_body (marker, NULL);
   gint64 start;
-  int pid;
 
   server_start (&server, NULL);
   connection = raw_execute (&server, sleeper);
-  seen = read_until (connection, "\\n\",\"timestamp\"");
-  pid = printed_pid (seen);
+  seen = read_until (connection, "started\\n\",\"timestamp\"");
+  g_assert_true (marker_alive (marker));
   g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-  g_assert_true (wait_gone (pid));
+  g_assert_true (wait_gone (marker));
   /* The same (default) context takes the next execution at once. */
   start = g_get_monotonic_time ();
   request (&server, "POST", "/execute", "{\"code\": \"'after'\"}", NULL, &after);
@@ -533,13 +575,14 @@ test_sigterm (void)
   g_autofree char *seen = NULL;
   g_autofree char *rest = NULL;
   g_autofree char *log = NULL;
+  g_autofree char *marker = new_marker ();
+  g_autofree char *sleeper = sleeper_body (marker, NULL);
   gint64 start;
-  int pid;
 
   server_start (&server, NULL);
   connection = raw_execute (&server, sleeper);
-  seen = read_until (connection, "\\n\",\"timestamp\"");
-  pid = printed_pid (seen);
+  seen = read_until (connection, "started\\n\",\"timestamp\"");
+  g_assert_true (marker_alive (marker));
   start = g_get_monotonic_time ();
   g_subprocess_send_signal (server.proc, SIGTERM);
   /* The stream ends properly: an error line, then end_of_execution. */
@@ -556,7 +599,7 @@ test_sigterm (void)
     }
   g_assert_cmpint (g_subprocess_get_exit_status (server.proc), ==, 0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
-  g_assert_true (wait_gone (pid));
+  g_assert_true (wait_gone (marker));
   log = server_log (&server);
   g_assert_nonnull (strstr (log, "stopped"));
   g_assert_cmpint (server_stop (&server), ==, 0);
@@ -572,10 +615,12 @@ test_limits (void)
   g_auto (Reply) busy = { 0 };
   g_auto (Reply) c1 = { 0 };
   g_auto (Reply) c2 = { 0 };
+  g_autofree char *marker = new_marker ();
+  g_autofree char *sleeper = sleeper_body (marker, NULL);
 
   server_start (&server, extra);
   connection = raw_execute (&server, sleeper);
-  seen = read_until (connection, "\\n\",\"timestamp\"");
+  seen = read_until (connection, "started\\n\",\"timestamp\"");
   request (&server, "POST", "/execute", "{\"code\": \"1\", \"language\": \"bash\"}", NULL, &busy);
   g_assert_cmpuint (busy.status, ==, 429);
   g_assert_nonnull (strstr (busy.body, "--max-executions"));
@@ -614,22 +659,20 @@ test_restart_running (void)
   g_autoptr (GSocketConnection) connection = NULL;
   g_auto (Reply) restarted = { 0 };
   g_auto (Reply) after = { 0 };
-  int pid;
+  g_autofree char *marker = new_marker ();
 
   server_start (&server, NULL);
   id = create_context (&server, "python");
-  body = g_strdup_printf ("{\"code\": \"import os, time\\nv = 1\\nprint('pid=%%d' %% "
-                          "os.getpid(), flush=True)\\ntime.sleep(120)\", \"context_id\": \"%s\"}",
-                          id);
+  body = sleeper_body (marker, id);
   connection = raw_execute (&server, body);
-  seen = read_until (connection, "\\n\",\"timestamp\"");
-  pid = printed_pid (seen);
+  seen = read_until (connection, "started\\n\",\"timestamp\"");
+  g_assert_true (marker_alive (marker));
   path = g_strdup_printf ("/contexts/%s/restart", id);
   request (&server, "POST", path, NULL, NULL, &restarted);
   g_assert_cmpuint (restarted.status, ==, 204);
   rest = read_until (connection, "end_of_execution");
   g_assert_nonnull (strstr (rest, "\"name\":\"ExecutionCancelled\""));
-  g_assert_true (wait_gone (pid));
+  g_assert_true (wait_gone (marker));
   g_free (body);
   body = g_strdup_printf ("{\"code\": \"'v' in globals()\", \"context_id\": \"%s\"}", id);
   request (&server, "POST", "/execute", body, NULL, &after);
