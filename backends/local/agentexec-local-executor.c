@@ -645,7 +645,8 @@ run_once (AgentExecLocalExecutor *self,
   settle_once (process, end, result);
   g_clear_pointer (&process, _agentexec_local_process_free);
   g_clear_pointer (&sandbox, _agentexec_local_sandbox_free);
-  _agentexec_local_uid_release (s->limits.uid, s->sandboxed);
+  /* Waiting for the process swept its uid (SIGKILL) already. */
+  _agentexec_local_uid_release (s->limits.uid, TRUE);
   _agentexec_local_collect_outputs (work, before, MAX_OUTPUT_FILES_BYTES, result);
   _agentexec_local_remove_tree (root);
   return g_steal_pointer (&result);
