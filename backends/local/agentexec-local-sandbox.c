@@ -526,7 +526,13 @@ _agentexec_local_sandbox_spawn (AgentExecLocalSandboxPlan *self,
                                 GError **error)
 {
   AgentExecSandboxChild child = {
-    self, argv, envp, cwd, { 0 }, -1, child_setup, child_data, { 0 }
+    .plan = self,
+    .argv = argv,
+    .envp = envp,
+    .cwd = cwd,
+    .status_fd = -1,
+    .setup = child_setup,
+    .setup_data = child_data,
   };
   int status[2];
   gint64 before;
