@@ -20,4 +20,14 @@ gboolean _agentexec_curl_check (CURLcode code,
                                 const char *what,
                                 GError **error);
 
+/* Connections (and TLS sessions) shared by the easy handles of one client,
+ * across threads. */
+typedef struct _AgentExecCurlShare AgentExecCurlShare;
+
+AgentExecCurlShare *_agentexec_curl_share_new (gboolean tls_sessions);
+void _agentexec_curl_share_free (AgentExecCurlShare *share);
+void _agentexec_curl_share_attach (AgentExecCurlShare *share, CURL *easy);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecCurlShare, _agentexec_curl_share_free)
+
 G_END_DECLS

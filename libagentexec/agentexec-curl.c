@@ -1,4 +1,4 @@
-/* agentexec-curl.c: libcurl set-up shared by the container and builtin backends
+/* agentexec-curl.c: libcurl set-up shared by the backends that speak HTTP
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -112,4 +112,71 @@ _agentexec_curl_check (CURLcode code,
       g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_PROTOCOL, "%s failed: %s", what, detail);
       return FALSE;
     }
+}
+
+/* Connection sharing between the easy handles (and threads) of one client */
+
+struct _AgentExecCurlShare
+{
+  CURLSH *share;
+  GMutex locks[CURL_LOCK_DATA_LAST];
+};
+
+static void
+share_lock (CURL *handle, curl_lock_data data, curl_lock_access access, void *userptr)
+{
+  AgentExecCurlShare *self = userptr;
+
+  g_mutex_lock (&self->locks[data]);
+}
+
+static void
+share_unlock (CURL *handle, curl_lock_data data, void *userptr)
+{
+  AgentExecCurlShare *self = userptr;
+
+  g_mutex_unlock (&self->locks[data]);
+}
+
+/*
+ * _agentexec_curl_share_new:
+ * @tls_sessions: also share TLS sessions (for https peers)
+ *
+ * A connection cache that the easy handles of one client share, each
+ * attached with _agentexec_curl_share_attach(), from any thread.
+ */
+AgentExecCurlShare *
+_agentexec_curl_share_new (gboolean tls_sessions)
+{
+  AgentExecCurlShare *self = g_new0 (AgentExecCurlShare, 1);
+
+  for (guint i = 0; i < CURL_LOCK_DATA_LAST; i++)
+    g_mutex_init (&self->locks[i]);
+  _agentexec_curl_global_init ();
+  self->share = curl_share_init ();
+  curl_share_setopt (self->share, CURLSHOPT_LOCKFUNC, share_lock);
+  curl_share_setopt (self->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+  curl_share_setopt (self->share, CURLSHOPT_USERDATA, self);
+  curl_share_setopt (self->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  if (tls_sessions)
+    curl_share_setopt (self->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  return self;
+}
+
+/* Frees @share; no easy handle may be using it any more. */
+void
+_agentexec_curl_share_free (AgentExecCurlShare *self)
+{
+  if (self == NULL)
+    return;
+  curl_share_cleanup (self->share);
+  for (guint i = 0; i < CURL_LOCK_DATA_LAST; i++)
+    g_mutex_clear (&self->locks[i]);
+  g_free (self);
+}
+
+void
+_agentexec_curl_share_attach (AgentExecCurlShare *self, CURL *easy)
+{
+  curl_easy_setopt (easy, CURLOPT_SHARE, self->share);
 }

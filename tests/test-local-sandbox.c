@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "libagentexec.h"
+#include "agentexec-test-procs.h"
 #include "agentexec-local-sandbox-private.h"
 
 #define PYTHON "/usr/bin/python3"
@@ -71,38 +72,6 @@ assert_prints (AgentExecLocalExecutor *executor,
   g_assert_cmpstr (agentexec_execution_result_get_stderr (result), ==, "");
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, expected);
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==, AGENTEXEC_OUTCOME_OK);
-}
-
-/* Whether a live (not zombie) process of this host has @marker in its
- * command line. */
-static gboolean
-command_alive (const char *marker)
-{
-  g_autoptr (GDir) dir = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = NULL;
-      g_autofree char *cmdline = NULL;
-      g_autofree char *stat = NULL;
-      gsize len;
-
-      if (!g_ascii_isdigit (name[0]) || atoi (name) == getpid ())
-        continue;
-      path = g_build_filename ("/proc", name, "cmdline", NULL);
-      if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0)
-        continue;
-      for (gsize i = 0; i + 1 < len; i++)
-        if (cmdline[i] == '\0')
-          cmdline[i] = ' ';
-      g_free (path);
-      path = g_build_filename ("/proc", name, "stat", NULL);
-      if (strstr (cmdline, marker) != NULL && g_file_get_contents (path, &stat, NULL, NULL) &&
-          strstr (stat, ") Z ") == NULL)
-        return TRUE;
-    }
-  return FALSE;
 }
 
 static char *
@@ -403,7 +372,7 @@ test_fork_bomb (void)
   result = run_input (executor, input);
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
-  g_assert_false (command_alive (marker));
+  g_assert_false (agentexec_test_command_alive (marker));
   /* The host (and the next run) still work. */
   assert_prints (executor, "bash", "echo after", "after\n");
 }
@@ -422,7 +391,7 @@ test_grandchild_gone (void)
       marker);
 
   assert_prints (executor, "python", code, "left\n");
-  g_assert_false (command_alive (marker));
+  g_assert_false (agentexec_test_command_alive (marker));
 }
 
 static void
@@ -446,7 +415,7 @@ test_timeout_and_limits (void)
   g_assert_cmpint (agentexec_execution_result_get_outcome (result), ==,
                    AGENTEXEC_OUTCOME_DEADLINE_EXCEEDED);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "spinning\n");
-  g_assert_false (command_alive (marker));
+  g_assert_false (agentexec_test_command_alive (marker));
 
   /* RLIMIT_FSIZE, RLIMIT_DATA, and the code's own signal come through. */
   g_object_set (executor, "max-file-bytes", (guint64) 1 << 20, "max-memory-bytes",
@@ -743,9 +712,9 @@ test_stateful (void)
   /* The session's processes live as long as it does, then all go. */
   r3 = run_input (executor, third);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (r3), ==, "42 None\n");
-  g_assert_true (command_alive (marker));
+  g_assert_true (agentexec_test_command_alive (marker));
   agentexec_code_executor_close (AGENTEXEC_CODE_EXECUTOR (executor));
-  g_assert_false (command_alive (marker));
+  g_assert_false (agentexec_test_command_alive (marker));
 }
 
 /* Isolation between runs */

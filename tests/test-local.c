@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "libagentexec.h"
+#include "agentexec-test-procs.h"
 #include "agentexec-driver-private.h"
 #include "agentexec-uninitialised.h"
 
@@ -83,37 +84,6 @@ group_alive (GPid pgid)
       if (close_paren == NULL || sscanf (close_paren + 2, "%c %d %d", &state, &ppid, &pgrp) != 3)
         continue;
       if (state != 'Z' && (pgrp == pgid || atoi (name) == pgid))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/* Whether a live (not zombie) process has @marker in its command line. */
-static gboolean
-command_alive (const char *marker)
-{
-  g_autoptr (GDir) dir = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = NULL;
-      g_autofree char *cmdline = NULL;
-      g_autofree char *stat = NULL;
-      gsize len;
-
-      if (!g_ascii_isdigit (name[0]) || atoi (name) == getpid ())
-        continue;
-      path = g_build_filename ("/proc", name, "cmdline", NULL);
-      if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0)
-        continue;
-      for (gsize i = 0; i + 1 < len; i++)
-        if (cmdline[i] == '\0')
-          cmdline[i] = ' ';
-      g_free (path);
-      path = g_build_filename ("/proc", name, "stat", NULL);
-      if (strstr (cmdline, marker) != NULL && g_file_get_contents (path, &stat, NULL, NULL) &&
-          strstr (stat, ") Z ") == NULL)
         return TRUE;
     }
   return FALSE;
@@ -412,7 +382,7 @@ test_escaped_process (void)
                 "while [ ! -e started ]; do sleep 0.01; done\necho started\n",
                 10000);
   g_assert_cmpstr (agentexec_execution_result_get_stdout (result), ==, "started\n");
-  g_assert_false (command_alive ("sleep 61.25"));
+  g_assert_false (agentexec_test_command_alive ("sleep 61.25"));
 
   /* And the code does not run as root. */
   who = run_code (executor, "bash", "id -u; cat /proc/1/environ > /dev/null || echo denied", 10000);

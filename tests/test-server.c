@@ -19,6 +19,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "agentexec-test-procs.h"
+
 #define TOKEN "0123456789abcdef0123456789abcdef"
 
 typedef struct
@@ -468,38 +470,6 @@ sleeper_body (const char *marker, const char *context_id)
                           context_id != NULL ? context_id : "", context_id != NULL ? "\"" : "");
 }
 
-/* Whether a live (not zombie) process of this host has @marker in its
- * command line. */
-static gboolean
-marker_alive (const char *marker)
-{
-  g_autoptr (GDir) dir = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = NULL;
-      g_autofree char *cmdline = NULL;
-      g_autofree char *stat = NULL;
-      gsize len;
-
-      if (!g_ascii_isdigit (name[0]))
-        continue;
-      path = g_build_filename ("/proc", name, "cmdline", NULL);
-      if (!g_file_get_contents (path, &cmdline, &len, NULL) || len == 0)
-        continue;
-      for (gsize i = 0; i + 1 < len; i++)
-        if (cmdline[i] == '\0')
-          cmdline[i] = ' ';
-      g_free (path);
-      path = g_build_filename ("/proc", name, "stat", NULL);
-      if (strstr (cmdline, marker) != NULL && g_file_get_contents (path, &stat, NULL, NULL) &&
-          strstr (stat, ") Z ") == NULL)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 /* Waits (generously) until no process carries @marker. */
 static gboolean
 wait_gone (const char *marker)
@@ -508,7 +478,7 @@ wait_gone (const char *marker)
 
   while (g_get_monotonic_time () < deadline)
     {
-      if (!marker_alive (marker))
+      if (!agentexec_test_command_alive (marker))
         return TRUE;
       g_usleep (20000);
     }
@@ -529,7 +499,7 @@ test_disconnect (void)
   server_start (&server, NULL);
   connection = raw_execute (&server, sleeper);
   seen = read_until (connection, "started\\n\",\"timestamp\"");
-  g_assert_true (marker_alive (marker));
+  g_assert_true (agentexec_test_command_alive (marker));
   g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
   g_assert_true (wait_gone (marker));
   /* The same (default) context takes the next execution at once. */
@@ -582,7 +552,7 @@ test_sigterm (void)
   server_start (&server, NULL);
   connection = raw_execute (&server, sleeper);
   seen = read_until (connection, "started\\n\",\"timestamp\"");
-  g_assert_true (marker_alive (marker));
+  g_assert_true (agentexec_test_command_alive (marker));
   start = g_get_monotonic_time ();
   g_subprocess_send_signal (server.proc, SIGTERM);
   /* The stream ends properly: an error line, then end_of_execution. */
@@ -666,7 +636,7 @@ test_restart_running (void)
   body = sleeper_body (marker, id);
   connection = raw_execute (&server, body);
   seen = read_until (connection, "started\\n\",\"timestamp\"");
-  g_assert_true (marker_alive (marker));
+  g_assert_true (agentexec_test_command_alive (marker));
   path = g_strdup_printf ("/contexts/%s/restart", id);
   request (&server, "POST", path, NULL, NULL, &restarted);
   g_assert_cmpuint (restarted.status, ==, 204);

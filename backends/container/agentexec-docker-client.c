@@ -32,27 +32,8 @@ struct _AgentExecDockerClient
   char *api_version;
   guint timeout_ms;
   GMutex lock;
-  CURLSH *share;
-  GMutex share_locks[CURL_LOCK_DATA_LAST];
+  AgentExecCurlShare *share; /* connections shared between easy handles (and threads) */
 };
-
-/* Connection sharing between easy handles (and threads) */
-
-static void
-share_lock (CURL *handle, curl_lock_data data, curl_lock_access access, void *userptr)
-{
-  AgentExecDockerClient *self = userptr;
-
-  g_mutex_lock (&self->share_locks[data]);
-}
-
-static void
-share_unlock (CURL *handle, curl_lock_data data, void *userptr)
-{
-  AgentExecDockerClient *self = userptr;
-
-  g_mutex_unlock (&self->share_locks[data]);
-}
 
 static gboolean
 tls_verify_requested (void)
@@ -130,8 +111,6 @@ _agentexec_docker_client_new (const char *host, GError **error)
   self = g_new0 (AgentExecDockerClient, 1);
   g_atomic_ref_count_init (&self->ref_count);
   g_mutex_init (&self->lock);
-  for (guint i = 0; i < CURL_LOCK_DATA_LAST; i++)
-    g_mutex_init (&self->share_locks[i]);
   self->host = g_strdup (host);
   self->api_version = g_strdup_printf ("%d.%d", CLIENT_API_MAJOR, CLIENT_API_MINOR);
   self->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -141,12 +120,7 @@ _agentexec_docker_client_new (const char *host, GError **error)
       return NULL;
     }
 
-  _agentexec_curl_global_init ();
-  self->share = curl_share_init ();
-  curl_share_setopt (self->share, CURLSHOPT_LOCKFUNC, share_lock);
-  curl_share_setopt (self->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-  curl_share_setopt (self->share, CURLSHOPT_USERDATA, self);
-  curl_share_setopt (self->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  self->share = _agentexec_curl_share_new (FALSE);
   return self;
 }
 
@@ -162,10 +136,7 @@ _agentexec_docker_client_unref (AgentExecDockerClient *self)
 {
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
-  if (self->share != NULL)
-    curl_share_cleanup (self->share);
-  for (guint i = 0; i < CURL_LOCK_DATA_LAST; i++)
-    g_mutex_clear (&self->share_locks[i]);
+  _agentexec_curl_share_free (self->share);
   g_mutex_clear (&self->lock);
   g_free (self->host);
   g_free (self->socket_path);
@@ -237,7 +208,7 @@ new_easy (AgentExecDockerClient *self,
       return NULL;
     }
   curl_easy_setopt (easy, CURLOPT_URL, url);
-  curl_easy_setopt (easy, CURLOPT_SHARE, self->share);
+  _agentexec_curl_share_attach (self->share, easy);
   curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT_MS, (long) CONNECT_TIMEOUT_MS);
   if (self->socket_path != NULL)
     curl_easy_setopt (easy, CURLOPT_UNIX_SOCKET_PATH, self->socket_path);

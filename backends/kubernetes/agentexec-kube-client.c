@@ -22,25 +22,8 @@ struct _AgentExecKubeClient
   AgentExecKubeConfig *config;
   char *auth_header;
   guint timeout_ms;
-  CURLSH *share;
-  GMutex share_locks[CURL_LOCK_DATA_LAST];
+  AgentExecCurlShare *share; /* connections and TLS sessions of every request */
 };
-
-static void
-share_lock (CURL *handle, curl_lock_data data, curl_lock_access access, void *userptr)
-{
-  AgentExecKubeClient *self = userptr;
-
-  g_mutex_lock (&self->share_locks[data]);
-}
-
-static void
-share_unlock (CURL *handle, curl_lock_data data, void *userptr)
-{
-  AgentExecKubeClient *self = userptr;
-
-  g_mutex_unlock (&self->share_locks[data]);
-}
 
 /*
  * _agentexec_kube_client_new:
@@ -57,15 +40,7 @@ _agentexec_kube_client_new (AgentExecKubeConfig *config, guint timeout_ms)
   self->timeout_ms = timeout_ms;
   if (config->token != NULL && config->token[0] != '\0')
     self->auth_header = g_strdup_printf ("Authorization: Bearer %s", config->token);
-  for (guint i = 0; i < CURL_LOCK_DATA_LAST; i++)
-    g_mutex_init (&self->share_locks[i]);
-  _agentexec_curl_global_init ();
-  self->share = curl_share_init ();
-  curl_share_setopt (self->share, CURLSHOPT_LOCKFUNC, share_lock);
-  curl_share_setopt (self->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-  curl_share_setopt (self->share, CURLSHOPT_USERDATA, self);
-  curl_share_setopt (self->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-  curl_share_setopt (self->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  self->share = _agentexec_curl_share_new (TRUE);
   return self;
 }
 
@@ -81,9 +56,7 @@ _agentexec_kube_client_unref (AgentExecKubeClient *self)
 {
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
-  curl_share_cleanup (self->share);
-  for (guint i = 0; i < CURL_LOCK_DATA_LAST; i++)
-    g_mutex_clear (&self->share_locks[i]);
+  _agentexec_curl_share_free (self->share);
   if (self->auth_header != NULL)
     memset (self->auth_header, 0, strlen (self->auth_header));
   g_free (self->auth_header);
@@ -367,7 +340,7 @@ new_easy (AgentExecKubeClient *self,
       return NULL;
     }
   curl_easy_setopt (easy, CURLOPT_URL, url);
-  curl_easy_setopt (easy, CURLOPT_SHARE, self->share);
+  _agentexec_curl_share_attach (self->share, easy);
   curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT_MS, (long) CONNECT_TIMEOUT_MS);
   curl_easy_setopt (easy, CURLOPT_TCP_KEEPALIVE, 1L);
   if (self->config->ca_pem != NULL)
