@@ -392,7 +392,8 @@ static GStrv
 build_env (const RunSettings *s, AgentExecExecutionInput *input, const char *root, const char *work)
 {
   g_autofree char *home = g_build_filename (root, "home", NULL);
-  g_autofree char *tmp = g_build_filename (root, "tmp", NULL);
+  /* In the sandbox, /tmp is the run's own size-limited tmpfs. */
+  g_autofree char *tmp = s->sandboxed ? g_strdup ("/tmp") : g_build_filename (root, "tmp", NULL);
   g_autofree char *mpl =
       g_strdup_printf ("%s/agentexec-matplotlib-%u", g_get_tmp_dir (), (guint) getuid ());
   const char *const *extra = agentexec_execution_input_get_env (input);
@@ -430,19 +431,21 @@ build_env (const RunSettings *s, AgentExecExecutionInput *input, const char *roo
   return env;
 }
 
-/* Makes a private root (home, tmp, work) for a run or a session, owned by
- * @owner when it is not -1. */
+/* Makes a private root (home, work, and tmp unless @sandboxed: there /tmp
+ * is private already) for a run or a session, owned by @owner when it is not
+ * -1. On ext4 each directory made and removed costs ~0.13 ms of a 14 ms
+ * Python run: no more of them than needed. */
 static char *
-make_root (gint64 owner, GError **error)
+make_root (gint64 owner, gboolean sandboxed, GError **error)
 {
   g_autofree char *root = g_dir_make_tmp ("agentexec-XXXXXX", error);
-  const char *subdirs[] = { "home", "tmp", "work" };
+  const char *subdirs[] = { "home", "work", "tmp" };
 
   if (root == NULL)
     return NULL;
   if (owner >= 0 && chmod (root, 0755) != 0)
     owner = -2;
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs) - (sandboxed ? 1 : 0); i++)
     {
       g_autofree char *dir = g_build_filename (root, subdirs[i], NULL);
 
@@ -621,7 +624,7 @@ run_once (AgentExecLocalExecutor *self,
   s->limits.uid = s->work_dir == NULL || s->sandboxed ? _agentexec_local_uid_acquire () : -1;
   if (s->sandboxed && !check_sandbox_uid (s, error))
     return NULL;
-  root = make_root (s->limits.uid, error);
+  root = make_root (s->limits.uid, s->sandboxed, error);
   if (root == NULL ||
       (s->sandboxed && (sandbox = new_sandbox (s, root, interpreter, error)) == NULL))
     goto fail;
@@ -645,7 +648,8 @@ run_once (AgentExecLocalExecutor *self,
   settle_once (process, end, result);
   g_clear_pointer (&process, _agentexec_local_process_free);
   g_clear_pointer (&sandbox, _agentexec_local_sandbox_free);
-  _agentexec_local_uid_release (s->limits.uid, s->sandboxed);
+  /* Waiting for the process swept its uid (SIGKILL) already. */
+  _agentexec_local_uid_release (s->limits.uid, TRUE);
   _agentexec_local_collect_outputs (work, before, MAX_OUTPUT_FILES_BYTES, result);
   _agentexec_local_remove_tree (root);
   return g_steal_pointer (&result);
@@ -706,7 +710,7 @@ run_in_session (AgentExecLocalExecutor *self,
       s->limits.uid = _agentexec_local_uid_acquire ();
       s->limits.max_cpu_seconds = 0;
       g_clear_pointer (&s->work_dir, g_free); /* a session always has its own */
-      root = check_sandbox_uid (s, error) ? make_root (s->limits.uid, error) : NULL;
+      root = check_sandbox_uid (s, error) ? make_root (s->limits.uid, s->sandboxed, error) : NULL;
       if (root != NULL && s->sandboxed)
         sandbox = new_sandbox (s, root, interpreter, error);
       if (root != NULL && (sandbox != NULL || !s->sandboxed))
@@ -997,9 +1001,9 @@ agentexec_local_executor_class_init (AgentExecLocalExecutorClass *klass)
    * AgentExecLocalExecutor:environment-allow-list:
    *
    * The variables of the caller's environment that the code sees (besides
-   * `HOME` and `TMPDIR`, which point into the run's private directory, and
-   * the input's `env`). %NULL restores the default: `PATH`, the locale
-   * variables, `TZ`, `TERM`, `USER`, `LOGNAME`.
+   * `HOME` and `TMPDIR`, which point into the run's private directory, or
+   * in the sandbox `TMPDIR=/tmp`, its private tmpfs, and the input's `env`). %NULL restores the
+   * default: `PATH`, the locale variables, `TZ`, `TERM`, `USER`, `LOGNAME`.
    *
    * Since: 1.0
    */

@@ -69,7 +69,7 @@ void _agentexec_local_process_append_stderr (AgentExecLocalProcess *self, const 
 gboolean _agentexec_local_process_hit_limit (AgentExecLocalProcess *self);
 
 gint64 _agentexec_local_uid_acquire (void);
-void _agentexec_local_uid_release (gint64 uid, gboolean sandboxed);
+void _agentexec_local_uid_release (gint64 uid, gboolean ended);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentExecLocalProcess, _agentexec_local_process_free)
 

@@ -983,14 +983,17 @@ _agentexec_local_uid_acquire (void)
   return uid;
 }
 
-/* Ends what is left of @uid's processes (unless @sandboxed: its pid
- * namespace ended them all) and returns it to the pool. */
+/* Ends what is left of @uid's processes and returns it to the pool.
+ * @ended: they are all gone already (a sandbox's pid namespace ended them,
+ * or the run's process was waited for or freed: both SIGKILL the uid with
+ * kill(-1), which a fork cannot slip past: the kernel fails a fork whose
+ * parent got a fatal signal meanwhile), so no second sweep. */
 void
-_agentexec_local_uid_release (gint64 uid, gboolean sandboxed)
+_agentexec_local_uid_release (gint64 uid, gboolean ended)
 {
   if (uid < 0)
     return;
-  if (!sandboxed)
+  if (!ended)
     signal_uid (uid, SIGKILL);
   G_LOCK (uids);
   g_hash_table_remove (uids_in_use, GINT_TO_POINTER ((int) (uid - SANDBOX_UID_BASE)));
