@@ -441,7 +441,7 @@ _agentexec_local_sandbox_child_main (AgentExecSandboxChild *child)
   child_init (child, code, exec_pipe[0]);
 }
 
-/* The probe's child: the namespaces, the maps, a private mount. */
+/* The probe's child: the namespaces, the maps, a private mount, a fresh /proc. */
 void
 _agentexec_local_sandbox_probe_child (const char *uid_map,
                                       const char *gid_map,
@@ -455,5 +455,10 @@ _agentexec_local_sandbox_probe_child (const char *uid_map,
     _exit (11);
   if (mount ("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=4096") != 0)
     _exit (12);
+  /* Every run mounts a fresh /proc for its pid namespace: a kernel refuses
+   * that in a user namespace when the host's /proc has masked parts (a
+   * container's), so try it here, where init() can still say why. */
+  if (mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+    _exit (13);
   _exit (0);
 }

@@ -691,6 +691,18 @@ _agentexec_local_sandbox_check (GError **error)
       ;
   if (pid > 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return TRUE;
+  if (pid > 0 && WIFEXITED (status) && WEXITSTATUS (status) == 13)
+    {
+      g_set_error_literal (
+          error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_BACKEND_UNAVAILABLE,
+          "The local executor's sandbox mounts a fresh /proc for each run, and this kernel "
+          "refused it: inside a container whose /proc has masked or read-only parts (the "
+          "runtime's default), a new proc mount is not allowed. Fix that (e.g. Kubernetes "
+          "securityContext procMount: Unmasked, podman/docker --security-opt "
+          "systempaths=unconfined), or, where the container is itself the sandbox, set the "
+          "local executor's sandbox to none with allow-unsafe, or use the container executor");
+      return FALSE;
+    }
   cause = refusal_cause ();
   what = pid < 0                      ? g_strerror (err)
          : !WIFEXITED (status)        ? "the probe process died"

@@ -34,12 +34,13 @@ cat >"$tmp/containers.conf" <<CONF
 default_ulimits = ["nofile=$hard_nofile:$hard_nofile", "nproc=4096:4096"]
 CONF
 export CONTAINERS_CONF=$tmp/containers.conf
-# An image built from an older tree runs a server the manifest does not fit
-# (the pod's command uses serve --token-env): rebuild it then.
+# An image built before the tree's last build tests an old server (and an
+# old manifest fit): rebuild it then.
 force=
-if podman image exists "$image" &&
-  ! podman run --rm --entrypoint agentexec "$image" serve --help 2>/dev/null | grep -q -- --token-env; then
-  force=--force
+if podman image exists "$image"; then
+  created=$(podman image inspect -f '{{.Created.Unix}}' "$image" 2>/dev/null || echo 0)
+  newest=$(stat -c %Y "$build_dir/tools/agentexec" "$build_dir"/libagentexec/libagentexec-1.so.* 2>/dev/null | sort -n | tail -1)
+  [ "${newest:-0}" -gt "${created:-0}" ] && force=--force
 fi
 if [ -n "$force" ] || ! podman image exists "$image"; then
   "$source_dir/scripts/build-kube-image.sh" --build "$build_dir" --tag "$image" $force >&2 ||
@@ -78,6 +79,15 @@ out=$(podman exec "$ctr" python3 -c "$execute" 'import os; print(6 * 7, os.getui
 if [ "$out" = "$(printf '42 1000\nEND')" ]; then
   ok "an execution reaches the in-pod server and runs as uid 1000"
 else not_ok "an execution reaches the in-pod server and runs as uid 1000" "$out"; fi
+
+# The pod is the sandbox (the server runs --no-sandbox): the Local sandbox's
+# fresh /proc is refused in a container whose /proc is masked, and the local
+# executor says so when it is created, instead of failing every run.
+out=$(echo 'print(1)' | podman exec -i "$ctr" agentexec run --backend local --language python - 2>&1)
+status=$?
+if [ "$status" != 0 ] && printf '%s' "$out" | grep -q "fresh /proc" && ! printf '%s' "$out" | grep -qx 1; then
+  ok "in the pod, the sandboxed local backend refuses at creation, naming /proc"
+else not_ok "in the pod, the sandboxed local backend refuses at creation, naming /proc" "status $status" "$out"; fi
 
 out=$(podman exec "$ctr" python3 -c "$execute" 'print(1)' wrong-token-wrong-token "$port" 2>&1)
 if echo "$out" | grep -qE '^HTTP 40[13]'; then ok "a wrong token is refused"
