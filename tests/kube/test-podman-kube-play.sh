@@ -34,16 +34,23 @@ cat >"$tmp/containers.conf" <<CONF
 default_ulimits = ["nofile=$hard_nofile:$hard_nofile", "nproc=4096:4096"]
 CONF
 export CONTAINERS_CONF=$tmp/containers.conf
-# An image built before the tree's last build tests an old server (and an
-# old manifest fit): rebuild it then.
-force=
-if podman image exists "$image"; then
-  created=$(podman image inspect -f '{{.Created.Unix}}' "$image" 2>/dev/null || echo 0)
-  newest=$(stat -c %Y "$build_dir/tools/agentexec" "$build_dir"/libagentexec/libagentexec-1.so.* 2>/dev/null | sort -n | tail -1)
-  [ "${newest:-0}" -gt "${created:-0}" ] && force=--force
-fi
-if [ -n "$force" ] || ! podman image exists "$image"; then
-  "$source_dir/scripts/build-kube-image.sh" --build "$build_dir" --tag "$image" $force >&2 ||
+# The image must run this tree's server (serve --token-env, the Local
+# backend's /proc probe) with binaries that start in it; otherwise it is
+# rebuilt from this build, unless this is a sanitizer build, whose binaries
+# need runtime libraries the image does not have: then the plain build's
+# run (scripts/test.sh runs it first) must have made it.
+image_usable() {
+  podman image exists "$image" &&
+    podman run --rm --entrypoint sh "$image" -c \
+      'agentexec --version >/dev/null && agentexec serve --help | grep -q -- --token-env &&
+       grep -qs "fresh /proc" /usr/local/lib/*/libagentexec-1.so.*' >/dev/null 2>&1
+}
+if ! image_usable; then
+  if ldd "$build_dir/tools/agentexec" 2>/dev/null | grep -Eq 'lib(a|ub|t)san'; then
+    echo "Bail out! $image is missing or stale, and this sanitizer build cannot make it: run this test from the plain build first (scripts/test.sh does)"
+    exit 1
+  fi
+  "$source_dir/scripts/build-kube-image.sh" --build "$build_dir" --tag "$image" --force >&2 ||
     { echo "Bail out! the image could not be built"; exit 1; }
 fi
 
