@@ -42,7 +42,9 @@ print("check-deb: agentexec-extract found the demo's 4 blocks")
 PY
 
 status=0
-agentexec reply --backend local --allow-unsafe --timeout 30 demo-reply.md >reply.txt || status=$?
+# A chroot's / is not a mount point, so the Local sandbox (a private mount
+# namespace over /) cannot be set up in it: the throwaway root is the sandbox.
+agentexec reply --backend local --no-sandbox --allow-unsafe --timeout 30 demo-reply.md >reply.txt || status=$?
 [ "$status" = 1 ] || fail "agentexec reply exited $status (1 expected: the demo's last block fails)"
 grep -q 'mean sales: 150.8' reply.txt || fail "agentexec reply: no result of the first block"
 grep -q 'ZeroDivisionError' reply.txt || fail "agentexec reply: no error of the last block"
@@ -61,12 +63,19 @@ blocks = AgentExec.CodeBlockParser.new().extract_code_blocks("```py\nprint(1)\n`
 assert blocks[0].get_code() == "print(1)\n", blocks[0].get_code()
 overrides = sys.modules["gi.overrides.AgentExec"].__file__
 assert overrides == "/usr/lib/python3/dist-packages/gi/overrides/AgentExec.py", overrides
+# In the chroot the sandbox cannot be set up (its / is not a mount point):
+# construction says so; unsandboxed needs the opt-in; with it the code runs.
 try:
     AgentExec.LocalExecutor()
-    raise SystemExit("LocalExecutor() without the opt-in was constructed")
+    raise SystemExit("a sandboxed LocalExecutor was constructed in a chroot")
+except GLib.Error as e:
+    assert e.matches(AgentExec.error_quark(), AgentExec.Error.BACKEND_UNAVAILABLE), e.message
+try:
+    AgentExec.LocalExecutor(sandbox=AgentExec.LocalSandbox.NONE)
+    raise SystemExit("LocalExecutor(sandbox=NONE) without the opt-in was constructed")
 except GLib.Error as e:
     assert e.matches(AgentExec.error_quark(), AgentExec.Error.UNSAFE_NOT_ALLOWED), e.message
-with AgentExec.LocalExecutor(allow_unsafe=True) as ex:
+with AgentExec.LocalExecutor(sandbox=AgentExec.LocalSandbox.NONE, allow_unsafe=True) as ex:
     r = ex.run("print(6 * 7)", language="python")
     assert r.stdout == "42\n", r.stdout
 print("check-deb: python3 imports AgentExec, overrides active (%s)" % overrides)
