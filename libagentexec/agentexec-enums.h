@@ -119,7 +119,8 @@ typedef enum {
  *
  * Since: 1.0
  */
-typedef enum {
+typedef enum
+{
   AGENTEXEC_LOCAL_SANDBOX_NONE,
   AGENTEXEC_LOCAL_SANDBOX_NAMESPACES,
 } AgentExecLocalSandbox;

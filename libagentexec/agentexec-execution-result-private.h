@@ -33,13 +33,12 @@ void  _agentexec_execution_result_set_attempts       (AgentExecExecutionResult *
                                                       guint                     attempts);
 void  _agentexec_execution_result_set_language       (AgentExecExecutionResult *self,
                                                       const char               *language);
-void  _agentexec_execution_result_set_value          (AgentExecExecutionResult *self,
-                                                      const char               *value);
+void _agentexec_execution_result_set_value (AgentExecExecutionResult *self, const char *value);
 void  _agentexec_execution_result_set_session_restarted (AgentExecExecutionResult *self,
                                                          gboolean                  restarted);
-void  _agentexec_execution_result_set_deadline_ms    (AgentExecExecutionResult *self,
-                                                      guint                     deadline_ms);
-guint _agentexec_execution_result_get_deadline_ms    (AgentExecExecutionResult *self);
+void _agentexec_execution_result_set_deadline_ms (AgentExecExecutionResult *self,
+                                                  guint deadline_ms);
+guint _agentexec_execution_result_get_deadline_ms (AgentExecExecutionResult *self);
 void  _agentexec_execution_result_settle_outcome     (AgentExecExecutionResult *self);
 char *_agentexec_text_from_bytes                     (const char               *data,
                                                       gssize                    len);

@@ -36,16 +36,17 @@ struct _AgentExecExecutionResult
   gint64            duration_us;
   guint             attempts;
   char             *language;
-  char             *value;
+  char *value;
   guint             stdout_truncated : 1;
   guint             stderr_truncated : 1;
   guint             session_restarted : 1;
-  guint             deadline_ms;
+  guint deadline_ms;
 };
 
 G_DEFINE_FINAL_TYPE (AgentExecExecutionResult, agentexec_execution_result, G_TYPE_OBJECT)
 
-enum {
+enum
+{
   PROP_0,
   PROP_STDOUT,
   PROP_STDERR,
@@ -323,8 +324,7 @@ agentexec_execution_result_class_init (AgentExecExecutionResultClass *klass)
    *
    * Since: 1.0
    */
-  properties [PROP_VALUE] =
-    g_param_spec_string ("value", NULL, NULL, NULL, flags);
+  properties[PROP_VALUE] = g_param_spec_string ("value", NULL, NULL, NULL, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -778,8 +778,7 @@ _agentexec_execution_result_set_stderr (AgentExecExecutionResult *self,
  * in the timeout sentence instead of the run's timeout.
  */
 void
-_agentexec_execution_result_set_deadline_ms (AgentExecExecutionResult *self,
-                                             guint                     deadline_ms)
+_agentexec_execution_result_set_deadline_ms (AgentExecExecutionResult *self, guint deadline_ms)
 {
   self->deadline_ms = deadline_ms;
 }
@@ -850,8 +849,7 @@ _agentexec_execution_result_set_language (AgentExecExecutionResult *self,
 }
 
 void
-_agentexec_execution_result_set_value (AgentExecExecutionResult *self,
-                                       const char               *value)
+_agentexec_execution_result_set_value (AgentExecExecutionResult *self, const char *value)
 {
   g_free (self->value);
   self->value = g_strdup (value);

@@ -53,7 +53,7 @@ guint                     agentexec_execution_result_get_attempts         (Agent
 AGENTEXEC_AVAILABLE_IN_ALL
 const char               *agentexec_execution_result_get_language         (AgentExecExecutionResult *self);
 AGENTEXEC_AVAILABLE_IN_ALL
-const char               *agentexec_execution_result_get_value            (AgentExecExecutionResult *self);
+const char *agentexec_execution_result_get_value (AgentExecExecutionResult *self);
 AGENTEXEC_AVAILABLE_IN_ALL
 gboolean                  agentexec_execution_result_get_session_restarted (AgentExecExecutionResult *self);
 AGENTEXEC_AVAILABLE_IN_ALL

@@ -1369,7 +1369,8 @@ feed_sse_event (const char *data, gsize len, gpointer user_data, GError **error)
       "parts");
   for (guint i = 0; i < json_array_get_length (parts); i++)
     agentexec_code_execution_stream_feed (
-        user_data, json_object_get_string_member (json_array_get_object_element (parts, i), "text"));
+        user_data,
+        json_object_get_string_member (json_array_get_object_element (parts, i), "text"));
   return TRUE;
 }
 
