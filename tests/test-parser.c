@@ -653,13 +653,20 @@ test_delimiters_linear (void)
     {
       g_autofree char *unit = g_strescape (cases[i].unit, NULL);
       guint n_small = 0, n_full = 0;
-      double t_small = time_delimited (parser, cases[i].unit, cases[i].count / 4, &n_small);
-      double t_full = time_delimited (parser, cases[i].unit, cases[i].count, &n_full);
+      double t_small = G_MAXDOUBLE, t_full = G_MAXDOUBLE;
+
+      /* The best of three: a scheduler pause is not the parser's time. */
+      for (guint run = 0; run < 3; run++)
+        {
+          t_small = MIN (t_small,
+                         time_delimited (parser, cases[i].unit, cases[i].count / 4, &n_small));
+          t_full = MIN (t_full, time_delimited (parser, cases[i].unit, cases[i].count, &n_full));
+        }
 
       g_test_message ("delimiters, %u x \"%s\": %u blocks, %.3f s (a quarter: %.3f s)",
                       cases[i].count, unit, n_full, t_full, t_small);
       g_assert_cmpuint (n_full, ==, cases[i].blocks);
-      g_assert_cmpfloat (t_full, <, MAX (8 * t_small, 0.25));
+      g_assert_cmpfloat (t_full, <, MAX (8 * t_small, 0.5));
       g_assert_cmpfloat (t_full, <, 30.0);
     }
 }
@@ -1011,9 +1018,10 @@ make_reply (guint n)
 }
 
 /* Linear time, bounded generously and robustly: each input at the issue's
- * size and at a quarter of it. Linear work grows 4x, quadratic 16x; allow 8x
- * (plus 0.25 s for timer noise), and 30 s absolute against hangs, so the
- * bound holds under ASan with slow unwinding as well as in a plain build. */
+ * size and at a quarter of it, the best of three runs each. Linear work
+ * grows 4x, quadratic 16x; allow 8x (plus 0.5 s for timer noise: ASan on a
+ * loaded CI machine once took 0.27 s where a quarter took under 0.03 s),
+ * and 30 s absolute against hangs. */
 static void
 test_pathological (void)
 {
@@ -1033,8 +1041,13 @@ test_pathological (void)
       g_autofree char *small = cases[i].make (cases[i].count / 4);
       g_autofree char *full = cases[i].make (cases[i].count);
       guint n_small = 0, n_full = 0;
-      double t_small = time_parse (small, strlen (small), &n_small);
-      double t_full = time_parse (full, strlen (full), &n_full);
+      double t_small = G_MAXDOUBLE, t_full = G_MAXDOUBLE;
+
+      for (guint run = 0; run < 3; run++)
+        {
+          t_small = MIN (t_small, time_parse (small, strlen (small), &n_small));
+          t_full = MIN (t_full, time_parse (full, strlen (full), &n_full));
+        }
       guint expected = cases[i].blocks_per_unit * cases[i].count;
 
       g_test_message ("%s: %zu bytes, %u blocks, %.3f s (a quarter: %.3f s)", cases[i].name,
@@ -1042,7 +1055,7 @@ test_pathological (void)
       if (i <= 1)
         expected = 1; /* one fence runs to the end */
       g_assert_cmpuint (n_full, ==, expected);
-      g_assert_cmpfloat (t_full, <, MAX (8 * t_small, 0.25));
+      g_assert_cmpfloat (t_full, <, MAX (8 * t_small, 0.5));
       g_assert_cmpfloat (t_full, <, 30.0);
     }
 }
