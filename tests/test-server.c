@@ -426,8 +426,6 @@ test_token (void)
   g_auto (Reply) wrong = { 0 };
   g_auto (Reply) shorter = { 0 };
   g_auto (Reply) right = { 0 };
-  g_autoptr (GPtrArray) events = NULL;
-  g_autofree char *out = NULL;
   g_auto (Reply) health = { 0 };
 
   g_assert_no_error (error);
@@ -466,6 +464,8 @@ test_token_env (void)
   };
   g_auto (Reply) none = { 0 };
   g_auto (Reply) right = { 0 };
+  g_autoptr (GPtrArray) events = NULL;
+  g_autofree char *out = NULL;
   g_autoptr (GError) error = NULL;
 
   g_setenv ("AGENTEXEC_TEST_SERVE_TOKEN", TOKEN, TRUE);
