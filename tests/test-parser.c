@@ -658,8 +658,8 @@ test_delimiters_linear (void)
       /* The best of three: a scheduler pause is not the parser's time. */
       for (guint run = 0; run < 3; run++)
         {
-          t_small = MIN (t_small,
-                         time_delimited (parser, cases[i].unit, cases[i].count / 4, &n_small));
+          t_small =
+              MIN (t_small, time_delimited (parser, cases[i].unit, cases[i].count / 4, &n_small));
           t_full = MIN (t_full, time_delimited (parser, cases[i].unit, cases[i].count, &n_full));
         }
 
