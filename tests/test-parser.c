@@ -611,6 +611,18 @@ repeat (const char *unit, guint times)
   return g_string_free (out, FALSE);
 }
 
+/* Linear time, bounded generously and robustly: each input at its full size
+ * and at a quarter of it, the best of three runs each (a scheduler pause is
+ * not the parser's time). Linear work grows 4x, quadratic 16x; allow 8x
+ * (plus 0.5 s for timer noise: ASan on a loaded CI machine once took 0.267 s
+ * over the 0.25 s this floor used to be), and 30 s absolute against hangs. */
+static void
+assert_linear (double t_small, double t_full)
+{
+  g_assert_cmpfloat (t_full, <, MAX (8 * t_small, 0.5));
+  g_assert_cmpfloat (t_full, <, 30.0);
+}
+
 static double
 time_delimited (AgentExecCodeBlockParser *parser, const char *unit, guint count, guint *n_blocks)
 {
@@ -631,8 +643,7 @@ time_delimited (AgentExecCodeBlockParser *parser, const char *unit, guint count,
   return (g_get_monotonic_time () - start) / 1e6;
 }
 
-/* Whole and streamed in 7-byte chunks; the same scaling bound as
- * test_pathological(). */
+/* Whole and streamed in 7-byte chunks; see assert_linear(). */
 static void
 test_delimiters_linear (void)
 {
@@ -655,7 +666,6 @@ test_delimiters_linear (void)
       guint n_small = 0, n_full = 0;
       double t_small = G_MAXDOUBLE, t_full = G_MAXDOUBLE;
 
-      /* The best of three: a scheduler pause is not the parser's time. */
       for (guint run = 0; run < 3; run++)
         {
           t_small =
@@ -666,8 +676,7 @@ test_delimiters_linear (void)
       g_test_message ("delimiters, %u x \"%s\": %u blocks, %.3f s (a quarter: %.3f s)",
                       cases[i].count, unit, n_full, t_full, t_small);
       g_assert_cmpuint (n_full, ==, cases[i].blocks);
-      g_assert_cmpfloat (t_full, <, MAX (8 * t_small, 0.5));
-      g_assert_cmpfloat (t_full, <, 30.0);
+      assert_linear (t_small, t_full);
     }
 }
 
@@ -1017,11 +1026,8 @@ make_reply (guint n)
   return g_string_free (reply, FALSE);
 }
 
-/* Linear time, bounded generously and robustly: each input at the issue's
- * size and at a quarter of it, the best of three runs each. Linear work
- * grows 4x, quadratic 16x; allow 8x (plus 0.5 s for timer noise: ASan on a
- * loaded CI machine once took 0.27 s where a quarter took under 0.03 s),
- * and 30 s absolute against hangs. */
+/* Each input at the issue's size and at a quarter of it; see
+ * assert_linear(). */
 static void
 test_pathological (void)
 {
@@ -1042,21 +1048,20 @@ test_pathological (void)
       g_autofree char *full = cases[i].make (cases[i].count);
       guint n_small = 0, n_full = 0;
       double t_small = G_MAXDOUBLE, t_full = G_MAXDOUBLE;
+      guint expected = cases[i].blocks_per_unit * cases[i].count;
 
       for (guint run = 0; run < 3; run++)
         {
           t_small = MIN (t_small, time_parse (small, strlen (small), &n_small));
           t_full = MIN (t_full, time_parse (full, strlen (full), &n_full));
         }
-      guint expected = cases[i].blocks_per_unit * cases[i].count;
 
       g_test_message ("%s: %zu bytes, %u blocks, %.3f s (a quarter: %.3f s)", cases[i].name,
                       strlen (full), n_full, t_full, t_small);
       if (i <= 1)
         expected = 1; /* one fence runs to the end */
       g_assert_cmpuint (n_full, ==, expected);
-      g_assert_cmpfloat (t_full, <, MAX (8 * t_small, 0.5));
-      g_assert_cmpfloat (t_full, <, 30.0);
+      assert_linear (t_small, t_full);
     }
 }
 
