@@ -1,6 +1,6 @@
 /* bench-local.c: the Local backend vs spawning the interpreter directly
  *
- *   bench-local [--runs N] [--round-trips M] [--python PATH]
+ *   bench-local [--runs N] [--round-trips M] [--python PATH] [--only PART]
  *
  * 1. Interleaves, N times: one stateless run of print(1) through
  *    AgentExecLocalExecutor in its sandbox (the default), one without it
@@ -31,6 +31,7 @@
 static int runs = 40;
 static int round_trips = 2000;
 static char *python = NULL;
+static char *only = NULL;
 
 static GOptionEntry entries[] = { { "runs", 'n', 0, G_OPTION_ARG_INT, &runs,
                                     "Stateless runs of each kind (default 40)", "N" },
@@ -38,6 +39,10 @@ static GOptionEntry entries[] = { { "runs", 'n', 0, G_OPTION_ARG_INT, &runs,
                                     "Stateful round trips (default 2000)", "M" },
                                   { "python", 'p', 0, G_OPTION_ARG_FILENAME, &python,
                                     "The Python interpreter (default /usr/bin/python3)", "PATH" },
+                                  { "only", 'o', 0, G_OPTION_ARG_STRING, &only,
+                                    "Run one part: stateless, stateful, stateful-none or "
+                                    "concurrency (to profile it alone)",
+                                    "PART" },
                                   { NULL } };
 
 static int
@@ -367,9 +372,13 @@ main (int argc, char **argv)
   if (python == NULL)
     python = g_strdup ("/usr/bin/python3");
 
-  bench_stateless ();
-  bench_stateful (AGENTEXEC_LOCAL_SANDBOX_NAMESPACES);
-  bench_stateful (AGENTEXEC_LOCAL_SANDBOX_NONE);
-  bench_concurrency ();
+  if (only == NULL || g_str_equal (only, "stateless"))
+    bench_stateless ();
+  if (only == NULL || g_str_equal (only, "stateful"))
+    bench_stateful (AGENTEXEC_LOCAL_SANDBOX_NAMESPACES);
+  if (only == NULL || g_str_equal (only, "stateful-none"))
+    bench_stateful (AGENTEXEC_LOCAL_SANDBOX_NONE);
+  if (only == NULL || g_str_equal (only, "concurrency"))
+    bench_concurrency ();
   return 0;
 }
