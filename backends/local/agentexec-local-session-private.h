@@ -6,6 +6,7 @@
 #pragma once
 
 #include "agentexec-local-process-private.h"
+#include "agentexec-local-spares-private.h"
 
 G_BEGIN_DECLS
 
@@ -14,7 +15,8 @@ typedef struct _AgentExecLocalSession AgentExecLocalSession;
 AgentExecLocalSession *_agentexec_local_session_new (const char *language,
                                                      const char *interpreter,
                                                      const char *const *envp,
-                                                     const char *root_dir,
+                                                     AgentExecLocalSpares *spares,
+                                                     char *root_dir,
                                                      const AgentExecLocalLimits *limits,
                                                      AgentExecLocalSandboxPlan *sandbox,
                                                      guint64 max_output_bytes,
