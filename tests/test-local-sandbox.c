@@ -20,6 +20,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 #include "libagentexec.h"
 #include "agentexec-test-procs.h"
 #include "agentexec-local-sandbox-private.h"
@@ -424,9 +433,12 @@ test_timeout_and_limits (void)
   g_assert_cmpint (agentexec_execution_result_get_outcome (big), ==,
                    AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED);
   g_assert_cmpint (agentexec_execution_result_get_signal (big), ==, SIGXFSZ);
+  /* Valgrind keeps RLIMIT_DATA to itself (it never reaches the kernel),
+   * so under it the code's allocation succeeds. */
   hog = run_code (executor, "python", "x = bytearray(1 << 30)\n");
-  g_assert_cmpint (agentexec_execution_result_get_outcome (hog), ==,
-                   AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED);
+  if (!RUNNING_ON_VALGRIND)
+    g_assert_cmpint (agentexec_execution_result_get_outcome (hog), ==,
+                     AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED);
   killed =
       run_code (executor, "python", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n");
   g_assert_cmpint (agentexec_execution_result_get_signal (killed), ==, SIGSEGV);
@@ -662,6 +674,13 @@ test_exec_fails (void)
   g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
   g_autoptr (AgentExecExecutionResult) result = NULL;
 
+  if (RUNNING_ON_VALGRIND)
+    {
+      /* Valgrind cannot return a failed execve() to the program: it kills
+       * the process (status 101), so there is no error to check. */
+      g_test_skip ("valgrind dies when execve() fails");
+      return;
+    }
   g_assert_true (g_file_set_contents (hidden, "#!/bin/sh\necho host\n", -1, NULL));
   g_assert_true (g_file_set_contents (script, text, -1, NULL));
   g_assert_cmpint (chmod (hidden, 0755), ==, 0);
