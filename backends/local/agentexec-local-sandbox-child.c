@@ -237,6 +237,12 @@ child_mounts (AgentExecSandboxChild *child)
       umount2 (".", MNT_DETACH) != 0 || chdir ("/") != 0 ||
       mount (NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
     child_fail (child, STEP_PIVOT, errno);
+  /* /dev's tmpfs too (its devices and /dev/shm are mounts of their own): in
+   * a user namespace the code owns it, and without Landlock nothing else
+   * would refuse a write there. */
+  if (mount (NULL, "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) !=
+      0)
+    child_fail (child, STEP_PIVOT, errno);
 }
 
 static void
