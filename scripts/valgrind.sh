@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs C test suites under valgrind memcheck (definite leaks and memory errors fail).
 #
-#   scripts/valgrind.sh SUITE...     e.g. scripts/valgrind.sh core context parser
+#   scripts/valgrind.sh SUITE|TEST...   e.g. scripts/valgrind.sh core context test-kubernetes
+#
+# A name starting with test- is one test (a suite such as kubernetes also
+# holds Python and shell tests, which valgrind should not wrap).
 #
 # Environment:
 #   AGENTEXEC_BUILD          the build directory (default: _build)
@@ -10,9 +13,14 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${AGENTEXEC_BUILD:-$top/_build}
-[ $# -gt 0 ] || { echo "usage: scripts/valgrind.sh SUITE..." >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: scripts/valgrind.sh SUITE|TEST..." >&2; exit 2; }
 args=()
-for s in "$@"; do args+=(--suite "$s"); done
+for s in "$@"; do
+  case $s in
+    test-*) args+=("$s") ;;
+    *) args+=(--suite "$s") ;;
+  esac
+done
 G_SLICE=always-malloc meson test -C "$build" --print-errorlogs \
   --num-processes "${AGENTEXEC_TEST_JOBS:-2}" --timeout-multiplier 10 \
   --wrap="valgrind -q --child-silent-after-fork=yes --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 --suppressions=$top/tests/valgrind.supp ${AGENTEXEC_VALGRIND_OPTS:-}" \
