@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs C test suites under valgrind memcheck (definite leaks and memory errors fail).
 #
-#   scripts/valgrind.sh SUITE|TEST...   e.g. scripts/valgrind.sh core context test-kubernetes
+#   scripts/valgrind.sh SUITE...   e.g. scripts/valgrind.sh core context parser
+#   scripts/valgrind.sh TEST...    e.g. scripts/valgrind.sh test-kubernetes test-local
 #
 # A name starting with test- is one test (a suite such as kubernetes also
-# holds Python and shell tests, which valgrind should not wrap).
+# holds Python and shell tests, which valgrind should not wrap). Give suites
+# or tests, not both: meson then runs only the tests that are in both.
 #
 # Environment:
 #   AGENTEXEC_BUILD          the build directory (default: _build)
