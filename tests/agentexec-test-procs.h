@@ -7,6 +7,18 @@
 
 #include <glib.h>
 
+/* RUNNING_ON_VALGRIND, 0 where valgrind's header is missing: valgrind keeps
+ * some of what a run's processes do (RLIMIT_DATA, a failed execve()) to
+ * itself, and the checks of those skip under it. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 G_BEGIN_DECLS
 
 gboolean agentexec_test_command_alive (const char *marker);

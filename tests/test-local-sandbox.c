@@ -424,9 +424,12 @@ test_timeout_and_limits (void)
   g_assert_cmpint (agentexec_execution_result_get_outcome (big), ==,
                    AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED);
   g_assert_cmpint (agentexec_execution_result_get_signal (big), ==, SIGXFSZ);
+  /* Valgrind keeps RLIMIT_DATA to itself (it never reaches the kernel),
+   * so under it the code's allocation succeeds. */
   hog = run_code (executor, "python", "x = bytearray(1 << 30)\n");
-  g_assert_cmpint (agentexec_execution_result_get_outcome (hog), ==,
-                   AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED);
+  if (!RUNNING_ON_VALGRIND)
+    g_assert_cmpint (agentexec_execution_result_get_outcome (hog), ==,
+                     AGENTEXEC_OUTCOME_RESOURCE_EXHAUSTED);
   killed =
       run_code (executor, "python", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n");
   g_assert_cmpint (agentexec_execution_result_get_signal (killed), ==, SIGSEGV);
@@ -662,6 +665,13 @@ test_exec_fails (void)
   g_autoptr (AgentExecExecutionInput) input = agentexec_execution_input_new ("print(1)", "python");
   g_autoptr (AgentExecExecutionResult) result = NULL;
 
+  if (RUNNING_ON_VALGRIND)
+    {
+      /* Valgrind cannot return a failed execve() to the program: it kills
+       * the process (status 101), so there is no error to check. */
+      g_test_skip ("valgrind dies when execve() fails");
+      return;
+    }
   g_assert_true (g_file_set_contents (hidden, "#!/bin/sh\necho host\n", -1, NULL));
   g_assert_true (g_file_set_contents (script, text, -1, NULL));
   g_assert_cmpint (chmod (hidden, 0755), ==, 0);

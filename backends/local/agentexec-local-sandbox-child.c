@@ -33,6 +33,10 @@
 
 #include <linux/capability.h>
 
+#ifdef HAVE_VALGRIND
+#include <valgrind/memcheck.h>
+#endif
+
 #include "agentexec-local-sandbox-child-private.h"
 #include "agentexec-local-seccomp-private.h"
 
@@ -233,6 +237,12 @@ child_mounts (AgentExecSandboxChild *child)
       umount2 (".", MNT_DETACH) != 0 || chdir ("/") != 0 ||
       mount (NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
     child_fail (child, STEP_PIVOT, errno);
+  /* /dev's tmpfs too (its devices and /dev/shm are mounts of their own): in
+   * a user namespace the code owns it, and without Landlock nothing else
+   * would refuse a write there. */
+  if (mount (NULL, "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) !=
+      0)
+    child_fail (child, STEP_PIVOT, errno);
 }
 
 static void
@@ -300,6 +310,12 @@ child_hide_caller (AgentExecSandboxChild *child)
   prctl (PR_SET_NAME, (unsigned long) "agentexec-init", 0, 0, 0);
   if (!read_arg_env_area (area))
     child_fail (child, STEP_CAPS, ENOENT);
+#ifdef HAVE_VALGRIND
+  /* Under valgrind these are valgrind's own arguments and environment,
+   * outside the memory it gives the program: tell memcheck it may write. */
+  VALGRIND_MAKE_MEM_UNDEFINED (area[0], area[1] - area[0]);
+  VALGRIND_MAKE_MEM_UNDEFINED (area[2], area[3] - area[2]);
+#endif
   memset ((void *) area[0], 0, area[1] - area[0]);
   if (area[3] > area[2])
     memset ((void *) area[2], 0, area[3] - area[2]);
