@@ -21,7 +21,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -190,6 +189,25 @@ cgroup_pids (const char *dir)
   return pids;
 }
 
+/* Whether @uid's processes are all gone, asked by a process of @uid that
+ * may not fork more than one other (RLIMIT_NPROC 2, no capabilities): a
+ * probe child forks only when nobody else has the uid (zombies count until
+ * reaped). kill(-1) cannot tell: it succeeds whenever any process exists. */
+static gboolean
+uid_gone (void)
+{
+  int status;
+  pid_t probe = vfork ();
+
+  if (probe == 0)
+    _exit (0);
+  if (probe < 0)
+    return FALSE;
+  while (waitpid (probe, &status, 0) < 0 && errno == EINTR)
+    ;
+  return TRUE;
+}
+
 /* Signals every process of @uid: a vfork()ed child takes the uid and calls
  * kill(-1), which reaches exactly the processes that uid may signal, all at
  * once (a process forking meanwhile is caught too). With @wait it then
@@ -199,13 +217,6 @@ cgroup_pids (const char *dir)
  * reaped: as a zombie of the caller it would count. An orphan's zombie
  * counts until the host's init reaps it, which the bound caps. */
 #define UID_GONE_POLLS 200
-
-__attribute__ ((no_sanitize_address)) static int
-probe_main (void *data)
-{
-  _exit (0);
-}
-
 static void
 signal_uid (gint64 uid, int sig, gboolean wait)
 {
@@ -225,25 +236,10 @@ signal_uid (gint64 uid, int sig, gboolean wait)
       syscall (SYS_kill, -1, sig);
       if (!wait || setrlimit (RLIMIT_NPROC, &two) != 0)
         _exit (0);
-      /* Whether they are all gone: with RLIMIT_NPROC 2 and no capabilities,
-       * a probe child forks only when nobody else has the uid (zombies
-       * count until reaped). kill(-1, 0) cannot tell: it succeeds whenever
-       * any process exists. The probe runs on a stack of its own (clone
-       * with CLONE_VM | CLONE_VFORK): a nested vfork() would return over
-       * the stack this child shares with the caller (ASan caught it). */
-      for (int i = 0; i < UID_GONE_POLLS; i++)
+      for (int i = 0; i < UID_GONE_POLLS && !uid_gone (); i++)
         {
           struct timespec pause = { 0, 50 * 1000 };
-          char stack[4096] __attribute__ ((aligned (16)));
-          pid_t probe = clone (probe_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
-                               NULL);
 
-          if (probe > 0)
-            {
-              while (waitpid (probe, &status, 0) < 0 && errno == EINTR)
-                ;
-              break;
-            }
           nanosleep (&pause, NULL);
         }
       _exit (0);
