@@ -690,10 +690,9 @@ run_in_session (AgentExecLocalExecutor *self,
       s->limits.uid = _agentexec_local_uid_acquire ();
       s->limits.max_cpu_seconds = 0;
       g_clear_pointer (&s->work_dir, g_free); /* a session always has its own */
-      root =
-          check_sandbox_uid (s, error)
-              ? _agentexec_local_spares_take_root (self->spares, s->limits.uid, s->sandboxed, error)
-              : NULL;
+      root = check_sandbox_uid (s, error) ? _agentexec_local_spares_take_root (
+                                                 self->spares, s->limits.uid, s->sandboxed, error)
+                                           : NULL;
       if (root != NULL && s->sandboxed)
         sandbox = new_sandbox (self, s, root, interpreter, error);
       if (root != NULL && (sandbox != NULL || !s->sandboxed))
@@ -702,10 +701,10 @@ run_in_session (AgentExecLocalExecutor *self,
           envp = build_env (s, input, root, work);
           /* The session owns the uid and the sandbox from here on, also
            * when it fails. */
-          entry->session =
-              _agentexec_local_session_new (language, interpreter, (const char *const *) envp,
-                                            self->spares, g_steal_pointer (&root), &s->limits,
-                                            sandbox, s->max_output_bytes, cancellable, error);
+          entry->session = _agentexec_local_session_new (
+              language, interpreter, (const char *const *) envp, self->spares,
+              g_steal_pointer (&root), &s->limits, sandbox, s->max_output_bytes, cancellable,
+              error);
         }
       else
         {
