@@ -189,36 +189,14 @@ cgroup_pids (const char *dir)
   return pids;
 }
 
-/* Whether @uid's processes are all gone, asked by a process of @uid that
- * may not fork more than one other (RLIMIT_NPROC 2, no capabilities): a
- * probe child forks only when nobody else has the uid (zombies count until
- * reaped). kill(-1) cannot tell: it succeeds whenever any process exists. */
-static gboolean
-uid_gone (void)
-{
-  int status;
-  pid_t probe = vfork ();
-
-  if (probe == 0)
-    _exit (0);
-  if (probe < 0)
-    return FALSE;
-  while (waitpid (probe, &status, 0) < 0 && errno == EINTR)
-    ;
-  return TRUE;
-}
-
+/* Sends @sig to the process group and to everything in the cgroups.
+ * Returns how many cgroup members were found. */
 /* Signals every process of @uid: a vfork()ed child takes the uid and calls
  * kill(-1), which reaches exactly the processes that uid may signal, all at
- * once (a process forking meanwhile is caught too). With @wait it then
- * waits (UID_GONE_POLLS x 50 µs at most, ~30 ms) until they are gone: a
- * killed process lives on until it is scheduled, and the run's end must
- * find its processes gone, not dying. Only once the run's own process is
- * reaped: as a zombie of the caller it would count. An orphan's zombie
- * counts until the host's init reaps it, which the bound caps. */
-#define UID_GONE_POLLS 200
+ * once (a process forking meanwhile is caught too). kill(-1) succeeds even
+ * when it found nothing to signal, so there is nothing to count. */
 static void
-signal_uid (gint64 uid, int sig, gboolean wait)
+signal_uid (gint64 uid, int sig)
 {
   int status = 0;
   pid_t pid;
@@ -228,21 +206,10 @@ signal_uid (gint64 uid, int sig, gboolean wait)
   pid = RUNNING_ON_VALGRIND ? fork () : vfork ();
   if (pid == 0)
     {
-      struct rlimit two = { 2, 2 };
-
       /* Raw system calls: only this task changes its uid. */
       if (syscall (SYS_setuid, (uid_t) uid) != 0)
         _exit (2);
-      syscall (SYS_kill, -1, sig);
-      if (!wait || setrlimit (RLIMIT_NPROC, &two) != 0)
-        _exit (0);
-      for (int i = 0; i < UID_GONE_POLLS && !uid_gone (); i++)
-        {
-          struct timespec pause = { 0, 50 * 1000 };
-
-          nanosleep (&pause, NULL);
-        }
-      _exit (0);
+      _exit (syscall (SYS_kill, -1, sig) == 0 ? 0 : 1);
     }
   if (pid < 0)
     return;
@@ -250,8 +217,6 @@ signal_uid (gint64 uid, int sig, gboolean wait)
     ;
 }
 
-/* Sends @sig to the process group and to everything in the cgroups.
- * Returns how many cgroup members were found. */
 static guint
 signal_all (AgentExecLocalProcess *self, int sig)
 {
@@ -261,7 +226,7 @@ signal_all (AgentExecLocalProcess *self, int sig)
   /* In a sandbox, the pid namespace holds every process of the run: they
    * all end with its init, so there is no uid to sweep. */
   if (self->uid > 0 && self->status_fd < 0)
-    signal_uid (self->uid, sig, sig == SIGKILL && self->reaped);
+    signal_uid (self->uid, sig);
   for (guint i = 0; i < N_CGROUPS; i++)
     {
       g_autoptr (GArray) pids = NULL;
@@ -1029,7 +994,7 @@ _agentexec_local_uid_release (gint64 uid, gboolean ended)
   if (uid < 0)
     return;
   if (!ended)
-    signal_uid (uid, SIGKILL, TRUE);
+    signal_uid (uid, SIGKILL);
   G_LOCK (uids);
   g_hash_table_remove (uids_in_use, GINT_TO_POINTER ((int) (uid - SANDBOX_UID_BASE)));
   G_UNLOCK (uids);

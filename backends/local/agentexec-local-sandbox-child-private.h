@@ -48,8 +48,7 @@ struct _AgentExecLocalSandboxPlan
   GStringChunk *strings;
   GArray *ops;      /* AgentExecSandboxOp */
   GHashTable *made; /* targets already planned */
-  char *new_root;   /* the mount point of the view (see AgentExecLocalSandboxConfig) */
-  int net_fd;       /* the network namespace to join, once; -1: clone a new one */
+  char *new_root;   /* the mount point of the view, in the run's directory */
   gboolean network;
   gboolean user_namespace;
   char uid_map[64];

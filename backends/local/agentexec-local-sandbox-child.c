@@ -426,10 +426,6 @@ _agentexec_local_sandbox_child_main (AgentExecSandboxChild *child)
   child_signals ();
   if (setsid () < 0)
     child_fail (child, STEP_FDS, errno);
-  /* A network namespace made ahead (as root), fresh: nobody was in it yet.
-   * Before child_fds(), which closes the fd. */
-  if (child->plan->net_fd >= 0 && setns (child->plan->net_fd, CLONE_NEWNET) != 0)
-    child_fail (child, STEP_NETWORK, errno);
   child_fds (child);
   child_user_namespace (child);
   child->msg.times[T_USERNS] = _agentexec_local_sandbox_now_ns ();

@@ -15,8 +15,6 @@ G_BEGIN_DECLS
 typedef struct
 {
   const char *run_root;    /* the run's private directory, writable, same path inside */
-  const char *mount_point; /* an empty directory the view is mounted on (in the run's namespace) */
-  int net_fd;              /* a fresh network namespace to join (the plan owns it); -1: a new one */
   const char *work_dir;    /* a given work dir outside run_root (writable), or NULL */
   const char *interpreter; /* its installation is made visible when outside /usr */
   gboolean network;        /* share the host's network namespace */

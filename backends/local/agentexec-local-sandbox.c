@@ -315,7 +315,7 @@ read_last_cap (void)
  * _agentexec_local_sandbox_new:
  *
  * Plans the sandbox of a run: its file system view, maps, rules and filter.
- * The plan owns @config->net_fd from here on, also when it fails.
+ * Creates the view's mount point in @config->run_root.
  *
  * Returns: the plan, or %NULL with @error set
  */
@@ -330,15 +330,20 @@ _agentexec_local_sandbox_new (const AgentExecLocalSandboxConfig *config, GError 
   self->ops = g_array_new (FALSE, FALSE, sizeof (AgentExecSandboxOp));
   self->made = g_hash_table_new (g_str_hash, g_str_equal);
   self->network = config->network;
-  self->net_fd = config->network ? -1 : config->net_fd;
-  if (config->network && config->net_fd >= 0)
-    close (config->net_fd);
   self->user_namespace = geteuid () != 0;
   self->last_cap = read_last_cap ();
-  self->new_root = g_strdup (config->mount_point);
+  self->new_root = g_build_filename (config->run_root, ".sandbox-root", NULL);
   self->seccomp = _agentexec_local_seccomp_program (error);
   if (self->seccomp == NULL)
     return NULL;
+  if (mkdir (self->new_root, 0700) != 0)
+    {
+      g_set_error (error, AGENTEXEC_ERROR, AGENTEXEC_ERROR_FAILED,
+                   "Cannot create the sandbox's mount point %s: %s; check the temporary "
+                   "directory",
+                   self->new_root, g_strerror (errno));
+      return NULL;
+    }
   /* Inside, the caller's uid and gid map to themselves. */
   g_snprintf (self->uid_map, sizeof self->uid_map, "%u %u 1\n", geteuid (), geteuid ());
   g_snprintf (self->gid_map, sizeof self->gid_map, "%u %u 1\n", getegid (), getegid ());
@@ -363,8 +368,8 @@ _agentexec_local_sandbox_free (AgentExecLocalSandboxPlan *self)
 {
   if (self == NULL)
     return;
-  if (self->net_fd >= 0)
-    close (self->net_fd);
+  if (self->new_root != NULL)
+    rmdir (self->new_root);
   g_clear_pointer (&self->ops, g_array_unref);
   g_clear_pointer (&self->made, g_hash_table_unref);
   g_clear_pointer (&self->strings, g_string_chunk_free);
@@ -461,7 +466,7 @@ clone_child (AgentExecLocalSandboxPlan *self, AgentExecSandboxChild *child)
   sigset_t all, saved;
   pid_t pid;
 
-  if (!self->network && self->net_fd < 0)
+  if (!self->network)
     flags |= CLONE_NEWNET;
   if (self->user_namespace)
     flags |= CLONE_NEWUSER;
@@ -545,12 +550,6 @@ _agentexec_local_sandbox_spawn (AgentExecLocalSandboxPlan *self,
   before = _agentexec_local_sandbox_now_ns ();
   pid = clone_child (self, &child);
   close (status[1]);
-  /* A network namespace is one run's: a second spawn of the plan clones its own. */
-  if (self->net_fd >= 0)
-    {
-      close (self->net_fd);
-      self->net_fd = -1;
-    }
   if (pid < 0)
     {
       int err = errno;

@@ -6,7 +6,6 @@
 #pragma once
 
 #include "agentexec-local-process-private.h"
-#include "agentexec-local-spares-private.h"
 
 G_BEGIN_DECLS
 
@@ -15,8 +14,7 @@ typedef struct _AgentExecLocalSession AgentExecLocalSession;
 AgentExecLocalSession *_agentexec_local_session_new (const char *language,
                                                      const char *interpreter,
                                                      const char *const *envp,
-                                                     AgentExecLocalSpares *spares,
-                                                     char *root_dir,
+                                                     const char *root_dir,
                                                      const AgentExecLocalLimits *limits,
                                                      AgentExecLocalSandboxPlan *sandbox,
                                                      guint64 max_output_bytes,

@@ -26,7 +26,6 @@
 struct _AgentExecLocalSession
 {
   char *language;
-  AgentExecLocalSpares *spares; /* where root_dir goes back */
   char *root_dir;
   char *work_dir;
   gint64 uid;
@@ -38,9 +37,8 @@ struct _AgentExecLocalSession
 
 /*
  * _agentexec_local_session_new:
- * @spares: where @root_dir came from, and goes back to
- * @root_dir: (transfer full): a fresh directory the session owns (removed
- *   with it, also when it fails); the code runs in its `work` folder
+ * @root_dir: a fresh directory the session owns (removed with it); the code
+ *   runs in its `work` folder
  * @limits: the limits; the session owns `limits->uid` (released with it)
  * @sandbox: (nullable) (transfer full): the sandbox the interpreter lives in
  *   for the session's whole life; %NULL: directly on the host
@@ -51,8 +49,7 @@ AgentExecLocalSession *
 _agentexec_local_session_new (const char *language,
                               const char *interpreter,
                               const char *const *envp,
-                              AgentExecLocalSpares *spares,
-                              char *root_dir,
+                              const char *root_dir,
                               const AgentExecLocalLimits *limits,
                               AgentExecLocalSandboxPlan *sandbox,
                               guint64 max_output_bytes,
@@ -66,8 +63,7 @@ _agentexec_local_session_new (const char *language,
   AgentExecLocalEnd end;
 
   self->language = g_strdup (language);
-  self->spares = _agentexec_local_spares_ref (spares);
-  self->root_dir = root_dir;
+  self->root_dir = g_strdup (root_dir);
   self->work_dir = g_build_filename (root_dir, "work", NULL);
   self->max_output_bytes = max_output_bytes;
   self->uid = limits->uid;
@@ -109,20 +105,16 @@ _agentexec_local_session_new (const char *language,
 void
 _agentexec_local_session_free (AgentExecLocalSession *self)
 {
-  gboolean sandboxed;
-
   if (self == NULL)
     return;
-  sandboxed = self->sandbox != NULL;
   if (self->process != NULL)
     _agentexec_local_process_kill (self->process, 0);
   g_clear_pointer (&self->process, _agentexec_local_process_free);
+  _agentexec_local_uid_release (self->uid, self->sandbox != NULL);
   g_clear_pointer (&self->sandbox, _agentexec_local_sandbox_free);
-  /* Closed to the uid before the uid may go to another run. */
-  _agentexec_local_spares_drop_root (self->spares, g_steal_pointer (&self->root_dir));
-  _agentexec_local_uid_release (self->uid, sandboxed);
-  _agentexec_local_spares_unref (self->spares);
+  _agentexec_local_remove_tree (self->root_dir);
   g_free (self->language);
+  g_free (self->root_dir);
   g_free (self->work_dir);
   g_free (self);
 }
